@@ -209,6 +209,7 @@ pub trait Converter: Send + Sync {
     /// Configures from the options under `key.converter.`/`value.converter.` (prefix removed).
     fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError>;
     /// Serializes into `out` (cleared first). Returns false for a null result (nothing written).
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect_into(
         &self,
         topic: &str,
@@ -217,6 +218,7 @@ pub trait Converter: Send + Sync {
         out: &mut Vec<u8>,
     ) -> Result<bool, DataError>;
     /// Serializes; `None` for a null result.
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect(
         &self,
         topic: &str,
@@ -239,6 +241,7 @@ pub trait HeaderConverter: Send + Sync {
     /// Configures from the options under `header.converter.` (prefix removed).
     fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError>;
     /// Serializes one header value; `None` for null.
+    #[allow(clippy::wrong_self_convention)]
     fn from_connect_header(
         &self,
         topic: &str,

@@ -1,0 +1,391 @@
+//! `org.apache.kafka.connect.storage.StringConverter`: values as their Java
+//! `toString()` text, read back as optional strings.
+
+use chrono::DateTime;
+use ferry_core::config::Width;
+use ferry_core::schema::logical;
+use ferry_core::{
+    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Converter, DataError, HeaderConverter,
+    Importance, Schema, SchemaAndValue, Value,
+};
+
+use crate::common::{self, ConverterType};
+use crate::java;
+
+/// Java class name.
+pub const CLASS: &str = "org.apache.kafka.connect.storage.StringConverter";
+/// Option naming the character set.
+pub const ENCODING_CONFIG: &str = "converter.encoding";
+
+/// Character sets supported by `converter.encoding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    Ascii,
+    Latin1,
+    /// Java's `UTF-16`: writes a big-endian byte order mark, reads either order.
+    Utf16,
+    Utf16Be,
+    Utf16Le,
+}
+
+impl Encoding {
+    /// Looks a Java charset name or alias up, ignoring case.
+    pub fn for_name(name: &str) -> Option<Self> {
+        Some(
+            match name.trim().to_ascii_uppercase().replace('_', "-").as_str() {
+                "UTF-8" | "UTF8" | "UNICODE-1-1-UTF-8" => Encoding::Utf8,
+                "US-ASCII" | "ASCII" | "ISO646-US" | "DEFAULT" => Encoding::Ascii,
+                "ISO-8859-1" | "ISO8859-1" | "LATIN1" | "L1" | "ISO-LATIN-1" | "8859-1" | "CP819" => {
+                    Encoding::Latin1
+                }
+                "UTF-16" | "UTF16" => Encoding::Utf16,
+                "UTF-16BE" | "UNICODEBIGUNMARKED" | "X-UTF-16BE" => Encoding::Utf16Be,
+                "UTF-16LE" | "UNICODELITTLEUNMARKED" | "X-UTF-16LE" => Encoding::Utf16Le,
+                _ => return None,
+            },
+        )
+    }
+
+    /// Encodes as Java's `String.getBytes` does (unmappable characters become `?`).
+    pub fn encode(self, s: &str, out: &mut Vec<u8>) {
+        match self {
+            Encoding::Utf8 => out.extend_from_slice(s.as_bytes()),
+            Encoding::Ascii => out.extend(s.chars().map(|c| if c.is_ascii() { c as u8 } else { b'?' })),
+            Encoding::Latin1 => out.extend(s.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))),
+            Encoding::Utf16 | Encoding::Utf16Be => {
+                if self == Encoding::Utf16 {
+                    out.extend_from_slice(&[0xFE, 0xFF]);
+                }
+                s.encode_utf16()
+                    .for_each(|u| out.extend_from_slice(&u.to_be_bytes()));
+            }
+            Encoding::Utf16Le => s
+                .encode_utf16()
+                .for_each(|u| out.extend_from_slice(&u.to_le_bytes())),
+        }
+    }
+
+    /// Decodes as Java's `new String(bytes, charset)` does (malformed input becomes U+FFFD).
+    pub fn decode(self, data: &[u8]) -> String {
+        match self {
+            Encoding::Utf8 => String::from_utf8_lossy(data).into_owned(),
+            Encoding::Ascii => data
+                .iter()
+                .map(|&b| if b.is_ascii() { b as char } else { '\u{FFFD}' })
+                .collect(),
+            Encoding::Latin1 => data.iter().map(|&b| b as char).collect(),
+            Encoding::Utf16 => match data {
+                [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+                [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+                _ => utf16(data, u16::from_be_bytes),
+            },
+            Encoding::Utf16Be => utf16(data, u16::from_be_bytes),
+            Encoding::Utf16Le => utf16(data, u16::from_le_bytes),
+        }
+    }
+}
+
+fn utf16(data: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+    let units = data.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    let mut s: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or('\u{FFFD}'))
+        .collect();
+    if data.len() % 2 == 1 {
+        s.push('\u{FFFD}');
+    }
+    s
+}
+
+/// Kafka's StringConverter.
+#[derive(Clone, Debug, Default)]
+pub struct StringConverter {
+    encoding: Encoding,
+}
+
+impl StringConverter {
+    /// A UTF-8 converter.
+    pub fn new() -> Self {
+        StringConverter::default()
+    }
+
+    /// The option definitions (`StringConverterConfig.configDef`).
+    pub fn definition() -> ConfigDef {
+        common::base_config_def().define(
+            ConfigKey::new(ENCODING_CONFIG, ConfigType::String)
+                .default_value("UTF-8")
+                .importance(Importance::High)
+                .doc("Name of the Java character set used to turn strings into bytes and back.")
+                .width(Width::Medium)
+                .display_name("Encoding"),
+        )
+    }
+
+    fn configure_as(&mut self, config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+        let parsed = common::parse_with_type(&Self::definition(), config, ty)?;
+        let name = parsed.string(ENCODING_CONFIG).unwrap_or("UTF-8");
+        self.encoding = Encoding::for_name(name).ok_or_else(|| {
+            ConfigError::other(Some(ENCODING_CONFIG), format!("Unsupported encoding {name}"))
+        })?;
+        Ok(())
+    }
+
+    fn serialize(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        match value {
+            Value::Null => false,
+            Value::String(s) => {
+                self.encoding.encode(s, out);
+                true
+            }
+            // A byte array's `toString` is an identity hash in Java; the bytes themselves are more useful.
+            Value::Bytes(b) => {
+                out.extend_from_slice(b);
+                true
+            }
+            other => {
+                let mut s = String::new();
+                to_java_string(schema, other, &mut s);
+                self.encoding.encode(&s, out);
+                true
+            }
+        }
+    }
+
+    fn deserialize(&self, data: Option<&[u8]>) -> SchemaAndValue {
+        SchemaAndValue {
+            schema: Some(Schema::optional_string()),
+            value: data.map_or(Value::Null, |d| Value::String(self.encoding.decode(d))),
+        }
+    }
+}
+
+/// Appends Java's `Object.toString()` of a Connect value (`[a, b]`, `{k=v}`,
+/// `Struct{f=v}`); logical Date/Time/Timestamp values print as `java.util.Date`.
+pub fn to_java_string(schema: Option<&Schema>, value: &Value, out: &mut String) {
+    use std::fmt::Write;
+    if let (Some(name), Some(v)) = (schema.and_then(Schema::name), value.as_i64()) {
+        let millis = match name {
+            logical::DATE => Some(v.saturating_mul(86_400_000)),
+            logical::TIME | logical::TIMESTAMP => Some(v),
+            _ => None,
+        };
+        if let Some(dt) = millis.and_then(DateTime::from_timestamp_millis) {
+            let _ = write!(out, "{}", dt.format("%a %b %d %H:%M:%S UTC %Y"));
+            return;
+        }
+    }
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int8(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Value::Int16(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Value::Int32(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Value::Int64(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Value::Float32(v) => out.push_str(&java::float_to_string(*v)),
+        Value::Float64(v) => out.push_str(&java::double_to_string(*v)),
+        Value::String(s) => out.push_str(s),
+        Value::Bytes(b) => {
+            // Java prints `[B@` and an identity hash; a content hash keeps the shape deterministic.
+            let h = b
+                .iter()
+                .fold(0x811c_9dc5u32, |h, &x| (h ^ x as u32).wrapping_mul(0x0100_0193));
+            let _ = write!(out, "[B@{h:x}");
+        }
+        Value::Decimal(d) => out.push_str(&java::bigdecimal_to_string(d)),
+        Value::Array(items) => {
+            let item_schema = schema.and_then(Schema::value_schema);
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                to_java_string(item_schema, item, out);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            let ks = schema.and_then(Schema::key_schema);
+            let vs = schema.and_then(Schema::value_schema);
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                to_java_string(ks, k, out);
+                out.push('=');
+                to_java_string(vs, v, out);
+            }
+            out.push('}');
+        }
+        Value::Struct(st) => {
+            out.push_str("Struct{");
+            let mut first = true;
+            for (field, v) in st.schema().fields().iter().zip(st.values()) {
+                if v.is_null() {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push_str(field.name());
+                out.push('=');
+                to_java_string(Some(field.schema()), v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+impl Converter for StringConverter {
+    fn config_def(&self) -> ConfigDef {
+        Self::definition()
+    }
+    fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {
+        self.configure_as(
+            config,
+            if is_key {
+                ConverterType::Key
+            } else {
+                ConverterType::Value
+            },
+        )
+    }
+    fn from_connect_into(
+        &self,
+        _topic: &str,
+        schema: Option<&Schema>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, DataError> {
+        Ok(self.serialize(schema, value, out))
+    }
+    fn to_connect(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+        Ok(self.deserialize(data))
+    }
+}
+
+impl HeaderConverter for StringConverter {
+    fn config_def(&self) -> ConfigDef {
+        Self::definition()
+    }
+    fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
+        self.configure_as(config, ConverterType::Header)
+    }
+    fn from_connect_header(
+        &self,
+        _topic: &str,
+        _header_key: &str,
+        schema: Option<&Schema>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        let mut out = Vec::new();
+        Ok(self.serialize(schema, value, &mut out).then_some(out))
+    }
+    fn to_connect_header(
+        &self,
+        _topic: &str,
+        _header_key: &str,
+        data: Option<&[u8]>,
+    ) -> Result<SchemaAndValue, DataError> {
+        Ok(self.deserialize(data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::Struct;
+
+    fn text(c: &StringConverter, schema: Option<&Schema>, v: Value) -> String {
+        String::from_utf8(c.from_connect("t", schema, &v).unwrap().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn writes_java_to_string() {
+        let c = StringConverter::new();
+        assert_eq!(text(&c, None, Value::from("héllo")), "héllo");
+        assert_eq!(text(&c, None, Value::Int32(-12)), "-12");
+        assert_eq!(text(&c, None, Value::Float64(1.0e10)), "1.0E10");
+        assert_eq!(text(&c, None, Value::Float32(0.5)), "0.5");
+        assert_eq!(text(&c, None, Value::Boolean(true)), "true");
+        assert_eq!(text(&c, None, Value::Decimal("1.50".parse().unwrap())), "1.50");
+        assert_eq!(
+            text(
+                &c,
+                None,
+                Value::Array(vec![Value::Int32(1), Value::from("a"), Value::Null])
+            ),
+            "[1, a, null]"
+        );
+        assert_eq!(
+            text(&c, None, Value::Map(vec![(Value::from("k"), Value::Int64(2))])),
+            "{k=2}"
+        );
+        let schema = Schema::struct_builder()
+            .field("a", Schema::int32())
+            .field("b", Schema::optional_string())
+            .field("c", Schema::string())
+            .build();
+        let mut s = Struct::new(schema.clone());
+        s.put("a", 1).unwrap().put("c", "x").unwrap();
+        assert_eq!(text(&c, Some(&schema), Value::Struct(s)), "Struct{a=1,c=x}");
+        assert_eq!(
+            text(&c, Some(&Schema::date().build()), Value::Int32(0)),
+            "Thu Jan 01 00:00:00 UTC 1970"
+        );
+        assert_eq!(c.from_connect("t", None, &Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn reads_optional_strings() {
+        let c = StringConverter::new();
+        let sv = c.to_connect("t", Some("abc".as_bytes())).unwrap();
+        assert_eq!(sv.schema, Some(Schema::optional_string()));
+        assert_eq!(sv.value, Value::from("abc"));
+        assert_eq!(c.to_connect("t", None).unwrap().value, Value::Null);
+        assert_eq!(
+            c.to_connect("t", Some(&[0x61, 0xff])).unwrap().value,
+            Value::from("a\u{FFFD}")
+        );
+    }
+
+    #[test]
+    fn honours_encoding() {
+        let mut c = StringConverter::new();
+        let conf: ConfigMap = [(ENCODING_CONFIG.to_string(), "UTF-16".to_string())]
+            .into_iter()
+            .collect();
+        Converter::configure(&mut c, &conf, false).unwrap();
+        assert_eq!(
+            c.from_connect("t", None, &Value::from("A")).unwrap(),
+            Some(vec![0xFE, 0xFF, 0, 0x41])
+        );
+        assert_eq!(
+            c.to_connect("t", Some(&[0xFF, 0xFE, 0x41, 0])).unwrap().value,
+            Value::from("A")
+        );
+        let conf: ConfigMap = [(ENCODING_CONFIG.to_string(), "latin1".to_string())]
+            .into_iter()
+            .collect();
+        Converter::configure(&mut c, &conf, true).unwrap();
+        assert_eq!(
+            c.from_connect("t", None, &Value::from("é€")).unwrap(),
+            Some(vec![0xE9, b'?'])
+        );
+        let conf: ConfigMap = [(ENCODING_CONFIG.to_string(), "EBCDIC-X".to_string())]
+            .into_iter()
+            .collect();
+        assert!(Converter::configure(&mut c, &conf, true).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Debezium's single message transforms for Ferry: the outbox `EventRouter` and
+//! `ExtractNewRecordState`, behaving as Debezium 3.x does on the same records.
+
+pub mod envelope;
+pub mod java_regex;
+pub mod outbox;
+pub mod unwrap;
+mod util;
+
+use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
+
+pub use outbox::EventRouter;
+pub use unwrap::ExtractNewRecordState;
+
+/// Version reported by `/connector-plugins` (the Debezium line these transforms follow).
+pub const VERSION: &str = "3.2.0.Final";
+
+fn event_router() -> Box<dyn Transformation> {
+    Box::new(EventRouter::new())
+}
+
+fn extract_new_record_state() -> Box<dyn Transformation> {
+    Box::new(ExtractNewRecordState::new())
+}
+
+/// The transforms of this crate, registered under their Debezium class names.
+pub fn plugins() -> Vec<PluginDescriptor> {
+    vec![
+        PluginDescriptor {
+            class: outbox::CLASS,
+            version: VERSION,
+            factory: PluginFactory::Transformation(event_router),
+        },
+        PluginDescriptor {
+            class: unwrap::CLASS,
+            version: VERSION,
+            factory: PluginFactory::Transformation(extract_new_record_state),
+        },
+    ]
+}

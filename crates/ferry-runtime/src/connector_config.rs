@@ -1,0 +1,391 @@
+//! Options every connector has (Connect's `ConnectorConfig`, `SourceConnectorConfig`,
+//! `SinkConnectorConfig`), and the typed view the task engines use.
+
+use ferry_core::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator, Width};
+use ferry_core::{ConfigMap, ConnectorType};
+
+const COMMON: &str = "Common";
+const TRANSFORMS: &str = "Transforms";
+const PREDICATES: &str = "Predicates";
+const ERRORS: &str = "Error Handling";
+const TOPIC_CREATION: &str = "Topic Creation";
+
+fn no_control_chars() -> Validator {
+    Validator::custom(|_, v| match v {
+        ferry_core::ConfigValue::String(s) if s.is_empty() => Err("String may not be empty".into()),
+        ferry_core::ConfigValue::String(s) if s.chars().any(|c| c.is_control()) => {
+            Err("String may not contain control sequences".into())
+        }
+        _ => Ok(()),
+    })
+}
+
+fn no_duplicate_alias() -> Validator {
+    Validator::custom(|_, v| match v {
+        ferry_core::ConfigValue::List(items) => {
+            let mut seen = std::collections::HashSet::new();
+            if items.iter().all(|i| seen.insert(i)) {
+                Ok(())
+            } else {
+                Err("Duplicate alias provided.".into())
+            }
+        }
+        _ => Ok(()),
+    })
+}
+
+/// The options common to every connector, in upstream's order and groups.
+pub fn common_config_def() -> ConfigDef {
+    ConfigDef::new()
+        .define(
+            ConfigKey::new("name", ConfigType::String)
+                .validator(no_control_chars())
+                .importance(Importance::High)
+                .doc("Globally unique name to use for this connector.")
+                .group(COMMON, 1)
+                .width(Width::Medium)
+                .display_name("Connector name"),
+        )
+        .define(
+            ConfigKey::new("connector.class", ConfigType::String)
+                .importance(Importance::High)
+                .doc("Name or alias of the class for this connector.")
+                .group(COMMON, 2)
+                .width(Width::Long)
+                .display_name("Connector class"),
+        )
+        .define(
+            ConfigKey::new("tasks.max", ConfigType::Int)
+                .default_value("1")
+                .validator(Validator::at_least(1.0))
+                .importance(Importance::High)
+                .doc("Maximum number of tasks to use for this connector.")
+                .group(COMMON, 3)
+                .width(Width::Short)
+                .display_name("Tasks max"),
+        )
+        .define(
+            ConfigKey::new("tasks.max.enforce", ConfigType::Boolean)
+                .default_value("true")
+                .importance(Importance::Low)
+                .group(COMMON, 4)
+                .width(Width::Short)
+                .display_name("Enforce tasks max"),
+        )
+        .define(
+            ConfigKey::new("key.converter", ConfigType::Class)
+                .default_null()
+                .importance(Importance::Low)
+                .doc("Converter class for keys; the worker's key.converter when absent.")
+                .group(COMMON, 5)
+                .width(Width::Short)
+                .display_name("Key converter class"),
+        )
+        .define(
+            ConfigKey::new("value.converter", ConfigType::Class)
+                .default_null()
+                .importance(Importance::Low)
+                .doc("Converter class for values; the worker's value.converter when absent.")
+                .group(COMMON, 6)
+                .width(Width::Short)
+                .display_name("Value converter class"),
+        )
+        .define(
+            ConfigKey::new("header.converter", ConfigType::Class)
+                .default_null()
+                .importance(Importance::Low)
+                .doc("Header converter class; the worker's header.converter when absent.")
+                .group(COMMON, 7)
+                .width(Width::Short)
+                .display_name("Header converter class"),
+        )
+        .define(
+            ConfigKey::new("transforms", ConfigType::List)
+                .default_value("")
+                .validator(no_duplicate_alias())
+                .importance(Importance::Low)
+                .doc("Aliases for the transformations to be applied to records.")
+                .group(TRANSFORMS, 8)
+                .width(Width::Long)
+                .display_name("Transforms"),
+        )
+        .define(
+            ConfigKey::new("predicates", ConfigType::List)
+                .default_value("")
+                .validator(no_duplicate_alias())
+                .importance(Importance::Low)
+                .doc("Aliases for the predicates used by transformations.")
+                .group(PREDICATES, 9)
+                .width(Width::Long)
+                .display_name("Predicates"),
+        )
+        .define(
+            ConfigKey::new("config.action.reload", ConfigType::String)
+                .default_value("restart")
+                .validator(Validator::one_of_ignore_case(["none", "restart"]))
+                .importance(Importance::Low)
+                .group(COMMON, 10)
+                .width(Width::Medium)
+                .display_name("Reload Action"),
+        )
+        .define(
+            ConfigKey::new("errors.retry.timeout", ConfigType::Long)
+                .default_value("0")
+                .importance(Importance::Medium)
+                .doc("Maximum duration in milliseconds that a failed operation is retried; 0 no retries, -1 forever.")
+                .group(ERRORS, 1)
+                .width(Width::Medium)
+                .display_name("Retry Timeout for Errors"),
+        )
+        .define(
+            ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long)
+                .default_value("60000")
+                .importance(Importance::Medium)
+                .group(ERRORS, 2)
+                .width(Width::Medium)
+                .display_name("Maximum Delay Between Retries for Errors"),
+        )
+        .define(
+            ConfigKey::new("errors.tolerance", ConfigType::String)
+                .default_value("none")
+                .validator(Validator::one_of_ignore_case(["none", "all"]))
+                .importance(Importance::Medium)
+                .doc("'none' fails the task on the first bad record; 'all' skips bad records.")
+                .group(ERRORS, 3)
+                .width(Width::Short)
+                .display_name("Error Tolerance"),
+        )
+        .define(
+            ConfigKey::new("errors.log.enable", ConfigType::Boolean)
+                .default_value("false")
+                .importance(Importance::Medium)
+                .group(ERRORS, 4)
+                .width(Width::Short)
+                .display_name("Log Errors"),
+        )
+        .define(
+            ConfigKey::new("errors.log.include.messages", ConfigType::Boolean)
+                .default_value("false")
+                .importance(Importance::Medium)
+                .group(ERRORS, 5)
+                .width(Width::Short)
+                .display_name("Log Error Details"),
+        )
+}
+
+/// Source-only options (topic creation, KIP-158).
+pub fn source_config_def() -> ConfigDef {
+    common_config_def().define(
+        ConfigKey::new("topic.creation.groups", ConfigType::List)
+            .default_value("")
+            .validator(no_duplicate_alias())
+            .importance(Importance::Low)
+            .doc("Groups of configurations for topics created by source connectors.")
+            .group(TOPIC_CREATION, 1)
+            .width(Width::Long)
+            .display_name("Topic Creation Groups"),
+    )
+}
+
+/// Sink-only options.
+pub fn sink_config_def() -> ConfigDef {
+    common_config_def()
+        .define(
+            ConfigKey::new("topics", ConfigType::List)
+                .default_value("")
+                .importance(Importance::High)
+                .doc("List of topics to consume, separated by commas.")
+                .group(COMMON, 4)
+                .width(Width::Long)
+                .display_name("Topics"),
+        )
+        .define(
+            ConfigKey::new("topics.regex", ConfigType::String)
+                .default_value("")
+                .validator(Validator::custom(|_, v| match v {
+                    ferry_core::ConfigValue::String(s) if !s.is_empty() => regex::Regex::new(s)
+                        .map(|_| ())
+                        .map_err(|e| format!("Invalid regular expression: {e}")),
+                    _ => Ok(()),
+                }))
+                .importance(Importance::High)
+                .doc("Regular expression giving topics to consume.")
+                .group(COMMON, 4)
+                .width(Width::Long)
+                .display_name("Topics regex"),
+        )
+        .define(
+            ConfigKey::new("errors.deadletterqueue.topic.name", ConfigType::String)
+                .default_value("")
+                .importance(Importance::Medium)
+                .doc("Topic to which records that fail are written (with errors.tolerance=all).")
+                .group(ERRORS, 6)
+                .width(Width::Medium)
+                .display_name("Dead Letter Queue Topic Name"),
+        )
+        .define(
+            ConfigKey::new(
+                "errors.deadletterqueue.topic.replication.factor",
+                ConfigType::Short,
+            )
+            .default_value("3")
+            .importance(Importance::Medium)
+            .group(ERRORS, 7)
+            .width(Width::Medium)
+            .display_name("Dead Letter Queue Topic Replication Factor"),
+        )
+        .define(
+            ConfigKey::new(
+                "errors.deadletterqueue.context.headers.enable",
+                ConfigType::Boolean,
+            )
+            .default_value("false")
+            .importance(Importance::Medium)
+            .group(ERRORS, 8)
+            .width(Width::Medium)
+            .display_name("Enable Error Context Headers"),
+        )
+}
+
+/// The definition for a connector direction.
+pub fn config_def_for(kind: ConnectorType) -> ConfigDef {
+    match kind {
+        ConnectorType::Source => source_config_def(),
+        ConnectorType::Sink => sink_config_def(),
+    }
+}
+
+/// Checks only a sink does: exactly one of topics / topics.regex, and the DLQ not among them.
+/// Returns (key, message) pairs to add to the validation result.
+pub fn sink_cross_checks(config: &ConfigMap) -> Vec<(String, String)> {
+    let topics: Vec<&str> = config
+        .get("topics")
+        .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let regex = config.get("topics.regex").map(|s| s.trim()).unwrap_or("");
+    let mut out = Vec::new();
+    let both = |msg: &str, out: &mut Vec<(String, String)>| {
+        out.push(("topics".into(), msg.to_owned()));
+        out.push(("topics.regex".into(), msg.to_owned()));
+    };
+    if !topics.is_empty() && !regex.is_empty() {
+        both(
+            "topics and topics.regex are mutually exclusive options, but both are set.",
+            &mut out,
+        );
+    } else if topics.is_empty() && regex.is_empty() {
+        both("Must configure one of topics or topics.regex", &mut out);
+    }
+    let dlq = config
+        .get("errors.deadletterqueue.topic.name")
+        .map(|s| s.trim())
+        .unwrap_or("");
+    if !dlq.is_empty() && topics.contains(&dlq) {
+        out.push((
+            "topics".into(),
+            format!(
+                "The DLQ topic '{dlq}' may not be included in the list of topics ('topics={}') consumed by the connector",
+                config.get("topics").map(String::as_str).unwrap_or("")
+            ),
+        ));
+    }
+    out
+}
+
+/// How a task treats records that fail conversion or transformation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorPolicy {
+    /// `errors.tolerance=all`.
+    pub tolerate_all: bool,
+    /// `errors.log.enable`.
+    pub log: bool,
+    /// `errors.log.include.messages`.
+    pub log_messages: bool,
+    /// `errors.retry.timeout` in ms (0 none, -1 forever).
+    pub retry_timeout_ms: i64,
+    /// `errors.retry.delay.max.ms`.
+    pub retry_delay_max_ms: i64,
+    /// Sink DLQ topic, when set.
+    pub dlq_topic: Option<String>,
+    /// DLQ replication factor.
+    pub dlq_replication_factor: i32,
+    /// Add `__connect.errors.*` headers to DLQ records.
+    pub dlq_context_headers: bool,
+}
+
+impl ErrorPolicy {
+    /// Reads the errors.* options of a connector config (assumed validated).
+    pub fn from_config(config: &ConfigMap) -> Self {
+        let get = |k: &str| config.get(k).map(|s| s.trim().to_owned());
+        let flag = |k: &str| get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        ErrorPolicy {
+            tolerate_all: get("errors.tolerance").is_some_and(|v| v.eq_ignore_ascii_case("all")),
+            log: flag("errors.log.enable"),
+            log_messages: flag("errors.log.include.messages"),
+            retry_timeout_ms: get("errors.retry.timeout")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            retry_delay_max_ms: get("errors.retry.delay.max.ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(60000),
+            dlq_topic: get("errors.deadletterqueue.topic.name").filter(|s| !s.is_empty()),
+            dlq_replication_factor: get("errors.deadletterqueue.topic.replication.factor")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3),
+            dlq_context_headers: flag("errors.deadletterqueue.context.headers.enable"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sink_requires_exactly_one_topic_selector() {
+        let none = sink_cross_checks(&cfg(&[]));
+        assert_eq!(none[0].1, "Must configure one of topics or topics.regex");
+        let both = sink_cross_checks(&cfg(&[("topics", "a"), ("topics.regex", "a.*")]));
+        assert_eq!(both.len(), 2);
+        let dlq = sink_cross_checks(&cfg(&[
+            ("topics", "a,dlq"),
+            ("errors.deadletterqueue.topic.name", "dlq"),
+        ]));
+        assert!(dlq[0].1.contains("The DLQ topic 'dlq' may not be included"));
+        assert!(sink_cross_checks(&cfg(&[("topics", "a")])).is_empty());
+    }
+
+    #[test]
+    fn common_def_validates_tasks_max_and_tolerance() {
+        let v = common_config_def().validate(&cfg(&[
+            ("name", "x"),
+            ("connector.class", "C"),
+            ("tasks.max", "0"),
+            ("errors.tolerance", "some"),
+        ]));
+        let errs: Vec<_> = v.iter().flat_map(|c| c.errors.clone()).collect();
+        assert!(errs
+            .contains(&"Invalid value 0 for configuration tasks.max: Value must be at least 1".to_string()));
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("Invalid value some for configuration errors.tolerance")));
+    }
+
+    #[test]
+    fn error_policy_reads_options() {
+        let p = ErrorPolicy::from_config(&cfg(&[
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", "dlq"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ]));
+        assert!(p.tolerate_all && p.dlq_context_headers);
+        assert_eq!(p.dlq_topic.as_deref(), Some("dlq"));
+    }
+}

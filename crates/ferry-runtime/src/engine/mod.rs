@@ -1,0 +1,93 @@
+//! Task engines: run one source or sink task, moving records in batches between
+//! the task and Kafka through converters and transforms.
+
+pub mod convert;
+pub mod errors;
+pub mod sink;
+pub mod source;
+pub mod submitted;
+pub mod topics;
+
+use std::sync::Arc;
+
+use ferry_core::{ConfigMap, PluginRegistry};
+use ferry_kafka::rdkafka::config::ClientConfig;
+use ferry_kafka::{ClientProps, TopicAdmin};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{OffsetStore, StatusStore};
+use crate::WorkerConfig;
+
+/// Why a task stopped working.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Bad connector configuration detected while starting the task.
+    #[error("{0}")]
+    Config(String),
+    /// The task or a record failed; the text is the status trace.
+    #[error("{0}")]
+    Failed(String),
+    /// Kafka trouble.
+    #[error(transparent)]
+    Kafka(#[from] ferry_kafka::KafkaStoreError),
+}
+
+/// What every task of the worker shares.
+pub struct WorkerContext {
+    /// The worker's configuration.
+    pub config: WorkerConfig,
+    /// Every plugin.
+    pub registry: PluginRegistry,
+    /// Source offsets.
+    pub offsets: Arc<OffsetStore>,
+    /// Connector and task states.
+    pub status: Arc<StatusStore>,
+    /// Topic administration.
+    pub admin: Arc<TopicAdmin>,
+}
+
+impl WorkerContext {
+    /// Client properties for a role (`producer`, `consumer`, `admin`): bootstrap servers,
+    /// the worker's `ROLE.*` options, then the connector's `ROLE.override.*`.
+    pub fn client_config(&self, role: &str, connector: &ConfigMap) -> Result<ClientConfig, EngineError> {
+        let mut props = ClientProps::new();
+        props.set("bootstrap.servers", self.config.bootstrap_servers.clone());
+        let worker_prefix = format!("{role}.");
+        props.extend(self.config.with_prefix(&worker_prefix).iter());
+        let override_prefix = format!("{role}.override.");
+        let overrides = ferry_core::config::with_prefix(connector, &override_prefix);
+        props.extend(overrides.iter());
+        Ok(props.to_client_config(role, &worker_prefix)?)
+    }
+}
+
+/// Everything one task run needs.
+pub struct TaskEnv {
+    /// Connector name.
+    pub connector: String,
+    /// Task number.
+    pub task: u32,
+    /// The task's own configuration.
+    pub task_config: ConfigMap,
+    /// The connector's configuration (converters, transforms, errors.*, topic.creation.*).
+    pub connector_config: ConfigMap,
+    /// Shared worker state.
+    pub worker: Arc<WorkerContext>,
+    /// Cancelled to stop the task.
+    pub cancel: CancellationToken,
+    /// True while the connector is paused.
+    pub paused: watch::Receiver<bool>,
+}
+
+impl TaskEnv {
+    /// The task's status key.
+    pub fn status_key(&self) -> ferry_kafka::records::StatusKey {
+        ferry_kafka::records::StatusKey::Task(self.connector.clone(), self.task)
+    }
+
+    /// Records a task state.
+    pub async fn set_state(&self, state: ferry_kafka::records::State, trace: Option<String>) {
+        self.worker.status.put(self.status_key(), state, trace).await;
+    }
+}

@@ -1,0 +1,202 @@
+//! `/admin/loggers`: log levels by logger name, applied to the running log filter.
+//!
+//! Connect's logger names are log4j names (`org.apache.kafka.connect`,
+//! `io.debezium`); Ferry maps them onto its crates, and also accepts Rust
+//! targets (`ferry_runtime::engine`) directly.
+
+use std::sync::{Arc, Mutex};
+
+use ferry_rest::entities::LoggerLevel;
+use indexmap::IndexMap;
+
+/// Applies a filter directive (tracing-subscriber `EnvFilter` syntax) to the running logger.
+pub trait LogControl: Send + Sync {
+    /// Replaces the active filter.
+    fn apply(&self, directives: &str) -> Result<(), String>;
+}
+
+const KAFKA_CRATES: &[&str] = &[
+    "ferry_runtime",
+    "ferry_rest",
+    "ferry_kafka",
+    "ferry_converters",
+    "ferry_transforms",
+    "ferry_file",
+    "ferry",
+];
+const DEBEZIUM_CRATES: &[&str] = &["ferry_postgres", "ferry_debezium_transforms"];
+
+/// The Rust targets a logger name stands for.
+fn targets_for(name: &str) -> Vec<String> {
+    let java_prefix =
+        |p: &str| name == p || p.starts_with(&format!("{name}.")) || name.starts_with(&format!("{p}."));
+    let mut out = Vec::new();
+    if java_prefix("org.apache.kafka") {
+        out.extend(KAFKA_CRATES.iter().map(|s| s.to_string()));
+    }
+    if java_prefix("io.debezium") {
+        out.extend(DEBEZIUM_CRATES.iter().map(|s| s.to_string()));
+    }
+    if out.is_empty() && !name.contains('.') {
+        out.push(name.to_owned());
+    }
+    out
+}
+
+fn tracing_level(log4j: &str) -> Option<&'static str> {
+    Some(match log4j.to_ascii_uppercase().as_str() {
+        "OFF" => "off",
+        "FATAL" | "ERROR" => "error",
+        "WARN" => "warn",
+        "INFO" => "info",
+        "DEBUG" => "debug",
+        "TRACE" | "ALL" => "trace",
+        _ => return None,
+    })
+}
+
+struct Inner {
+    root: String,
+    set: IndexMap<String, (String, i64)>,
+}
+
+/// Logger levels set through the REST API.
+#[derive(Clone)]
+pub struct Loggers {
+    inner: Arc<Mutex<Inner>>,
+    control: Option<Arc<dyn LogControl>>,
+}
+
+impl Loggers {
+    /// Levels over a control; `root` is the starting root level (log4j name).
+    pub fn new(root: &str, control: Option<Arc<dyn LogControl>>) -> Self {
+        Loggers {
+            inner: Arc::new(Mutex::new(Inner {
+                root: root.to_ascii_uppercase(),
+                set: IndexMap::new(),
+            })),
+            control,
+        }
+    }
+
+    /// Every explicitly set logger plus `root`.
+    pub fn levels(&self) -> IndexMap<String, LoggerLevel> {
+        let inner = self.inner.lock().expect("loggers lock");
+        let mut out = IndexMap::new();
+        out.insert(
+            "root".to_owned(),
+            LoggerLevel {
+                level: inner.root.clone(),
+                last_modified: None,
+            },
+        );
+        let mut names: Vec<_> = inner.set.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, (level, at)) in names {
+            out.insert(
+                name.clone(),
+                LoggerLevel {
+                    level: level.clone(),
+                    last_modified: Some(*at),
+                },
+            );
+        }
+        out
+    }
+
+    /// The level of one logger: its own, or the closest ancestor's, or root's.
+    pub fn level(&self, name: &str) -> LoggerLevel {
+        let inner = self.inner.lock().expect("loggers lock");
+        if name == "root" {
+            return LoggerLevel {
+                level: inner.root.clone(),
+                last_modified: None,
+            };
+        }
+        let mut probe = name.to_owned();
+        loop {
+            if let Some((level, at)) = inner.set.get(&probe) {
+                return LoggerLevel {
+                    level: level.clone(),
+                    last_modified: (probe == name).then_some(*at),
+                };
+            }
+            match probe.rfind('.') {
+                Some(i) => probe.truncate(i),
+                None => break,
+            }
+        }
+        LoggerLevel {
+            level: inner.root.clone(),
+            last_modified: None,
+        }
+    }
+
+    /// Sets a level on `namespace` and its descendants; returns the affected logger names.
+    pub fn set(&self, namespace: &str, level: &str) -> Result<Vec<String>, String> {
+        let level = level.to_ascii_uppercase();
+        if tracing_level(&level).is_none() {
+            return Err(format!("Invalid log level '{level}'."));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let directives;
+        let affected;
+        {
+            let mut inner = self.inner.lock().expect("loggers lock");
+            if namespace == "root" {
+                inner.root = level.clone();
+                inner.set.clear();
+                affected = vec!["root".to_owned()];
+            } else {
+                let prefix = format!("{namespace}.");
+                inner.set.retain(|k, _| !k.starts_with(&prefix));
+                inner.set.insert(namespace.to_owned(), (level.clone(), now));
+                affected = vec![namespace.to_owned()];
+            }
+            let mut d = vec![tracing_level(&inner.root).unwrap_or("info").to_owned()];
+            let mut names: Vec<_> = inner.set.iter().collect();
+            names.sort_by_key(|(k, _)| k.len());
+            for (name, (lvl, _)) in names {
+                for target in targets_for(name) {
+                    d.push(format!("{target}={}", tracing_level(lvl).unwrap_or("info")));
+                }
+            }
+            directives = d.join(",");
+        }
+        if let Some(c) = &self.control {
+            c.apply(&directives)?;
+        }
+        Ok(affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Capture(Mutex<String>);
+    impl LogControl for Capture {
+        fn apply(&self, d: &str) -> Result<(), String> {
+            *self.0.lock().unwrap() = d.to_owned();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn setting_a_java_namespace_maps_to_crates() {
+        let cap = Arc::new(Capture(Mutex::new(String::new())));
+        let l = Loggers::new("INFO", Some(cap.clone()));
+        assert_eq!(l.set("io.debezium", "debug").unwrap(), vec!["io.debezium"]);
+        assert_eq!(
+            *cap.0.lock().unwrap(),
+            "info,ferry_postgres=debug,ferry_debezium_transforms=debug"
+        );
+        assert_eq!(l.level("io.debezium.connector").level, "DEBUG");
+        assert_eq!(l.level("org.apache.kafka").level, "INFO");
+        assert!(l.set("root", "loud").is_err());
+        assert_eq!(l.levels().len(), 2);
+    }
+}

@@ -1,0 +1,737 @@
+//! The herder: answers the REST API, owns connector and task lifecycles.
+//!
+//! [`Worker`] is the handle: reads are served from a shared [`View`] without
+//! waiting, changes are sent to the [`actor::Actor`], which applies them in order.
+
+pub mod actor;
+pub mod logging;
+pub mod validate;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ferry_core::{ConfigMap, ConnectorType, OffsetMap, PluginFactory, PluginKind};
+use ferry_kafka::records::{self as rec, StatusKey, TargetState};
+use ferry_kafka::{ClientProps, KafkaLog, TopicAdmin, TopicSpec};
+use ferry_rest::entities::{
+    ActiveTopicsInfo, ConfigInfos, ConfigKeyInfo, ConnectorInfo, ConnectorOffset, ConnectorOffsets,
+    ConnectorState, ConnectorStateInfo, ConnectorTaskId, Created, InitialState, LoggerLevel, LoggerScope,
+    Message, NullableConfig, PluginInfo, RestartRequest, ServerInfo, State, TaskInfo, TaskState,
+};
+use ferry_rest::{Herder, HerderError, HerderResult};
+use indexmap::IndexMap;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::connector_config::config_def_for;
+use crate::engine::WorkerContext;
+use crate::store::{ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
+use crate::{Mode, WorkerConfig};
+use actor::{Actor, Command};
+pub use logging::{LogControl, Loggers};
+
+/// What reads see of one connector.
+#[derive(Clone, Debug)]
+pub struct ViewEntry {
+    /// Stored config.
+    pub config: ConfigMap,
+    /// Target state.
+    pub target: TargetState,
+    /// Committed task configs.
+    pub tasks: Vec<ConfigMap>,
+    /// Source or sink, when the class is known.
+    pub kind: Option<ConnectorType>,
+}
+
+/// The read side of the herder's state.
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    /// Connectors in creation order.
+    pub connectors: IndexMap<String, ViewEntry>,
+}
+
+/// Could not start the worker.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Kafka failed.
+    #[error(transparent)]
+    Kafka(#[from] ferry_kafka::KafkaStoreError),
+    /// Configuration problem.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A running worker.
+pub struct Worker {
+    ctx: Arc<WorkerContext>,
+    view: Arc<RwLock<View>>,
+    commands: mpsc::Sender<Command>,
+    ready: AtomicBool,
+    loggers: Loggers,
+    actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::config::ClientConfig, StartError> {
+    let mut props = ClientProps::new();
+    props.set("bootstrap.servers", config.bootstrap_servers.clone());
+    // Security settings given at the top level apply to the internal clients, as in Connect.
+    for (k, v) in &config.originals {
+        if k.starts_with("security.")
+            || k.starts_with("sasl.")
+            || k.starts_with("ssl.")
+            || k == "client.dns.lookup"
+        {
+            props.set(k.clone(), v.clone());
+        }
+    }
+    Ok(props.to_client_config("worker", "")?)
+}
+
+impl Worker {
+    /// Connects to Kafka, prepares the internal topics (distributed) or the offsets file
+    /// (standalone), reads all state, and starts every connector in its target state.
+    pub async fn start(
+        config: WorkerConfig,
+        mode: Mode,
+        registry: ferry_core::PluginRegistry,
+        loggers: Loggers,
+    ) -> Result<Arc<Worker>, StartError> {
+        let base = internal_clients(&config)?;
+        let mut admin_cfg = base.clone();
+        for (k, v) in config.with_prefix("admin.") {
+            admin_cfg.set(k, v);
+        }
+        let admin = Arc::new(TopicAdmin::new(&admin_cfg)?);
+        let (config_store, offsets, status) = match mode {
+            Mode::Distributed => {
+                let topics = [
+                    (
+                        config.config_storage_topic.clone(),
+                        1,
+                        config.config_storage_replication_factor,
+                        "config.storage.topic",
+                        "connector configurations",
+                    ),
+                    (
+                        config.offset_storage_topic.clone(),
+                        config.offset_storage_partitions,
+                        config.offset_storage_replication_factor,
+                        "offset.storage.topic",
+                        "source connector offsets",
+                    ),
+                    (
+                        config.status_storage_topic.clone(),
+                        config.status_storage_partitions,
+                        config.status_storage_replication_factor,
+                        "status.storage.topic",
+                        "connector and task statuses",
+                    ),
+                ];
+                for (topic, partitions, rf, key, purpose) in &topics {
+                    let topic = topic
+                        .as_deref()
+                        .ok_or_else(|| StartError::Config(format!("{key} is required")))?;
+                    let spec = TopicSpec::compacted(topic, *partitions, Some(*rf).filter(|r| *r > 0));
+                    admin.ensure_internal_topic(&spec, key, purpose).await?;
+                }
+                let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
+                (
+                    ConfigStore::kafka(log(&config.config_storage_topic)?),
+                    OffsetStore::new(Box::new(log(&config.offset_storage_topic)?)),
+                    StatusStore::new(Some(log(&config.status_storage_topic)?), config.worker_id.clone()),
+                )
+            }
+            Mode::Standalone => {
+                let file = config
+                    .offset_storage_file
+                    .clone()
+                    .ok_or_else(|| StartError::Config("offset.storage.file.filename is required".into()))?;
+                (
+                    ConfigStore::memory(),
+                    OffsetStore::new(Box::new(FileOffsetBackend::new(file))),
+                    StatusStore::new(None, config.worker_id.clone()),
+                )
+            }
+        };
+        let (state, offset_count) = tokio::try_join!(config_store.load(), offsets.load())?;
+        status.load().await?;
+        tracing::info!(
+            connectors = state.connectors.len(),
+            offsets = offset_count,
+            generation = status.generation(),
+            "read stored state"
+        );
+        let ctx = Arc::new(WorkerContext {
+            config,
+            registry,
+            offsets: Arc::new(offsets),
+            status: Arc::new(status),
+            admin,
+        });
+        let view = Arc::new(RwLock::new(View::default()));
+        let (actor, events) = Actor::new(ctx.clone(), Arc::new(config_store), view.clone(), state);
+        let (tx, rx) = mpsc::channel(64);
+        let handle = tokio::spawn(actor.run(rx, events));
+        let worker = Arc::new(Worker {
+            ctx,
+            view,
+            commands: tx,
+            ready: AtomicBool::new(false),
+            loggers,
+            actor: std::sync::Mutex::new(Some(handle)),
+        });
+        worker.ping().await?;
+        worker.ready.store(true, Ordering::SeqCst);
+        Ok(worker)
+    }
+
+    async fn ping(&self) -> Result<(), StartError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Ping { reply })
+            .await
+            .map_err(|_| StartError::Config("herder stopped".into()))?;
+        rx.await
+            .map_err(|_| StartError::Config("herder stopped".into()))?
+            .map_err(|e| StartError::Config(e.to_string()))
+    }
+
+    /// Stops every task (flushing offsets) and connector.
+    pub async fn shutdown(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+            let _ = rx.await;
+        }
+        let handle = self.actor.lock().expect("actor handle lock").take();
+        if let Some(h) = handle {
+            let _ = h.await;
+        }
+    }
+
+    /// The worker's shared context (stores, registry, config).
+    pub fn context(&self) -> &Arc<WorkerContext> {
+        &self.ctx
+    }
+
+    async fn send<T>(&self, make: impl FnOnce(actor::Reply<T>) -> Command) -> HerderResult<T> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(make(reply))
+            .await
+            .map_err(|_| HerderError::ServiceUnavailable("Worker is shutting down".into()))?;
+        rx.await
+            .map_err(|_| HerderError::Internal("Worker is shutting down".into()))?
+    }
+
+    fn entry(&self, name: &str) -> Option<ViewEntry> {
+        self.view.read().expect("view lock").connectors.get(name).cloned()
+    }
+
+    fn entry_or_404(&self, name: &str) -> HerderResult<ViewEntry> {
+        self.entry(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))
+    }
+
+    fn info(name: &str, e: &ViewEntry) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_owned(),
+            config: e.config.clone(),
+            tasks: (0..e.tasks.len())
+                .map(|i| ConnectorTaskId::new(name, i as i32))
+                .collect(),
+            ty: e
+                .kind
+                .map_or(ferry_rest::entities::ConnectorType::Unknown, Into::into),
+        }
+    }
+
+    async fn put_validated(
+        &self,
+        name: &str,
+        config: NullableConfig,
+        allow_replace: bool,
+        initial: Option<TargetState>,
+    ) -> HerderResult<(bool, ConnectorInfo)> {
+        let registry = self.ctx.registry.clone();
+        let validated = tokio::task::spawn_blocking(move || validate::validate(&registry, &config))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))??;
+        if let Some(msg) = validated.infos.invalid_config_message() {
+            return Err(HerderError::BadRequest(msg));
+        }
+        let kind = validated.kind;
+        let cfg = validated.config;
+        let name_owned = name.to_owned();
+        let created = self
+            .send(move |reply| Command::PutConfig {
+                name: name_owned,
+                config: cfg,
+                kind,
+                allow_replace,
+                initial,
+                reply,
+            })
+            .await?;
+        let e = self.entry_or_404(name)?;
+        Ok((created, Self::info(name, &e)))
+    }
+
+    fn state_of(r: &rec::StatusRecord) -> State {
+        match r.state {
+            rec::State::Unassigned | rec::State::Destroyed => State::Unassigned,
+            rec::State::Running => State::Running,
+            rec::State::Paused => State::Paused,
+            rec::State::Failed => State::Failed,
+            rec::State::Restarting => State::Restarting,
+            rec::State::Stopped => State::Stopped,
+        }
+    }
+
+    fn require_stopped(&self, name: &str) -> HerderResult<ViewEntry> {
+        let e = self.entry_or_404(name)?;
+        if e.target != TargetState::Stopped || !e.tasks.is_empty() {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(e)
+    }
+
+    fn sink_only(&self, e: &ViewEntry) -> HerderResult<()> {
+        if e.kind == Some(ConnectorType::Sink) {
+            return Err(HerderError::Internal(
+                "Ferry does not yet read or modify sink connector offsets through the REST API; use the consumer group connect-NAME".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Herder for Worker {
+    async fn server_info(&self) -> HerderResult<ServerInfo> {
+        Ok(ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: option_env!("FERRY_GIT_COMMIT").unwrap_or("unknown").to_owned(),
+            kafka_cluster_id: None,
+        })
+    }
+
+    async fn health_check(&self) -> HerderResult<()> {
+        self.send(|reply| Command::Ping { reply }).await
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    async fn connectors(&self) -> HerderResult<Vec<String>> {
+        Ok(self
+            .view
+            .read()
+            .expect("view lock")
+            .connectors
+            .keys()
+            .cloned()
+            .collect())
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let e = self.entry_or_404(name)?;
+        Ok(Self::info(name, &e))
+    }
+
+    async fn create_connector(
+        &self,
+        name: &str,
+        config: NullableConfig,
+        initial_state: Option<InitialState>,
+    ) -> HerderResult<ConnectorInfo> {
+        let initial = initial_state.map(|s| match s {
+            InitialState::Running => TargetState::Started,
+            InitialState::Paused => TargetState::Paused,
+            InitialState::Stopped => TargetState::Stopped,
+        });
+        if self.entry(name).is_some() {
+            return Err(HerderError::connector_exists(name));
+        }
+        Ok(self.put_validated(name, config, false, initial).await?.1)
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: NullableConfig,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        let (created, result) = self.put_validated(name, config, true, None).await?;
+        Ok(Created { created, result })
+    }
+
+    async fn patch_connector_config(&self, name: &str, patch: NullableConfig) -> HerderResult<ConnectorInfo> {
+        let e = self.entry_or_404(name)?;
+        let mut merged: NullableConfig = e.config.into_iter().map(|(k, v)| (k, Some(v))).collect();
+        for (k, v) in patch {
+            match v {
+                Some(v) => {
+                    merged.insert(k, Some(v));
+                }
+                None => {
+                    merged.shift_remove(&k);
+                }
+            }
+        }
+        Ok(self.put_validated(name, merged, true, None).await?.1)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let name = name.to_owned();
+        self.send(move |reply| Command::Delete { name, reply }).await
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
+        Ok(self.entry_or_404(name)?.config)
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let not_found = || HerderError::NotFound(format!("No status found for connector {name}"));
+        let e = self.entry(name).ok_or_else(not_found)?;
+        let c = self
+            .ctx
+            .status
+            .get(&StatusKey::Connector(name.to_owned()))
+            .ok_or_else(not_found)?;
+        let tasks = self
+            .ctx
+            .status
+            .task_statuses(name)
+            .into_iter()
+            .filter(|(_, r)| r.state != rec::State::Destroyed)
+            .map(|(id, r)| TaskState {
+                id: id as i32,
+                state: Self::state_of(&r),
+                worker_id: r.worker_id.clone(),
+                trace: r.trace.clone(),
+            })
+            .collect();
+        Ok(ConnectorStateInfo {
+            name: name.to_owned(),
+            connector: ConnectorState {
+                state: Self::state_of(&c),
+                worker_id: c.worker_id.clone(),
+                trace: c.trace.clone(),
+            },
+            tasks,
+            ty: e
+                .kind
+                .map_or(ferry_rest::entities::ConnectorType::Unknown, Into::into),
+        })
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let e = self.entry_or_404(name)?;
+        Ok(e.tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, config)| TaskInfo {
+                id: ConnectorTaskId::new(name, i as i32),
+                config,
+            })
+            .collect())
+    }
+
+    async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
+        let r = u32::try_from(id.task)
+            .ok()
+            .and_then(|t| self.ctx.status.get(&StatusKey::Task(id.connector.clone(), t)))
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+        Ok(TaskState {
+            id: id.task,
+            state: Self::state_of(&r),
+            worker_id: r.worker_id.clone(),
+            trace: r.trace.clone(),
+        })
+    }
+
+    async fn restart_connector(&self, name: &str) -> HerderResult<()> {
+        self.entry_or_404(name)?;
+        let name = name.to_owned();
+        self.send(move |reply| Command::Restart {
+            name,
+            connector: true,
+            tasks: Vec::new(),
+            reply,
+        })
+        .await
+    }
+
+    async fn restart_connector_and_tasks(
+        &self,
+        request: &RestartRequest,
+    ) -> HerderResult<ConnectorStateInfo> {
+        let name = &request.connector;
+        self.entry_or_404(name)?;
+        let mut status = self.connector_status(name).await?;
+        let restart_connector = !request.only_failed || status.connector.state == State::Failed;
+        if restart_connector {
+            status.connector.state = State::Restarting;
+        }
+        let mut tasks = Vec::new();
+        if request.include_tasks {
+            for t in &mut status.tasks {
+                if !request.only_failed || t.state == State::Failed {
+                    t.state = State::Restarting;
+                    tasks.push(t.id as u32);
+                }
+            }
+        }
+        let st = &self.ctx.status;
+        if restart_connector {
+            st.put(StatusKey::Connector(name.clone()), rec::State::Restarting, None)
+                .await;
+        }
+        for t in &tasks {
+            st.put(StatusKey::Task(name.clone(), *t), rec::State::Restarting, None)
+                .await;
+        }
+        let n = name.clone();
+        self.send(move |reply| Command::Restart {
+            name: n,
+            connector: restart_connector,
+            tasks,
+            reply,
+        })
+        .await?;
+        Ok(status)
+    }
+
+    async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
+        let e = self
+            .entry(&id.connector)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {}", id.connector)))?;
+        if id.task < 0 || id.task as usize >= e.tasks.len() {
+            return Err(HerderError::NotFound(format!("Unknown task: {id}")));
+        }
+        let name = id.connector.clone();
+        let task = id.task as u32;
+        self.send(move |reply| Command::Restart {
+            name,
+            connector: false,
+            tasks: vec![task],
+            reply,
+        })
+        .await
+    }
+
+    async fn pause_connector(&self, name: &str) -> HerderResult<()> {
+        let name = name.to_owned();
+        self.send(move |reply| Command::SetTarget {
+            name,
+            target: TargetState::Paused,
+            reply,
+        })
+        .await
+    }
+
+    async fn resume_connector(&self, name: &str) -> HerderResult<()> {
+        let name = name.to_owned();
+        self.send(move |reply| Command::SetTarget {
+            name,
+            target: TargetState::Started,
+            reply,
+        })
+        .await
+    }
+
+    async fn stop_connector(&self, name: &str) -> HerderResult<()> {
+        self.entry_or_404(name)?;
+        let name = name.to_owned();
+        self.send(move |reply| Command::SetTarget {
+            name,
+            target: TargetState::Stopped,
+            reply,
+        })
+        .await
+    }
+
+    async fn connector_active_topics(&self, name: &str) -> HerderResult<ActiveTopicsInfo> {
+        if !self.ctx.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        Ok(ActiveTopicsInfo {
+            connector: name.to_owned(),
+            topics: Vec::new(),
+        })
+    }
+
+    async fn reset_connector_active_topics(&self, _name: &str) -> HerderResult<()> {
+        if !self.ctx.config.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.ctx.config.topic_tracking_allow_reset {
+            return Err(HerderError::Forbidden("Topic tracking reset is disabled.".into()));
+        }
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let e = self.entry_or_404(name)?;
+        self.sink_only(&e)?;
+        Ok(ConnectorOffsets {
+            offsets: self
+                .ctx
+                .offsets
+                .connector_offsets(name)
+                .into_iter()
+                .map(|(p, o)| ConnectorOffset {
+                    partition: Some(p),
+                    offset: Some(o),
+                })
+                .collect(),
+        })
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: Vec<ConnectorOffset>,
+    ) -> HerderResult<Message> {
+        let e = self.require_stopped(name)?;
+        self.sink_only(&e)?;
+        let mut entries: Vec<(OffsetMap, Option<OffsetMap>)> = Vec::with_capacity(offsets.len());
+        for o in offsets {
+            let partition = o
+                .partition
+                .ok_or_else(|| HerderError::BadRequest("Source partitions may not be null".into()))?;
+            entries.push((partition, o.offset));
+        }
+        let n = name.to_owned();
+        self.send(move |reply| Command::WriteOffsets {
+            name: n,
+            offsets: entries,
+            reply,
+        })
+        .await?;
+        Ok(Message::new(
+            "The offsets for this connector have been altered successfully",
+        ))
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        let e = self.require_stopped(name)?;
+        self.sink_only(&e)?;
+        let entries: Vec<(OffsetMap, Option<OffsetMap>)> = self
+            .ctx
+            .offsets
+            .connector_offsets(name)
+            .into_iter()
+            .map(|(p, _)| (p, None))
+            .collect();
+        let n = name.to_owned();
+        self.send(move |reply| Command::WriteOffsets {
+            name: n,
+            offsets: entries,
+            reply,
+        })
+        .await?;
+        Ok(Message::new(
+            "The offsets for this connector have been reset successfully",
+        ))
+    }
+
+    async fn plugins(&self) -> HerderResult<Vec<PluginInfo>> {
+        let order = [
+            PluginKind::Sink,
+            PluginKind::Source,
+            PluginKind::Transformation,
+            PluginKind::Predicate,
+            PluginKind::Converter,
+            PluginKind::HeaderConverter,
+        ];
+        let all = self.ctx.registry.all();
+        let mut out = Vec::with_capacity(all.len());
+        for kind in order {
+            for p in all.iter().filter(|p| p.kind() == kind) {
+                out.push(PluginInfo {
+                    class: p.class.to_owned(),
+                    ty: kind,
+                    version: Some(p.version.to_owned()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+        let p = self
+            .ctx
+            .registry
+            .find(plugin)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
+        let own = p.config_def();
+        let mut keys = ConfigKeyInfo::list(&own);
+        let common = match p.factory {
+            PluginFactory::Source(_) => Some(config_def_for(ConnectorType::Source)),
+            PluginFactory::Sink(_) => Some(config_def_for(ConnectorType::Sink)),
+            _ => None,
+        };
+        if let Some(common) = common {
+            keys.extend(
+                common
+                    .keys()
+                    .filter(|k| own.key(&k.name).is_none())
+                    .map(ConfigKeyInfo::from),
+            );
+        }
+        Ok(keys)
+    }
+
+    async fn validate_connector_config(&self, config: NullableConfig) -> HerderResult<ConfigInfos> {
+        let registry = self.ctx.registry.clone();
+        let v = tokio::task::spawn_blocking(move || validate::validate(&registry, &config))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))??;
+        Ok(v.infos)
+    }
+
+    async fn logger_levels(&self) -> HerderResult<IndexMap<String, LoggerLevel>> {
+        Ok(self.loggers.levels())
+    }
+
+    async fn logger_level(&self, name: &str) -> HerderResult<Option<LoggerLevel>> {
+        Ok(Some(self.loggers.level(name)))
+    }
+
+    async fn set_logger_level(
+        &self,
+        namespace: &str,
+        level: &str,
+        _scope: LoggerScope,
+    ) -> HerderResult<Vec<String>> {
+        self.loggers
+            .set(namespace, level)
+            .map_err(HerderError::BadRequest)
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    let _ = Duration::ZERO;
+}

@@ -1,0 +1,20 @@
+//! The worker's persistent state: configs, offsets and statuses.
+
+pub mod configs;
+pub mod offsets;
+pub mod status;
+
+pub use configs::{ConfigState, ConfigStore, ConnectorEntry};
+pub use offsets::{ConnectorOffsetReader, FileOffsetBackend, OffsetBackend, OffsetStore};
+pub use status::StatusStore;
+
+/// A store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Kafka trouble.
+    #[error(transparent)]
+    Kafka(#[from] ferry_kafka::KafkaStoreError),
+    /// Local file trouble (standalone offsets).
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+}

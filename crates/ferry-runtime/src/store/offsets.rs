@@ -1,0 +1,236 @@
+//! Source offsets: an in-memory view over the offsets topic (or a local file in standalone mode).
+//!
+//! Lookups go by the exact key bytes Kafka Connect writes (`["connector",{partition}]`),
+//! so offsets written by a Java worker are found, and ours are found by it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use ferry_core::OffsetMap;
+use ferry_kafka::records::{decode_offset_key, decode_offset_value, encode_offset_key, encode_offset_value};
+use ferry_kafka::KafkaLog;
+
+use super::StoreError;
+
+/// Raw key/value pairs; `None` value is a tombstone.
+pub type RawEntry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Where offsets persist.
+#[async_trait]
+pub trait OffsetBackend: Send + Sync {
+    /// Every stored entry, oldest first.
+    async fn load(&self) -> Result<Vec<RawEntry>, StoreError>;
+    /// Persists entries; returns once they are durable.
+    async fn write(&self, entries: &[RawEntry]) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl OffsetBackend for KafkaLog {
+    async fn load(&self) -> Result<Vec<RawEntry>, StoreError> {
+        Ok(self
+            .read_to_end()
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.key?, r.value)))
+            .collect())
+    }
+    async fn write(&self, entries: &[RawEntry]) -> Result<(), StoreError> {
+        let sends = entries.iter().map(|(k, v)| self.send(k, v.as_deref()));
+        for r in futures::future::join_all(sends).await {
+            r?;
+        }
+        Ok(())
+    }
+}
+
+/// Standalone offsets in a local file: one JSON line per entry `[key, value|null]`, appended.
+///
+/// Kafka Connect's standalone file is a Java-serialized HashMap; Ferry's is plain
+/// JSON lines holding the same key and value texts (see docs/compatibility.md).
+pub struct FileOffsetBackend {
+    path: PathBuf,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl FileOffsetBackend {
+    /// A backend over `path` (created on first write).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileOffsetBackend {
+            path: path.into(),
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+#[async_trait]
+impl OffsetBackend for FileOffsetBackend {
+    async fn load(&self) -> Result<Vec<RawEntry>, StoreError> {
+        let text = match tokio::fs::read_to_string(&self.path).await {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::Io(self.path.display().to_string(), e)),
+        };
+        let mut out = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            // A torn last line after a crash is skipped: its flush never completed.
+            let Ok(v) = serde_json::from_str::<(String, Option<String>)>(line) else {
+                continue;
+            };
+            out.push((v.0.into_bytes(), v.1.map(String::into_bytes)));
+        }
+        Ok(out)
+    }
+    async fn write(&self, entries: &[RawEntry]) -> Result<(), StoreError> {
+        use tokio::io::AsyncWriteExt;
+        let _guard = self.lock.lock().await;
+        let mut buf = Vec::new();
+        for (k, v) in entries {
+            let line = (
+                String::from_utf8_lossy(k),
+                v.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
+            );
+            serde_json::to_writer(&mut buf, &line).expect("strings serialize");
+            buf.push(b'\n');
+        }
+        let io = |e| StoreError::Io(self.path.display().to_string(), e);
+        let mut f = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .await
+            .map_err(io)?;
+        f.write_all(&buf).await.map_err(io)?;
+        f.sync_data().await.map_err(io)?;
+        Ok(())
+    }
+}
+
+/// Latest offset per (connector, source partition).
+pub struct OffsetStore {
+    backend: Box<dyn OffsetBackend>,
+    data: Mutex<HashMap<Vec<u8>, OffsetMap>>,
+}
+
+impl OffsetStore {
+    /// A store over a backend; call [`OffsetStore::load`] before use.
+    pub fn new(backend: Box<dyn OffsetBackend>) -> Self {
+        OffsetStore {
+            backend,
+            data: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Reads everything stored (the offsets topic to its end).
+    pub async fn load(&self) -> Result<usize, StoreError> {
+        let entries = self.backend.load().await?;
+        let mut data = self.data.lock().expect("offset map lock");
+        for (k, v) in entries {
+            match decode_offset_value(v.as_deref()) {
+                Some(offset) => {
+                    data.insert(k, offset);
+                }
+                None => {
+                    data.remove(&k);
+                }
+            }
+        }
+        Ok(data.len())
+    }
+
+    /// The stored offset of a connector's source partition.
+    pub fn get(&self, connector: &str, partition: &OffsetMap) -> Option<OffsetMap> {
+        let key = encode_offset_key(connector, partition);
+        self.data.lock().expect("offset map lock").get(&key).cloned()
+    }
+
+    /// Every (partition, offset) of a connector, sorted by key bytes for stable output.
+    pub fn connector_offsets(&self, connector: &str) -> Vec<(OffsetMap, OffsetMap)> {
+        let data = self.data.lock().expect("offset map lock");
+        let mut out: Vec<(Vec<u8>, OffsetMap, OffsetMap)> = data
+            .iter()
+            .filter_map(|(k, v)| {
+                let (name, partition) = decode_offset_key(k)?;
+                (name == connector).then(|| (k.clone(), partition, v.clone()))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter().map(|(_, p, o)| (p, o)).collect()
+    }
+
+    /// Writes offsets (a `None` offset removes the partition's offset) and waits until durable.
+    pub async fn write(
+        &self,
+        connector: &str,
+        entries: &[(&OffsetMap, Option<&OffsetMap>)],
+    ) -> Result<(), StoreError> {
+        let raw: Vec<RawEntry> = entries
+            .iter()
+            .map(|(p, o)| (encode_offset_key(connector, p), o.map(encode_offset_value)))
+            .collect();
+        self.backend.write(&raw).await?;
+        let mut data = self.data.lock().expect("offset map lock");
+        for ((key, _), (_, o)) in raw.into_iter().zip(entries) {
+            match o {
+                Some(o) => {
+                    data.insert(key, (*o).clone());
+                }
+                None => {
+                    data.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A per-connector reader handed to source tasks.
+pub struct ConnectorOffsetReader {
+    pub(crate) store: std::sync::Arc<OffsetStore>,
+    pub(crate) connector: String,
+}
+
+impl ferry_core::OffsetStorageReader for ConnectorOffsetReader {
+    fn offset(&self, partition: &OffsetMap) -> Option<OffsetMap> {
+        self.store.get(&self.connector, partition)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(k: &str, v: serde_json::Value) -> OffsetMap {
+        let mut m = OffsetMap::new();
+        m.insert(k.into(), v);
+        m
+    }
+
+    #[tokio::test]
+    async fn file_backend_round_trips_and_tombstones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("offsets.jsonl");
+        let store = OffsetStore::new(Box::new(FileOffsetBackend::new(&path)));
+        let p = map("filename", "in.txt".into());
+        store
+            .write("c", &[(&p, Some(&map("position", 10.into())))])
+            .await
+            .unwrap();
+        store
+            .write("c", &[(&p, Some(&map("position", 25.into())))])
+            .await
+            .unwrap();
+        store
+            .write("d", &[(&p, Some(&map("position", 1.into())))])
+            .await
+            .unwrap();
+        store.write("d", &[(&p, None)]).await.unwrap();
+
+        let reopened = OffsetStore::new(Box::new(FileOffsetBackend::new(&path)));
+        reopened.load().await.unwrap();
+        assert_eq!(reopened.get("c", &p), Some(map("position", 25.into())));
+        assert_eq!(reopened.get("d", &p), None);
+        assert_eq!(reopened.connector_offsets("c").len(), 1);
+    }
+}

@@ -1,0 +1,122 @@
+//! Connector and task states: kept in memory, written to the status topic.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ferry_kafka::records::{State, StatusKey, StatusRecord};
+use ferry_kafka::KafkaLog;
+
+use super::StoreError;
+
+/// Latest status per connector and task.
+pub struct StatusStore {
+    log: Option<KafkaLog>,
+    worker_id: String,
+    generation: Mutex<i32>,
+    data: Mutex<HashMap<StatusKey, StatusRecord>>,
+}
+
+impl StatusStore {
+    /// A store writing to the status topic (or only to memory when `log` is `None`).
+    pub fn new(log: Option<KafkaLog>, worker_id: String) -> Self {
+        StatusStore {
+            log,
+            worker_id,
+            generation: Mutex::new(0),
+            data: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Reads the status topic; this worker's generation becomes one past the highest seen.
+    pub async fn load(&self) -> Result<(), StoreError> {
+        let Some(log) = &self.log else { return Ok(()) };
+        let records = log.read_to_end().await?;
+        let mut data = self.data.lock().expect("status lock");
+        let mut max_gen = 0;
+        for r in records {
+            let Some(key) = r.key.as_deref().map(String::from_utf8_lossy) else {
+                continue;
+            };
+            let Some(k) = StatusKey::decode(&key) else {
+                continue;
+            };
+            match r.value {
+                Some(v) => {
+                    if matches!(k, StatusKey::Topic { .. }) {
+                        continue;
+                    }
+                    if let Ok(rec) = StatusRecord::decode(&key, &v) {
+                        max_gen = max_gen.max(rec.generation);
+                        data.insert(k, rec);
+                    }
+                }
+                None => {
+                    data.remove(&k);
+                }
+            }
+        }
+        *self.generation.lock().expect("generation lock") = max_gen + 1;
+        Ok(())
+    }
+
+    /// The generation this worker writes.
+    pub fn generation(&self) -> i32 {
+        *self.generation.lock().expect("generation lock")
+    }
+
+    /// Records a state (in memory at once, then on the status topic).
+    pub async fn put(&self, key: StatusKey, state: State, trace: Option<String>) {
+        let rec = StatusRecord {
+            state,
+            trace,
+            worker_id: self.worker_id.clone(),
+            generation: self.generation(),
+        };
+        let bytes = rec.encode();
+        self.data.lock().expect("status lock").insert(key.clone(), rec);
+        if let Some(log) = &self.log {
+            if let Err(e) = log.send(key.encode().as_bytes(), Some(&bytes)).await {
+                // Status is advisory; the in-memory copy still answers REST. Log and go on.
+                tracing::warn!(key = %key.encode(), "could not write status: {e}");
+            }
+        }
+    }
+
+    /// Removes a status (tombstone), e.g. when a connector is deleted.
+    pub async fn remove(&self, key: StatusKey) {
+        self.data.lock().expect("status lock").remove(&key);
+        if let Some(log) = &self.log {
+            if let Err(e) = log.send(key.encode().as_bytes(), None).await {
+                tracing::warn!(key = %key.encode(), "could not delete status: {e}");
+            }
+        }
+    }
+
+    /// The latest status of a key.
+    pub fn get(&self, key: &StatusKey) -> Option<StatusRecord> {
+        self.data.lock().expect("status lock").get(key).cloned()
+    }
+
+    /// Every task status of a connector, by task number.
+    pub fn task_statuses(&self, connector: &str) -> Vec<(u32, StatusRecord)> {
+        let data = self.data.lock().expect("status lock");
+        let mut out: Vec<(u32, StatusRecord)> = data
+            .iter()
+            .filter_map(|(k, v)| match k {
+                StatusKey::Task(c, t) if c == connector => Some((*t, v.clone())),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(t, _)| *t);
+        out
+    }
+
+    /// Writes a record to the topic only (topic tracking).
+    pub async fn put_raw(&self, key: &str, value: Option<&[u8]>) {
+        if let Some(log) = &self.log {
+            if let Err(e) = log.send(key.as_bytes(), value).await {
+                tracing::warn!(key, "could not write status record: {e}");
+            }
+        }
+    }
+}

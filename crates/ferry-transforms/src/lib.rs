@@ -1,0 +1,86 @@
+//! Kafka Connect's built-in single message transforms and predicates, and the
+//! transformation chain a connector configures with `transforms=` / `predicates=`.
+//!
+//! Every plugin is registered under its upstream Java class name (for example
+//! `org.apache.kafka.connect.transforms.InsertField$Value`) by [`plugins`].
+
+pub mod chain;
+pub mod field_path;
+pub mod javafmt;
+pub mod jregex;
+pub mod kafka;
+pub mod predicates;
+pub mod util;
+pub mod values;
+
+pub use chain::{chain_config_def, validate_chain, ChainConfigError, TransformChain, TransformError};
+pub use util::Side;
+
+use ferry_core::{PluginDescriptor, PluginFactory};
+
+/// The Kafka version these plugins mirror, reported as their plugin version.
+pub const KAFKA_VERSION: &str = "3.9.0";
+
+/// Package of the built-in transforms.
+pub const TRANSFORMS_PACKAGE: &str = "org.apache.kafka.connect.transforms";
+
+macro_rules! key_value {
+    ($out:ident, $name:literal, $ty:ty) => {
+        $out.push(PluginDescriptor {
+            class: concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
+            version: KAFKA_VERSION,
+            factory: PluginFactory::Transformation(|| Box::new(<$ty>::new(Side::Key))),
+        });
+        $out.push(PluginDescriptor {
+            class: concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
+            version: KAFKA_VERSION,
+            factory: PluginFactory::Transformation(|| Box::new(<$ty>::new(Side::Value))),
+        });
+    };
+}
+
+macro_rules! single {
+    ($out:ident, $name:literal, $ty:ty) => {
+        $out.push(PluginDescriptor {
+            class: concat!("org.apache.kafka.connect.transforms.", $name),
+            version: KAFKA_VERSION,
+            factory: PluginFactory::Transformation(|| Box::new(<$ty>::default())),
+        });
+    };
+}
+
+macro_rules! predicate {
+    ($out:ident, $name:literal, $ty:ty) => {
+        $out.push(PluginDescriptor {
+            class: concat!("org.apache.kafka.connect.transforms.predicates.", $name),
+            version: KAFKA_VERSION,
+            factory: PluginFactory::Predicate(|| Box::new(<$ty>::default())),
+        });
+    };
+}
+
+/// Every transform and predicate of this crate, under its Java class name.
+pub fn plugins() -> Vec<PluginDescriptor> {
+    use kafka::*;
+    let mut out = Vec::with_capacity(32);
+    key_value!(out, "Cast", Cast);
+    key_value!(out, "ExtractField", ExtractField);
+    key_value!(out, "Flatten", Flatten);
+    key_value!(out, "HeaderFrom", HeaderFrom);
+    key_value!(out, "HoistField", HoistField);
+    key_value!(out, "InsertField", InsertField);
+    key_value!(out, "MaskField", MaskField);
+    key_value!(out, "ReplaceField", ReplaceField);
+    key_value!(out, "SetSchemaMetadata", SetSchemaMetadata);
+    key_value!(out, "TimestampConverter", TimestampConverter);
+    single!(out, "DropHeaders", DropHeaders);
+    single!(out, "Filter", Filter);
+    single!(out, "InsertHeader", InsertHeader);
+    single!(out, "RegexRouter", RegexRouter);
+    single!(out, "TimestampRouter", TimestampRouter);
+    single!(out, "ValueToKey", ValueToKey);
+    predicate!(out, "TopicNameMatches", predicates::TopicNameMatches);
+    predicate!(out, "HasHeaderKey", predicates::HasHeaderKey);
+    predicate!(out, "RecordIsTombstone", predicates::RecordIsTombstone);
+    out
+}

@@ -1,0 +1,101 @@
+//! `ferry`: a Kafka Connect-compatible worker in one binary.
+//!
+//! `ferry distributed [worker.properties]` is connect-distributed.sh (with no file,
+//! configuration comes from the environment, as in the debezium/connect and
+//! cp-kafka-connect images); `ferry standalone worker.properties connector...`
+//! is connect-standalone.sh.
+
+mod connector_files;
+mod logging;
+mod plugins;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ferry_rest::Herder;
+use ferry_runtime::{Mode, Worker, WorkerConfig};
+
+#[derive(Parser)]
+#[command(name = "ferry", version, about = "Kafka Connect-compatible connector runtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a worker whose configs, offsets and statuses live in Kafka topics.
+    Distributed {
+        /// connect-distributed.properties; when absent, the environment alone configures the worker.
+        worker_properties: Option<PathBuf>,
+    },
+    /// Run a worker with offsets in a local file and connectors from files.
+    Standalone {
+        /// connect-standalone.properties.
+        worker_properties: PathBuf,
+        /// Connector configs (.properties, or .json as POSTed to /connectors).
+        connectors: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log = logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ferry: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, log)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()> {
+    let (mode, file, connector_files) = match cli.command {
+        Command::Distributed { worker_properties } => (Mode::Distributed, worker_properties, Vec::new()),
+        Command::Standalone {
+            worker_properties,
+            connectors,
+        } => (Mode::Standalone, Some(worker_properties), connectors),
+    };
+    let config = WorkerConfig::load(file.as_deref(), mode)?;
+    let connectors = connector_files
+        .iter()
+        .map(|p| connector_files::read(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let bind = config.rest_bind;
+    // Bind first: a port in use is a start-up error, not something found later.
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (listeners / rest.port)"))?;
+    tracing::info!(worker_id = %config.worker_id, bootstrap = %config.bootstrap_servers, "starting worker");
+    let loggers = ferry_runtime::Loggers::new(&log.root_level(), Some(log.clone()));
+    let worker = Worker::start(config, mode, plugins::registry(), loggers)
+        .await
+        .context("worker failed to start")?;
+    for (name, cfg) in connectors {
+        worker
+            .put_connector_config(&name, cfg)
+            .await
+            .map_err(|e| anyhow::anyhow!("connector {name}: {e}"))?;
+    }
+    let herder: Arc<dyn Herder> = worker.clone();
+    let app = ferry_rest::router(herder);
+    tracing::info!(%bind, "REST API ready");
+    let server = axum::serve(listener, app).with_graceful_shutdown(ferry_runtime::shutdown_signal());
+    server.await.context("REST server failed")?;
+    tracing::info!("shutting down: stopping tasks and flushing offsets");
+    worker.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
