@@ -1,0 +1,283 @@
+//! Debezium change events: the `source` block, envelopes, tombstones and heartbeats.
+
+use std::sync::{Arc, OnceLock};
+
+use ferry_core::{OffsetMap, Record, Schema, SchemaType, Struct, Value};
+
+use crate::schema::TableSchema;
+
+/// `source.snapshot` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotRecord {
+    /// Streaming (the field is left at its default, `false`).
+    False,
+    /// A snapshot record.
+    True,
+    /// The first snapshot record.
+    First,
+    /// The first record of a table during the snapshot.
+    FirstInDataCollection,
+    /// The last record of a table during the snapshot.
+    LastInDataCollection,
+    /// The last snapshot record.
+    Last,
+}
+
+impl SnapshotRecord {
+    fn as_str(self) -> &'static str {
+        match self {
+            SnapshotRecord::False => "false",
+            SnapshotRecord::True => "true",
+            SnapshotRecord::First => "first",
+            SnapshotRecord::FirstInDataCollection => "first_in_data_collection",
+            SnapshotRecord::LastInDataCollection => "last_in_data_collection",
+            SnapshotRecord::Last => "last",
+        }
+    }
+}
+
+/// The `io.debezium.connector.postgresql.Source` schema.
+pub fn source_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        let snapshot = Schema::builder(SchemaType::String)
+            .name("io.debezium.data.Enum")
+            .version(1)
+            .parameter(
+                "allowed",
+                "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
+            )
+            .default_value(Value::String("false".into()))
+            .optional()
+            .build();
+        Schema::struct_builder()
+            .name("io.debezium.connector.postgresql.Source")
+            .version(1)
+            .field("version", Schema::string())
+            .field("connector", Schema::string())
+            .field("name", Schema::string())
+            .field("ts_ms", Schema::int64())
+            .field("snapshot", snapshot)
+            .field("db", Schema::string())
+            .field("sequence", Schema::optional_string())
+            .field("ts_us", Schema::optional_int64())
+            .field("ts_ns", Schema::optional_int64())
+            .field("schema", Schema::string())
+            .field("table", Schema::string())
+            .field("txId", Schema::optional_int64())
+            .field("lsn", Schema::optional_int64())
+            .field("xmin", Schema::optional_int64())
+            .field("origin", Schema::optional_string())
+            .field("origin_lsn", Schema::optional_int64())
+            .build()
+    })
+}
+
+/// The envelope's optional `transaction` block schema (`event.block`).
+pub fn transaction_block_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("event.block")
+            .version(1)
+            .optional()
+            .field("id", Schema::string())
+            .field("total_order", Schema::int64())
+            .field("data_collection_order", Schema::int64())
+            .build()
+    })
+}
+
+/// Everything `source` holds for one event.
+#[derive(Clone, Debug)]
+pub struct SourceInfo<'a> {
+    /// Connector name / topic prefix.
+    pub server: &'a str,
+    /// Database name.
+    pub db: &'a str,
+    /// Event time (commit time when streaming), µs since the epoch.
+    pub ts_us: i64,
+    /// Snapshot marker.
+    pub snapshot: SnapshotRecord,
+    /// Last commit LSN (for `sequence`).
+    pub last_commit_lsn: Option<i64>,
+    /// Event LSN.
+    pub lsn: Option<i64>,
+    /// Transaction id.
+    pub tx_id: Option<i64>,
+    /// Replication origin name.
+    pub origin: Option<&'a str>,
+    /// Replication origin LSN.
+    pub origin_lsn: Option<i64>,
+}
+
+impl SourceInfo<'_> {
+    /// The source struct for a table.
+    pub fn to_struct(&self, schema: &str, table: &str) -> Struct {
+        let opt = |v: Option<i64>| v.map_or(Value::Null, Value::Int64);
+        let seq = |v: Option<i64>| v.map_or("null".to_string(), |v| format!("\"{v}\""));
+        let values = vec![
+            Value::String(crate::DEBEZIUM_VERSION.into()),
+            Value::String("postgresql".into()),
+            Value::String(self.server.into()),
+            Value::Int64(self.ts_us.div_euclid(1000)),
+            match self.snapshot {
+                SnapshotRecord::False => Value::Null,
+                s => Value::String(s.as_str().into()),
+            },
+            Value::String(self.db.into()),
+            Value::String(format!("[{},{}]", seq(self.last_commit_lsn), seq(self.lsn))),
+            Value::Int64(self.ts_us),
+            Value::Int64(self.ts_us.saturating_mul(1000)),
+            Value::String(schema.into()),
+            Value::String(table.into()),
+            opt(self.tx_id),
+            opt(self.lsn),
+            Value::Null,
+            self.origin.map_or(Value::Null, |o| Value::String(o.into())),
+            opt(self.origin_lsn),
+        ];
+        Struct::from_values(source_schema().clone(), values).expect("source field count")
+    }
+}
+
+/// Current time in µs since the epoch.
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// A change to turn into records.
+pub struct Change<'a> {
+    /// Table schemas.
+    pub table: &'a TableSchema,
+    /// `c`, `u`, `d`, `r`.
+    pub op: &'static str,
+    /// Row before (updates/deletes).
+    pub before: Option<Struct>,
+    /// Row after (inserts/updates/reads).
+    pub after: Option<Struct>,
+    /// Source block.
+    pub source: Struct,
+    /// Partition map.
+    pub partition: Arc<OffsetMap>,
+    /// Offset after this event.
+    pub offset: Arc<OffsetMap>,
+}
+
+impl Change<'_> {
+    /// The change event (and a tombstone after deletes when `tombstones`).
+    /// A key change becomes delete + tombstone + create, as Debezium emits it.
+    pub fn into_records(self, tombstones: bool, out: &mut Vec<Record>) {
+        let t = self.table;
+        let key_after = self.after.as_ref().and_then(|a| t.key_of(a));
+        let key_before = self.before.as_ref().and_then(|b| t.key_of(b));
+        if self.op == "u" {
+            if let (Some(kb), Some(ka)) = (&key_before, &key_after) {
+                if kb != ka {
+                    let del = Change {
+                        op: "d",
+                        after: None,
+                        source: self.source.clone(),
+                        partition: self.partition.clone(),
+                        offset: self.offset.clone(),
+                        before: self.before.clone(),
+                        table: t,
+                    };
+                    let new_key = ka.clone();
+                    let old_key = kb.clone();
+                    let start = out.len();
+                    del.into_records(tombstones, out);
+                    out[start]
+                        .headers
+                        .add("__debezium.newkey", t.key_schema.clone(), Value::Struct(new_key));
+                    let start = out.len();
+                    Change {
+                        op: "c",
+                        before: None,
+                        ..self
+                    }
+                    .into_records(tombstones, out);
+                    out[start]
+                        .headers
+                        .add("__debezium.oldkey", t.key_schema.clone(), Value::Struct(old_key));
+                    return;
+                }
+            }
+        }
+        let key = if self.op == "d" {
+            key_before
+        } else {
+            key_after.or(key_before)
+        };
+        let now = now_us();
+        let values = vec![
+            self.before.map_or(Value::Null, Value::Struct),
+            self.after.map_or(Value::Null, Value::Struct),
+            Value::Struct(self.source),
+            Value::String(self.op.into()),
+            Value::Int64(now / 1000),
+            Value::Int64(now),
+            Value::Int64(now * 1000),
+            Value::Null,
+        ];
+        let envelope = Struct::from_values(t.envelope_schema.clone(), values).expect("envelope");
+        let key_value = key.map_or(Value::Null, Value::Struct);
+        let rec = Record::new(
+            t.topic.clone(),
+            Some(t.envelope_schema.clone()),
+            Value::Struct(envelope),
+        )
+        .with_key(t.key_schema.clone(), key_value.clone())
+        .with_source_position(self.partition.clone(), self.offset.clone());
+        out.push(rec);
+        if self.op == "d" && tombstones {
+            out.push(
+                Record::new(t.topic.clone(), None, Value::Null)
+                    .with_key(t.key_schema.clone(), key_value)
+                    .with_source_position(self.partition, self.offset),
+            );
+        }
+    }
+}
+
+/// Heartbeat key schema `io.debezium.connector.common.ServerNameKey`.
+pub fn heartbeat_key_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("io.debezium.connector.common.ServerNameKey")
+            .version(1)
+            .field("serverName", Schema::string())
+            .build()
+    })
+}
+
+/// Heartbeat value schema `io.debezium.connector.common.Heartbeat`.
+pub fn heartbeat_value_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("io.debezium.connector.common.Heartbeat")
+            .version(1)
+            .field("ts_ms", Schema::int64())
+            .build()
+    })
+}
+
+/// A heartbeat record on `topic` carrying `offset`.
+pub fn heartbeat(topic: &str, server: &str, partition: Arc<OffsetMap>, offset: Arc<OffsetMap>) -> Record {
+    let key = Struct::from_values(heartbeat_key_schema().clone(), vec![Value::String(server.into())])
+        .expect("heartbeat key");
+    let value = Struct::from_values(
+        heartbeat_value_schema().clone(),
+        vec![Value::Int64(now_us() / 1000)],
+    )
+    .expect("heartbeat value");
+    Record::new(
+        topic,
+        Some(heartbeat_value_schema().clone()),
+        Value::Struct(value),
+    )
+    .with_key(Some(heartbeat_key_schema().clone()), Value::Struct(key))
+    .with_source_position(partition, offset)
+}

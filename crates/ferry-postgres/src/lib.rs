@@ -1,0 +1,45 @@
+//! Ferry's PostgreSQL source connector: a drop-in for Debezium's
+//! `io.debezium.connector.postgresql.PostgresConnector`, producing the same
+//! topics, keys, envelopes and offsets from logical replication (pgoutput).
+//!
+//! Layers, each usable on its own:
+//! - [`replication`]: the replication client (slot, publication, stream) behind
+//!   the [`replication::ReplicationStream`] trait;
+//! - [`pgoutput`]: a pure, zero-copy pgoutput v1 decoder;
+//! - [`types`] and [`schema`]: PostgreSQL types and tables to Connect schemas and values;
+//! - [`event`]: Debezium envelopes, keys, source blocks and heartbeats;
+//! - [`offset`]: Debezium-compatible offsets and the resume/flush bookkeeping;
+//! - [`snapshot`], [`task`], [`connector`]: the Connect plugin.
+
+pub mod config;
+pub mod connector;
+pub mod error;
+pub mod event;
+pub mod lsn;
+pub mod offset;
+pub mod pgoutput;
+pub mod replication;
+pub mod schema;
+pub mod snapshot;
+pub mod task;
+pub mod types;
+
+pub use config::PostgresConfig;
+pub use connector::PostgresConnector;
+pub use lsn::Lsn;
+pub use task::PostgresSourceTask;
+
+/// Java class name the connector registers under.
+pub const CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
+
+/// Debezium version reported in `source.version` and `/connector-plugins`.
+pub const DEBEZIUM_VERSION: &str = "3.0.0.Final";
+
+/// The plugins this crate provides.
+pub fn plugins() -> Vec<ferry_core::PluginDescriptor> {
+    vec![ferry_core::PluginDescriptor {
+        class: CONNECTOR_CLASS,
+        version: DEBEZIUM_VERSION,
+        factory: ferry_core::PluginFactory::Source(connector::new_connector),
+    }]
+}

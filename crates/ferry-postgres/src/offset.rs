@@ -1,0 +1,456 @@
+//! Debezium-compatible source offsets and the bookkeeping that maps durable
+//! offsets back to a replication slot flush position.
+//!
+//! Debezium builds the offset as a `java.util.HashMap`, and Connect serializes
+//! it in that map's iteration order; [`OffsetState::to_map`] reproduces that
+//! order so the offsets topic holds the same bytes.
+
+use std::sync::Arc;
+
+use ferry_core::serde_json::{self, Value as Json};
+use ferry_core::OffsetMap;
+
+use crate::lsn::Lsn;
+
+/// Offset key names.
+pub mod keys {
+    /// Commit time, µs since the epoch.
+    pub const TS_USEC: &str = "ts_usec";
+    /// Transaction id.
+    pub const TX_ID: &str = "txId";
+    /// LSN of the event.
+    pub const LSN: &str = "lsn";
+    /// Slot xmin (unused with pgoutput).
+    pub const XMIN: &str = "xmin";
+    /// Snapshot type while snapshotting.
+    pub const SNAPSHOT: &str = "snapshot";
+    /// Last record of the snapshot.
+    pub const LAST_SNAPSHOT_RECORD: &str = "last_snapshot_record";
+    /// Snapshot finished.
+    pub const SNAPSHOT_COMPLETED: &str = "snapshot_completed";
+    /// Last completely processed LSN.
+    pub const LSN_PROC: &str = "lsn_proc";
+    /// End LSN of the last committed transaction.
+    pub const LSN_COMMIT: &str = "lsn_commit";
+    /// Operation of the last message.
+    pub const MESSAGE_TYPE: &str = "messageType";
+    /// Events already emitted at `lsn`.
+    pub const LSN_EVENTS_PROCESSED: &str = "lsn_events_processed";
+}
+
+/// Java's `String.hashCode`.
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// Orders entries as a `java.util.HashMap` built by inserting them in the given order iterates them.
+pub fn java_hashmap_order(entries: Vec<(&'static str, Json)>) -> OffsetMap {
+    let mut cap = 16usize;
+    while entries.len() > cap * 3 / 4 {
+        cap *= 2;
+    }
+    let mut indexed: Vec<(usize, usize, (&str, Json))> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let h = java_string_hash(e.0);
+            let spread = h ^ ((h as u32) >> 16) as i32;
+            ((spread as u32 as usize) & (cap - 1), i, e)
+        })
+        .collect();
+    indexed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    indexed
+        .into_iter()
+        .map(|(_, _, (k, v))| (k.to_string(), v))
+        .collect()
+}
+
+/// The snapshot part of an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotMarker {
+    /// This is the last snapshot record.
+    pub last_record: bool,
+}
+
+/// Where the connector is: what Debezium's `PostgresOffsetContext` holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OffsetState {
+    /// Commit time (µs since the epoch) of the current transaction.
+    pub ts_usec: Option<i64>,
+    /// Transaction id.
+    pub tx_id: Option<i64>,
+    /// LSN of the current event.
+    pub lsn: Option<Lsn>,
+    /// Last completely processed LSN.
+    pub lsn_proc: Option<Lsn>,
+    /// End LSN of the last committed transaction.
+    pub lsn_commit: Option<Lsn>,
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `BEGIN`, `COMMIT`, `MESSAGE`.
+    pub message_type: Option<&'static str>,
+    /// Events emitted at `lsn` so far.
+    pub lsn_events_processed: i64,
+    /// Set while snapshotting.
+    pub snapshot: Option<SnapshotMarker>,
+    /// Set once the snapshot finished (only written while snapshot is set).
+    pub snapshot_completed: bool,
+}
+
+impl OffsetState {
+    /// The offset map, keys in Debezium's (HashMap) order.
+    pub fn to_map(&self) -> OffsetMap {
+        let mut e: Vec<(&'static str, Json)> = Vec::with_capacity(10);
+        if let Some(t) = self.ts_usec {
+            e.push((keys::TS_USEC, t.into()));
+        }
+        if let Some(t) = self.tx_id {
+            e.push((keys::TX_ID, t.into()));
+        }
+        if let Some(l) = self.lsn {
+            e.push((keys::LSN, l.as_i64().into()));
+        }
+        if let Some(s) = self.snapshot {
+            e.push((keys::SNAPSHOT, Json::String("INITIAL".into())));
+            e.push((keys::LAST_SNAPSHOT_RECORD, s.last_record.into()));
+            e.push((keys::SNAPSHOT_COMPLETED, self.snapshot_completed.into()));
+        }
+        if let Some(l) = self.lsn_proc {
+            e.push((keys::LSN_PROC, l.as_i64().into()));
+        }
+        if let Some(l) = self.lsn_commit {
+            e.push((keys::LSN_COMMIT, l.as_i64().into()));
+        }
+        if let Some(m) = self.message_type {
+            e.push((keys::MESSAGE_TYPE, Json::String(m.into())));
+        }
+        if self.lsn_events_processed > 0 {
+            e.push((keys::LSN_EVENTS_PROCESSED, self.lsn_events_processed.into()));
+        }
+        java_hashmap_order(e)
+    }
+
+    /// Reads a stored offset (Debezium's or ours).
+    pub fn from_map(m: &OffsetMap) -> OffsetState {
+        let long = |k: &str| m.get(k).and_then(json_i64);
+        let lsn = |k: &str| long(k).map(|v| Lsn(v as u64));
+        let snapshot_flag = match m.get(keys::SNAPSHOT) {
+            Some(Json::String(s)) => !s.eq_ignore_ascii_case("false"),
+            Some(Json::Bool(b)) => *b,
+            _ => false,
+        };
+        let last = matches!(m.get(keys::LAST_SNAPSHOT_RECORD), Some(Json::Bool(true)));
+        let completed = matches!(m.get(keys::SNAPSHOT_COMPLETED), Some(Json::Bool(true)));
+        let lsn_proc = lsn(keys::LSN_PROC);
+        OffsetState {
+            ts_usec: long(keys::TS_USEC),
+            tx_id: long(keys::TX_ID),
+            lsn: lsn(keys::LSN),
+            lsn_proc,
+            lsn_commit: lsn(keys::LSN_COMMIT).or(lsn_proc),
+            message_type: m
+                .get(keys::MESSAGE_TYPE)
+                .and_then(|v| v.as_str())
+                .and_then(message_type),
+            lsn_events_processed: long(keys::LSN_EVENTS_PROCESSED).unwrap_or(0),
+            snapshot: snapshot_flag.then_some(SnapshotMarker { last_record: last }),
+            snapshot_completed: completed,
+        }
+    }
+
+    /// True when this offset was written mid-snapshot (the snapshot must be redone).
+    pub fn snapshot_in_progress(&self) -> bool {
+        self.snapshot.is_some_and(|s| !s.last_record) && !self.snapshot_completed
+    }
+
+    /// The LSN to start streaming from.
+    pub fn resume_lsn(&self) -> Option<Lsn> {
+        self.lsn_commit.or(self.lsn_proc).or(self.lsn)
+    }
+}
+
+fn json_i64(v: &Json) -> Option<i64> {
+    match v {
+        Json::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u as i64)),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn message_type(s: &str) -> Option<&'static str> {
+    Some(match s {
+        "INSERT" => "INSERT",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        "TRUNCATE" => "TRUNCATE",
+        "BEGIN" => "BEGIN",
+        "COMMIT" => "COMMIT",
+        "MESSAGE" => "MESSAGE",
+        _ => return None,
+    })
+}
+
+/// The partition map `{"server": PREFIX}`.
+pub fn partition(prefix: &str) -> Arc<OffsetMap> {
+    let mut m = OffsetMap::new();
+    m.insert("server".into(), Json::String(prefix.into()));
+    Arc::new(m)
+}
+
+/// Decides which events to skip after a restart: those of the transaction the
+/// stored offset was in, up to and including the stored event.
+#[derive(Clone, Debug)]
+pub struct ResumeFilter {
+    xid: Option<i64>,
+    lsn: Lsn,
+    count: i64,
+    active: bool,
+}
+
+impl ResumeFilter {
+    /// A filter for a stored offset; `None` skips nothing.
+    pub fn new(stored: Option<&OffsetState>) -> Self {
+        match stored {
+            Some(s) if s.message_type != Some("COMMIT") && s.lsn_proc.is_some() => ResumeFilter {
+                xid: s.tx_id,
+                lsn: s.lsn_proc.unwrap_or_default(),
+                count: s.lsn_events_processed.max(1),
+                active: true,
+            },
+            _ => ResumeFilter {
+                xid: None,
+                lsn: Lsn::ZERO,
+                count: 0,
+                active: false,
+            },
+        }
+    }
+
+    /// Called at each transaction start: only the stored transaction is filtered.
+    pub fn begin(&mut self, xid: i64) {
+        if self.active && self.xid != Some(xid) {
+            self.active = false;
+        }
+    }
+
+    /// True when the event at `lsn`, the `nth` (1-based) at that LSN, was already emitted.
+    pub fn skip(&self, lsn: Lsn, nth: i64) -> bool {
+        self.active && (lsn < self.lsn || (lsn == self.lsn && nth <= self.count))
+    }
+
+    /// Called at each transaction end.
+    pub fn commit(&mut self) {
+        self.active = false;
+    }
+}
+
+/// Tracks which transaction ends may be confirmed to the slot.
+///
+/// The runtime reports offsets that are durable in Kafka; every record before
+/// such an offset is durable too. A transaction's end LSN may be flushed once
+/// its last emitted record (or, for transactions without records, every record
+/// emitted before its end) is durable.
+#[derive(Debug, Default)]
+pub struct FlushTracker {
+    /// Completed transactions: (xid, end LSN, offset of the last record emitted by then).
+    completed: std::collections::VecDeque<(i64, Lsn, Option<Arc<OffsetMap>>)>,
+    last_emitted: Option<Arc<OffsetMap>>,
+    last_durable: Option<Arc<OffsetMap>>,
+    flushable: Lsn,
+}
+
+impl FlushTracker {
+    /// A tracker starting at `flushed` (what the slot already confirmed).
+    pub fn new(flushed: Lsn) -> Self {
+        FlushTracker {
+            flushable: flushed,
+            ..Default::default()
+        }
+    }
+
+    /// A record with `offset` was handed to the runtime.
+    pub fn emitted(&mut self, offset: &Arc<OffsetMap>) {
+        self.last_emitted = Some(offset.clone());
+    }
+
+    /// A transaction ended.
+    pub fn committed(&mut self, xid: i64, end: Lsn) {
+        self.completed.push_back((xid, end, self.last_emitted.clone()));
+        if self.completed.len() > 4096 {
+            self.completed.pop_front();
+        }
+        self.advance();
+    }
+
+    /// The runtime reports `offset` durable.
+    pub fn durable(&mut self, offset: &OffsetMap) {
+        let state = OffsetState::from_map(offset);
+        if let Some(c) = state.lsn_commit {
+            self.flushable = self.flushable.max(c);
+        }
+        self.last_durable = Some(Arc::new(offset.clone()));
+        self.advance();
+    }
+
+    fn advance(&mut self) {
+        while let Some((_, end, last)) = self.completed.front() {
+            let ok = match last {
+                None => true,
+                Some(o) => self.last_durable.as_deref() == Some(o.as_ref()) || self.before_durable(o),
+            };
+            if !ok {
+                break;
+            }
+            self.flushable = self.flushable.max(*end);
+            self.completed.pop_front();
+        }
+    }
+
+    /// True when `o` was emitted before the durable offset (same transaction and earlier event, or an
+    /// offset whose transaction already ended before the durable one's).
+    fn before_durable(&self, o: &OffsetMap) -> bool {
+        let Some(d) = &self.last_durable else {
+            return false;
+        };
+        let d = OffsetState::from_map(d);
+        let o = OffsetState::from_map(o);
+        match (d.lsn_commit, o.lsn_commit) {
+            (Some(dc), Some(oc)) if dc > oc => true,
+            _ => {
+                d.tx_id == o.tx_id
+                    && (d.lsn_proc, d.lsn_events_processed) >= (o.lsn_proc, o.lsn_events_processed)
+            }
+        }
+    }
+
+    /// Everything emitted is durable: used to move past transactions with no records.
+    pub fn all_durable(&self) -> bool {
+        match (&self.last_emitted, &self.last_durable) {
+            (None, _) => true,
+            (Some(e), Some(d)) => e.as_ref() == d.as_ref(),
+            _ => false,
+        }
+    }
+
+    /// Between transactions the server reported everything up to `wal_end` sent:
+    /// when every emitted record is durable, nothing before `wal_end` is pending.
+    pub fn idle(&mut self, wal_end: Lsn) {
+        if self.completed.is_empty() && self.all_durable() {
+            self.flushable = self.flushable.max(wal_end);
+        }
+    }
+
+    /// The highest LSN that may be confirmed as flushed.
+    pub fn flushable(&self) -> Lsn {
+        self.flushable
+    }
+}
+
+/// Serializes an offset map as the offsets topic would hold it (for tests and logs).
+pub fn to_json(m: &OffsetMap) -> String {
+    serde_json::to_string(m).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hash_matches_known_values() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        assert_eq!(java_string_hash("hello"), 99_162_322);
+        assert_eq!(java_string_hash("lsn"), 107_463);
+    }
+
+    #[test]
+    fn streaming_offset_key_order_is_hashmap_order() {
+        let s = OffsetState {
+            ts_usec: Some(1),
+            tx_id: Some(2),
+            lsn: Some(Lsn(3)),
+            lsn_proc: Some(Lsn(3)),
+            lsn_commit: Some(Lsn(4)),
+            message_type: Some("INSERT"),
+            lsn_events_processed: 1,
+            ..Default::default()
+        };
+        let m = s.to_map();
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        // Buckets (capacity 16): lsn_proc 1, lsn_events_processed 1 (inserted later),
+        // messageType 4, lsn_commit 5, lsn 6, txId 9, ts_usec 13.
+        assert_eq!(
+            keys,
+            [
+                "lsn_proc",
+                "lsn_events_processed",
+                "messageType",
+                "lsn_commit",
+                "lsn",
+                "txId",
+                "ts_usec"
+            ]
+        );
+        let back = OffsetState::from_map(&m);
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn resume_filter_skips_only_the_stored_transaction_prefix() {
+        let stored = OffsetState {
+            tx_id: Some(10),
+            lsn_proc: Some(Lsn(200)),
+            lsn_events_processed: 2,
+            message_type: Some("INSERT"),
+            ..Default::default()
+        };
+        let mut f = ResumeFilter::new(Some(&stored));
+        f.begin(10);
+        assert!(f.skip(Lsn(100), 1));
+        assert!(f.skip(Lsn(200), 2));
+        assert!(!f.skip(Lsn(200), 3));
+        assert!(!f.skip(Lsn(300), 1));
+        f.commit();
+        f.begin(11);
+        assert!(!f.skip(Lsn(100), 1));
+        let mut other = ResumeFilter::new(Some(&stored));
+        other.begin(12);
+        assert!(!other.skip(Lsn(100), 1));
+    }
+
+    #[test]
+    fn flush_waits_for_durable_records() {
+        let mut t = FlushTracker::new(Lsn(10));
+        let rec = |tx: i64, lsn: u64, commit: u64| {
+            Arc::new(
+                OffsetState {
+                    tx_id: Some(tx),
+                    lsn: Some(Lsn(lsn)),
+                    lsn_proc: Some(Lsn(lsn)),
+                    lsn_commit: Some(Lsn(commit)),
+                    lsn_events_processed: 1,
+                    message_type: Some("INSERT"),
+                    ..Default::default()
+                }
+                .to_map(),
+            )
+        };
+        let a1 = rec(1, 20, 10);
+        let a2 = rec(1, 30, 10);
+        t.emitted(&a1);
+        t.emitted(&a2);
+        t.committed(1, Lsn(40));
+        // An empty (filtered) transaction.
+        t.committed(2, Lsn(50));
+        assert_eq!(t.flushable(), Lsn(10));
+        t.durable(&a1);
+        assert_eq!(t.flushable(), Lsn(10));
+        t.durable(&a2);
+        assert_eq!(t.flushable(), Lsn(50));
+        let b1 = rec(3, 60, 50);
+        t.emitted(&b1);
+        t.committed(3, Lsn(70));
+        assert_eq!(t.flushable(), Lsn(50));
+        t.durable(&b1);
+        assert_eq!(t.flushable(), Lsn(70));
+    }
+}

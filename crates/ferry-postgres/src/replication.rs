@@ -1,0 +1,397 @@
+//! The replication client: server checks, publication and slot management,
+//! and the logical replication stream behind [`ReplicationStream`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pgwire_replication::{
+    ReplicationClient, ReplicationConfig, ReplicationEvent, SslMode as WireSsl, TlsConfig,
+};
+use tokio_postgres::Client;
+
+use crate::config::{AutocreateMode, PostgresConfig, SslMode};
+use crate::error::{PgError, Result};
+use crate::lsn::Lsn;
+
+/// One item of the replication stream.
+#[derive(Debug, Clone)]
+pub enum StreamEvent {
+    /// Transaction start.
+    Begin {
+        /// Commit LSN of the transaction.
+        final_lsn: Lsn,
+        /// Transaction id.
+        xid: u32,
+        /// Commit time, µs since 1970-01-01.
+        commit_time_us: i64,
+    },
+    /// Transaction end.
+    Commit {
+        /// Commit record LSN.
+        commit_lsn: Lsn,
+        /// End of the commit record (what a restart continues after).
+        end_lsn: Lsn,
+        /// Commit time, µs since 1970-01-01.
+        commit_time_us: i64,
+    },
+    /// A pgoutput message other than Begin/Commit, with the WAL position it starts at.
+    Data {
+        /// WAL start of the message.
+        wal_start: Lsn,
+        /// pgoutput bytes.
+        data: Bytes,
+    },
+    /// Server keepalive: everything up to `wal_end` was sent.
+    KeepAlive {
+        /// Server WAL end.
+        wal_end: Lsn,
+    },
+}
+
+/// A logical replication stream. Flush confirmations only ever move forward.
+#[async_trait]
+pub trait ReplicationStream: Send {
+    /// The next event; `None` when the server ended the stream.
+    async fn next_event(&mut self) -> Result<Option<StreamEvent>>;
+    /// Confirms everything up to `lsn` as flushed (sent with the next status update).
+    fn confirm_flush(&mut self, lsn: Lsn);
+    /// Ends the stream.
+    async fn close(&mut self) -> Result<()>;
+}
+
+/// What `CREATE_REPLICATION_SLOT` returned.
+#[derive(Debug, Clone)]
+pub struct CreatedSlot {
+    /// Consistent point: streaming starts here after a snapshot taken at `snapshot_name`.
+    pub consistent_point: Lsn,
+    /// Exported snapshot, valid until the replication session runs another command.
+    pub snapshot_name: Option<String>,
+}
+
+/// A replication session before streaming starts.
+pub struct ReplicationSession {
+    client: ReplicationClient,
+}
+
+fn wire_error(context: &str, e: pgwire_replication::PgWireError) -> PgError {
+    use pgwire_replication::PgWireError as W;
+    match e {
+        W::Io(_) | W::Task(_) => PgError::Transient(format!("{context}: {e}")),
+        W::Auth(m) => PgError::Setup(format!(
+            "{context}: authentication failed: {m}. Check database.user/database.password and pg_hba.conf (a 'replication' entry is needed)"
+        )),
+        W::Server(m) => {
+            if m.contains("is active for PID") {
+                PgError::Setup(format!(
+                    "{context}: {m}. Another client (often a second connector using the same slot.name) is consuming this slot; stop it or give this connector its own slot.name"
+                ))
+            } else if m.contains("does not exist") && m.contains("replication slot") {
+                PgError::Setup(format!("{context}: {m}"))
+            } else if m.contains("must be superuser or replication role")
+                || m.contains("permission denied")
+                || m.contains("REPLICATION attribute")
+            {
+                PgError::Setup(format!(
+                    "{context}: {m}. Grant the REPLICATION attribute: ALTER ROLE <user> REPLICATION"
+                ))
+            } else if m.contains("the database system is") || m.contains("terminating connection") {
+                PgError::Transient(format!("{context}: {m}"))
+            } else {
+                PgError::Setup(format!("{context}: {m}"))
+            }
+        }
+        other => PgError::Protocol(format!("{context}: {other}")),
+    }
+}
+
+impl ReplicationSession {
+    /// Opens a replication connection (not yet streaming); streaming will begin at `start_lsn`
+    /// or the slot's confirmed position, whichever is greater.
+    pub async fn connect(cfg: &PostgresConfig, start_lsn: Lsn) -> Result<ReplicationSession> {
+        if cfg.sslmode == SslMode::Require {
+            return Err(PgError::Setup(
+                "database.sslmode=require is not supported by this build (no TLS); use disable or prefer"
+                    .into(),
+            ));
+        }
+        let mut rc = ReplicationConfig::new(
+            cfg.hostname.clone(),
+            cfg.user.clone(),
+            cfg.password.clone(),
+            cfg.dbname.clone(),
+            cfg.slot_name.clone(),
+            cfg.publication_name.clone(),
+        )
+        .with_port(cfg.port)
+        .with_start_lsn(pgwire_replication::Lsn(start_lsn.0))
+        .with_status_interval(cfg.status_update_interval)
+        .with_wakeup_interval(Duration::from_secs(5))
+        .with_buffer_size(cfg.max_queue_size.max(16))
+        .with_application_name("ferry-postgres");
+        rc = rc.with_tls(TlsConfig {
+            mode: WireSsl::Disable,
+            ..TlsConfig::disabled()
+        });
+        let mut client = ReplicationClient::connect_gated(rc)
+            .await
+            .map_err(|e| wire_error("opening the replication connection", e))?;
+        client
+            .identify_system()
+            .await
+            .map_err(|e| wire_error("IDENTIFY_SYSTEM", e))?;
+        Ok(ReplicationSession { client })
+    }
+
+    /// `CREATE_REPLICATION_SLOT "slot" LOGICAL pgoutput EXPORT_SNAPSHOT`.
+    pub async fn create_slot(&mut self, slot: &str) -> Result<CreatedSlot> {
+        let rows = self
+            .client
+            .simple_query(&format!(
+                "CREATE_REPLICATION_SLOT \"{slot}\" LOGICAL pgoutput EXPORT_SNAPSHOT"
+            ))
+            .await
+            .map_err(|e| wire_error("creating the replication slot", e))?;
+        let row = rows
+            .into_iter()
+            .next()
+            .ok_or_else(|| PgError::Protocol("CREATE_REPLICATION_SLOT returned no row".into()))?;
+        let text = |i: usize| {
+            row.get(i)
+                .and_then(|c| c.as_ref())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        let consistent_point = text(1)
+            .and_then(|s| Lsn::parse(&s))
+            .ok_or_else(|| PgError::Protocol("CREATE_REPLICATION_SLOT: no consistent point".into()))?;
+        Ok(CreatedSlot {
+            consistent_point,
+            snapshot_name: text(2),
+        })
+    }
+
+    /// Sends START_REPLICATION and returns the stream.
+    pub async fn start(mut self) -> Result<PgwireStream> {
+        self.client
+            .start()
+            .await
+            .map_err(|e| wire_error("START_REPLICATION", e))?;
+        self.client
+            .wait_started()
+            .await
+            .map_err(|e| wire_error("START_REPLICATION", e))?;
+        Ok(PgwireStream {
+            client: Some(self.client),
+            confirmed: Lsn::ZERO,
+        })
+    }
+}
+
+/// [`ReplicationStream`] over pgwire-replication.
+pub struct PgwireStream {
+    client: Option<ReplicationClient>,
+    confirmed: Lsn,
+}
+
+#[async_trait]
+impl ReplicationStream for PgwireStream {
+    async fn next_event(&mut self) -> Result<Option<StreamEvent>> {
+        let Some(client) = self.client.as_mut() else {
+            return Ok(None);
+        };
+        loop {
+            let ev = client
+                .recv()
+                .await
+                .map_err(|e| wire_error("replication stream", e))?;
+            let Some(ev) = ev else { return Ok(None) };
+            let pg = |us: i64| us + crate::pgoutput::PG_EPOCH_OFFSET_MICROS;
+            return Ok(Some(match ev {
+                ReplicationEvent::Begin {
+                    final_lsn,
+                    xid,
+                    commit_time_micros,
+                } => StreamEvent::Begin {
+                    final_lsn: Lsn(final_lsn.0),
+                    xid,
+                    commit_time_us: pg(commit_time_micros),
+                },
+                ReplicationEvent::Commit {
+                    lsn,
+                    end_lsn,
+                    commit_time_micros,
+                } => StreamEvent::Commit {
+                    commit_lsn: Lsn(lsn.0),
+                    end_lsn: Lsn(end_lsn.0),
+                    commit_time_us: pg(commit_time_micros),
+                },
+                ReplicationEvent::XLogData { wal_start, data, .. } => StreamEvent::Data {
+                    wal_start: Lsn(wal_start.0),
+                    data,
+                },
+                ReplicationEvent::KeepAlive { wal_end, .. } => StreamEvent::KeepAlive {
+                    wal_end: Lsn(wal_end.0),
+                },
+                // Logical decoding messages are not captured (Debezium needs
+                // logical.decoding.message.prefix settings for them).
+                ReplicationEvent::Message { .. } => continue,
+                ReplicationEvent::StoppedAt { .. } => return Ok(None),
+            }));
+        }
+    }
+
+    fn confirm_flush(&mut self, lsn: Lsn) {
+        if lsn > self.confirmed {
+            self.confirmed = lsn;
+            if let Some(c) = &self.client {
+                c.update_applied_lsn(pgwire_replication::Lsn(lsn.0));
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<()> {
+        if let Some(mut c) = self.client.take() {
+            // One last status update carries the confirmed position.
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.shutdown()).await;
+        }
+        Ok(())
+    }
+}
+
+/// What the server says about a slot.
+#[derive(Debug, Clone)]
+pub struct SlotInfo {
+    /// Output plugin.
+    pub plugin: String,
+    /// Database it belongs to.
+    pub database: Option<String>,
+    /// PID of the process consuming it, when active.
+    pub active_pid: Option<i32>,
+    /// Confirmed flush position.
+    pub confirmed_flush: Option<Lsn>,
+}
+
+/// Reads a slot's state.
+pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>> {
+    let row = client
+        .query_opt(
+            "SELECT plugin::text, database::text, active_pid, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+            &[&slot],
+        )
+        .await
+        .map_err(|e| PgError::sql("reading pg_replication_slots", e))?;
+    Ok(row.map(|r| SlotInfo {
+        plugin: r.get::<_, Option<String>>(0).unwrap_or_default(),
+        database: r.get(1),
+        active_pid: r.get(2),
+        confirmed_flush: r.get::<_, Option<String>>(3).and_then(|s| Lsn::parse(&s)),
+    }))
+}
+
+/// Checks `wal_level = logical`.
+pub async fn check_wal_level(client: &Client) -> Result<()> {
+    let row = client
+        .query_one("SELECT current_setting('wal_level')", &[])
+        .await
+        .map_err(|e| PgError::sql("reading wal_level", e))?;
+    let level: String = row.get(0);
+    if level != "logical" {
+        return Err(PgError::Setup(format!(
+            "Postgres server wal_level property must be 'logical' but is: '{level}'. Set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server"
+        )));
+    }
+    Ok(())
+}
+
+/// Makes sure the publication exists as `publication.autocreate.mode` asks.
+/// `tables` are the captured tables (used by `filtered`).
+pub async fn ensure_publication(
+    client: &Client,
+    cfg: &PostgresConfig,
+    tables: &[crate::schema::TableId],
+) -> Result<()> {
+    let name = &cfg.publication_name;
+    let exists = client
+        .query_opt(
+            "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+            &[name],
+        )
+        .await
+        .map_err(|e| PgError::sql("reading pg_publication", e))?
+        .is_some();
+    let table_list = || {
+        tables
+            .iter()
+            .map(|t| format!("{}.{}", quote_ident(&t.schema), quote_ident(&t.table)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = match (cfg.publication_autocreate_mode, exists) {
+        (AutocreateMode::Disabled, false) => {
+            return Err(PgError::Setup(format!(
+                "Publication '{name}' does not exist and publication.autocreate.mode is 'disabled'. Create it (CREATE PUBLICATION {name} FOR TABLE ...) or change publication.autocreate.mode"
+            )))
+        }
+        (_, true) if cfg.publication_autocreate_mode != AutocreateMode::Filtered => return Ok(()),
+        (AutocreateMode::Disabled, true) => return Ok(()),
+        (AutocreateMode::AllTables, false) => {
+            format!("CREATE PUBLICATION {} FOR ALL TABLES", quote_ident(name))
+        }
+        (AutocreateMode::NoTables, false) => format!("CREATE PUBLICATION {}", quote_ident(name)),
+        (AutocreateMode::Filtered, exists) => {
+            if tables.is_empty() {
+                return Err(PgError::Setup(format!(
+                    "publication.autocreate.mode is 'filtered' but no table matches the include/exclude lists, so publication '{name}' would be empty"
+                )));
+            }
+            if exists {
+                format!("ALTER PUBLICATION {} SET TABLE {}", quote_ident(name), table_list())
+            } else {
+                format!("CREATE PUBLICATION {} FOR TABLE {}", quote_ident(name), table_list())
+            }
+        }
+        (AutocreateMode::AllTables | AutocreateMode::NoTables, true) => return Ok(()),
+    };
+    tracing::info!(publication = %name, %sql, "creating publication");
+    client.batch_execute(&sql).await.map_err(|e| {
+        let perm = e
+            .as_db_error()
+            .map(|d| d.code() == &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+            .unwrap_or(false);
+        if perm {
+            PgError::Setup(format!(
+                "Cannot create publication '{name}' ({}): the user '{}' lacks the privilege. Create the publication as a superuser (CREATE PUBLICATION {name} FOR ALL TABLES), or grant the user ownership of the captured tables and use publication.autocreate.mode=filtered",
+                e.as_db_error().map(|d| d.message()).unwrap_or_default(),
+                cfg.user
+            ))
+        } else {
+            PgError::sql(format!("creating publication '{name}'"), e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Drops a replication slot, waiting briefly for its consumer to go away.
+pub async fn drop_slot(client: &Client, slot: &str) -> Result<()> {
+    for _ in 0..50 {
+        match slot_info(client, slot).await? {
+            None => return Ok(()),
+            Some(s) if s.active_pid.is_some() => tokio::time::sleep(Duration::from_millis(100)).await,
+            Some(_) => {
+                client
+                    .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+                    .await
+                    .map_err(|e| PgError::sql("dropping the replication slot", e))?;
+                return Ok(());
+            }
+        }
+    }
+    Err(PgError::Setup(format!(
+        "replication slot '{slot}' stayed active; not dropped"
+    )))
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

@@ -1,0 +1,312 @@
+//! Table metadata (read from the catalog) and the Connect schemas Debezium
+//! derives from it: key, row value and envelope, cached per table.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ferry_core::{Schema, Struct, Value};
+use tokio_postgres::Client;
+
+use crate::config::PostgresConfig;
+use crate::error::{PgError, Result};
+use crate::event::source_schema;
+use crate::pgoutput::{Relation, TupleValue};
+use crate::types::{Converter, PgType, TypeOptions};
+
+/// A table's identity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TableId {
+    /// Schema name.
+    pub schema: String,
+    /// Table name.
+    pub table: String,
+}
+
+impl std::fmt::Display for TableId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// One column from the catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnMeta {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub ty: PgType,
+    /// NULL allowed.
+    pub nullable: bool,
+    /// Column comment (becomes the field's doc).
+    pub comment: Option<String>,
+}
+
+/// A table from the catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableMeta {
+    /// Table OID.
+    pub oid: u32,
+    /// Identity.
+    pub id: TableId,
+    /// Columns in table order.
+    pub columns: Vec<ColumnMeta>,
+    /// Primary key columns, in key order.
+    pub primary_key: Vec<String>,
+}
+
+const COLUMNS_SQL: &str = "SELECT a.attname::text, \
+       CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END AS typid, \
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod, \
+       NOT a.attnotnull, col_description(a.attrelid, a.attnum), \
+       (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid), \
+       CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE 0::oid END, \
+       (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.typelem) \
+  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+ WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
+ ORDER BY a.attnum";
+
+const PK_SQL: &str = "SELECT a.attname::text FROM pg_index i \
+  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+ WHERE i.indrelid = $1 AND i.indisprimary \
+ ORDER BY array_position(i.indkey::int2[], a.attnum)";
+
+/// Reads a table's metadata by OID.
+pub async fn load_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> {
+    let row = client
+        .query_opt(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+            &[&oid],
+        )
+        .await
+        .map_err(|e| PgError::sql("reading table metadata", e))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let id = TableId {
+        schema: row.get(0),
+        table: row.get(1),
+    };
+    let rows = client
+        .query(COLUMNS_SQL, &[&oid])
+        .await
+        .map_err(|e| PgError::sql("reading column metadata", e))?;
+    let columns = rows
+        .iter()
+        .map(|r| {
+            let typid: u32 = r.get(1);
+            let enum_values: Option<String> = r.get(5);
+            let elem: u32 = r.get(6);
+            let elem_enum: Option<String> = r.get(7);
+            let split = |s: String| s.split(',').map(str::to_string).collect::<Vec<_>>();
+            let element = (elem != 0).then(|| {
+                Box::new(PgType {
+                    oid: elem,
+                    typmod: r.get(2),
+                    enum_values: elem_enum.map(split),
+                    element: None,
+                })
+            });
+            ColumnMeta {
+                name: r.get(0),
+                ty: PgType {
+                    oid: typid,
+                    typmod: r.get(2),
+                    enum_values: enum_values.map(split),
+                    element,
+                },
+                nullable: r.get(3),
+                comment: r.get(4),
+            }
+        })
+        .collect();
+    let pk = client
+        .query(PK_SQL, &[&oid])
+        .await
+        .map_err(|e| PgError::sql("reading primary key", e))?
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    Ok(Some(TableMeta {
+        oid,
+        id,
+        columns,
+        primary_key: pk,
+    }))
+}
+
+/// One captured column of a [`TableSchema`].
+#[derive(Clone, Debug)]
+pub struct SchemaColumn {
+    /// Column name.
+    pub name: String,
+    /// Value converter (its schema is the field schema).
+    pub converter: Converter,
+    /// Position in the key struct, for key columns.
+    pub key_index: Option<usize>,
+}
+
+/// The schemas of one table and how to build its key and value structs.
+#[derive(Clone, Debug)]
+pub struct TableSchema {
+    /// Table identity.
+    pub id: TableId,
+    /// Table OID.
+    pub oid: u32,
+    /// Destination topic `PREFIX.SCHEMA.TABLE`.
+    pub topic: Arc<str>,
+    /// Captured columns, in value-field order.
+    pub columns: Vec<SchemaColumn>,
+    /// Key schema; `None` when the table has no key.
+    pub key_schema: Option<Schema>,
+    /// Row schema `PREFIX.SCHEMA.TABLE.Value` (optional struct).
+    pub value_schema: Schema,
+    /// Envelope schema `PREFIX.SCHEMA.TABLE.Envelope`.
+    pub envelope_schema: Schema,
+    by_name: HashMap<String, usize>,
+}
+
+impl TableSchema {
+    /// Builds the schemas of a table.
+    pub fn build(meta: &TableMeta, cfg: &PostgresConfig) -> TableSchema {
+        let opts = TypeOptions::from_config(cfg);
+        let prefix = format!("{}.{}.{}", cfg.topic_prefix, meta.id.schema, meta.id.table);
+        let key_cols: Vec<String> = match cfg.key_columns_for(&meta.id.schema, &meta.id.table) {
+            Some(cols) => cols.to_vec(),
+            None => meta.primary_key.clone(),
+        };
+        let mut columns = Vec::new();
+        let mut value = Schema::struct_builder().name(format!("{prefix}.Value"));
+        for c in &meta.columns {
+            if !cfg
+                .filters
+                .column_included(&meta.id.schema, &meta.id.table, &c.name)
+                && !key_cols.contains(&c.name)
+            {
+                continue;
+            }
+            let Some(conv) = Converter::for_type(&c.ty, c.nullable, &opts) else {
+                tracing::warn!(table = %meta.id, column = %c.name, oid = c.ty.oid, "unsupported column type; the column is skipped");
+                continue;
+            };
+            let mut field_schema = conv.schema().clone();
+            if let Some(doc) = &c.comment {
+                field_schema = field_schema.to_builder().doc(doc.clone()).build();
+            }
+            value = value.field(c.name.clone(), field_schema);
+            columns.push(SchemaColumn {
+                name: c.name.clone(),
+                converter: conv,
+                key_index: None,
+            });
+        }
+        let value_schema = value.optional().build();
+        let mut key_schema = None;
+        if !key_cols.is_empty() {
+            let mut kb = Schema::struct_builder().name(format!("{prefix}.Key"));
+            let mut n = 0;
+            for k in &key_cols {
+                if let Some(col) = columns.iter_mut().find(|c| &c.name == k) {
+                    let f = value_schema
+                        .field(k)
+                        .expect("key column in value")
+                        .schema()
+                        .clone();
+                    kb = kb.field(k.clone(), f);
+                    col.key_index = Some(n);
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                key_schema = Some(kb.build());
+            }
+        }
+        let envelope_schema = Schema::struct_builder()
+            .name(format!("{prefix}.Envelope"))
+            .version(2)
+            .field("before", value_schema.clone())
+            .field("after", value_schema.clone())
+            .field("source", source_schema().clone())
+            .field("op", Schema::string())
+            .field("ts_ms", Schema::optional_int64())
+            .field("ts_us", Schema::optional_int64())
+            .field("ts_ns", Schema::optional_int64())
+            .field("transaction", crate::event::transaction_block_schema().clone())
+            .build();
+        let by_name = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        TableSchema {
+            id: meta.id.clone(),
+            oid: meta.oid,
+            topic: Arc::from(prefix.as_str()),
+            columns,
+            key_schema,
+            value_schema,
+            envelope_schema,
+            by_name,
+        }
+    }
+
+    /// Position of a captured column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Maps the columns of a Relation message onto this schema's columns.
+    pub fn relation_mapping(&self, rel: &Relation) -> Vec<Option<usize>> {
+        rel.columns.iter().map(|c| self.column_index(&c.name)).collect()
+    }
+
+    /// Builds the row struct from text values; `mapping[i]` places input column `i`.
+    /// Unchanged TOAST values become `placeholder` (string columns) or null.
+    pub fn row<'a>(
+        &self,
+        values: impl Iterator<Item = (Option<usize>, &'a TupleValue)>,
+        placeholder: &str,
+    ) -> std::result::Result<Struct, String> {
+        let mut s = Struct::new(self.value_schema.clone());
+        for (idx, v) in values {
+            let Some(i) = idx else { continue };
+            let col = &self.columns[i];
+            let value = match v {
+                TupleValue::Null => Value::Null,
+                TupleValue::UnchangedToast => toast_placeholder(col.converter.schema(), placeholder),
+                TupleValue::Text(b) | TupleValue::Binary(b) => col
+                    .converter
+                    .convert_bytes(b)
+                    .map_err(|e| format!("{}.{}: {e}", self.id, col.name))?,
+            };
+            s.put_unchecked(i, value);
+        }
+        Ok(s)
+    }
+
+    /// The key struct taken from a row struct; `None` when the table has no key.
+    pub fn key_of(&self, row: &Struct) -> Option<Struct> {
+        let ks = self.key_schema.as_ref()?;
+        let mut k = Struct::new(ks.clone());
+        for (i, c) in self.columns.iter().enumerate() {
+            if let Some(ki) = c.key_index {
+                k.put_unchecked(ki, row.values()[i].clone());
+            }
+        }
+        Some(k)
+    }
+}
+
+fn toast_placeholder(schema: &Schema, placeholder: &str) -> Value {
+    use ferry_core::SchemaType;
+    match schema.schema_type() {
+        SchemaType::String => Value::String(placeholder.to_string()),
+        SchemaType::Bytes if !schema.is_logical(ferry_core::logical::DECIMAL) => {
+            Value::Bytes(bytes::Bytes::copy_from_slice(placeholder.as_bytes()))
+        }
+        SchemaType::Array => match schema.value_schema().map(|s| s.schema_type()) {
+            Some(SchemaType::String) => Value::Array(vec![Value::String(placeholder.to_string())]),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,187 @@
+//! The initial snapshot: reads captured tables inside one REPEATABLE READ
+//! transaction (importing the slot's exported snapshot when there is one) and
+//! hands rows out with Debezium's first/last markers.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferry_core::Struct;
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::error::{PgError, Result};
+use crate::event::SnapshotRecord;
+use crate::pgoutput::TupleValue;
+use crate::replication::quote_ident;
+use crate::schema::{TableMeta, TableSchema};
+
+/// A row read by the snapshot.
+pub struct SnapshotRow {
+    /// Its table.
+    pub table: Arc<TableSchema>,
+    /// The row.
+    pub row: Struct,
+    /// Its marker.
+    pub marker: SnapshotRecord,
+}
+
+/// Reads the snapshot table by table through a cursor.
+pub struct SnapshotReader {
+    client: Client,
+    tables: VecDeque<(TableMeta, Arc<TableSchema>)>,
+    current: Option<(TableMeta, Arc<TableSchema>, Vec<Option<usize>>)>,
+    buffer: VecDeque<(Arc<TableSchema>, Struct)>,
+    pending: Option<(Arc<TableSchema>, Struct, bool)>,
+    first_in_table: bool,
+    emitted: u64,
+    fetch: usize,
+    placeholder: String,
+    /// Transaction id of the snapshot transaction.
+    pub tx_id: i64,
+}
+
+impl SnapshotReader {
+    /// Opens the snapshot transaction on `client` (importing `snapshot_name` when given).
+    pub async fn open(
+        client: Client,
+        snapshot_name: Option<&str>,
+        tables: Vec<(TableMeta, Arc<TableSchema>)>,
+        fetch: usize,
+        placeholder: String,
+    ) -> Result<SnapshotReader> {
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(|e| PgError::sql("starting the snapshot transaction", e))?;
+        if let Some(name) = snapshot_name {
+            client
+                .batch_execute(&format!(
+                    "SET TRANSACTION SNAPSHOT '{}'",
+                    name.replace('\'', "''")
+                ))
+                .await
+                .map_err(|e| PgError::sql("importing the exported snapshot", e))?;
+        }
+        let tx_id: i64 = client
+            .query_one("SELECT txid_current()::bigint", &[])
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        Ok(SnapshotReader {
+            client,
+            tables: tables.into(),
+            current: None,
+            buffer: VecDeque::new(),
+            pending: None,
+            first_in_table: true,
+            emitted: 0,
+            fetch,
+            placeholder,
+            tx_id,
+        })
+    }
+
+    async fn fill(&mut self) -> Result<bool> {
+        loop {
+            if !self.buffer.is_empty() {
+                return Ok(true);
+            }
+            if self.current.is_none() {
+                let Some((meta, ts)) = self.tables.pop_front() else {
+                    return Ok(false);
+                };
+                let sql = format!(
+                    "DECLARE ferry_snapshot NO SCROLL CURSOR FOR SELECT * FROM {}.{}",
+                    quote_ident(&meta.id.schema),
+                    quote_ident(&meta.id.table)
+                );
+                self.client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| PgError::sql(format!("snapshot of {}", meta.id), e))?;
+                let mapping = meta.columns.iter().map(|c| ts.column_index(&c.name)).collect();
+                self.current = Some((meta, ts, mapping));
+            }
+            let (meta, ts, mapping) = self.current.as_ref().expect("current table");
+            let msgs = self
+                .client
+                .simple_query(&format!("FETCH {} FROM ferry_snapshot", self.fetch))
+                .await
+                .map_err(|e| PgError::sql(format!("snapshot of {}", meta.id), e))?;
+            let mut n = 0;
+            let mut values: Vec<TupleValue> = Vec::with_capacity(mapping.len());
+            for m in msgs {
+                if let SimpleQueryMessage::Row(row) = m {
+                    n += 1;
+                    values.clear();
+                    for i in 0..row.len() {
+                        values.push(match row.get(i) {
+                            None => TupleValue::Null,
+                            Some(s) => TupleValue::Text(Bytes::copy_from_slice(s.as_bytes())),
+                        });
+                    }
+                    let s = ts
+                        .row(mapping.iter().copied().zip(values.iter()), &self.placeholder)
+                        .map_err(PgError::Data)?;
+                    self.buffer.push_back((ts.clone(), s));
+                }
+            }
+            if n == 0 {
+                self.client
+                    .batch_execute("CLOSE ferry_snapshot")
+                    .await
+                    .map_err(|e| PgError::sql("closing the snapshot cursor", e))?;
+                self.current = None;
+            }
+        }
+    }
+
+    /// Up to `max` rows; empty when the snapshot is finished.
+    pub async fn next_rows(&mut self, max: usize) -> Result<Vec<SnapshotRow>> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            if self.pending.is_none() {
+                if !self.fill().await? {
+                    break;
+                }
+                let (t, r) = self.buffer.pop_front().expect("filled");
+                self.pending = Some((t, r, true));
+            }
+            let has_next = self.fill().await?;
+            let (table, row, first_in_table) = self.pending.take().expect("pending");
+            let next_same_table =
+                has_next && self.buffer.front().is_some_and(|(t, _)| Arc::ptr_eq(t, &table));
+            let marker = if self.emitted == 0 {
+                if has_next {
+                    SnapshotRecord::First
+                } else {
+                    SnapshotRecord::Last
+                }
+            } else if !has_next {
+                SnapshotRecord::Last
+            } else if first_in_table {
+                SnapshotRecord::FirstInDataCollection
+            } else if !next_same_table {
+                SnapshotRecord::LastInDataCollection
+            } else {
+                SnapshotRecord::True
+            };
+            self.emitted += 1;
+            self.first_in_table = !next_same_table;
+            if has_next {
+                let (t, r) = self.buffer.pop_front().expect("filled");
+                self.pending = Some((t, r, !next_same_table));
+            }
+            out.push(SnapshotRow { table, row, marker });
+        }
+        Ok(out)
+    }
+
+    /// Ends the snapshot transaction.
+    pub async fn finish(self) -> Result<()> {
+        self.client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| PgError::sql("ending the snapshot transaction", e))
+    }
+}

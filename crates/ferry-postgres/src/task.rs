@@ -1,0 +1,672 @@
+//! The source task: snapshot, then stream changes from the slot, with
+//! Debezium's offsets; confirms the slot only up to what the runtime reports durable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use ferry_core::{
+    CommittedOffset, ConfigMap, ConnectError, OffsetMap, Record, SourceTask, SourceTaskContext,
+};
+use tokio_postgres::{Client, NoTls};
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use crate::config::{PluginName, PostgresConfig, SnapshotMode};
+use crate::error::{PgError, Result};
+use crate::event::{self, Change, SnapshotRecord, SourceInfo};
+use crate::lsn::Lsn;
+use crate::offset::{self, FlushTracker, OffsetState, ResumeFilter, SnapshotMarker};
+use crate::pgoutput::{self, Message, Relation, TupleValue};
+use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
+use crate::schema::{self, TableId, TableMeta, TableSchema};
+use crate::snapshot::SnapshotReader;
+
+/// The PostgreSQL source task.
+#[derive(Default)]
+pub struct PostgresSourceTask {
+    inner: Option<Inner>,
+}
+
+enum Phase {
+    Snapshot(Box<SnapshotReader>, Option<ReplicationSession>),
+    Streaming,
+    Done,
+}
+
+struct Tx {
+    xid: u32,
+    commit_time_us: i64,
+}
+
+struct Inner {
+    cfg: Arc<PostgresConfig>,
+    ctx: SourceTaskContext,
+    meta: Client,
+    partition: Arc<OffsetMap>,
+    offset: OffsetState,
+    last_emitted: Option<OffsetState>,
+    phase: Phase,
+    stream: Option<Box<dyn ReplicationStream>>,
+    tables: HashMap<u32, Option<Arc<TableSchema>>>,
+    relations: HashMap<u32, (Relation, Vec<Option<usize>>)>,
+    resume: ResumeFilter,
+    flush: FlushTracker,
+    tx: Option<Tx>,
+    same_lsn: (Lsn, i64),
+    origin: Option<(String, Lsn)>,
+    start_lsn: Lsn,
+    last_heartbeat: Instant,
+    retry: Option<(Instant, u32)>,
+    heartbeat_topic: Arc<str>,
+}
+
+async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
+    let (client, conn) = tokio_postgres::connect(&cfg.connection_string(), NoTls)
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(_) => PgError::sql(
+                format!("connecting to {}:{}/{}", cfg.hostname, cfg.port, cfg.dbname),
+                e,
+            ),
+            None => PgError::Transient(format!(
+                "cannot connect to {}:{}/{}: {e}",
+                cfg.hostname, cfg.port, cfg.dbname
+            )),
+        })?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            debug!(error = %e, "metadata connection ended");
+        }
+    });
+    Ok(client)
+}
+
+async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Vec<(u32, TableId)>> {
+    let rows = client
+        .query(
+            "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY n.nspname, c.relname",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::sql("listing tables", e))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, u32>(0),
+                TableId {
+                    schema: r.get(1),
+                    table: r.get(2),
+                },
+            )
+        })
+        .filter(|(_, t)| cfg.filters.table_included(&t.schema, &t.table))
+        .collect())
+}
+
+impl Inner {
+    async fn start(config: &ConfigMap, ctx: SourceTaskContext) -> Result<Inner, ConnectError> {
+        let cfg = PostgresConfig::parse(config).map_err(|errs| {
+            ConnectError::config(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+        })?;
+        let cfg = Arc::new(cfg);
+        let meta = connect_meta(&cfg).await?;
+        replication::check_wal_level(&meta).await?;
+        let slot = replication::slot_info(&meta, &cfg.slot_name).await?;
+        if let Some(s) = &slot {
+            if s.plugin != "pgoutput" || cfg.plugin_name != PluginName::Pgoutput {
+                return Err(PgError::Setup(format!(
+                    "Replication slot '{}' uses the '{}' plugin but plugin.name is '{}'; Ferry decodes pgoutput only. Set plugin.name=pgoutput and use a pgoutput slot (drop the slot or choose another slot.name)",
+                    cfg.slot_name,
+                    s.plugin,
+                    cfg.plugin_name.as_str()
+                ))
+                .into());
+            }
+            if let Some(db) = &s.database {
+                if db != &cfg.dbname {
+                    return Err(PgError::Setup(format!(
+                        "Replication slot '{}' belongs to database '{db}', not '{}'; choose another slot.name",
+                        cfg.slot_name, cfg.dbname
+                    ))
+                    .into());
+                }
+            }
+        } else if cfg.plugin_name == PluginName::Decoderbufs {
+            warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
+        }
+        let partition = offset::partition(&cfg.topic_prefix);
+        let stored = ctx.offsets.offset(&partition).map(|m| OffsetState::from_map(&m));
+        let snapshot_needed = match (&stored, cfg.snapshot_mode) {
+            (_, SnapshotMode::NoData) => false,
+            (None, _) => true,
+            (Some(s), _) if s.snapshot_in_progress() => true,
+            (Some(_), SnapshotMode::Always) => true,
+            (Some(_), SnapshotMode::WhenNeeded) => slot.is_none(),
+            (Some(_), _) => false,
+        };
+        if slot.is_none() && stored.is_some() && !snapshot_needed {
+            return Err(PgError::Setup(format!(
+                "Replication slot '{}' does not exist although offsets exist for '{}': changes made since the last stored position are gone. Re-snapshot by deleting the connector's offsets (or set snapshot.mode=when_needed), or restore the slot",
+                cfg.slot_name, cfg.topic_prefix
+            ))
+            .into());
+        }
+        let tables = captured_tables(&meta, &cfg).await?;
+        let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
+        replication::ensure_publication(&meta, &cfg, &ids).await?;
+        if let Some(s) = &slot {
+            let mut pid = s.active_pid;
+            for _ in 0..50 {
+                if pid.is_none() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                pid = replication::slot_info(&meta, &cfg.slot_name)
+                    .await?
+                    .and_then(|s| s.active_pid);
+            }
+            if let Some(pid) = pid {
+                return Err(PgError::Setup(format!(
+                    "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name",
+                    cfg.slot_name
+                ))
+                .into());
+            }
+        }
+        let start_lsn = if snapshot_needed {
+            Lsn::ZERO
+        } else {
+            stored.as_ref().and_then(|s| s.resume_lsn()).unwrap_or(Lsn::ZERO)
+        };
+        let mut session = ReplicationSession::connect(&cfg, start_lsn).await?;
+        let mut offset_state = stored.clone().unwrap_or_default();
+        let mut flushed = slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default();
+        let mut exported = None;
+        if slot.is_none() {
+            let created = session.create_slot(&cfg.slot_name).await?;
+            info!(slot = %cfg.slot_name, consistent_point = %created.consistent_point, "created replication slot");
+            flushed = created.consistent_point;
+            offset_state.lsn = Some(created.consistent_point);
+            exported = created.snapshot_name;
+        } else if snapshot_needed {
+            warn!(slot = %cfg.slot_name, "the slot exists, so the snapshot cannot use its exported snapshot: changes between the slot position and the snapshot may be emitted twice");
+            offset_state.lsn = Some(flushed);
+        }
+        let heartbeat_topic: Arc<str> =
+            Arc::from(format!("{}.{}", cfg.heartbeat_topic_prefix, cfg.topic_prefix).as_str());
+        let mut inner = Inner {
+            cfg: cfg.clone(),
+            ctx,
+            meta,
+            partition,
+            offset: offset_state,
+            last_emitted: None,
+            phase: Phase::Done,
+            stream: None,
+            tables: HashMap::new(),
+            relations: HashMap::new(),
+            resume: ResumeFilter::new(if snapshot_needed { None } else { stored.as_ref() }),
+            flush: FlushTracker::new(flushed),
+            tx: None,
+            same_lsn: (Lsn::ZERO, 0),
+            origin: None,
+            start_lsn,
+            last_heartbeat: Instant::now(),
+            retry: None,
+            heartbeat_topic,
+        };
+        if snapshot_needed {
+            let mut metas = Vec::new();
+            for (oid, _) in &tables {
+                if let Some(m) = schema::load_table(&inner.meta, *oid).await? {
+                    let ts = Arc::new(TableSchema::build(&m, &cfg));
+                    inner.tables.insert(*oid, Some(ts.clone()));
+                    metas.push((m, ts));
+                }
+            }
+            let snap_client = connect_meta(&cfg).await?;
+            let reader = SnapshotReader::open(
+                snap_client,
+                exported.as_deref(),
+                metas,
+                cfg.snapshot_fetch_size,
+                cfg.unavailable_value_placeholder.clone(),
+            )
+            .await?;
+            inner.offset.tx_id = Some(reader.tx_id);
+            inner.offset.ts_usec = Some(event::now_us());
+            inner.offset.snapshot = Some(SnapshotMarker { last_record: false });
+            inner.offset.snapshot_completed = false;
+            info!(tables = tables.len(), "starting snapshot");
+            inner.phase = Phase::Snapshot(Box::new(reader), Some(session));
+        } else {
+            inner.stream = Some(Box::new(session.start().await?));
+            inner.phase = Phase::Streaming;
+            info!(start = %start_lsn, "streaming");
+        }
+        Ok(inner)
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Record>, ConnectError> {
+        if let Some((at, attempt)) = self.retry {
+            let now = Instant::now();
+            if now < at {
+                tokio::time::sleep((at - now).min(Duration::from_millis(500))).await;
+                return Ok(Vec::new());
+            }
+            match self.reconnect().await {
+                Ok(()) => {
+                    info!(attempt, "reconnected");
+                    self.retry = None;
+                }
+                Err(e) if e.is_transient() => {
+                    let delay = Duration::from_secs(1 << attempt.min(5));
+                    warn!(error = %e, attempt, "reconnect failed; retrying in {delay:?}");
+                    self.retry = Some((Instant::now() + delay, attempt + 1));
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let res = match self.phase {
+            Phase::Snapshot(..) => self.poll_snapshot().await,
+            Phase::Streaming => self.poll_stream().await,
+            Phase::Done => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(Vec::new())
+            }
+        };
+        match res {
+            Ok(r) => Ok(r),
+            Err(e) if e.is_transient() && matches!(self.phase, Phase::Streaming) => {
+                warn!(error = %e, "replication connection lost; reconnecting");
+                if let Some(mut s) = self.stream.take() {
+                    let _ = s.close().await;
+                }
+                self.retry = Some((Instant::now() + Duration::from_secs(1), 1));
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn reconnect(&mut self) -> Result<()> {
+        if self.meta.is_closed() {
+            self.meta = connect_meta(&self.cfg).await?;
+        }
+        if let Some(s) = replication::slot_info(&self.meta, &self.cfg.slot_name).await? {
+            if s.active_pid.is_some() {
+                return Err(PgError::Transient(format!(
+                    "replication slot '{}' still active",
+                    self.cfg.slot_name
+                )));
+            }
+        } else {
+            return Err(PgError::Setup(format!(
+                "Replication slot '{}' disappeared while the connector was running; changes may be lost. Delete the offsets to re-snapshot",
+                self.cfg.slot_name
+            )));
+        }
+        let start = self.offset.lsn_commit.unwrap_or(self.start_lsn);
+        let session = ReplicationSession::connect(&self.cfg, start).await?;
+        let mut stream = session.start().await?;
+        stream.confirm_flush(self.flush.flushable());
+        self.stream = Some(Box::new(stream));
+        self.relations.clear();
+        self.tx = None;
+        self.resume = ResumeFilter::new(self.last_emitted.as_ref());
+        Ok(())
+    }
+
+    async fn poll_snapshot(&mut self) -> Result<Vec<Record>> {
+        let Phase::Snapshot(reader, _) = &mut self.phase else {
+            return Ok(Vec::new());
+        };
+        let rows = reader.next_rows(self.cfg.max_batch_size).await?;
+        if rows.is_empty() {
+            let Phase::Snapshot(reader, session) = std::mem::replace(&mut self.phase, Phase::Done) else {
+                unreachable!()
+            };
+            reader.finish().await?;
+            self.offset.snapshot = None;
+            self.offset.snapshot_completed = false;
+            info!("snapshot completed");
+            if self.cfg.snapshot_mode == SnapshotMode::InitialOnly {
+                info!("snapshot.mode=initial_only: not streaming");
+                return Ok(Vec::new());
+            }
+            let session = session.expect("replication session kept for streaming");
+            self.stream = Some(Box::new(session.start().await?));
+            self.phase = Phase::Streaming;
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        let now = event::now_us();
+        for r in rows {
+            let last = r.marker == SnapshotRecord::Last;
+            self.offset.snapshot = Some(SnapshotMarker { last_record: last });
+            self.offset.ts_usec = Some(now);
+            let off = Arc::new(self.offset.to_map());
+            let source = SourceInfo {
+                server: &self.cfg.topic_prefix,
+                db: &self.cfg.dbname,
+                ts_us: now,
+                snapshot: r.marker,
+                last_commit_lsn: None,
+                lsn: self.offset.lsn.map(Lsn::as_i64),
+                tx_id: self.offset.tx_id,
+                origin: None,
+                origin_lsn: None,
+            }
+            .to_struct(&r.table.id.schema, &r.table.id.table);
+            Change {
+                table: &r.table,
+                op: "r",
+                before: None,
+                after: Some(r.row),
+                source,
+                partition: self.partition.clone(),
+                offset: off,
+            }
+            .into_records(self.cfg.tombstones_on_delete, &mut out);
+        }
+        Ok(out)
+    }
+
+    async fn poll_stream(&mut self) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let wait = self.cfg.poll_interval.min(Duration::from_millis(500));
+        let deadline = tokio::time::Instant::now() + wait;
+        let shutdown = self.ctx.shutdown.clone();
+        while out.len() < self.cfg.max_batch_size {
+            let Some(stream) = self.stream.as_mut() else { break };
+            let ev = if out.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    r = tokio::time::timeout_at(deadline, stream.next_event()) => match r {
+                        Ok(r) => r?,
+                        Err(_) => break,
+                    },
+                }
+            } else {
+                match tokio::time::timeout(Duration::from_millis(2), stream.next_event()).await {
+                    Ok(r) => r?,
+                    Err(_) => break,
+                }
+            };
+            let Some(ev) = ev else {
+                return Err(PgError::Transient(
+                    "the server ended the replication stream".into(),
+                ));
+            };
+            self.process(ev, &mut out).await?;
+        }
+        for r in &out {
+            if let ferry_core::Position::Source { offset, .. } = &r.position {
+                self.flush.emitted(offset);
+            }
+        }
+        self.maybe_heartbeat(&mut out).await;
+        if let Some(s) = self.stream.as_mut() {
+            s.confirm_flush(self.flush.flushable());
+        }
+        Ok(out)
+    }
+
+    async fn maybe_heartbeat(&mut self, out: &mut Vec<Record>) {
+        let iv = self.cfg.heartbeat_interval;
+        if iv.is_zero() || self.tx.is_some() || self.last_heartbeat.elapsed() < iv {
+            return;
+        }
+        self.last_heartbeat = Instant::now();
+        if let Some(q) = &self.cfg.heartbeat_action_query {
+            if let Err(e) = self.meta.batch_execute(q).await {
+                warn!(error = %e, "heartbeat.action.query failed");
+            }
+        }
+        let off = Arc::new(self.offset.to_map());
+        self.flush.emitted(&off);
+        out.push(event::heartbeat(
+            &self.heartbeat_topic,
+            &self.cfg.topic_prefix,
+            self.partition.clone(),
+            off,
+        ));
+    }
+
+    async fn table_for(&mut self, oid: u32) -> Result<Option<Arc<TableSchema>>> {
+        if let Some(t) = self.tables.get(&oid) {
+            return Ok(t.clone());
+        }
+        let t = match schema::load_table(&self.meta, oid).await? {
+            Some(m) if self.cfg.filters.table_included(&m.id.schema, &m.id.table) => {
+                Some(Arc::new(TableSchema::build(&m, &self.cfg)))
+            }
+            _ => None,
+        };
+        self.tables.insert(oid, t.clone());
+        if let (Some(t), Some((rel, map))) = (&t, self.relations.get_mut(&oid)) {
+            *map = t.relation_mapping(rel);
+        }
+        Ok(t)
+    }
+
+    async fn process(&mut self, ev: StreamEvent, out: &mut Vec<Record>) -> Result<()> {
+        match ev {
+            StreamEvent::Begin {
+                xid, commit_time_us, ..
+            } => {
+                self.resume.begin(xid as i64);
+                self.tx = Some(Tx { xid, commit_time_us });
+                self.origin = None;
+                self.offset.tx_id = Some(xid as i64);
+                self.offset.ts_usec = Some(commit_time_us);
+            }
+            StreamEvent::Commit { end_lsn, .. } => {
+                let xid = self.tx.take().map(|t| t.xid as i64).unwrap_or_default();
+                self.offset.lsn = Some(end_lsn);
+                self.offset.lsn_proc = Some(end_lsn);
+                self.offset.lsn_commit = Some(end_lsn);
+                self.offset.message_type = Some("COMMIT");
+                self.offset.lsn_events_processed = 0;
+                self.resume.commit();
+                self.flush.committed(xid, end_lsn);
+            }
+            StreamEvent::KeepAlive { wal_end } => {
+                if self.tx.is_none() {
+                    self.flush.idle(wal_end);
+                }
+            }
+            StreamEvent::Data { wal_start, data } => {
+                let msg = pgoutput::decode(&data).map_err(|e| PgError::Protocol(e.to_string()))?;
+                self.process_message(wal_start, msg, out).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn process_message(&mut self, lsn: Lsn, msg: Message, out: &mut Vec<Record>) -> Result<()> {
+        let (relation, op, old, new) = match msg {
+            Message::Relation(rel) => {
+                let changed = self
+                    .relations
+                    .get(&rel.id)
+                    .map(|(r, _)| r != &rel)
+                    .unwrap_or(true);
+                if changed {
+                    // The table's shape may have changed: reload its metadata on next use.
+                    self.tables.remove(&rel.id);
+                }
+                let map = match self.tables.get(&rel.id) {
+                    Some(Some(t)) => t.relation_mapping(&rel),
+                    _ => Vec::new(),
+                };
+                self.relations.insert(rel.id, (rel, map));
+                return Ok(());
+            }
+            Message::Origin { lsn, name } => {
+                self.origin = Some((name, lsn));
+                return Ok(());
+            }
+            Message::Insert { relation, new } => (relation, "c", None, Some(new)),
+            Message::Update { relation, old, new } => (relation, "u", old.map(|o| o.1), Some(new)),
+            Message::Delete { relation, old, .. } => (relation, "d", Some(old), None),
+            Message::Truncate { .. } | Message::Type { .. } | Message::Message { .. } => return Ok(()),
+            Message::Begin { .. } | Message::Commit { .. } => return Ok(()),
+        };
+        let nth = if self.same_lsn.0 == lsn {
+            self.same_lsn.1 + 1
+        } else {
+            1
+        };
+        self.same_lsn = (lsn, nth);
+        self.offset.lsn = Some(lsn);
+        self.offset.lsn_proc = Some(lsn);
+        self.offset.lsn_events_processed = nth;
+        self.offset.message_type = Some(match op {
+            "c" => "INSERT",
+            "u" => "UPDATE",
+            _ => "DELETE",
+        });
+        if self.resume.skip(lsn, nth) {
+            debug!(%lsn, nth, "skipping event emitted before the restart");
+            return Ok(());
+        }
+        let op_char = op.chars().next().unwrap_or('c');
+        if self.cfg.skipped_operations.contains(&op_char) {
+            return Ok(());
+        }
+        let Some(table) = self.table_for(relation).await? else {
+            return Ok(());
+        };
+        let Some((_, mapping)) = self.relations.get(&relation) else {
+            return Err(PgError::Protocol(format!(
+                "change for relation {relation} before its Relation message"
+            )));
+        };
+        let placeholder = &self.cfg.unavailable_value_placeholder;
+        let build = |t: &Vec<TupleValue>| {
+            table
+                .row(mapping.iter().copied().zip(t.iter()), placeholder)
+                .map_err(PgError::Data)
+        };
+        let before = old.as_ref().map(build).transpose()?;
+        let after = new.as_ref().map(build).transpose()?;
+        let (ts_us, tx_id) = match &self.tx {
+            Some(t) => (t.commit_time_us, Some(t.xid as i64)),
+            None => (event::now_us(), None),
+        };
+        let source = SourceInfo {
+            server: &self.cfg.topic_prefix,
+            db: &self.cfg.dbname,
+            ts_us,
+            snapshot: SnapshotRecord::False,
+            last_commit_lsn: self.offset.lsn_commit.map(Lsn::as_i64),
+            lsn: Some(lsn.as_i64()),
+            tx_id,
+            origin: self.origin.as_ref().map(|o| o.0.as_str()),
+            origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
+        }
+        .to_struct(&table.id.schema, &table.id.table);
+        let off = Arc::new(self.offset.to_map());
+        self.last_emitted = Some(self.offset.clone());
+        Change {
+            table: &table,
+            op,
+            before,
+            after,
+            source,
+            partition: self.partition.clone(),
+            offset: off,
+        }
+        .into_records(self.cfg.tombstones_on_delete, out);
+        Ok(())
+    }
+
+    fn commit(&mut self, durable: &[CommittedOffset]) {
+        for c in durable {
+            if c.partition.as_ref() == self.partition.as_ref() {
+                self.flush.durable(&c.offset);
+            }
+        }
+        let lsn = self.flush.flushable();
+        if let Some(s) = self.stream.as_mut() {
+            debug!(%lsn, "confirming flush position");
+            s.confirm_flush(lsn);
+        }
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        if let Some(mut s) = self.stream.take() {
+            s.confirm_flush(self.flush.flushable());
+            s.close().await?;
+        }
+        if let Phase::Snapshot(_, session) = std::mem::replace(&mut self.phase, Phase::Done) {
+            drop(session);
+        }
+        if self.cfg.slot_drop_on_stop {
+            info!(slot = %self.cfg.slot_name, "dropping replication slot (slot.drop.on.stop=true)");
+            replication::drop_slot(&self.meta, &self.cfg.slot_name).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PostgresSourceTask {
+    /// A new, unstarted task.
+    pub fn new() -> Self {
+        PostgresSourceTask::default()
+    }
+
+    /// The highest LSN the task may confirm to the slot right now (for tests and metrics).
+    pub fn flushable_lsn(&self) -> Option<Lsn> {
+        self.inner.as_ref().map(|i| i.flush.flushable())
+    }
+
+    fn span(&self) -> tracing::Span {
+        match &self.inner {
+            Some(i) => info_span!("postgres-task", connector = %i.ctx.connector, task = i.ctx.task),
+            None => info_span!("postgres-task"),
+        }
+    }
+}
+
+#[async_trait]
+impl SourceTask for PostgresSourceTask {
+    async fn start(&mut self, config: &ConfigMap, ctx: SourceTaskContext) -> Result<(), ConnectError> {
+        let span = info_span!("postgres-task", connector = %ctx.connector, task = ctx.task);
+        self.inner = Some(Inner::start(config, ctx).instrument(span).await?);
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Record>, ConnectError> {
+        let span = self.span();
+        match self.inner.as_mut() {
+            Some(i) => i.poll().instrument(span).await,
+            None => Err(ConnectError::fatal("poll before start")),
+        }
+    }
+
+    async fn commit(&mut self, durable: &[CommittedOffset]) -> Result<(), ConnectError> {
+        if let Some(i) = self.inner.as_mut() {
+            i.commit(durable);
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        let span = self.span();
+        if let Some(mut i) = self.inner.take() {
+            i.stop().instrument(span).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a table's metadata (exposed for tools and tests).
+pub async fn describe_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> {
+    schema::load_table(client, oid).await
+}

@@ -1,0 +1,830 @@
+//! PostgreSQL types to Connect schemas and values, as Debezium maps them.
+//!
+//! Values arrive in PostgreSQL's text format (pgoutput without `binary`, and
+//! the snapshot's simple-query rows), so one converter serves both.
+
+use std::str::FromStr;
+
+use base64::Engine;
+use bigdecimal::BigDecimal;
+use bytes::Bytes;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use ferry_core::{Schema, SchemaBuilder, SchemaType, Struct, Value};
+
+use crate::config::{BinaryMode, DecimalMode, IntervalMode, PostgresConfig, TimePrecisionMode};
+
+/// Well-known type OIDs.
+#[allow(missing_docs)]
+pub mod oid {
+    pub const BOOL: u32 = 16;
+    pub const BYTEA: u32 = 17;
+    pub const CHAR: u32 = 18;
+    pub const NAME: u32 = 19;
+    pub const INT8: u32 = 20;
+    pub const INT2: u32 = 21;
+    pub const INT4: u32 = 23;
+    pub const TEXT: u32 = 25;
+    pub const OID: u32 = 26;
+    pub const JSON: u32 = 114;
+    pub const XML: u32 = 142;
+    pub const CIDR: u32 = 650;
+    pub const FLOAT4: u32 = 700;
+    pub const FLOAT8: u32 = 701;
+    pub const MONEY: u32 = 790;
+    pub const MACADDR: u32 = 829;
+    pub const INET: u32 = 869;
+    pub const BPCHAR: u32 = 1042;
+    pub const VARCHAR: u32 = 1043;
+    pub const DATE: u32 = 1082;
+    pub const TIME: u32 = 1083;
+    pub const TIMESTAMP: u32 = 1114;
+    pub const TIMESTAMPTZ: u32 = 1184;
+    pub const INTERVAL: u32 = 1186;
+    pub const TIMETZ: u32 = 1266;
+    pub const BIT: u32 = 1560;
+    pub const NUMERIC: u32 = 1700;
+    pub const UUID: u32 = 2950;
+    pub const JSONB: u32 = 3802;
+}
+
+/// Schema names Debezium uses.
+#[allow(missing_docs)]
+pub mod names {
+    pub const UUID: &str = "io.debezium.data.Uuid";
+    pub const JSON: &str = "io.debezium.data.Json";
+    pub const XML: &str = "io.debezium.data.Xml";
+    pub const ENUM: &str = "io.debezium.data.Enum";
+    pub const VARIABLE_SCALE_DECIMAL: &str = "io.debezium.data.VariableScaleDecimal";
+    pub const DATE: &str = "io.debezium.time.Date";
+    pub const TIME: &str = "io.debezium.time.Time";
+    pub const MICRO_TIME: &str = "io.debezium.time.MicroTime";
+    pub const TIMESTAMP: &str = "io.debezium.time.Timestamp";
+    pub const MICRO_TIMESTAMP: &str = "io.debezium.time.MicroTimestamp";
+    pub const ZONED_TIMESTAMP: &str = "io.debezium.time.ZonedTimestamp";
+    pub const ZONED_TIME: &str = "io.debezium.time.ZonedTime";
+    pub const MICRO_DURATION: &str = "io.debezium.time.MicroDuration";
+    pub const INTERVAL: &str = "io.debezium.time.Interval";
+}
+
+/// What a column's values need for conversion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgType {
+    /// Type OID.
+    pub oid: u32,
+    /// Type modifier (-1 when none).
+    pub typmod: i32,
+    /// Labels when the type is an enum.
+    pub enum_values: Option<Vec<String>>,
+    /// Element type when the type is an array.
+    pub element: Option<Box<PgType>>,
+}
+
+impl PgType {
+    /// A scalar type.
+    pub fn scalar(oid: u32, typmod: i32) -> PgType {
+        PgType {
+            oid,
+            typmod,
+            enum_values: None,
+            element: None,
+        }
+    }
+
+    fn numeric_precision_scale(&self) -> Option<(i32, i32)> {
+        if self.typmod < 4 {
+            return None;
+        }
+        let t = self.typmod - 4;
+        Some(((t >> 16) & 0xFFFF, t & 0xFFFF))
+    }
+
+    fn time_precision(&self) -> i32 {
+        if self.typmod < 0 {
+            6
+        } else {
+            self.typmod
+        }
+    }
+}
+
+/// How values of one column are converted; built once per table.
+#[derive(Clone, Debug)]
+pub struct Converter {
+    kind: Kind,
+    schema: Schema,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Bool,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    Text,
+    Decimal { scale: Option<i32> },
+    VarDecimal,
+    DecimalDouble,
+    DecimalString,
+    Money,
+    Date,
+    Time { micros: bool },
+    Timestamp { micros: bool },
+    TimestampTz { width: i32 },
+    TimeTz,
+    Interval { string: bool },
+    Bytea(BinaryMode),
+    BitBool,
+    Array(Box<Converter>),
+}
+
+/// Conversion options taken from the connector configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct TypeOptions {
+    /// decimal.handling.mode
+    pub decimal: DecimalMode,
+    /// time.precision.mode
+    pub time: TimePrecisionMode,
+    /// binary.handling.mode
+    pub binary: BinaryMode,
+    /// interval.handling.mode
+    pub interval: IntervalMode,
+    /// include.unknown.datatypes
+    pub include_unknown: bool,
+}
+
+impl TypeOptions {
+    /// Options of a configuration.
+    pub fn from_config(c: &PostgresConfig) -> Self {
+        TypeOptions {
+            decimal: c.decimal_mode,
+            time: c.time_precision_mode,
+            binary: c.binary_mode,
+            interval: c.interval_mode,
+            include_unknown: c.include_unknown_datatypes,
+        }
+    }
+}
+
+impl Default for TypeOptions {
+    fn default() -> Self {
+        TypeOptions {
+            decimal: DecimalMode::Precise,
+            time: TimePrecisionMode::Adaptive,
+            binary: BinaryMode::Bytes,
+            interval: IntervalMode::Numeric,
+            include_unknown: false,
+        }
+    }
+}
+
+fn named(ty: SchemaType, name: &str) -> SchemaBuilder {
+    Schema::builder(ty).name(name).version(1)
+}
+
+fn binary_schema(mode: BinaryMode) -> SchemaBuilder {
+    match mode {
+        BinaryMode::Bytes => Schema::builder(SchemaType::Bytes),
+        _ => Schema::builder(SchemaType::String),
+    }
+}
+
+/// The variable scale decimal struct schema.
+pub fn variable_scale_decimal(optional: bool) -> Schema {
+    Schema::struct_builder()
+        .name(names::VARIABLE_SCALE_DECIMAL)
+        .version(1)
+        .doc("Variable scaled decimal")
+        .field("scale", Schema::int32())
+        .field("value", Schema::bytes())
+        .set_optional(optional)
+        .build()
+}
+
+impl Converter {
+    /// The converter for a type, or `None` when Debezium skips the column
+    /// (unknown types without `include.unknown.datatypes`).
+    pub fn for_type(ty: &PgType, optional: bool, opts: &TypeOptions) -> Option<Converter> {
+        let (kind, builder) = Self::kind_for(ty, opts)?;
+        let schema = match kind {
+            Kind::VarDecimal => variable_scale_decimal(optional),
+            _ => builder.set_optional(optional).build(),
+        };
+        Some(Converter { kind, schema })
+    }
+
+    fn kind_for(ty: &PgType, opts: &TypeOptions) -> Option<(Kind, SchemaBuilder)> {
+        use oid::*;
+        if let Some(labels) = &ty.enum_values {
+            return Some((
+                Kind::Text,
+                named(SchemaType::String, names::ENUM).parameter("allowed", labels.join(",")),
+            ));
+        }
+        if let Some(elem) = &ty.element {
+            let inner = Converter::for_type(elem, true, opts)?;
+            let b = Schema::array(inner.schema.clone());
+            return Some((Kind::Array(Box::new(inner)), b));
+        }
+        Some(match ty.oid {
+            BOOL => (Kind::Bool, Schema::builder(SchemaType::Boolean)),
+            INT2 => (Kind::Int16, Schema::builder(SchemaType::Int16)),
+            INT4 => (Kind::Int32, Schema::builder(SchemaType::Int32)),
+            INT8 | OID => (Kind::Int64, Schema::builder(SchemaType::Int64)),
+            FLOAT4 => (Kind::Float32, Schema::builder(SchemaType::Float32)),
+            FLOAT8 => (Kind::Float64, Schema::builder(SchemaType::Float64)),
+            TEXT | VARCHAR | BPCHAR | CHAR | NAME | INET | CIDR | MACADDR => {
+                (Kind::Text, Schema::builder(SchemaType::String))
+            }
+            UUID => (Kind::Text, named(SchemaType::String, names::UUID)),
+            JSON | JSONB => (Kind::Text, named(SchemaType::String, names::JSON)),
+            XML => (Kind::Text, named(SchemaType::String, names::XML)),
+            NUMERIC => {
+                let ps = ty.numeric_precision_scale();
+                match opts.decimal {
+                    DecimalMode::Double => (Kind::DecimalDouble, Schema::builder(SchemaType::Float64)),
+                    DecimalMode::String => (Kind::DecimalString, Schema::builder(SchemaType::String)),
+                    DecimalMode::Precise => match ps {
+                        Some((p, s)) if !(p == 0 && s == 0) => (
+                            Kind::Decimal { scale: Some(s) },
+                            Schema::decimal(s).parameter("connect.decimal.precision", p.to_string()),
+                        ),
+                        _ => (Kind::VarDecimal, Schema::struct_builder()),
+                    },
+                }
+            }
+            MONEY => match opts.decimal {
+                DecimalMode::Double => (Kind::DecimalDouble, Schema::builder(SchemaType::Float64)),
+                DecimalMode::String => (Kind::DecimalString, Schema::builder(SchemaType::String)),
+                DecimalMode::Precise => (Kind::Money, Schema::decimal(2)),
+            },
+            DATE => match opts.time {
+                TimePrecisionMode::Connect => (Kind::Date, Schema::date()),
+                _ => (Kind::Date, named(SchemaType::Int32, names::DATE)),
+            },
+            TIME => {
+                let p = ty.time_precision();
+                match opts.time {
+                    TimePrecisionMode::Connect => (Kind::Time { micros: false }, Schema::time()),
+                    TimePrecisionMode::AdaptiveTimeMicroseconds => (
+                        Kind::Time { micros: true },
+                        named(SchemaType::Int64, names::MICRO_TIME),
+                    ),
+                    TimePrecisionMode::Adaptive if p <= 3 => (
+                        Kind::Time { micros: false },
+                        named(SchemaType::Int32, names::TIME),
+                    ),
+                    TimePrecisionMode::Adaptive => (
+                        Kind::Time { micros: true },
+                        named(SchemaType::Int64, names::MICRO_TIME),
+                    ),
+                }
+            }
+            TIMESTAMP => {
+                let p = ty.time_precision();
+                match opts.time {
+                    TimePrecisionMode::Connect => (Kind::Timestamp { micros: false }, Schema::timestamp()),
+                    _ if p <= 3 => (
+                        Kind::Timestamp { micros: false },
+                        named(SchemaType::Int64, names::TIMESTAMP),
+                    ),
+                    _ => (
+                        Kind::Timestamp { micros: true },
+                        named(SchemaType::Int64, names::MICRO_TIMESTAMP),
+                    ),
+                }
+            }
+            TIMESTAMPTZ => (
+                Kind::TimestampTz {
+                    width: ty.time_precision(),
+                },
+                named(SchemaType::String, names::ZONED_TIMESTAMP),
+            ),
+            TIMETZ => (Kind::TimeTz, named(SchemaType::String, names::ZONED_TIME)),
+            INTERVAL => match opts.interval {
+                IntervalMode::Numeric => (
+                    Kind::Interval { string: false },
+                    named(SchemaType::Int64, names::MICRO_DURATION),
+                ),
+                IntervalMode::String => (
+                    Kind::Interval { string: true },
+                    named(SchemaType::String, names::INTERVAL),
+                ),
+            },
+            BYTEA => (Kind::Bytea(opts.binary), binary_schema(opts.binary)),
+            BIT if ty.typmod <= 1 => (Kind::BitBool, Schema::builder(SchemaType::Boolean)),
+            _ if opts.include_unknown => (Kind::Bytea(opts.binary), binary_schema(opts.binary)),
+            _ => return None,
+        })
+    }
+
+    /// The field schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Converts a text-format value.
+    pub fn convert(&self, text: &str) -> Result<Value, String> {
+        convert_kind(&self.kind, &self.schema, text)
+    }
+
+    /// Converts raw bytes (for unknown types kept as bytes) or text.
+    pub fn convert_bytes(&self, raw: &Bytes) -> Result<Value, String> {
+        let text = std::str::from_utf8(raw).map_err(|e| format!("invalid UTF-8: {e}"))?;
+        self.convert(text)
+    }
+}
+
+fn bad<T>(what: &str, text: &str) -> Result<T, String> {
+    Err(format!("cannot convert '{text}' to {what}"))
+}
+
+fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, String> {
+    Ok(match kind {
+        Kind::Bool | Kind::BitBool => match text {
+            "t" | "true" | "1" => Value::Boolean(true),
+            "f" | "false" | "0" => Value::Boolean(false),
+            _ => return bad("boolean", text),
+        },
+        Kind::Int16 => Value::Int16(text.parse().or_else(|_| bad("int16", text))?),
+        Kind::Int32 => Value::Int32(text.parse().or_else(|_| bad("int32", text))?),
+        Kind::Int64 => Value::Int64(text.parse().or_else(|_| bad("int64", text))?),
+        Kind::Float32 => Value::Float32(parse_float(text)? as f32),
+        Kind::Float64 => Value::Float64(parse_float(text)?),
+        Kind::Text => Value::String(text.to_string()),
+        Kind::Decimal { scale } => match BigDecimal::from_str(text) {
+            Ok(d) => {
+                let d = match scale {
+                    Some(s) => d.with_scale(*s as i64),
+                    None => d,
+                };
+                Value::Decimal(d)
+            }
+            Err(_) => Value::Null, // NaN/Infinity cannot be represented precisely
+        },
+        Kind::VarDecimal => match BigDecimal::from_str(text) {
+            Ok(d) => {
+                let (unscaled, scale) = d.as_bigint_and_exponent();
+                let mut s = Struct::new(schema.clone());
+                s.put_unchecked(0, Value::Int32(scale as i32));
+                s.put_unchecked(1, Value::Bytes(Bytes::from(unscaled.to_signed_bytes_be())));
+                Value::Struct(s)
+            }
+            Err(_) => Value::Null,
+        },
+        Kind::DecimalDouble => Value::Float64(parse_float(&strip_money(text))?),
+        Kind::DecimalString => Value::String(text.to_string()),
+        Kind::Money => Value::Decimal(
+            BigDecimal::from_str(&strip_money(text))
+                .map_err(|_| format!("cannot convert '{text}' to money"))?
+                .with_scale(2),
+        ),
+        Kind::Date => {
+            let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| bad("date", text))?;
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+            Value::Int32((d - epoch).num_days() as i32)
+        }
+        Kind::Time { micros } => {
+            let us = parse_time_micros(text)?;
+            if *micros {
+                Value::Int64(us)
+            } else {
+                Value::Int32((us / 1000) as i32)
+            }
+        }
+        Kind::Timestamp { micros } => {
+            let ts = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .or_else(|_| bad("timestamp", text))?;
+            let us = ts.and_utc().timestamp_micros();
+            Value::Int64(if *micros { us } else { us.div_euclid(1000) })
+        }
+        Kind::TimestampTz { width } => Value::String(timestamptz_to_iso(text, *width)?),
+        Kind::TimeTz => Value::String(timetz_to_iso(text)?),
+        Kind::Interval { string } => {
+            let iv = parse_interval(text)?;
+            if *string {
+                Value::String(iv.to_iso())
+            } else {
+                Value::Int64(iv.micros())
+            }
+        }
+        Kind::Bytea(mode) => {
+            let raw = parse_bytea(text)?;
+            match mode {
+                BinaryMode::Bytes => Value::Bytes(Bytes::from(raw)),
+                BinaryMode::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+                BinaryMode::Base64UrlSafe => {
+                    Value::String(base64::engine::general_purpose::URL_SAFE.encode(raw))
+                }
+                BinaryMode::Hex => Value::String(raw.iter().map(|b| format!("{b:02x}")).collect()),
+            }
+        }
+        Kind::Array(inner) => {
+            let items = parse_array(text)?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    None => Value::Null,
+                    Some(s) => inner.convert(&s)?,
+                });
+            }
+            Value::Array(out)
+        }
+    })
+}
+
+fn strip_money(text: &str) -> String {
+    let neg = text.starts_with('-') || text.starts_with('(');
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+    if neg {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
+fn parse_float(text: &str) -> Result<f64, String> {
+    match text {
+        "NaN" => Ok(f64::NAN),
+        "Infinity" => Ok(f64::INFINITY),
+        "-Infinity" => Ok(f64::NEG_INFINITY),
+        _ => text.parse().or_else(|_| bad("double", text)),
+    }
+}
+
+/// Parses `HH:MM:SS[.ffffff]` into microseconds since midnight (24:00:00 allowed).
+fn parse_time_micros(text: &str) -> Result<i64, String> {
+    let (hms, frac) = match text.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (text, ""),
+    };
+    let mut parts = hms.split(':');
+    let mut next = || -> Result<i64, String> {
+        parts
+            .next()
+            .and_then(|p| p.parse::<i64>().ok())
+            .ok_or_else(|| format!("cannot convert '{text}' to time"))
+    };
+    let (h, m, s) = (next()?, next()?, next()?);
+    let mut us = 0i64;
+    if !frac.is_empty() {
+        let f: String = frac.chars().take(6).collect();
+        let n: i64 = f.parse().or_else(|_| bad("time", text))?;
+        us = n * 10i64.pow(6 - f.len() as u32);
+    }
+    Ok(((h * 60 + m) * 60 + s) * 1_000_000 + us)
+}
+
+/// Splits a trailing `+HH[:MM[:SS]]`/`-HH...` zone offset off a time text; returns seconds east.
+fn split_offset(text: &str) -> Result<(&str, i32), String> {
+    let idx = text
+        .rfind(['+', '-'])
+        .filter(|&i| i >= 8)
+        .ok_or_else(|| format!("no zone offset in '{text}'"))?;
+    let (base, off) = text.split_at(idx);
+    let sign = if off.starts_with('-') { -1 } else { 1 };
+    let mut secs = 0;
+    for (i, p) in off[1..].split(':').enumerate() {
+        let n: i32 = p.parse().or_else(|_| bad("zone offset", text))?;
+        secs += n * [3600, 60, 1][i.min(2)];
+    }
+    Ok((base, sign * secs))
+}
+
+/// Formats nanoseconds the way Java's ISO formatter does (0, 3, 6 or 9 digits).
+fn java_fraction(nanos: u32) -> String {
+    if nanos == 0 {
+        String::new()
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!(".{:03}", nanos / 1_000_000)
+    } else if nanos.is_multiple_of(1000) {
+        format!(".{:06}", nanos / 1000)
+    } else {
+        format!(".{nanos:09}")
+    }
+}
+
+/// timestamptz text (any offset) → ISO-8601 in UTC, fraction `width` digits wide (Debezium's ZonedTimestamp).
+pub fn timestamptz_to_iso(text: &str, width: i32) -> Result<String, String> {
+    if text == "infinity" || text == "-infinity" {
+        return Ok(text.to_string());
+    }
+    let (base, off) = split_offset(text)?;
+    let local =
+        NaiveDateTime::parse_from_str(base, "%Y-%m-%d %H:%M:%S%.f").or_else(|_| bad("timestamptz", text))?;
+    let utc = local - chrono::Duration::seconds(off as i64);
+    let date_time = utc.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = utc.nanosecond();
+    let frac = if (1..=9).contains(&width) {
+        let digits = format!("{nanos:09}");
+        format!(".{}", &digits[..width as usize])
+    } else {
+        java_fraction(nanos)
+    };
+    Ok(format!("{date_time}{frac}Z"))
+}
+
+/// timetz text → ISO-8601 offset time in UTC (Debezium's ZonedTime).
+pub fn timetz_to_iso(text: &str) -> Result<String, String> {
+    let (base, off) = split_offset(text)?;
+    let us = parse_time_micros(base)?;
+    let day = 86_400_000_000i64;
+    let utc = (us - off as i64 * 1_000_000).rem_euclid(day);
+    let secs = (utc / 1_000_000) as u32;
+    let t = NaiveTime::from_num_seconds_from_midnight_opt(secs, ((utc % 1_000_000) * 1000) as u32)
+        .ok_or_else(|| format!("cannot convert '{text}' to timetz"))?;
+    Ok(format!(
+        "{}{}Z",
+        t.format("%H:%M:%S"),
+        java_fraction(t.nanosecond())
+    ))
+}
+
+/// A parsed interval (PostgreSQL's default `postgres` IntervalStyle).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Interval {
+    years: i64,
+    months: i64,
+    days: i64,
+    hours: i64,
+    minutes: i64,
+    micros: i64,
+}
+
+impl Interval {
+    /// Debezium's MicroDuration value (a month is 365.25/12 days).
+    pub fn micros(&self) -> i64 {
+        let days_per_month = 365.25 / 12.0;
+        let days = ((self.years * 12 + self.months) as f64) * days_per_month + self.days as f64;
+        let seconds = (((days * 24.0 + self.hours as f64) * 60.0) + self.minutes as f64) * 60.0
+            + (self.micros / 1_000_000) as f64;
+        (seconds * 1e6 + (self.micros % 1_000_000) as f64) as i64
+    }
+
+    /// ISO-8601 duration text (io.debezium.time.Interval).
+    pub fn to_iso(&self) -> String {
+        let secs = self.micros as f64 / 1e6;
+        format!(
+            "P{}Y{}M{}DT{}H{}M{}S",
+            self.years, self.months, self.days, self.hours, self.minutes, secs
+        )
+    }
+}
+
+/// Parses `1 year 2 mons 3 days 04:05:06.789` (and negative parts).
+pub fn parse_interval(text: &str) -> Result<Interval, String> {
+    let mut iv = Interval::default();
+    let toks: Vec<&str> = text.split_whitespace().collect();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        if t.contains(':') {
+            let neg = t.starts_with('-');
+            let body = t.trim_start_matches(['-', '+']);
+            let us = parse_time_micros(body)?;
+            let sign = if neg { -1 } else { 1 };
+            let h = us / 3_600_000_000;
+            let m = (us / 60_000_000) % 60;
+            iv.hours += sign * h;
+            iv.minutes += sign * m;
+            iv.micros += sign * (us % 60_000_000);
+            i += 1;
+            continue;
+        }
+        let n: i64 = t.parse().or_else(|_| bad("interval", text))?;
+        let unit = toks.get(i + 1).copied().unwrap_or("");
+        match unit.trim_end_matches('s') {
+            "year" => iv.years += n,
+            "mon" => iv.months += n,
+            "day" => iv.days += n,
+            _ => return bad("interval", text),
+        }
+        i += 2;
+    }
+    Ok(iv)
+}
+
+/// Decodes bytea text output (`\x…` hex, or the legacy escape format).
+pub fn parse_bytea(text: &str) -> Result<Vec<u8>, String> {
+    if let Some(hex) = text.strip_prefix("\\x") {
+        if hex.len() % 2 != 0 {
+            return bad("bytea", text);
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string()))
+            .collect()
+    } else {
+        let b = text.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && i + 1 < b.len() && b[i + 1] == b'\\' {
+                out.push(b'\\');
+                i += 2;
+            } else if b[i] == b'\\' && i + 3 < b.len() {
+                let s = std::str::from_utf8(&b[i + 1..i + 4]).map_err(|e| e.to_string())?;
+                out.push(u8::from_str_radix(s, 8).map_err(|e| e.to_string())?);
+                i += 4;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Parses a one-dimensional array literal `{a,"b c",NULL}`.
+pub fn parse_array(text: &str) -> Result<Vec<Option<String>>, String> {
+    let inner = text
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| format!("cannot convert '{text}' to array"))?;
+    let mut out = Vec::new();
+    if inner.is_empty() {
+        return Ok(out);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        let mut cur = String::new();
+        let mut quoted = false;
+        if chars.peek() == Some(&'"') {
+            quoted = true;
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            cur.push(n)
+                        }
+                    }
+                    '"' => break,
+                    _ => cur.push(c),
+                }
+            }
+        }
+        for c in chars.by_ref() {
+            if c == ',' {
+                break;
+            }
+            cur.push(c);
+        }
+        if !quoted && cur.eq_ignore_ascii_case("NULL") {
+            out.push(None);
+        } else {
+            out.push(Some(cur));
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(oid: u32, typmod: i32) -> Converter {
+        Converter::for_type(&PgType::scalar(oid, typmod), true, &TypeOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn numeric_with_precision_is_decimal() {
+        let c = conv(oid::NUMERIC, ((10 << 16) | 2) + 4);
+        assert_eq!(c.schema().name(), Some("org.apache.kafka.connect.data.Decimal"));
+        assert_eq!(c.schema().parameter("scale"), Some("2"));
+        assert_eq!(c.schema().parameter("connect.decimal.precision"), Some("10"));
+        assert_eq!(
+            c.convert("12.5").unwrap(),
+            Value::Decimal(BigDecimal::from_str("12.50").unwrap())
+        );
+    }
+
+    #[test]
+    fn unconstrained_numeric_is_variable_scale() {
+        let c = conv(oid::NUMERIC, -1);
+        assert_eq!(c.schema().name(), Some(names::VARIABLE_SCALE_DECIMAL));
+        let Value::Struct(s) = c.convert("-1.25").unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.get("scale"), Some(&Value::Int32(2)));
+        assert_eq!(s.get("value"), Some(&Value::Bytes(Bytes::from_static(&[0x83]))));
+    }
+
+    #[test]
+    fn decimal_modes() {
+        let o = TypeOptions {
+            decimal: DecimalMode::Double,
+            ..Default::default()
+        };
+        let c = Converter::for_type(&PgType::scalar(oid::NUMERIC, -1), false, &o).unwrap();
+        assert_eq!(c.schema().schema_type(), SchemaType::Float64);
+        assert_eq!(c.convert("1.5").unwrap(), Value::Float64(1.5));
+        let o = TypeOptions {
+            decimal: DecimalMode::String,
+            ..Default::default()
+        };
+        let c = Converter::for_type(&PgType::scalar(oid::NUMERIC, -1), false, &o).unwrap();
+        assert_eq!(c.convert("1.50").unwrap(), Value::String("1.50".into()));
+    }
+
+    #[test]
+    fn temporal_adaptive() {
+        assert_eq!(
+            conv(oid::DATE, -1).convert("1970-01-11").unwrap(),
+            Value::Int32(10)
+        );
+        let t = conv(oid::TIME, -1);
+        assert_eq!(t.schema().name(), Some(names::MICRO_TIME));
+        assert_eq!(t.convert("01:00:00.5").unwrap(), Value::Int64(3_600_500_000));
+        let t3 = conv(oid::TIME, 3);
+        assert_eq!(t3.schema().name(), Some(names::TIME));
+        assert_eq!(t3.convert("00:00:01.25").unwrap(), Value::Int32(1250));
+        let ts = conv(oid::TIMESTAMP, -1);
+        assert_eq!(ts.schema().name(), Some(names::MICRO_TIMESTAMP));
+        assert_eq!(
+            ts.convert("1970-01-01 00:00:01.000002").unwrap(),
+            Value::Int64(1_000_002)
+        );
+        let tz = conv(oid::TIMESTAMPTZ, -1);
+        assert_eq!(
+            tz.convert("2024-01-02 05:04:05.5+02").unwrap(),
+            Value::String("2024-01-02T03:04:05.500000Z".into())
+        );
+        assert_eq!(
+            conv(oid::TIMESTAMPTZ, 0)
+                .convert("2024-01-02 03:04:05+00")
+                .unwrap(),
+            Value::String("2024-01-02T03:04:05Z".into())
+        );
+        assert_eq!(
+            conv(oid::TIMETZ, -1).convert("10:15:30.25+01").unwrap(),
+            Value::String("09:15:30.250Z".into())
+        );
+    }
+
+    #[test]
+    fn temporal_connect_mode() {
+        let o = TypeOptions {
+            time: TimePrecisionMode::Connect,
+            ..Default::default()
+        };
+        let ts = Converter::for_type(&PgType::scalar(oid::TIMESTAMP, -1), false, &o).unwrap();
+        assert_eq!(
+            ts.schema().name(),
+            Some("org.apache.kafka.connect.data.Timestamp")
+        );
+        assert_eq!(ts.convert("1970-01-01 00:00:01.999").unwrap(), Value::Int64(1999));
+    }
+
+    #[test]
+    fn interval_micro_duration() {
+        let c = conv(oid::INTERVAL, -1);
+        assert_eq!(c.schema().name(), Some(names::MICRO_DURATION));
+        assert_eq!(c.convert("1 day 01:00:00").unwrap(), Value::Int64(90_000_000_000));
+        assert_eq!(
+            c.convert("1 mon").unwrap(),
+            Value::Int64((365.25 / 12.0 * 86400.0 * 1e6) as i64)
+        );
+        assert_eq!(c.convert("-00:00:01.5").unwrap(), Value::Int64(-1_500_000));
+    }
+
+    #[test]
+    fn strings_bytes_arrays_enums() {
+        assert_eq!(conv(oid::UUID, -1).schema().name(), Some(names::UUID));
+        assert_eq!(conv(oid::JSONB, -1).schema().name(), Some(names::JSON));
+        assert_eq!(
+            conv(oid::BYTEA, -1).convert("\\x01ff").unwrap(),
+            Value::Bytes(Bytes::from_static(&[1, 255]))
+        );
+        let arr = PgType {
+            oid: 1009,
+            typmod: -1,
+            enum_values: None,
+            element: Some(Box::new(PgType::scalar(oid::TEXT, -1))),
+        };
+        let c = Converter::for_type(&arr, true, &TypeOptions::default()).unwrap();
+        assert_eq!(
+            c.convert("{a,\"b c\",NULL,\"x\\\"y\"}").unwrap(),
+            Value::Array(vec![
+                Value::String("a".into()),
+                Value::String("b c".into()),
+                Value::Null,
+                Value::String("x\"y".into())
+            ])
+        );
+        let e = PgType {
+            oid: 99999,
+            typmod: -1,
+            enum_values: Some(vec!["happy".into(), "sad".into()]),
+            element: None,
+        };
+        let c = Converter::for_type(&e, true, &TypeOptions::default()).unwrap();
+        assert_eq!(c.schema().name(), Some(names::ENUM));
+        assert_eq!(c.schema().parameter("allowed"), Some("happy,sad"));
+        assert!(Converter::for_type(&PgType::scalar(600, -1), true, &TypeOptions::default()).is_none());
+    }
+}

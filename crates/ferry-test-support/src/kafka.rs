@@ -1,0 +1,243 @@
+//! A private Tansu broker (in-memory storage) on a free port, and small Kafka client helpers.
+//!
+//! Tansu differs from Apache Kafka in ways tests must respect (see
+//! docs/compatibility.md): it never auto-creates topics, it advertises only the
+//! address it is given (127.0.0.1, not localhost), and its memory engine does not compact.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::net::{free_port, wait_for_port};
+
+/// A running Tansu broker; killed when dropped.
+pub struct Tansu {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub bootstrap: String,
+    log: std::path::PathBuf,
+}
+
+fn tansu_binary() -> String {
+    std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".to_owned())
+}
+
+impl Tansu {
+    /// Starts a broker on a free port and waits until it accepts connections.
+    pub fn start() -> Tansu {
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = std::env::temp_dir().join(format!("ferry-tansu-{port}.log"));
+        let out = std::fs::File::create(&log).expect("create tansu log file");
+        let mut cmd = Command::new(tansu_binary());
+        cmd.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("clone log handle"))
+        .stderr(out);
+        // The broker must not outlive the test process, even when the test is killed.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start `{}` ({e}); install it with `cargo install tansu --version 0.6.0 --locked --features dynostore` or run .ci/run",
+                tansu_binary()
+            )
+        });
+        assert!(
+            wait_for_port(port, Duration::from_secs(20)),
+            "tansu did not listen on {port}; see {}",
+            log.display()
+        );
+        let broker = Tansu {
+            child,
+            bootstrap: format!("127.0.0.1:{port}"),
+            log,
+        };
+        broker.wait_ready();
+        broker
+    }
+
+    /// One broker shared by every test of this test binary (it dies with the process).
+    pub fn shared() -> &'static Tansu {
+        static BROKER: OnceLock<Tansu> = OnceLock::new();
+        BROKER.get_or_init(Tansu::start)
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let consumer: BaseConsumer = self.client().create().expect("metadata client");
+        while Instant::now() < deadline {
+            if consumer.fetch_metadata(None, Duration::from_secs(2)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "tansu did not answer metadata requests; see {}",
+            self.log.display()
+        );
+    }
+
+    /// A client config pointing at this broker.
+    pub fn client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap);
+        c
+    }
+
+    /// Creates a topic (ignores "already exists").
+    pub async fn create_topic(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        let admin: AdminClient<DefaultClientContext> = self.client().create().expect("admin client");
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
+        let res = admin
+            .create_topics([&topic], &AdminOptions::new())
+            .await
+            .expect("create_topics request");
+        for r in res {
+            if let Err((t, code)) = r {
+                assert_eq!(
+                    code,
+                    rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
+                    "creating {t} failed"
+                );
+            }
+        }
+    }
+
+    /// Sends records and waits for each acknowledgement.
+    pub async fn produce(&self, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>)]) {
+        let producer: FutureProducer = self.client().create().expect("producer");
+        for (k, v) in records {
+            let mut r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+            if let Some(k) = k {
+                r = r.key(*k);
+            }
+            if let Some(v) = v {
+                r = r.payload(*v);
+            }
+            producer
+                .send(r, Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .expect("produce");
+        }
+    }
+
+    /// Reads every record of a topic from the beginning until `expected` arrived or `timeout` passed.
+    pub fn consume(&self, topic: &str, expected: usize, timeout: Duration) -> Vec<ConsumedRecord> {
+        let consumer: BaseConsumer = self
+            .client()
+            .set("group.id", format!("ferry-test-reader-{}", free_port()))
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let deadline = Instant::now() + timeout;
+        let partitions = loop {
+            let md = consumer
+                .fetch_metadata(Some(topic), Duration::from_secs(5))
+                .expect("metadata");
+            let n = md
+                .topics()
+                .iter()
+                .find(|t| t.name() == topic)
+                .map_or(0, |t| t.partitions().len());
+            if n > 0 || Instant::now() > deadline {
+                break n;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions as i32 {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .expect("tpl");
+        }
+        let mut out = Vec::new();
+        if partitions == 0 {
+            return out;
+        }
+        consumer.assign(&tpl).expect("assign");
+        while out.len() < expected && Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                let headers = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(ConsumedRecord {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                    headers,
+                    timestamp: m.timestamp().to_millis(),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A record read back by [`Tansu::consume`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumedRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    pub timestamp: Option<i64>,
+}
+
+impl ConsumedRecord {
+    /// The value as UTF-8 text.
+    pub fn value_str(&self) -> Option<&str> {
+        self.value.as_deref().and_then(|v| std::str::from_utf8(v).ok())
+    }
+    /// The key as UTF-8 text.
+    pub fn key_str(&self) -> Option<&str> {
+        self.key.as_deref().and_then(|v| std::str::from_utf8(v).ok())
+    }
+    /// The last header with `key`, as text.
+    pub fn header_str(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_deref())
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}

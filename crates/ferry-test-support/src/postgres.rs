@@ -1,0 +1,281 @@
+//! Private PostgreSQL 15 cluster (written by the PostgreSQL connector work).
+//!
+//! [`PgCluster::start`] runs `initdb` and `pg_ctl start` as the `postgres` OS user
+//! (the server refuses to run as root) in a fresh temporary directory, with
+//! `wal_level=logical`, replication slots and WAL senders enabled, listening on
+//! 127.0.0.1 at a free port and on a Unix socket inside the temporary directory.
+//! Authentication is md5 over TCP: the superuser `postgres` has password
+//! `postgres`. [`PgCluster::shared`] gives one cluster per test binary that is
+//! stopped when the process exits. Dropping a cluster stops it (`-m immediate`)
+//! and removes its directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Password of the `postgres` superuser.
+pub const SUPERUSER_PASSWORD: &str = "postgres";
+
+/// A running private PostgreSQL cluster.
+#[derive(Debug)]
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: PathBuf,
+}
+
+fn bin_dir() -> PathBuf {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        if out.status.success() {
+            let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if p.join("initdb").exists() {
+                return p;
+            }
+        }
+    }
+    PathBuf::from("/usr/lib/postgresql/15/bin")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL binary, as user `postgres` when we are root.
+fn run_pg(bin: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()))
+}
+
+impl PgCluster {
+    /// Creates and starts a new cluster. Panics when PostgreSQL cannot start.
+    pub fn start() -> PgCluster {
+        let bin = bin_dir();
+        let dir = tempfile::Builder::new()
+            .prefix("ferry-pg-")
+            .tempdir()
+            .expect("create temp dir");
+        if is_root() {
+            let st = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(st.success(), "chown of the cluster directory failed");
+        }
+        let data = dir.path().join("data");
+        let pwfile = dir.path().join("pwfile");
+        std::fs::write(&pwfile, SUPERUSER_PASSWORD).expect("write pwfile");
+        if is_root() {
+            let _ = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&pwfile)
+                .status();
+        }
+        let out = run_pg(
+            &bin.join("initdb"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=md5",
+                "--pwfile",
+                pwfile.to_str().unwrap(),
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = crate::net::free_port();
+        let conf = format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
+             wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
+             max_connections = 200\nwal_sender_timeout = 60s\ntimezone = 'UTC'\n",
+            dir.path().display()
+        );
+        let conf_path = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf_path).expect("read postgresql.conf");
+        text.push_str(&conf);
+        std::fs::write(&conf_path, text).expect("write postgresql.conf");
+        let hba = data.join("pg_hba.conf");
+        let mut text = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+        text.push_str("\nhost replication all 127.0.0.1/32 md5\n");
+        std::fs::write(&hba, text).expect("write pg_hba.conf");
+        let log = dir.path().join("server.log");
+        let out = run_pg(
+            &bin.join("pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        let cluster = PgCluster { dir, port, bin };
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {} {}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(
+            crate::net::wait_for_port(port, Duration::from_secs(30)),
+            "PostgreSQL did not listen on {port}"
+        );
+        cluster
+    }
+
+    /// One cluster for the whole test binary, stopped when the process exits.
+    pub fn shared() -> &'static PgCluster {
+        static SHARED: OnceLock<PgCluster> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let c = PgCluster::start();
+            let data = c.data_dir();
+            let bin = c.bin.clone();
+            let dir = c.dir.path().to_path_buf();
+            STOP_AT_EXIT.get_or_init(|| (bin, data, dir));
+            // SAFETY: registering a plain C callback with no captured state.
+            unsafe {
+                atexit(stop_shared_at_exit);
+            }
+            c
+        })
+    }
+
+    /// TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Host name to connect to.
+    pub fn host(&self) -> &'static str {
+        "127.0.0.1"
+    }
+
+    /// Data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Server log contents.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// A libpq-style connection string for `db` as the superuser.
+    pub fn conn_str(&self, db: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres password={} dbname={db}",
+            self.port, SUPERUSER_PASSWORD
+        )
+    }
+
+    /// Connects to `db` as the superuser; the connection task runs on the current runtime.
+    pub async fn connect(&self, db: &str) -> tokio_postgres::Client {
+        self.connect_as(db, "postgres", SUPERUSER_PASSWORD).await
+    }
+
+    /// Connects to `db` as `user`.
+    pub async fn connect_as(&self, db: &str, user: &str, password: &str) -> tokio_postgres::Client {
+        let cs = format!(
+            "host=127.0.0.1 port={} user={user} password={password} dbname={db}",
+            self.port
+        );
+        let (client, conn) = tokio_postgres::connect(&cs, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {db} as {user}: {e}"));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    /// Creates a fresh database (named after the test) and returns its name.
+    pub async fn create_database(&self, name: &str) -> String {
+        let c = self.connect("postgres").await;
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .expect("drop database");
+        c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create database");
+        name.to_string()
+    }
+
+    /// Creates a login role that is not a superuser (for permission tests).
+    pub async fn create_user(&self, name: &str, password: &str, replication: bool) {
+        let c = self.connect("postgres").await;
+        let repl = if replication {
+            "REPLICATION"
+        } else {
+            "NOREPLICATION"
+        };
+        c.batch_execute(&format!(
+            "DROP ROLE IF EXISTS \"{name}\"; CREATE ROLE \"{name}\" LOGIN {repl} PASSWORD '{password}'"
+        ))
+        .await
+        .expect("create role");
+    }
+
+    fn stop(&self) {
+        stop_cluster(&self.bin, &self.data_dir());
+    }
+}
+
+fn stop_cluster(bin: &Path, data: &Path) {
+    let _ = run_pg(
+        &bin.join("pg_ctl"),
+        &[
+            "-D",
+            data.to_str().unwrap_or_default(),
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ],
+    );
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+static STOP_AT_EXIT: OnceLock<(PathBuf, PathBuf, PathBuf)> = OnceLock::new();
+
+extern "C" {
+    fn atexit(cb: extern "C" fn()) -> i32;
+}
+
+extern "C" fn stop_shared_at_exit() {
+    if let Some((bin, data, dir)) = STOP_AT_EXIT.get() {
+        stop_cluster(bin, data);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
