@@ -91,7 +91,10 @@ impl ClientProps {
                         cfg.set(k, v);
                     }
                     Check::Unknown => {
-                        if !SILENTLY_DROPPED.contains(&k.as_str()) {
+                        // Top-level worker settings are mostly not client settings: stay quiet about them.
+                        if prefix.is_empty() {
+                            tracing::debug!(key = %key, "not a librdkafka setting; not passed to {role} clients");
+                        } else if !SILENTLY_DROPPED.contains(&k.as_str()) {
                             tracing::info!(
                                 key = %format!("{prefix}{key}"),
                                 "{role} option has no librdkafka equivalent; ignored"

@@ -148,7 +148,7 @@ fn worker_config_def(mode: Mode) -> ConfigDef {
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerConfigError {
     /// A key is missing or has a bad value.
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ConfigError),
     /// The properties file could not be read.
     #[error("cannot read worker properties file {path}: {reason}")]

@@ -58,7 +58,19 @@ impl Tansu {
                 Ok(())
             });
         }
-        let child = cmd.spawn().unwrap_or_else(|e| {
+        // PR_SET_PDEATHSIG fires when the spawning *thread* exits, so spawn from a thread
+        // that lives as long as the process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("tansu-{port}-parent"))
+            .spawn(move || {
+                let _ = tx.send(cmd.spawn());
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn tansu parent thread");
+        let child = rx.recv().expect("tansu parent thread").unwrap_or_else(|e| {
             panic!(
                 "cannot start `{}` ({e}); install it with `cargo install tansu --version 0.6.0 --locked --features dynostore` or run .ci/run",
                 tansu_binary()
@@ -182,25 +194,74 @@ impl Tansu {
         consumer.assign(&tpl).expect("assign");
         while out.len() < expected && Instant::now() < deadline {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                let headers = m
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(ConsumedRecord {
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m.key().map(<[u8]>::to_vec),
-                    value: m.payload().map(<[u8]>::to_vec),
-                    headers,
-                    timestamp: m.timestamp().to_millis(),
-                });
+                out.push(to_record(&m));
             }
         }
         out
+    }
+}
+
+impl Tansu {
+    /// Reads every record of a topic until none arrives for 1.5 s.
+    ///
+    /// Tansu 0.6's high watermark is wrong for produce batches of several records
+    /// (see docs/compatibility.md), so this does not trust watermarks.
+    pub fn consume_to_end(&self, topic: &str) -> Vec<ConsumedRecord> {
+        let mut out = self.consume_until_idle(topic, Duration::from_millis(1500));
+        out.sort_by_key(|r| (r.partition, r.offset));
+        out
+    }
+
+    fn consume_until_idle(&self, topic: &str, idle: Duration) -> Vec<ConsumedRecord> {
+        let consumer: BaseConsumer = self
+            .client()
+            .set("group.id", format!("ferry-test-reader-{}", free_port()))
+            .create()
+            .expect("consumer");
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
+        let partitions = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .map_or(0, |t| t.partitions().len());
+        let mut out = Vec::new();
+        if partitions == 0 {
+            return out;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions as i32 {
+            tpl.add_partition_offset(topic, p, Offset::Beginning).expect("tpl");
+        }
+        consumer.assign(&tpl).expect("assign");
+        let mut last = Instant::now();
+        while last.elapsed() < idle {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                out.push(to_record(&m));
+                last = Instant::now();
+            }
+        }
+        out
+    }
+}
+
+fn to_record(m: &rdkafka::message::BorrowedMessage<'_>) -> ConsumedRecord {
+    let headers = m
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default();
+    ConsumedRecord {
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key().map(<[u8]>::to_vec),
+        value: m.payload().map(<[u8]>::to_vec),
+        headers,
+        timestamp: m.timestamp().to_millis(),
     }
 }
 

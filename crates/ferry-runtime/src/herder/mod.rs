@@ -75,16 +75,17 @@ pub struct Worker {
     actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
+/// Settings of the clients behind the internal topics: like Kafka Connect's backing
+/// stores, they take the worker's top-level settings (those librdkafka knows).
 fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::config::ClientConfig, StartError> {
+    const NOT_FOR_CLIENTS: &[&str] = &["group.id", "client.id", "bootstrap.servers"];
     let mut props = ClientProps::new();
     props.set("bootstrap.servers", config.bootstrap_servers.clone());
-    // Security settings given at the top level apply to the internal clients, as in Connect.
     for (k, v) in &config.originals {
-        if k.starts_with("security.")
-            || k.starts_with("sasl.")
-            || k.starts_with("ssl.")
-            || k == "client.dns.lookup"
-        {
+        let prefixed = ["producer.", "consumer.", "admin.", "key.converter", "value.converter", "header.converter"]
+            .iter()
+            .any(|p| k.starts_with(p));
+        if !prefixed && !NOT_FOR_CLIENTS.contains(&k.as_str()) {
             props.set(k.clone(), v.clone());
         }
     }
