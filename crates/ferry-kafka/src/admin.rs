@@ -83,18 +83,13 @@ impl TopicAdmin {
             topic = topic.set(k, v);
         }
         let results = self.client.create_topics([&topic], &self.opts()).await?;
-        for r in results {
-            match r {
-                Ok(_) => return Ok(true),
-                Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => return Ok(false),
-                Err((name, code)) => {
-                    return Err(KafkaStoreError::Other(format!(
-                        "could not create topic {name}: {code}"
-                    )))
-                }
-            }
+        match results.into_iter().next() {
+            Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+            Some(Err((name, code))) => Err(KafkaStoreError::Other(format!(
+                "could not create topic {name}: {code}"
+            ))),
+            Some(Ok(_)) | None => Ok(true),
         }
-        Ok(true)
     }
 
     /// The topic's `cleanup.policy` as the broker reports it; `None` when the broker
@@ -122,11 +117,9 @@ impl TopicAdmin {
         config_key: &str,
         purpose: &str,
     ) -> Result<(), KafkaStoreError> {
-        if self.partition_count(&spec.name).await?.is_none() {
-            if self.create(spec).await? {
-                tracing::info!(topic = %spec.name, partitions = ?spec.partitions, "created {purpose} topic");
-                return Ok(());
-            }
+        if self.partition_count(&spec.name).await?.is_none() && self.create(spec).await? {
+            tracing::info!(topic = %spec.name, partitions = ?spec.partitions, "created {purpose} topic");
+            return Ok(());
         }
         match self.cleanup_policy(&spec.name).await? {
             Some(policy) => {

@@ -140,8 +140,8 @@ impl Tansu {
         }
     }
 
-    /// Sends records and waits for each acknowledgement.
-    pub async fn produce(&self, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>)]) {
+    /// Sends `(key, value)` records and waits for each acknowledgement.
+    pub async fn produce(&self, topic: &str, records: &[KeyValue<'_>]) {
         let producer: FutureProducer = self.client().create().expect("producer");
         for (k, v) in records {
             let mut r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
@@ -232,7 +232,8 @@ impl Tansu {
         }
         let mut tpl = TopicPartitionList::new();
         for p in 0..partitions as i32 {
-            tpl.add_partition_offset(topic, p, Offset::Beginning).expect("tpl");
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .expect("tpl");
         }
         consumer.assign(&tpl).expect("assign");
         let mut last = Instant::now();
@@ -271,6 +272,9 @@ impl Drop for Tansu {
         let _ = self.child.wait();
     }
 }
+
+/// A record to produce: optional key and value bytes.
+pub type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 
 /// A record read back by [`Tansu::consume`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -22,7 +22,11 @@ fn source_config(setup: &WorkerSetup, file: &str, topic: &str) -> Value {
 }
 
 fn write_lines(path: &std::path::Path, range: std::ops::RangeInclusive<usize>) {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     let mut buf = String::new();
     for i in range {
         buf.push_str(&format!("line-{i:05}\n"));
@@ -58,13 +62,19 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     )
     .await;
     assert_eq!(again.status, 409);
-    assert_eq!(again.body, json!({"error_code": 409, "message": "Connector src already exists"}));
+    assert_eq!(
+        again.body,
+        json!({"error_code": 409, "message": "Connector src already exists"})
+    );
 
     let list = call("GET", &ferry.url("/connectors"), None).await;
     assert_eq!(list.body, json!(["src"]));
     let expanded = call("GET", &ferry.url("/connectors?expand=status&expand=info"), None).await;
     assert_eq!(expanded.body["src"]["status"]["connector"]["state"], "RUNNING");
-    assert_eq!(expanded.body["src"]["info"]["tasks"], json!([{"connector": "src", "task": 0}]));
+    assert_eq!(
+        expanded.body["src"]["info"]["tasks"],
+        json!([{"connector": "src", "task": 0}])
+    );
     let only_info = call("GET", &ferry.url("/connectors?expand=info"), None).await;
     assert!(only_info.body["src"].get("status").is_none());
 
@@ -75,32 +85,70 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     assert_eq!(task_status.body["state"], "RUNNING");
     assert_eq!(task_status.body["id"], 0);
 
-    assert_eq!(call("PUT", &ferry.url("/connectors/src/pause"), None).await.status, 202);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/src/pause"), None)
+            .await
+            .status,
+        202
+    );
     wait_state(&ferry, "src", "PAUSED", &["PAUSED"]).await;
-    assert_eq!(call("PUT", &ferry.url("/connectors/src/resume"), None).await.status, 202);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/src/resume"), None)
+            .await
+            .status,
+        202
+    );
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
 
-    assert_eq!(call("PUT", &ferry.url("/connectors/src/stop"), None).await.status, 204);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/src/stop"), None).await.status,
+        204
+    );
     wait_state(&ferry, "src", "STOPPED", &[]).await;
     let info = call("GET", &ferry.url("/connectors/src"), None).await;
     assert_eq!(info.body["tasks"], json!([]));
-    assert_eq!(call("PUT", &ferry.url("/connectors/src/resume"), None).await.status, 202);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/src/resume"), None)
+            .await
+            .status,
+        202
+    );
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
 
-    assert_eq!(call("POST", &ferry.url("/connectors/src/restart"), None).await.status, 204);
+    assert_eq!(
+        call("POST", &ferry.url("/connectors/src/restart"), None)
+            .await
+            .status,
+        204
+    );
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
-    let restart = call("POST", &ferry.url("/connectors/src/restart?includeTasks=true"), None).await;
+    let restart = call(
+        "POST",
+        &ferry.url("/connectors/src/restart?includeTasks=true"),
+        None,
+    )
+    .await;
     assert_eq!(restart.status, 202);
     assert_eq!(restart.body["connector"]["state"], "RESTARTING");
     assert_eq!(restart.body["tasks"][0]["state"], "RESTARTING");
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
-    assert_eq!(call("POST", &ferry.url("/connectors/src/tasks/0/restart"), None).await.status, 204);
+    assert_eq!(
+        call("POST", &ferry.url("/connectors/src/tasks/0/restart"), None)
+            .await
+            .status,
+        204
+    );
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
 
     // A config update restarts the task with the new config.
     let mut updated = source_config(&setup, "in.txt", &topic);
     updated["batch.size"] = json!("7");
-    let put = call("PUT", &ferry.url("/connectors/src/config"), Some(&updated.to_string())).await;
+    let put = call(
+        "PUT",
+        &ferry.url("/connectors/src/config"),
+        Some(&updated.to_string()),
+    )
+    .await;
     assert_eq!(put.status, 200, "{:?}", put.body);
     eventually(Duration::from_secs(20), "task config update", || async {
         let t = call("GET", &ferry.url("/connectors/src/tasks"), None).await;
@@ -108,7 +156,10 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     })
     .await;
 
-    assert_eq!(call("DELETE", &ferry.url("/connectors/src"), None).await.status, 204);
+    assert_eq!(
+        call("DELETE", &ferry.url("/connectors/src"), None).await.status,
+        204
+    );
     let gone = call("GET", &ferry.url("/connectors/src"), None).await;
     assert_eq!(gone.status, 404);
     assert_eq!(gone.body["message"], "Connector src not found");
@@ -144,9 +195,11 @@ async fn file_round_trip_of_10000_lines_arrives_complete_and_in_order() {
     )
     .await;
     assert_eq!(sink.status, 201, "{:?}", sink.body);
-    eventually(Duration::from_secs(60), "10,000 lines in the sink file", || async {
-        read_lines(&out).len() >= 10_000
-    })
+    eventually(
+        Duration::from_secs(60),
+        "10,000 lines in the sink file",
+        || async { read_lines(&out).len() >= 10_000 },
+    )
     .await;
     let got = read_lines(&out);
     let want: Vec<String> = (1..=10_000).map(|i| format!("line-{i:05}")).collect();
@@ -218,7 +271,10 @@ async fn kill_9_then_restart_loses_nothing_and_resends_only_after_the_last_flush
     assert_eq!(position % bytes_per_line, 0);
     let flushed_lines = position / bytes_per_line;
     let before = line_numbers(broker, &topic, 0);
-    assert!(before.len() >= flushed_lines, "records before the crash must cover the flushed offset");
+    assert!(
+        before.len() >= flushed_lines,
+        "records before the crash must cover the flushed offset"
+    );
 
     let ferry = setup.start();
     wait_state(&ferry, "idle", "PAUSED", &["PAUSED"]).await;
@@ -276,9 +332,17 @@ async fn internal_topics_hold_kafka_connects_bytes() {
     let body = format!(
         r#"{{"name":"bytes-src","config":{{"connector.class":"FileStreamSource","tasks.max":"1","file":"{file}","topic":"{topic}"}}}}"#
     );
-    assert_eq!(call("POST", &ferry.url("/connectors"), Some(&body)).await.status, 201);
+    assert_eq!(
+        call("POST", &ferry.url("/connectors"), Some(&body)).await.status,
+        201
+    );
     wait_state(&ferry, "bytes-src", "RUNNING", &["RUNNING"]).await;
-    assert_eq!(call("PUT", &ferry.url("/connectors/bytes-src/pause"), None).await.status, 202);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/bytes-src/pause"), None)
+            .await
+            .status,
+        202
+    );
     wait_state(&ferry, "bytes-src", "PAUSED", &["PAUSED"]).await;
     eventually(Duration::from_secs(20), "an offset flush", || async {
         let o = call("GET", &ferry.url("/connectors/bytes-src/offsets"), None).await;
@@ -304,7 +368,10 @@ async fn internal_topics_hold_kafka_connects_bytes() {
         )
     );
     assert_eq!(find("commit-bytes-src"), r#"{"tasks":1}"#);
-    assert_eq!(find("target-state-bytes-src"), r#"{"state":"PAUSED","state.v2":"PAUSED"}"#);
+    assert_eq!(
+        find("target-state-bytes-src"),
+        r#"{"state":"PAUSED","state.v2":"PAUSED"}"#
+    );
     let task: Value = serde_json::from_str(&find("task-bytes-src-0")).unwrap();
     assert_eq!(task["properties"]["topic"], topic.as_str());
 
@@ -312,8 +379,7 @@ async fn internal_topics_hold_kafka_connects_bytes() {
     let last = |key: &str| {
         statuses
             .iter()
-            .filter(|r| r.key_str() == Some(key))
-            .last()
+            .rfind(|r| r.key_str() == Some(key))
             .unwrap_or_else(|| panic!("no {key}"))
             .value_str()
             .unwrap()
@@ -321,16 +387,25 @@ async fn internal_topics_hold_kafka_connects_bytes() {
     };
     assert_eq!(
         last("status-connector-bytes-src"),
-        format!(r#"{{"state":"PAUSED","trace":null,"worker_id":"worker1:{}","generation":1}}"#, setup.port)
+        format!(
+            r#"{{"state":"PAUSED","trace":null,"worker_id":"worker1:{}","generation":1}}"#,
+            setup.port
+        )
     );
     assert_eq!(
         last("status-task-bytes-src-0"),
-        format!(r#"{{"state":"PAUSED","trace":null,"worker_id":"worker1:{}","generation":1}}"#, setup.port)
+        format!(
+            r#"{{"state":"PAUSED","trace":null,"worker_id":"worker1:{}","generation":1}}"#,
+            setup.port
+        )
     );
 
     let offsets = broker.consume(&setup.names.topic("offsets"), 1, Duration::from_secs(20));
     let o = offsets.last().unwrap();
-    assert_eq!(o.key_str().unwrap(), format!(r#"["bytes-src",{{"filename":"{file}"}}]"#));
+    assert_eq!(
+        o.key_str().unwrap(),
+        format!(r#"["bytes-src",{{"filename":"{file}"}}]"#)
+    );
     assert_eq!(o.value_str().unwrap(), r#"{"position":22}"#);
     // Java's producer puts this key in partition murmur2(key) % 25; so must we.
     let expected_partition = (murmur2(o.key.as_deref().unwrap()) & 0x7fff_ffff) % 25;
@@ -389,9 +464,13 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
 
     let no_class = post(json!({"name": "x", "config": {"tasks.max": "1"}}).to_string()).await;
     assert_eq!(no_class.status, 400);
-    assert_eq!(no_class.body["message"], "Connector config {tasks.max=1, name=x} contains no connector type");
+    assert_eq!(
+        no_class.body["message"],
+        "Connector config {tasks.max=1, name=x} contains no connector type"
+    );
 
-    let unknown = post(json!({"name": "x", "config": {"connector.class": "com.example.Nope"}}).to_string()).await;
+    let unknown =
+        post(json!({"name": "x", "config": {"connector.class": "com.example.Nope"}}).to_string()).await;
     assert_eq!(unknown.status, 500);
     assert!(unknown.body["message"]
         .as_str()
@@ -443,7 +522,8 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
         assert_eq!(a.body["error_code"], 404);
     }
 
-    let ok = post(json!({"name": "live", "config": source_config(&setup, "in.txt", &topic)}).to_string()).await;
+    let ok =
+        post(json!({"name": "live", "config": source_config(&setup, "in.txt", &topic)}).to_string()).await;
     assert_eq!(ok.status, 201);
     wait_state(&ferry, "live", "RUNNING", &["RUNNING"]).await;
     let alter = call(
@@ -458,9 +538,19 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
         "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/live/stop' endpoint"
     );
 
-    let bad_level = call("PUT", &ferry.url("/admin/loggers/root"), Some(r#"{"level":"LOUD"}"#)).await;
+    let bad_level = call(
+        "PUT",
+        &ferry.url("/admin/loggers/root"),
+        Some(r#"{"level":"LOUD"}"#),
+    )
+    .await;
     assert_eq!(bad_level.status, 404);
-    let good_level = call("PUT", &ferry.url("/admin/loggers/io.debezium"), Some(r#"{"level":"DEBUG"}"#)).await;
+    let good_level = call(
+        "PUT",
+        &ferry.url("/admin/loggers/io.debezium"),
+        Some(r#"{"level":"DEBUG"}"#),
+    )
+    .await;
     assert_eq!(good_level.status, 200);
     assert_eq!(good_level.body, json!(["io.debezium"]));
     let loggers = call("GET", &ferry.url("/admin/loggers"), None).await;
@@ -471,7 +561,12 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
     assert_eq!(states(&ferry, "live").await.0, "RUNNING");
 
     // Offsets can be altered once stopped.
-    assert_eq!(call("PUT", &ferry.url("/connectors/live/stop"), None).await.status, 204);
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/live/stop"), None)
+            .await
+            .status,
+        204
+    );
     wait_state(&ferry, "live", "STOPPED", &[]).await;
     let alter = call(
         "PATCH",
@@ -480,7 +575,10 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
     )
     .await;
     assert_eq!(alter.status, 200, "{:?}", alter.body);
-    assert_eq!(alter.body["message"], "The offsets for this connector have been altered successfully");
+    assert_eq!(
+        alter.body["message"],
+        "The offsets for this connector have been altered successfully"
+    );
     let offsets = call("GET", &ferry.url("/connectors/live/offsets"), None).await;
     assert!(offsets.body["offsets"]
         .as_array()
@@ -488,7 +586,10 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
         .contains(&json!({"partition": {"filename": "x"}, "offset": {"position": 7}})));
     let reset = call("DELETE", &ferry.url("/connectors/live/offsets"), None).await;
     assert_eq!(reset.status, 200);
-    assert_eq!(reset.body["message"], "The offsets for this connector have been reset successfully");
+    assert_eq!(
+        reset.body["message"],
+        "The offsets for this connector have been reset successfully"
+    );
     let offsets = call("GET", &ferry.url("/connectors/live/offsets"), None).await;
     assert_eq!(offsets.body["offsets"], json!([]));
 }
@@ -516,9 +617,12 @@ async fn validate_and_plugins_endpoints() {
     );
     let all = call("GET", &ferry.url("/connector-plugins?connectorsOnly=false"), None).await;
     let all = all.body.as_array().unwrap();
-    assert!(all.iter().any(|p| p["class"] == "io.debezium.transforms.outbox.EventRouter"
-        && p["type"] == "transformation"));
-    assert!(all.iter().any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
+    assert!(all
+        .iter()
+        .any(|p| p["class"] == "io.debezium.transforms.outbox.EventRouter" && p["type"] == "transformation"));
+    assert!(all
+        .iter()
+        .any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
 
     let v = call(
         "PUT",
@@ -582,7 +686,10 @@ fn a_bad_worker_setting_is_one_line_naming_the_key() {
         .arg("--version")
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("ferry {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("ferry {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

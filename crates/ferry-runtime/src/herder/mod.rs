@@ -82,9 +82,16 @@ fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::confi
     let mut props = ClientProps::new();
     props.set("bootstrap.servers", config.bootstrap_servers.clone());
     for (k, v) in &config.originals {
-        let prefixed = ["producer.", "consumer.", "admin.", "key.converter", "value.converter", "header.converter"]
-            .iter()
-            .any(|p| k.starts_with(p));
+        let prefixed = [
+            "producer.",
+            "consumer.",
+            "admin.",
+            "key.converter",
+            "value.converter",
+            "header.converter",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p));
         if !prefixed && !NOT_FOR_CLIENTS.contains(&k.as_str()) {
             props.set(k.clone(), v.clone());
         }

@@ -67,7 +67,12 @@ impl WorkerSetup {
         }
         let props = dir.path().join("worker.properties");
         std::fs::write(&props, lines.join("\n")).unwrap();
-        WorkerSetup { dir, props, port, names }
+        WorkerSetup {
+            dir,
+            props,
+            port,
+            names,
+        }
     }
 
     pub fn path(&self, file: &str) -> PathBuf {
@@ -88,7 +93,11 @@ pub struct Ferry {
 
 impl Ferry {
     pub fn start(props: &Path, port: u16, log: &Path) -> Ferry {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
             .arg("distributed")
             .arg(props)
@@ -114,7 +123,10 @@ impl Ferry {
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("ferry exited with {status} during start-up; log:\n{}", self.log_text());
+                panic!(
+                    "ferry exited with {status} during start-up; log:\n{}",
+                    self.log_text()
+                );
             }
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
@@ -202,7 +214,11 @@ pub async fn call(method: &str, url: &str, body: Option<&str>) -> Answer {
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    Answer { status, body, location }
+    Answer {
+        status,
+        body,
+        location,
+    }
 }
 
 /// Polls `f` until it returns true or `timeout` passes.
@@ -227,7 +243,10 @@ pub async fn states(f: &Ferry, name: &str) -> (String, Vec<String>) {
     if a.status != 200 {
         return (format!("HTTP {}", a.status), Vec::new());
     }
-    let c = a.body["connector"]["state"].as_str().unwrap_or_default().to_owned();
+    let c = a.body["connector"]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let t = a.body["tasks"]
         .as_array()
         .map(|ts| {
