@@ -3,6 +3,7 @@
 //! port and removed when dropped. Tests never depend on a server someone left running.
 
 pub mod net;
+pub mod netns;
 pub mod postgres;
 
 #[cfg(feature = "kafka")]

@@ -60,8 +60,13 @@ fn run_pg(bin: &Path, args: &[&str]) -> std::process::Output {
 }
 
 impl PgCluster {
-    /// Creates and starts a new cluster. Panics when PostgreSQL cannot start.
+    /// Creates and starts a new cluster on a free port. Panics when PostgreSQL cannot start.
     pub fn start() -> PgCluster {
+        Self::start_on(crate::net::free_port())
+    }
+
+    /// Creates and starts a new cluster on `port` (e.g. 5432 inside a private network namespace).
+    pub fn start_on(port: u16) -> PgCluster {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("ferry-pg-")
@@ -106,7 +111,6 @@ impl PgCluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = crate::net::free_port();
         let conf = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
              wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n\
