@@ -714,3 +714,122 @@ async fn an_internal_topic_that_is_not_compacted_stops_start_up() {
         "{stderr}"
     );
 }
+
+fn sink_config(setup: &WorkerSetup, topic: &str, extra: &[(&str, &str)]) -> Value {
+    let mut c = json!({
+        "connector.class": "FileStreamSink",
+        "file": setup.path("out.txt").to_str().unwrap(),
+        "topics": topic,
+    });
+    for (k, v) in extra {
+        c[*k] = json!(v);
+    }
+    c
+}
+
+fn string_envelope(s: &str) -> Vec<u8> {
+    json!({"schema": {"type": "string", "optional": false}, "payload": s})
+        .to_string()
+        .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
+    let broker = Tansu::shared();
+    let setup = WorkerSetup::new("dlq", broker, &[]);
+    let topic = setup.names.topic("in");
+    let dlq = setup.names.topic("dlq");
+    broker.create_topic(&topic, 1, &[]).await;
+    let (a, b) = (string_envelope("first"), string_envelope("third"));
+    broker
+        .produce(
+            &topic,
+            &[
+                (None, Some(&a)),
+                (None, Some(b"not json at all")),
+                (None, Some(&b)),
+            ],
+        )
+        .await;
+    let ferry = setup.start();
+    let cfg = sink_config(
+        &setup,
+        &topic,
+        &[
+            ("errors.tolerance", "all"),
+            ("errors.log.enable", "true"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ],
+    );
+    let r = call(
+        "POST",
+        &ferry.url("/connectors"),
+        Some(&json!({"name": "sink", "config": cfg}).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let out = setup.path("out.txt");
+    eventually(
+        Duration::from_secs(30),
+        "two good records in the sink file",
+        || async { read_lines(&out).len() >= 2 },
+    )
+    .await;
+    assert_eq!(read_lines(&out), ["first", "third"]);
+    let dead = tokio::task::block_in_place(|| broker.consume(&dlq, 1, Duration::from_secs(30)));
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(d.value.as_deref(), Some(&b"not json at all"[..]));
+    assert_eq!(d.key, None);
+    assert_eq!(d.header_str("__connect.errors.topic"), Some(topic.as_str()));
+    assert_eq!(d.header_str("__connect.errors.partition"), Some("0"));
+    assert_eq!(d.header_str("__connect.errors.offset"), Some("1"));
+    assert_eq!(d.header_str("__connect.errors.connector.name"), Some("sink"));
+    assert_eq!(d.header_str("__connect.errors.task.id"), Some("0"));
+    assert_eq!(d.header_str("__connect.errors.stage"), Some("VALUE_CONVERTER"));
+    assert_eq!(
+        d.header_str("__connect.errors.class.name"),
+        Some("org.apache.kafka.connect.json.JsonConverter")
+    );
+    assert!(d
+        .header_str("__connect.errors.exception.message")
+        .is_some_and(|m| !m.is_empty()));
+    wait_state(&ferry, "sink", "RUNNING", &["RUNNING"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace() {
+    let broker = Tansu::shared();
+    let setup = WorkerSetup::new("poison", broker, &[]);
+    let topic = setup.names.topic("in");
+    broker.create_topic(&topic, 1, &[]).await;
+    broker.produce(&topic, &[(None, Some(b"{broken"))]).await;
+    let ferry = setup.start();
+    let cfg = sink_config(&setup, &topic, &[]);
+    let r = call(
+        "POST",
+        &ferry.url("/connectors"),
+        Some(&json!({"name": "strict", "config": cfg}).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    wait_state(&ferry, "strict", "RUNNING", &["FAILED"]).await;
+    let status = call("GET", &ferry.url("/connectors/strict/status"), None).await;
+    let trace = status.body["tasks"][0]["trace"].as_str().unwrap();
+    assert!(trace.contains("Tolerance exceeded in error handler"), "{trace}");
+    assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
+    assert!(
+        trace.contains(&format!("topic={topic} partition=0 offset=0")),
+        "{trace}"
+    );
+    // The worker still serves, and a task restart retries (and fails again, readably).
+    assert_eq!(
+        call("POST", &ferry.url("/connectors/strict/tasks/0/restart"), None)
+            .await
+            .status,
+        204
+    );
+    wait_state(&ferry, "strict", "RUNNING", &["FAILED"]).await;
+}

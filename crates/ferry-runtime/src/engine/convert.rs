@@ -14,6 +14,8 @@ pub struct Converters {
     pub value: Box<dyn Converter>,
     /// Converts header values.
     pub header: Box<dyn HeaderConverter>,
+    /// Class names of the three, for error reports.
+    pub classes: [String; 3],
 }
 
 fn converter(
@@ -82,10 +84,16 @@ impl Converters {
         let (kc, ko) = pick("key.converter", &worker.key_converter);
         let (vc, vo) = pick("value.converter", &worker.value_converter);
         let (hc, ho) = pick("header.converter", &worker.header_converter);
+        let full = |c: &str| {
+            registry
+                .find(c)
+                .map_or_else(|| c.to_owned(), |d| d.class.to_owned())
+        };
         Ok(Converters {
             key: converter(registry, "key.converter", &kc, &ko, true)?,
             value: converter(registry, "value.converter", &vc, &vo, false)?,
             header: header_converter(registry, &hc, &ho)?,
+            classes: [full(&kc), full(&vc), full(&hc)],
         })
     }
 }

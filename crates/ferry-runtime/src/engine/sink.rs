@@ -325,11 +325,14 @@ fn convert_message(
     let key = converters
         .key
         .to_connect(topic, msg.key())
-        .map_err(|e| (Stage::KeyConverter, "key.converter".to_owned(), e.to_string()))?;
-    let value = converters
-        .value
-        .to_connect(topic, msg.payload())
-        .map_err(|e| (Stage::ValueConverter, "value.converter".to_owned(), e.to_string()))?;
+        .map_err(|e| (Stage::KeyConverter, converters.classes[0].clone(), e.to_string()))?;
+    let value = converters.value.to_connect(topic, msg.payload()).map_err(|e| {
+        (
+            Stage::ValueConverter,
+            converters.classes[1].clone(),
+            e.to_string(),
+        )
+    })?;
     let mut headers = Headers::new();
     if let Some(hs) = msg.headers() {
         for h in hs.iter() {

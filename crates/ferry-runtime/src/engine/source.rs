@@ -210,7 +210,7 @@ impl SourceEngine {
             Ok(b) => b,
             Err(e) => {
                 return self
-                    .skip_or_fail(seq, Stage::KeyConverter, env, e.to_string(), describe())
+                    .skip_or_fail(seq, Stage::KeyConverter, e.to_string(), describe())
                     .await
             }
         };
@@ -223,7 +223,7 @@ impl SourceEngine {
             Ok(b) => b,
             Err(e) => {
                 return self
-                    .skip_or_fail(seq, Stage::ValueConverter, env, e.to_string(), describe())
+                    .skip_or_fail(seq, Stage::ValueConverter, e.to_string(), describe())
                     .await
             }
         };
@@ -237,7 +237,7 @@ impl SourceEngine {
                 Ok(bytes) => headers.push((h.key.clone(), bytes)),
                 Err(e) => {
                     return self
-                        .skip_or_fail(seq, Stage::HeaderConverter, env, e.to_string(), describe())
+                        .skip_or_fail(seq, Stage::HeaderConverter, e.to_string(), describe())
                         .await
                 }
             }
@@ -256,7 +256,7 @@ impl SourceEngine {
         let sent = tokio::task::block_in_place(|| self.producer.send(seq, &out));
         if let Err(e) = sent {
             return self
-                .skip_or_fail(seq, Stage::KafkaProduce, env, e.to_string(), describe())
+                .skip_or_fail(seq, Stage::KafkaProduce, e.to_string(), describe())
                 .await;
         }
         Ok(())
@@ -266,26 +266,13 @@ impl SourceEngine {
         &mut self,
         seq: u64,
         stage: Stage,
-        env: &TaskEnv,
         message: String,
         record: String,
     ) -> Result<(), EngineError> {
         let class = match stage {
-            Stage::KeyConverter => env
-                .connector_config
-                .get("key.converter")
-                .cloned()
-                .unwrap_or_else(|| env.worker.config.key_converter.clone()),
-            Stage::ValueConverter => env
-                .connector_config
-                .get("value.converter")
-                .cloned()
-                .unwrap_or_else(|| env.worker.config.value_converter.clone()),
-            Stage::HeaderConverter => env
-                .connector_config
-                .get("header.converter")
-                .cloned()
-                .unwrap_or_else(|| env.worker.config.header_converter.clone()),
+            Stage::KeyConverter => self.converters.classes[0].clone(),
+            Stage::ValueConverter => self.converters.classes[1].clone(),
+            Stage::HeaderConverter => self.converters.classes[2].clone(),
             _ => "org.apache.kafka.clients.producer.KafkaProducer".to_owned(),
         };
         self.errors
