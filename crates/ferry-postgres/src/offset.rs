@@ -243,16 +243,14 @@ impl ResumeFilter {
     }
 }
 
-/// Tracks which transaction ends may be confirmed to the slot.
+/// Decides how far the replication slot may be confirmed.
 ///
-/// The runtime reports offsets that are durable in Kafka; every record before
-/// such an offset is durable too. A transaction's end LSN may be flushed once
-/// its last emitted record (or, for transactions without records, every record
-/// emitted before its end) is durable.
+/// The slot is confirmed exactly up to the `lsn_commit` or `lsn_proc` (the later)
+/// of the latest offset the runtime reported durable in Kafka: the
+/// slot never passes what the offsets topic holds. Progress on an idle database
+/// comes from keepalives updating the offset, which heartbeat records carry.
 #[derive(Debug, Default)]
 pub struct FlushTracker {
-    /// Completed transactions: (xid, end LSN, offset of the last record emitted by then).
-    completed: std::collections::VecDeque<(i64, Lsn, Option<Arc<OffsetMap>>)>,
     last_emitted: Option<Arc<OffsetMap>>,
     last_durable: Option<Arc<OffsetMap>>,
     flushable: Lsn,
@@ -272,70 +270,23 @@ impl FlushTracker {
         self.last_emitted = Some(offset.clone());
     }
 
-    /// A transaction ended.
-    pub fn committed(&mut self, xid: i64, end: Lsn) {
-        self.completed.push_back((xid, end, self.last_emitted.clone()));
-        if self.completed.len() > 4096 {
-            self.completed.pop_front();
-        }
-        self.advance();
-    }
-
     /// The runtime reports `offset` durable.
     pub fn durable(&mut self, offset: &OffsetMap) {
         let state = OffsetState::from_map(offset);
-        if let Some(c) = state.lsn_commit {
-            self.flushable = self.flushable.max(c);
+        // An LSN inside a transaction is safe to confirm: PostgreSQL then sends that
+        // transaction again, whole.
+        if let Some(l) = state.lsn_commit.max(state.lsn_proc) {
+            self.flushable = self.flushable.max(l);
         }
         self.last_durable = Some(Arc::new(offset.clone()));
-        self.advance();
     }
 
-    fn advance(&mut self) {
-        while let Some((_, end, last)) = self.completed.front() {
-            let ok = match last {
-                None => true,
-                Some(o) => self.last_durable.as_deref() == Some(o.as_ref()) || self.before_durable(o),
-            };
-            if !ok {
-                break;
-            }
-            self.flushable = self.flushable.max(*end);
-            self.completed.pop_front();
-        }
-    }
-
-    /// True when `o` was emitted before the durable offset (same transaction and earlier event, or an
-    /// offset whose transaction already ended before the durable one's).
-    fn before_durable(&self, o: &OffsetMap) -> bool {
-        let Some(d) = &self.last_durable else {
-            return false;
-        };
-        let d = OffsetState::from_map(d);
-        let o = OffsetState::from_map(o);
-        match (d.lsn_commit, o.lsn_commit) {
-            (Some(dc), Some(oc)) if dc > oc => true,
-            _ => {
-                d.tx_id == o.tx_id
-                    && (d.lsn_proc, d.lsn_events_processed) >= (o.lsn_proc, o.lsn_events_processed)
-            }
-        }
-    }
-
-    /// Everything emitted is durable: used to move past transactions with no records.
+    /// Everything emitted is durable.
     pub fn all_durable(&self) -> bool {
         match (&self.last_emitted, &self.last_durable) {
             (None, _) => true,
             (Some(e), Some(d)) => e.as_ref() == d.as_ref(),
             _ => false,
-        }
-    }
-
-    /// Between transactions the server reported everything up to `wal_end` sent:
-    /// when every emitted record is durable, nothing before `wal_end` is pending.
-    pub fn idle(&mut self, wal_end: Lsn) {
-        if self.completed.is_empty() && self.all_durable() {
-            self.flushable = self.flushable.max(wal_end);
         }
     }
 
@@ -418,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn flush_waits_for_durable_records() {
+    fn flush_never_passes_the_durable_offset() {
         let mut t = FlushTracker::new(Lsn(10));
         let rec = |tx: i64, lsn: u64, commit: u64| {
             Arc::new(
@@ -434,23 +385,22 @@ mod tests {
                 .to_map(),
             )
         };
-        let a1 = rec(1, 20, 10);
-        let a2 = rec(1, 30, 10);
+        let (a1, a2) = (rec(1, 20, 10), rec(1, 30, 10));
         t.emitted(&a1);
         t.emitted(&a2);
-        t.committed(1, Lsn(40));
-        // An empty (filtered) transaction.
-        t.committed(2, Lsn(50));
-        assert_eq!(t.flushable(), Lsn(10));
+        assert!(!t.all_durable());
         t.durable(&a1);
-        assert_eq!(t.flushable(), Lsn(10));
+        assert_eq!(t.flushable(), Lsn(20));
         t.durable(&a2);
-        assert_eq!(t.flushable(), Lsn(50));
+        assert!(t.all_durable());
+        assert_eq!(
+            t.flushable(),
+            Lsn(30),
+            "transaction 1 ended at 40, but no stored offset says so yet"
+        );
         let b1 = rec(3, 60, 50);
         t.emitted(&b1);
-        t.committed(3, Lsn(70));
-        assert_eq!(t.flushable(), Lsn(50));
         t.durable(&b1);
-        assert_eq!(t.flushable(), Lsn(70));
+        assert_eq!(t.flushable(), Lsn(60));
     }
 }

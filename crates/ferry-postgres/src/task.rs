@@ -466,18 +466,25 @@ impl Inner {
                 self.offset.ts_usec = Some(commit_time_us);
             }
             StreamEvent::Commit { end_lsn, .. } => {
-                let xid = self.tx.take().map(|t| t.xid as i64).unwrap_or_default();
+                self.tx = None;
                 self.offset.lsn = Some(end_lsn);
                 self.offset.lsn_proc = Some(end_lsn);
                 self.offset.lsn_commit = Some(end_lsn);
                 self.offset.message_type = Some("COMMIT");
                 self.offset.lsn_events_processed = 0;
                 self.resume.commit();
-                self.flush.committed(xid, end_lsn);
             }
             StreamEvent::KeepAlive { wal_end } => {
-                if self.tx.is_none() {
-                    self.flush.idle(wal_end);
+                // Between transactions, with everything emitted durable, the server has sent all
+                // changes up to wal_end: the offset moves there, and the next heartbeat record
+                // carries it to the offsets topic, after which the slot may follow.
+                if self.tx.is_none() && self.flush.all_durable() {
+                    let current = self.offset.lsn_proc.unwrap_or_default();
+                    if wal_end > current {
+                        self.offset.lsn = Some(wal_end);
+                        self.offset.lsn_proc = Some(wal_end);
+                        self.offset.lsn_events_processed = 0;
+                    }
                 }
             }
             StreamEvent::Data { wal_start, data } => {

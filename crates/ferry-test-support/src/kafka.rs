@@ -212,7 +212,8 @@ impl Tansu {
         out
     }
 
-    fn consume_until_idle(&self, topic: &str, idle: Duration) -> Vec<ConsumedRecord> {
+    /// Reads every record of a topic until none arrives for `idle`.
+    pub fn consume_until_idle(&self, topic: &str, idle: Duration) -> Vec<ConsumedRecord> {
         let consumer: BaseConsumer = self
             .client()
             .set("group.id", format!("ferry-test-reader-{}", free_port()))
@@ -236,7 +237,10 @@ impl Tansu {
                 .expect("tpl");
         }
         consumer.assign(&tpl).expect("assign");
-        let mut last = Instant::now();
+        // The first fetch takes a while after assign: count idle time only from then on.
+        let first_fetch = Duration::from_millis(1500);
+        let mut last = Instant::now() + first_fetch.saturating_sub(idle);
+        // `elapsed` is zero while `last` lies in the future.
         while last.elapsed() < idle {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
                 out.push(to_record(&m));
