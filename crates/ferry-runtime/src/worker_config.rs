@@ -45,6 +45,8 @@ pub struct WorkerConfig {
     pub rest_bind: std::net::SocketAddr,
     /// `host:port` other workers and status records use for this worker.
     pub worker_id: String,
+    /// How long the group waits for a silent worker before handing its lease to a standby.
+    pub session_timeout_ms: u64,
     pub topic_creation_enable: bool,
     pub topic_tracking_enable: bool,
     pub topic_tracking_allow_reset: bool,
@@ -139,6 +141,12 @@ fn worker_config_def(mode: Mode) -> ConfigDef {
         .define(ConfigKey::new("rest.advertised.port", ConfigType::Int).default_null())
         .define(ConfigKey::new("rest.advertised.listener", ConfigType::String).default_null())
         .define(ConfigKey::new("plugin.path", ConfigType::List).default_null())
+        .define(
+            ConfigKey::new("session.timeout.ms", ConfigType::Int)
+                .default_value("10000")
+                .validator(Validator::at_least(1000.0)),
+        )
+        .define(ConfigKey::new("heartbeat.interval.ms", ConfigType::Int).default_value("3000"))
         .define(ConfigKey::new("topic.creation.enable", ConfigType::Boolean).default_value("true"))
         .define(ConfigKey::new("topic.tracking.enable", ConfigType::Boolean).default_value("true"))
         .define(ConfigKey::new("topic.tracking.allow.reset", ConfigType::Boolean).default_value("true"))
@@ -373,6 +381,7 @@ impl WorkerConfig {
             task_shutdown_graceful_timeout_ms: ms("task.shutdown.graceful.timeout.ms"),
             rest_bind,
             worker_id: format!("{adv_host}:{adv_port}"),
+            session_timeout_ms: p.long("session.timeout.ms").unwrap_or(10000) as u64,
             topic_creation_enable: p.boolean("topic.creation.enable"),
             topic_tracking_enable: p.boolean("topic.tracking.enable"),
             topic_tracking_allow_reset: p.boolean("topic.tracking.allow.reset"),

@@ -92,10 +92,25 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
     let herder: Arc<dyn Herder> = worker.clone();
     let app = ferry_rest::router(herder);
     tracing::info!(%bind, "REST API ready");
-    let server = axum::serve(listener, app).with_graceful_shutdown(ferry_runtime::shutdown_signal());
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let (worker, lost) = (worker.clone(), lost.clone());
+        async move {
+            tokio::select! {
+                _ = ferry_runtime::shutdown_signal() => {}
+                _ = worker.lease_lost() => lost.store(true, std::sync::atomic::Ordering::SeqCst),
+            }
+        }
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop);
     server.await.context("REST server failed")?;
     tracing::info!("shutting down: stopping tasks and flushing offsets");
     worker.shutdown().await;
+    if lost.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!(
+            "another worker of this group.id took over (this worker's session expired); stopped so that only one worker runs the connectors"
+        );
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::connector_config::config_def_for;
 use crate::engine::WorkerContext;
+use crate::lease::{Lease, LeaseState};
 use crate::store::{ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
 use crate::{Mode, WorkerConfig};
 use actor::{Actor, Command};
@@ -73,12 +74,21 @@ pub struct Worker {
     ready: AtomicBool,
     loggers: Loggers,
     actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    lease: std::sync::Mutex<Option<Lease>>,
+    lease_state: Option<tokio::sync::watch::Receiver<LeaseState>>,
 }
 
 /// Settings of the clients behind the internal topics: like Kafka Connect's backing
 /// stores, they take the worker's top-level settings (those librdkafka knows).
 fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::config::ClientConfig, StartError> {
-    const NOT_FOR_CLIENTS: &[&str] = &["group.id", "client.id", "bootstrap.servers"];
+    const NOT_FOR_CLIENTS: &[&str] = &[
+        "group.id",
+        "client.id",
+        "bootstrap.servers",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "rebalance.timeout.ms",
+    ];
     let mut props = ClientProps::new();
     props.set("bootstrap.servers", config.bootstrap_servers.clone());
     for (k, v) in &config.originals {
@@ -114,6 +124,7 @@ impl Worker {
             admin_cfg.set(k, v);
         }
         let admin = Arc::new(TopicAdmin::new(&admin_cfg)?);
+        let mut lease: Option<Lease> = None;
         let (config_store, offsets, status) = match mode {
             Mode::Distributed => {
                 let topics = [
@@ -146,6 +157,7 @@ impl Worker {
                     let spec = TopicSpec::compacted(topic, *partitions, Some(*rf).filter(|r| *r > 0));
                     admin.ensure_internal_topic(&spec, key, purpose).await?;
                 }
+                lease = Some(Self::acquire_lease(&config, &base).await?);
                 let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
                 (
                     ConfigStore::kafka(log(&config.config_storage_topic)?),
@@ -184,6 +196,7 @@ impl Worker {
         let (actor, events) = Actor::new(ctx.clone(), Arc::new(config_store), view.clone(), state);
         let (tx, rx) = mpsc::channel(64);
         let handle = tokio::spawn(actor.run(rx, events));
+        let lease_state = lease.as_ref().map(|l| l.watch());
         let worker = Arc::new(Worker {
             ctx,
             view,
@@ -191,10 +204,61 @@ impl Worker {
             ready: AtomicBool::new(false),
             loggers,
             actor: std::sync::Mutex::new(Some(handle)),
+            lease: std::sync::Mutex::new(lease),
+            lease_state,
         });
         worker.ping().await?;
         worker.ready.store(true, Ordering::SeqCst);
         Ok(worker)
+    }
+
+    /// Joins the worker group and waits until this worker is the active one.
+    async fn acquire_lease(
+        config: &WorkerConfig,
+        base: &ferry_kafka::rdkafka::config::ClientConfig,
+    ) -> Result<Lease, StartError> {
+        let group = config.group_id.clone().unwrap_or_default();
+        let topic = config.config_storage_topic.clone().unwrap_or_default();
+        let mut lease =
+            Lease::join(base, &group, &topic, config.session_timeout_ms).map_err(StartError::Config)?;
+        let first =
+            tokio::time::timeout(Duration::from_secs(5), lease.changed_from(LeaseState::Standby)).await;
+        let state = match first {
+            Ok(s) => s,
+            Err(_) => {
+                tracing::warn!(
+                    group_id = %group,
+                    "another worker of group.id '{group}' is active: this worker waits as a standby and takes over \
+                     when that worker stops or its session expires (session.timeout.ms). Ferry runs one active \
+                     worker per group."
+                );
+                lease.changed_from(LeaseState::Standby).await
+            }
+        };
+        match state {
+            LeaseState::Active => {
+                tracing::info!(group_id = %group, "this worker is the active worker of its group");
+                Ok(lease)
+            }
+            _ => Err(StartError::Config(format!(
+                "lost the worker group lease of group.id '{group}' while starting"
+            ))),
+        }
+    }
+
+    /// Resolves if this worker loses its group lease (another worker took over): it must stop.
+    pub async fn lease_lost(&self) {
+        let Some(mut rx) = self.lease_state.clone() else {
+            return std::future::pending().await;
+        };
+        loop {
+            if *rx.borrow_and_update() == LeaseState::Lost {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 
     async fn ping(&self) -> Result<(), StartError> {
@@ -217,6 +281,11 @@ impl Worker {
         let handle = self.actor.lock().expect("actor handle lock").take();
         if let Some(h) = handle {
             let _ = h.await;
+        }
+        // Leave the group last, so a standby takes over only once everything is flushed.
+        let lease = self.lease.lock().expect("lease lock").take();
+        if let Some(l) = lease {
+            let _ = tokio::task::spawn_blocking(move || l.leave()).await;
         }
     }
 

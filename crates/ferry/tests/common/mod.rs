@@ -79,8 +79,28 @@ impl WorkerSetup {
         self.dir.path().join(file)
     }
 
+    /// Starts a worker. Each start joins its own worker group: Tansu 0.6 never expires the
+    /// session of a killed member, so a restart in the same group would wait forever
+    /// (see docs/compatibility.md). [`WorkerSetup::start_in_group`] shares a group on purpose.
     pub fn start(&self) -> Ferry {
-        Ferry::start(&self.props, self.port, &self.dir.path().join("ferry.log"))
+        let group = format!("{}-{}", self.names.topic("group"), free_port());
+        Ferry::start(
+            &self.props,
+            self.port,
+            &self.dir.path().join("ferry.log"),
+            &[("CONNECT_GROUP_ID", &group)],
+        )
+    }
+
+    /// Starts a worker in the group of the properties file, on `port`, logging to `log`.
+    pub fn start_in_group(&self, port: u16, log: &str) -> Ferry {
+        let props = std::fs::read_to_string(&self.props).unwrap().replace(
+            &format!("listeners=http://127.0.0.1:{}", self.port),
+            &format!("listeners=http://127.0.0.1:{port}"),
+        );
+        let path = self.dir.path().join(format!("{log}.properties"));
+        std::fs::write(&path, props).unwrap();
+        Ferry::spawn(&path, port, &self.dir.path().join(format!("{log}.log")), &[])
     }
 }
 
@@ -92,13 +112,25 @@ pub struct Ferry {
 }
 
 impl Ferry {
-    pub fn start(props: &Path, port: u16, log: &Path) -> Ferry {
+    /// Starts `ferry distributed` and waits until its REST API answers.
+    pub fn start(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Ferry {
+        let mut f = Self::spawn(props, port, log, env);
+        f.wait_ready();
+        f
+    }
+
+    /// Starts `ferry distributed` without waiting.
+    pub fn spawn(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Ferry {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .arg("distributed")
             .arg(props)
             .env("RUST_LOG", "info")
@@ -107,17 +139,28 @@ impl Ferry {
             .stderr(out)
             .spawn()
             .expect("spawn ferry");
-        let mut f = Ferry {
+        Ferry {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
             log: log.to_owned(),
+        }
+    }
+
+    /// True once `GET /` answers 200.
+    pub fn is_ready(&self) -> bool {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return false;
         };
-        f.wait_ready();
-        f
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        let mut buf = [0u8; 16];
+        s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
     }
 
     /// Waits until `GET /` answers 200; panics with the log when the process exits first.
-    fn wait_ready(&mut self) {
+    pub fn wait_ready(&mut self) {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://").to_owned();
         let deadline = Instant::now() + Duration::from_secs(90);
