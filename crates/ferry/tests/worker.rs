@@ -878,3 +878,111 @@ async fn a_second_worker_of_the_same_group_waits_as_a_standby_and_takes_over() {
         "no line lost or repeated across the hand-over"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_transform_config_is_refused_with_400() {
+    let broker = Tansu::shared();
+    let setup = WorkerSetup::new("badsmt", broker, &[]);
+    let topic = setup.names.topic("data");
+    let ferry = setup.start();
+    let mut cfg = source_config(&setup, "in.txt", &topic);
+    cfg["transforms"] = json!("route,nope");
+    cfg["transforms.route.type"] = json!("org.apache.kafka.connect.transforms.RegexRouter");
+    cfg["transforms.route.regex"] = json!("(unclosed");
+    cfg["transforms.route.replacement"] = json!("x");
+    cfg["transforms.nope.type"] = json!("com.example.NoSuchTransform");
+    let r = call(
+        "POST",
+        &ferry.url("/connectors"),
+        Some(&json!({"name": "smt", "config": cfg}).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let msg = r.body["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Connector configuration is invalid and contains the following 2 error(s):"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("transforms.route.regex") || msg.contains("(unclosed"),
+        "{msg}"
+    );
+    assert!(msg.contains("com.example.NoSuchTransform"), "{msg}");
+    assert_eq!(call("GET", &ferry.url("/connectors/smt"), None).await.status, 404);
+}
+
+#[test]
+fn standalone_mode_runs_connectors_from_files_with_offsets_in_a_file() {
+    let broker = Tansu::shared();
+    let setup = WorkerSetup::new("standalone", broker, &[]);
+    let topic = setup.names.topic("lines");
+    let port = ferry_test_support::net::free_port();
+    write_lines(&setup.path("in.txt"), 1..=20);
+    let worker = setup.path("standalone.properties");
+    std::fs::write(
+        &worker,
+        format!(
+            "bootstrap.servers={}\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             offset.storage.file.filename={}\noffset.flush.interval.ms=200\nlisteners=http://127.0.0.1:{port}\n",
+            broker.bootstrap,
+            setup.path("offsets.jsonl").display()
+        ),
+    )
+    .unwrap();
+    let source = setup.path("source.properties");
+    std::fs::write(
+        &source,
+        format!(
+            "name=file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile={}\ntopic={topic}\n\
+             topic.creation.default.partitions=1\ntopic.creation.default.replication.factor=1\n",
+            setup.path("in.txt").display()
+        ),
+    )
+    .unwrap();
+    let sink = setup.path("sink.json");
+    std::fs::write(
+        &sink,
+        json!({"name": "file-sink", "config": {"connector.class": "FileStreamSink", "topics": topic,
+               "file": setup.path("out.txt").to_str().unwrap()}})
+        .to_string(),
+    )
+    .unwrap();
+    let run = |log: &str| {
+        let out = std::fs::File::create(setup.path(log)).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+            .arg("standalone")
+            .args([&worker, &source, &sink])
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap()
+    };
+    let wait_lines = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while read_lines(&setup.path("out.txt")).len() < n && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let stop = |mut child: std::process::Child| {
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        assert!(child.wait().unwrap().success());
+    };
+    let child = run("first.log");
+    wait_lines(20);
+    stop(child);
+    assert_eq!(read_lines(&setup.path("out.txt")).len(), 20);
+    let stored = std::fs::read_to_string(setup.path("offsets.jsonl")).unwrap();
+    assert!(stored.contains(r#"{\"position\":220}"#), "{stored}");
+
+    // Restarted from the offsets file: only the new lines are read.
+    write_lines(&setup.path("in.txt"), 21..=25);
+    let child = run("second.log");
+    wait_lines(25);
+    std::thread::sleep(Duration::from_secs(1));
+    stop(child);
+    let want: Vec<String> = (1..=25).map(|i| format!("line-{i:05}")).collect();
+    assert_eq!(read_lines(&setup.path("out.txt")), want);
+}
