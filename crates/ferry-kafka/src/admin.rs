@@ -141,6 +141,22 @@ impl TopicAdmin {
         Ok(())
     }
 
+    /// Deletes a consumer group (and its committed offsets); a group that does not exist is fine.
+    pub async fn delete_group(&self, group: &str) -> Result<(), KafkaStoreError> {
+        let results = self.client.delete_groups(&[group], &self.opts()).await?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
+                Err((g, code)) => {
+                    return Err(KafkaStoreError::Other(format!(
+                        "could not delete consumer group {g}: {code}"
+                    )))
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Alters topic configs (used by tests and tools).
     pub async fn alter_configs(&self, topic: &str, configs: &[(&str, &str)]) -> Result<(), KafkaStoreError> {
         let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod group;
 pub mod log;
 pub mod producer;
 pub mod records;

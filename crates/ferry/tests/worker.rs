@@ -986,3 +986,75 @@ fn standalone_mode_runs_connectors_from_files_with_offsets_in_a_file() {
     let want: Vec<String> = (1..=25).map(|i| format!("line-{i:05}")).collect();
     assert_eq!(read_lines(&setup.path("out.txt")), want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_offsets_are_read_altered_and_reset_through_rest() {
+    let broker = Tansu::shared();
+    let setup = WorkerSetup::new("sinkoffsets", broker, &[]);
+    let topic = setup.names.topic("in");
+    broker.create_topic(&topic, 1, &[]).await;
+    let recs: Vec<Vec<u8>> = (1..=3).map(|i| string_envelope(&format!("r{i}"))).collect();
+    let kv: Vec<_> = recs.iter().map(|v| (None, Some(v.as_slice()))).collect();
+    broker.produce(&topic, &kv).await;
+    let ferry = setup.start();
+    let cfg = sink_config(&setup, &topic, &[]);
+    let r = call(
+        "POST",
+        &ferry.url("/connectors"),
+        Some(&json!({"name": "sink", "config": cfg}).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let want = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 3}}]});
+    eventually(Duration::from_secs(30), "committed sink offsets", || async {
+        call("GET", &ferry.url("/connectors/sink/offsets"), None)
+            .await
+            .body
+            == want
+    })
+    .await;
+
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/sink/stop"), None)
+            .await
+            .status,
+        204
+    );
+    wait_state(&ferry, "sink", "STOPPED", &[]).await;
+    let alter = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]});
+    let a = call(
+        "PATCH",
+        &ferry.url("/connectors/sink/offsets"),
+        Some(&alter.to_string()),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let got = call("GET", &ferry.url("/connectors/sink/offsets"), None).await;
+    assert_eq!(got.body["offsets"][0]["offset"]["kafka_offset"], 1);
+
+    // Resumed from offset 1, the sink re-reads r2 and r3.
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/sink/resume"), None)
+            .await
+            .status,
+        202
+    );
+    let out = setup.path("out.txt");
+    eventually(Duration::from_secs(30), "replayed records", || async {
+        read_lines(&out).len() >= 5
+    })
+    .await;
+    assert_eq!(read_lines(&out), ["r1", "r2", "r3", "r2", "r3"]);
+
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/sink/stop"), None)
+            .await
+            .status,
+        204
+    );
+    wait_state(&ferry, "sink", "STOPPED", &[]).await;
+    let reset = call("DELETE", &ferry.url("/connectors/sink/offsets"), None).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.body);
+    let got = call("GET", &ferry.url("/connectors/sink/offsets"), None).await;
+    assert_eq!(got.body, json!({"offsets": []}));
+}

@@ -378,13 +378,93 @@ impl Worker {
         Ok(e)
     }
 
-    fn sink_only(&self, e: &ViewEntry) -> HerderResult<()> {
-        if e.kind == Some(ConnectorType::Sink) {
-            return Err(HerderError::Internal(
-                "Ferry does not yet read or modify sink connector offsets through the REST API; use the consumer group connect-NAME".into(),
-            ));
-        }
-        Ok(())
+    /// Sink connectors keep their offsets in the consumer group `connect-NAME`.
+    fn is_sink(e: &ViewEntry) -> bool {
+        e.kind == Some(ConnectorType::Sink)
+    }
+
+    fn sink_group(name: &str) -> String {
+        format!("connect-{name}")
+    }
+
+    async fn sink_offsets(&self, name: &str, e: &ViewEntry) -> HerderResult<ConnectorOffsets> {
+        let base = self
+            .ctx
+            .client_config("consumer", &e.config)
+            .map_err(|err| HerderError::Internal(err.to_string()))?;
+        let topics_cfg = e.config.get("topics").cloned().unwrap_or_default();
+        let regex = e.config.get("topics.regex").cloned().unwrap_or_default();
+        let group = Self::sink_group(name);
+        let offsets = tokio::task::spawn_blocking(move || {
+            let mut topics: Vec<String> = topics_cfg
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect();
+            if topics.is_empty() && !regex.is_empty() {
+                let re = regex::Regex::new(&format!("^(?:{regex})$")).map_err(|e| e.to_string())?;
+                topics = ferry_kafka::group::list_topics(&base)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .filter(|t| re.is_match(t))
+                    .collect();
+            }
+            ferry_kafka::group::read_group_offsets(&base, &group, &topics).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+        .map_err(|e| {
+            HerderError::Internal(format!(
+                "Failed to retrieve consumer group offsets for sink connector {name}: {e}"
+            ))
+        })?;
+        Ok(ConnectorOffsets {
+            offsets: offsets
+                .into_iter()
+                .map(|(t, p, o)| {
+                    let mut partition = OffsetMap::new();
+                    partition.insert("kafka_topic".into(), t.into());
+                    partition.insert("kafka_partition".into(), p.into());
+                    let mut offset = OffsetMap::new();
+                    offset.insert("kafka_offset".into(), o.into());
+                    ConnectorOffset {
+                        partition: Some(partition),
+                        offset: Some(offset),
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    fn parse_sink_offsets(
+        offsets: Vec<ConnectorOffset>,
+    ) -> HerderResult<Vec<ferry_kafka::group::GroupOffset>> {
+        let bad = |m: String| HerderError::BadRequest(m);
+        offsets
+            .into_iter()
+            .map(|o| {
+                let p = o.partition.ok_or_else(|| bad("The partition for a sink connector offset must not be null".into()))?;
+                let topic = p
+                    .get("kafka_topic")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| bad("Kafka topic names must be valid strings and may not be null".into()))?;
+                let partition = p
+                    .get("kafka_partition")
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                    .ok_or_else(|| bad(format!("Kafka partitions must be valid numbers and may not be null: {p:?}")))?;
+                let Some(off) = o.offset else {
+                    return Err(bad(
+                        "Resetting single sink partitions is not supported by Ferry yet; reset all with DELETE /connectors/NAME/offsets".into(),
+                    ));
+                };
+                let offset = off
+                    .get("kafka_offset")
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| bad(format!("Kafka offsets must be valid non-negative numbers: {off:?}")))?;
+                Ok((topic.to_owned(), partition as i32, offset))
+            })
+            .collect()
     }
 }
 
@@ -656,7 +736,9 @@ impl Herder for Worker {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let e = self.entry_or_404(name)?;
-        self.sink_only(&e)?;
+        if Self::is_sink(&e) {
+            return self.sink_offsets(name, &e).await;
+        }
         Ok(ConnectorOffsets {
             offsets: self
                 .ctx
@@ -677,7 +759,27 @@ impl Herder for Worker {
         offsets: Vec<ConnectorOffset>,
     ) -> HerderResult<Message> {
         let e = self.require_stopped(name)?;
-        self.sink_only(&e)?;
+        if Self::is_sink(&e) {
+            let entries = Self::parse_sink_offsets(offsets)?;
+            let base = self
+                .ctx
+                .client_config("consumer", &e.config)
+                .map_err(|err| HerderError::Internal(err.to_string()))?;
+            let group = Self::sink_group(name);
+            tokio::task::spawn_blocking(move || {
+                ferry_kafka::group::commit_group_offsets(&base, &group, &entries)
+            })
+            .await
+            .map_err(|err| HerderError::Internal(err.to_string()))?
+            .map_err(|err| {
+                HerderError::Internal(format!(
+                    "Failed to alter consumer group offsets for connector {name}: {err}"
+                ))
+            })?;
+            return Ok(Message::new(
+                "The offsets for this connector have been altered successfully",
+            ));
+        }
         let mut entries: Vec<(OffsetMap, Option<OffsetMap>)> = Vec::with_capacity(offsets.len());
         for o in offsets {
             let partition = o
@@ -699,7 +801,20 @@ impl Herder for Worker {
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         let e = self.require_stopped(name)?;
-        self.sink_only(&e)?;
+        if Self::is_sink(&e) {
+            self.ctx
+                .admin
+                .delete_group(&Self::sink_group(name))
+                .await
+                .map_err(|err| {
+                    HerderError::Internal(format!(
+                        "Failed to reset consumer group offsets for connector {name}: {err}"
+                    ))
+                })?;
+            return Ok(Message::new(
+                "The offsets for this connector have been reset successfully",
+            ));
+        }
         let entries: Vec<(OffsetMap, Option<OffsetMap>)> = self
             .ctx
             .offsets
