@@ -78,6 +78,23 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     let only_info = call("GET", &ferry.url("/connectors?expand=info"), None).await;
     assert!(only_info.body["src"].get("status").is_none());
 
+    // Topic tracking (KIP-558): the topic the source wrote to, and a reset.
+    eventually(Duration::from_secs(20), "the active topic", || async {
+        call("GET", &ferry.url("/connectors/src/topics"), None).await.body
+            == json!({"src": {"topics": [topic]}})
+    })
+    .await;
+    assert_eq!(
+        call("PUT", &ferry.url("/connectors/src/topics/reset"), None)
+            .await
+            .status,
+        202
+    );
+    assert_eq!(
+        call("GET", &ferry.url("/connectors/src/topics"), None).await.body,
+        json!({"src": {"topics": []}})
+    );
+
     let tasks = call("GET", &ferry.url("/connectors/src/tasks"), None).await;
     assert_eq!(tasks.body[0]["id"], json!({"connector": "src", "task": 0}));
     assert_eq!(tasks.body[0]["config"]["topic"], topic.as_str());

@@ -214,6 +214,12 @@ impl SinkEngine {
                 topic: msg.topic().to_owned(),
                 partition: msg.partition(),
             };
+            if env.worker.config.topic_tracking_enable && !self.topic_names.contains_key(msg.topic()) {
+                env.worker
+                    .status
+                    .record_topic(&env.connector, env.task, msg.topic())
+                    .await;
+            }
             let next = msg.offset() + 1;
             let converted = convert_message(&msg, &self.converters, &mut self.chain, &mut self.topic_names);
             match converted {

@@ -244,6 +244,12 @@ impl SourceEngine {
         }
         if !self.topics.is_known(&topic) {
             self.topics.ensure(&env.worker.admin, &topic).await?;
+            if env.worker.config.topic_tracking_enable {
+                env.worker
+                    .status
+                    .record_topic(&env.connector, env.task, &topic)
+                    .await;
+            }
         }
         let out = OutgoingRecord {
             topic: &topic,

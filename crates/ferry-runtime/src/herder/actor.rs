@@ -302,6 +302,7 @@ impl Actor {
                 for t in ids {
                     status.remove(StatusKey::Task(name.clone(), t)).await;
                 }
+                status.reset_topics(&name).await;
                 let _ = reply.send(Ok(()));
             }
             Command::SetTarget { name, target, reply } => {

@@ -720,17 +720,18 @@ impl Herder for Worker {
         }
         Ok(ActiveTopicsInfo {
             connector: name.to_owned(),
-            topics: Vec::new(),
+            topics: self.ctx.status.active_topics(name),
         })
     }
 
-    async fn reset_connector_active_topics(&self, _name: &str) -> HerderResult<()> {
+    async fn reset_connector_active_topics(&self, name: &str) -> HerderResult<()> {
         if !self.ctx.config.topic_tracking_enable {
             return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
         }
         if !self.ctx.config.topic_tracking_allow_reset {
             return Err(HerderError::Forbidden("Topic tracking reset is disabled.".into()));
         }
+        self.ctx.status.reset_topics(name).await;
         Ok(())
     }
 

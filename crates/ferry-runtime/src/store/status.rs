@@ -1,6 +1,6 @@
 //! Connector and task states: kept in memory, written to the status topic.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
@@ -14,6 +14,8 @@ pub struct StatusStore {
     worker_id: String,
     generation: Mutex<i32>,
     data: Mutex<HashMap<StatusKey, StatusRecord>>,
+    /// Active topics per connector (KIP-558 topic tracking).
+    topics: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
 impl StatusStore {
@@ -24,6 +26,7 @@ impl StatusStore {
             worker_id,
             generation: Mutex::new(0),
             data: Mutex::new(HashMap::new()),
+            topics: Mutex::new(HashMap::new()),
         }
     }
 
@@ -32,6 +35,7 @@ impl StatusStore {
         let Some(log) = &self.log else { return Ok(()) };
         let records = log.read_to_end().await?;
         let mut data = self.data.lock().expect("status lock");
+        let mut topics = self.topics.lock().expect("topics lock");
         let mut max_gen = 0;
         for r in records {
             let Some(key) = r.key.as_deref().map(String::from_utf8_lossy) else {
@@ -40,11 +44,17 @@ impl StatusStore {
             let Some(k) = StatusKey::decode(&key) else {
                 continue;
             };
+            if let StatusKey::Topic { topic, connector } = &k {
+                let set = topics.entry(connector.clone()).or_default();
+                if r.value.is_some() {
+                    set.insert(topic.clone());
+                } else {
+                    set.remove(topic);
+                }
+                continue;
+            }
             match r.value {
                 Some(v) => {
-                    if matches!(k, StatusKey::Topic { .. }) {
-                        continue;
-                    }
                     if let Ok(rec) = StatusRecord::decode(&key, &v) {
                         max_gen = max_gen.max(rec.generation);
                         data.insert(k, rec);
@@ -111,8 +121,58 @@ impl StatusStore {
         out
     }
 
-    /// Writes a record to the topic only (topic tracking).
-    pub async fn put_raw(&self, key: &str, value: Option<&[u8]>) {
+    /// Records that a connector's task used `topic` (once per connector and topic).
+    pub async fn record_topic(&self, connector: &str, task: u32, topic: &str) {
+        let new = self
+            .topics
+            .lock()
+            .expect("topics lock")
+            .entry(connector.to_owned())
+            .or_default()
+            .insert(topic.to_owned());
+        if !new {
+            return;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let key = StatusKey::Topic {
+            topic: topic.to_owned(),
+            connector: connector.to_owned(),
+        };
+        let value = ferry_kafka::records::encode_topic_status(topic, connector, task, now);
+        self.put_raw(&key.encode(), Some(&value)).await;
+    }
+
+    /// A connector's active topics, sorted.
+    pub fn active_topics(&self, connector: &str) -> Vec<String> {
+        self.topics
+            .lock()
+            .expect("topics lock")
+            .get(connector)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets a connector's active topics (tombstones on the status topic).
+    pub async fn reset_topics(&self, connector: &str) {
+        let topics = self
+            .topics
+            .lock()
+            .expect("topics lock")
+            .remove(connector)
+            .unwrap_or_default();
+        for topic in topics {
+            let key = StatusKey::Topic {
+                topic,
+                connector: connector.to_owned(),
+            };
+            self.put_raw(&key.encode(), None).await;
+        }
+    }
+
+    async fn put_raw(&self, key: &str, value: Option<&[u8]>) {
         if let Some(log) = &self.log {
             if let Err(e) = log.send(key.as_bytes(), value).await {
                 tracing::warn!(key, "could not write status record: {e}");
