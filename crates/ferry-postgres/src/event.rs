@@ -240,6 +240,34 @@ impl Change<'_> {
     }
 }
 
+/// A truncate event (`op: t`): no key (and no key schema), no before/after, as Debezium's
+/// `PostgresChangeRecordEmitter` emits it.
+pub fn truncate(
+    table: &TableSchema,
+    source: Struct,
+    partition: Arc<OffsetMap>,
+    offset: Arc<OffsetMap>,
+) -> Record {
+    let now = now_us();
+    let values = vec![
+        Value::Null,
+        Value::Null,
+        Value::Struct(source),
+        Value::String("t".into()),
+        Value::Int64(now / 1000),
+        Value::Int64(now),
+        Value::Int64(now * 1000),
+        Value::Null,
+    ];
+    let envelope = Struct::from_values(table.envelope_schema.clone(), values).expect("envelope");
+    Record::new(
+        table.topic.clone(),
+        Some(table.envelope_schema.clone()),
+        Value::Struct(envelope),
+    )
+    .with_source_position(partition, offset)
+}
+
 /// Heartbeat key schema `io.debezium.connector.common.ServerNameKey`.
 pub fn heartbeat_key_schema() -> &'static Schema {
     static S: OnceLock<Schema> = OnceLock::new();

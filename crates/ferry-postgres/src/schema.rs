@@ -60,7 +60,9 @@ const COLUMNS_SQL: &str = "SELECT a.attname::text, \
        NOT a.attnotnull, col_description(a.attrelid, a.attnum), \
        (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid), \
        CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE 0::oid END, \
-       (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.typelem) \
+       (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.typelem), \
+       (SELECT b.typname::text FROM pg_type b WHERE b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END), \
+       (SELECT b.typname::text FROM pg_type b WHERE b.oid = t.typelem) \
   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
  ORDER BY a.attnum";
@@ -104,6 +106,7 @@ pub async fn load_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> 
                     typmod: r.get(2),
                     enum_values: elem_enum.map(split),
                     element: None,
+                    name: r.get(9),
                 })
             });
             ColumnMeta {
@@ -113,6 +116,7 @@ pub async fn load_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> 
                     typmod: r.get(2),
                     enum_values: enum_values.map(split),
                     element,
+                    name: r.get(8),
                 },
                 nullable: r.get(3),
                 comment: r.get(4),
@@ -280,6 +284,13 @@ impl TableSchema {
             };
             s.put_unchecked(i, value);
         }
+        // Required columns the tuple left empty (not in an old-key tuple, added after the
+        // Relation was sent) get the converter's fallback, as in Debezium.
+        for (i, col) in self.columns.iter().enumerate() {
+            if s.values()[i].is_null() && !col.converter.schema().is_optional() {
+                s.put_unchecked(i, col.converter.fallback());
+            }
+        }
         Ok(s)
     }
 
@@ -303,8 +314,19 @@ fn toast_placeholder(schema: &Schema, placeholder: &str) -> Value {
         SchemaType::Bytes if !schema.is_logical(ferry_core::logical::DECIMAL) => {
             Value::Bytes(bytes::Bytes::copy_from_slice(placeholder.as_bytes()))
         }
+        // UnchangedToastedPlaceholder: text arrays hold the placeholder, int/bigint (and date)
+        // arrays its bytes as numbers, bytea arrays its bytes.
         SchemaType::Array => match schema.value_schema().map(|s| s.schema_type()) {
             Some(SchemaType::String) => Value::Array(vec![Value::String(placeholder.to_string())]),
+            Some(SchemaType::Int32) => Value::Array(
+                placeholder.bytes().map(|b| Value::Int32(b as i8 as i32)).collect(),
+            ),
+            Some(SchemaType::Int64) => Value::Array(
+                placeholder.bytes().map(|b| Value::Int64(b as i8 as i64)).collect(),
+            ),
+            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(
+                bytes::Bytes::copy_from_slice(placeholder.as_bytes()),
+            )]),
             _ => Value::Null,
         },
         _ => Value::Null,

@@ -521,25 +521,21 @@ impl Inner {
             Message::Insert { relation, new } => (relation, "c", None, Some(new)),
             Message::Update { relation, old, new } => (relation, "u", old.map(|o| o.1), Some(new)),
             Message::Delete { relation, old, .. } => (relation, "d", Some(old), None),
-            Message::Truncate { .. } | Message::Type { .. } | Message::Message { .. } => return Ok(()),
+            Message::Truncate { relations, .. } => {
+                for relation in relations {
+                    self.truncate(lsn, relation, out).await?;
+                }
+                return Ok(());
+            }
+            Message::Type { .. } | Message::Message { .. } => return Ok(()),
             Message::Begin { .. } | Message::Commit { .. } => return Ok(()),
         };
-        let nth = if self.same_lsn.0 == lsn {
-            self.same_lsn.1 + 1
-        } else {
-            1
-        };
-        self.same_lsn = (lsn, nth);
-        self.offset.lsn = Some(lsn);
-        self.offset.lsn_proc = Some(lsn);
-        self.offset.lsn_events_processed = nth;
-        self.offset.message_type = Some(match op {
+        let message_type = match op {
             "c" => "INSERT",
             "u" => "UPDATE",
             _ => "DELETE",
-        });
-        if self.resume.skip(lsn, nth) {
-            debug!(%lsn, nth, "skipping event emitted before the restart");
+        };
+        if !self.advance(lsn, message_type) {
             return Ok(());
         }
         let op_char = op.chars().next().unwrap_or('c');
@@ -561,23 +557,23 @@ impl Inner {
                 .map_err(PgError::Data)
         };
         let before = old.as_ref().map(build).transpose()?;
-        let after = new.as_ref().map(build).transpose()?;
-        let (ts_us, tx_id) = match &self.tx {
-            Some(t) => (t.commit_time_us, Some(t.xid as i64)),
-            None => (event::now_us(), None),
+        // An unchanged TOASTed value missing from the new row is taken from the old row when the
+        // old row carries it (REPLICA IDENTITY FULL), as Debezium does (DBZ-1258).
+        let new = match (&old, new) {
+            (Some(old), Some(mut new)) if new.iter().any(|v| matches!(v, TupleValue::UnchangedToast)) => {
+                for (n, o) in new.iter_mut().zip(old.iter()) {
+                    if matches!(n, TupleValue::UnchangedToast)
+                        && matches!(o, TupleValue::Text(_) | TupleValue::Binary(_))
+                    {
+                        *n = o.clone();
+                    }
+                }
+                Some(new)
+            }
+            (_, new) => new,
         };
-        let source = SourceInfo {
-            server: &self.cfg.topic_prefix,
-            db: &self.cfg.dbname,
-            ts_us,
-            snapshot: SnapshotRecord::False,
-            last_commit_lsn: self.offset.lsn_commit.map(Lsn::as_i64),
-            lsn: Some(lsn.as_i64()),
-            tx_id,
-            origin: self.origin.as_ref().map(|o| o.0.as_str()),
-            origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
-        }
-        .to_struct(&table.id.schema, &table.id.table);
+        let after = new.as_ref().map(build).transpose()?;
+        let source = self.source_struct(&table, lsn);
         let off = Arc::new(self.offset.to_map());
         self.last_emitted = Some(self.offset.clone());
         Change {
@@ -590,6 +586,60 @@ impl Inner {
             offset: off,
         }
         .into_records(self.cfg.tombstones_on_delete, out);
+        Ok(())
+    }
+
+    /// Moves the offset to the `nth` event at `lsn`; false when that event was already
+    /// emitted before a restart (and must be skipped).
+    fn advance(&mut self, lsn: Lsn, message_type: &'static str) -> bool {
+        let nth = if self.same_lsn.0 == lsn {
+            self.same_lsn.1 + 1
+        } else {
+            1
+        };
+        self.same_lsn = (lsn, nth);
+        self.offset.lsn = Some(lsn);
+        self.offset.lsn_proc = Some(lsn);
+        self.offset.lsn_events_processed = nth;
+        self.offset.message_type = Some(message_type);
+        if self.resume.skip(lsn, nth) {
+            debug!(%lsn, nth, "skipping event emitted before the restart");
+            return false;
+        }
+        true
+    }
+
+    fn source_struct(&self, table: &TableSchema, lsn: Lsn) -> ferry_core::Struct {
+        let (ts_us, tx_id) = match &self.tx {
+            Some(t) => (t.commit_time_us, Some(t.xid as i64)),
+            None => (event::now_us(), None),
+        };
+        SourceInfo {
+            server: &self.cfg.topic_prefix,
+            db: &self.cfg.dbname,
+            ts_us,
+            snapshot: SnapshotRecord::False,
+            last_commit_lsn: self.offset.lsn_commit.map(Lsn::as_i64),
+            lsn: Some(lsn.as_i64()),
+            tx_id,
+            origin: self.origin.as_ref().map(|o| o.0.as_str()),
+            origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
+        }
+        .to_struct(&table.id.schema, &table.id.table)
+    }
+
+    /// One truncate event (`op: t`) per truncated captured table, unless `skipped.operations` has `t`.
+    async fn truncate(&mut self, lsn: Lsn, relation: u32, out: &mut Vec<Record>) -> Result<()> {
+        if !self.advance(lsn, "TRUNCATE") || self.cfg.skipped_operations.contains(&'t') {
+            return Ok(());
+        }
+        let Some(table) = self.table_for(relation).await? else {
+            return Ok(());
+        };
+        let source = self.source_struct(&table, lsn);
+        let off = Arc::new(self.offset.to_map());
+        self.last_emitted = Some(self.offset.clone());
+        out.push(event::truncate(&table, source, self.partition.clone(), off));
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use base64::Engine;
 use bigdecimal::BigDecimal;
 use bytes::Bytes;
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use ferry_core::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 use crate::config::{BinaryMode, DecimalMode, IntervalMode, PostgresConfig, TimePrecisionMode};
@@ -45,6 +45,16 @@ pub mod oid {
     pub const NUMERIC: u32 = 1700;
     pub const UUID: u32 = 2950;
     pub const JSONB: u32 = 3802;
+    pub const POINT: u32 = 600;
+    pub const MACADDR8: u32 = 774;
+    pub const VARBIT: u32 = 1562;
+    pub const REFCURSOR: u32 = 1790;
+    pub const INT4RANGE: u32 = 3904;
+    pub const NUMRANGE: u32 = 3906;
+    pub const TSRANGE: u32 = 3908;
+    pub const TSTZRANGE: u32 = 3910;
+    pub const DATERANGE: u32 = 3912;
+    pub const INT8RANGE: u32 = 3926;
 }
 
 /// Schema names Debezium uses.
@@ -53,6 +63,7 @@ pub mod names {
     pub const UUID: &str = "io.debezium.data.Uuid";
     pub const JSON: &str = "io.debezium.data.Json";
     pub const XML: &str = "io.debezium.data.Xml";
+    pub const LTREE: &str = "io.debezium.data.Ltree";
     pub const ENUM: &str = "io.debezium.data.Enum";
     pub const VARIABLE_SCALE_DECIMAL: &str = "io.debezium.data.VariableScaleDecimal";
     pub const DATE: &str = "io.debezium.time.Date";
@@ -77,6 +88,8 @@ pub struct PgType {
     pub enum_values: Option<Vec<String>>,
     /// Element type when the type is an array.
     pub element: Option<Box<PgType>>,
+    /// Type name (`pg_type.typname`), which identifies extension types such as `citext`.
+    pub name: Option<String>,
 }
 
 impl PgType {
@@ -87,6 +100,7 @@ impl PgType {
             typmod,
             enum_values: None,
             element: None,
+            name: None,
         }
     }
 
@@ -128,6 +142,8 @@ enum Kind {
     DecimalDouble,
     DecimalString,
     Money,
+    MoneyDouble,
+    MoneyString,
     Date,
     Time { micros: bool },
     Timestamp { micros: bool },
@@ -223,9 +239,20 @@ impl Converter {
             ));
         }
         if let Some(elem) = &ty.element {
-            let inner = Converter::for_type(elem, true, opts)?;
+            // Arrays Debezium has no schema for (DBZ-459): the column is skipped.
+            if matches!(elem.oid, MONEY | NAME | INTERVAL | XML | POINT | VARBIT | REFCURSOR) {
+                return None;
+            }
+            // Enum elements keep Enum.builder's required schema, as Debezium builds them.
+            let inner = Converter::for_type(elem, elem.enum_values.is_none(), opts)?;
             let b = Schema::array(inner.schema.clone());
             return Some((Kind::Array(Box::new(inner)), b));
+        }
+        match ty.name.as_deref() {
+            Some("citext") => return Some((Kind::Text, Schema::builder(SchemaType::String))),
+            Some("ltree") => return Some((Kind::Text, named(SchemaType::String, names::LTREE))),
+            Some("isbn") => return Some((Kind::Text, Schema::builder(SchemaType::String))),
+            _ => {}
         }
         Some(match ty.oid {
             BOOL => (Kind::Bool, Schema::builder(SchemaType::Boolean)),
@@ -234,7 +261,8 @@ impl Converter {
             INT8 | OID => (Kind::Int64, Schema::builder(SchemaType::Int64)),
             FLOAT4 => (Kind::Float32, Schema::builder(SchemaType::Float32)),
             FLOAT8 => (Kind::Float64, Schema::builder(SchemaType::Float64)),
-            TEXT | VARCHAR | BPCHAR | CHAR | NAME | INET | CIDR | MACADDR => {
+            TEXT | VARCHAR | BPCHAR | CHAR | NAME | INET | CIDR | MACADDR | MACADDR8 | INT4RANGE
+            | NUMRANGE | TSRANGE | TSTZRANGE | DATERANGE | INT8RANGE => {
                 (Kind::Text, Schema::builder(SchemaType::String))
             }
             UUID => (Kind::Text, named(SchemaType::String, names::UUID)),
@@ -255,8 +283,8 @@ impl Converter {
                 }
             }
             MONEY => match opts.decimal {
-                DecimalMode::Double => (Kind::DecimalDouble, Schema::builder(SchemaType::Float64)),
-                DecimalMode::String => (Kind::DecimalString, Schema::builder(SchemaType::String)),
+                DecimalMode::Double => (Kind::MoneyDouble, Schema::builder(SchemaType::Float64)),
+                DecimalMode::String => (Kind::MoneyString, Schema::builder(SchemaType::String)),
                 DecimalMode::Precise => (Kind::Money, Schema::decimal(2)),
             },
             DATE => match opts.time {
@@ -334,6 +362,40 @@ impl Converter {
         let text = std::str::from_utf8(raw).map_err(|e| format!("invalid UTF-8: {e}"))?;
         self.convert(text)
     }
+
+    /// The value Debezium's converters give a required column that has no value (its
+    /// `convertValue` fallback): e.g. the non-key columns of a REPLICA IDENTITY DEFAULT
+    /// delete's old-key tuple. `Null` for optional columns.
+    pub fn fallback(&self) -> Value {
+        if self.schema.is_optional() {
+            return Value::Null;
+        }
+        if let Some(d) = self.schema.default_value() {
+            return d.clone();
+        }
+        match &self.kind {
+            Kind::Bool | Kind::BitBool => Value::Boolean(false),
+            Kind::Int16 => Value::Int16(0),
+            Kind::Int32 | Kind::Date => Value::Int32(0),
+            Kind::Int64 | Kind::Timestamp { .. } | Kind::Interval { string: false } => Value::Int64(0),
+            Kind::Time { micros: true } => Value::Int64(0),
+            Kind::Time { micros: false } => Value::Int32(0),
+            Kind::Float32 => Value::Float32(0.0),
+            Kind::Float64 | Kind::DecimalDouble | Kind::MoneyDouble => Value::Float64(0.0),
+            Kind::Text => Value::String(String::new()),
+            Kind::DecimalString => Value::String("0".into()),
+            Kind::MoneyString => Value::String("0.00".into()),
+            Kind::Decimal { scale } => Value::Decimal(BigDecimal::from(0).with_scale(scale.unwrap_or(0) as i64)),
+            Kind::Money => Value::Decimal(BigDecimal::from(0).with_scale(2)),
+            Kind::VarDecimal => convert_kind(&self.kind, &self.schema, "0").unwrap_or(Value::Null),
+            Kind::TimestampTz { .. } => Value::String("1970-01-01T00:00:00Z".into()),
+            Kind::TimeTz => Value::String("00:00:00Z".into()),
+            Kind::Interval { string: true } => Value::String("P0Y0M0DT0H0M0S".into()),
+            Kind::Bytea(BinaryMode::Bytes) => Value::Bytes(Bytes::new()),
+            Kind::Bytea(_) => Value::String(String::new()),
+            Kind::Array(_) => Value::Array(Vec::new()),
+        }
+    }
 }
 
 fn bad<T>(what: &str, text: &str) -> Result<T, String> {
@@ -365,7 +427,8 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         },
         Kind::VarDecimal => match BigDecimal::from_str(text) {
             Ok(d) => {
-                let (unscaled, scale) = d.as_bigint_and_exponent();
+                // Debezium strips trailing zeros and never goes below scale 0.
+                let (unscaled, scale) = strip_trailing_zeros(d).as_bigint_and_exponent();
                 let mut s = Struct::new(schema.clone());
                 s.put_unchecked(0, Value::Int32(scale as i32));
                 s.put_unchecked(1, Value::Bytes(Bytes::from(unscaled.to_signed_bytes_be())));
@@ -373,18 +436,33 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
             }
             Err(_) => Value::Null,
         },
-        Kind::DecimalDouble => Value::Float64(parse_float(&strip_money(text))?),
-        Kind::DecimalString => Value::String(text.to_string()),
+        Kind::DecimalDouble => Value::Float64(parse_float(text)?),
+        // SpecialValueDecimal: toPlainString, or the special value's enum name.
+        Kind::DecimalString => Value::String(match text {
+            "NaN" => "NAN".to_string(),
+            "Infinity" => "POSITIVE_INFINITY".to_string(),
+            "-Infinity" => "NEGATIVE_INFINITY".to_string(),
+            _ => text.to_string(),
+        }),
+        Kind::MoneyDouble => Value::Float64(parse_float(&strip_money(text))?),
+        // PostgresMoney.parse(...).toPlainString()
+        Kind::MoneyString => Value::String(strip_money(text)),
         Kind::Money => Value::Decimal(
             BigDecimal::from_str(&strip_money(text))
                 .map_err(|_| format!("cannot convert '{text}' to money"))?
                 .with_scale(2),
         ),
-        Kind::Date => {
-            let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| bad("date", text))?;
-            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-            Value::Int32((d - epoch).num_days() as i32)
-        }
+        Kind::Date => match text {
+            // Debezium's POSITIVE/NEGATIVE_INFINITY_LOCAL_DATE (-5877611-06-21 and -22) as epoch days.
+            "infinity" => Value::Int32(-2_147_472_692),
+            "-infinity" => Value::Int32(-2_147_472_691),
+            _ => {
+                let (body, bc) = split_era(text);
+                let d = parse_date(body, bc).ok_or_else(|| format!("cannot convert '{text}' to date"))?;
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+                Value::Int32((d - epoch).num_days() as i32)
+            }
+        },
         Kind::Time { micros } => {
             let us = parse_time_micros(text)?;
             if *micros {
@@ -394,9 +472,12 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
             }
         }
         Kind::Timestamp { micros } => {
-            let ts = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-                .or_else(|_| bad("timestamp", text))?;
-            let us = ts.and_utc().timestamp_micros();
+            let us = match text {
+                // PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY, read as microseconds (as Debezium does).
+                "infinity" => 9_223_372_036_825_200_000,
+                "-infinity" => -9_223_372_036_832_400_000,
+                _ => parse_timestamp(text)?.and_utc().timestamp_micros(),
+            };
             Value::Int64(if *micros { us } else { us.div_euclid(1000) })
         }
         Kind::TimestampTz { width } => Value::String(timestamptz_to_iso(text, *width)?),
@@ -432,6 +513,65 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
             Value::Array(out)
         }
     })
+}
+
+/// `BigDecimal.stripTrailingZeros()` followed by `setScale(0)` when the scale went negative.
+fn strip_trailing_zeros(d: BigDecimal) -> BigDecimal {
+    let (mut unscaled, mut scale) = d.as_bigint_and_exponent();
+    let ten = bigdecimal::num_bigint::BigInt::from(10);
+    let zero = bigdecimal::num_bigint::BigInt::from(0);
+    while scale > 0 && unscaled != zero && (&unscaled % &ten) == zero {
+        unscaled /= &ten;
+        scale -= 1;
+    }
+    if unscaled == zero {
+        scale = 0;
+    }
+    BigDecimal::new(unscaled, scale)
+}
+
+/// Splits PostgreSQL's ` BC` era suffix off a date/time text.
+fn split_era(text: &str) -> (&str, bool) {
+    match text.strip_suffix(" BC") {
+        Some(t) => (t, true),
+        None => (text, false),
+    }
+}
+
+/// `YYYY-MM-DD` (years may have more than four digits); year `y` BC is proleptic year `1 - y`.
+fn parse_date(text: &str, bc: bool) -> Option<NaiveDate> {
+    let mut parts = text.splitn(3, '-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    NaiveDate::from_ymd_opt(if bc { 1 - y } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f]`.
+fn parse_date_time(text: &str, bc: bool) -> Option<NaiveDateTime> {
+    let (date, time) = text.split_once(' ')?;
+    let date = parse_date(date, bc)?;
+    let us = parse_time_micros(time).ok()?;
+    Some(date.and_hms_opt(0, 0, 0)? + chrono::Duration::microseconds(us))
+}
+
+/// A timestamp without time zone (`YYYY-MM-DD HH:MM:SS[.f][ BC]`).
+fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
+    let (body, bc) = split_era(text);
+    parse_date_time(body, bc).ok_or_else(|| format!("cannot convert '{text}' to timestamp"))
+}
+
+/// A date as Java's `ISO_LOCAL_DATE` prints it: 4-digit years, a sign beyond 9999 or before 0.
+fn java_iso_date(d: NaiveDate) -> String {
+    let y = d.year();
+    let year = if y > 9999 {
+        format!("+{y}")
+    } else if y < 0 {
+        format!("-{:04}", -y)
+    } else {
+        format!("{y:04}")
+    };
+    format!("{year}-{:02}-{:02}", d.month(), d.day())
 }
 
 fn strip_money(text: &str) -> String {
@@ -492,16 +632,13 @@ fn split_offset(text: &str) -> Result<(&str, i32), String> {
     Ok((base, sign * secs))
 }
 
-/// Formats nanoseconds the way Java's ISO formatter does (0, 3, 6 or 9 digits).
+/// Formats nanoseconds the way Java's ISO formatters do (`appendFraction(NANO_OF_SECOND, 0, 9, true)`):
+/// as few digits as needed, nothing at all for zero.
 fn java_fraction(nanos: u32) -> String {
     if nanos == 0 {
         String::new()
-    } else if nanos.is_multiple_of(1_000_000) {
-        format!(".{:03}", nanos / 1_000_000)
-    } else if nanos.is_multiple_of(1000) {
-        format!(".{:06}", nanos / 1000)
     } else {
-        format!(".{nanos:09}")
+        format!(".{nanos:09}").trim_end_matches('0').to_string()
     }
 }
 
@@ -510,11 +647,11 @@ pub fn timestamptz_to_iso(text: &str, width: i32) -> Result<String, String> {
     if text == "infinity" || text == "-infinity" {
         return Ok(text.to_string());
     }
-    let (base, off) = split_offset(text)?;
-    let local =
-        NaiveDateTime::parse_from_str(base, "%Y-%m-%d %H:%M:%S%.f").or_else(|_| bad("timestamptz", text))?;
+    let (body, bc) = split_era(text);
+    let (base, off) = split_offset(body)?;
+    let local = parse_date_time(base, bc).ok_or_else(|| format!("cannot convert '{text}' to timestamptz"))?;
     let utc = local - chrono::Duration::seconds(off as i64);
-    let date_time = utc.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let date_time = format!("{}T{}", java_iso_date(utc.date()), utc.format("%H:%M:%S"));
     let nanos = utc.nanosecond();
     let frac = if (1..=9).contains(&width) {
         let digits = format!("{nanos:09}");
@@ -557,9 +694,11 @@ impl Interval {
     pub fn micros(&self) -> i64 {
         let days_per_month = 365.25 / 12.0;
         let days = ((self.years * 12 + self.months) as f64) * days_per_month + self.days as f64;
-        let seconds = (((days * 24.0 + self.hours as f64) * 60.0) + self.minutes as f64) * 60.0
-            + (self.micros / 1_000_000) as f64;
-        (seconds * 1e6 + (self.micros % 1_000_000) as f64) as i64
+        // MicroDuration.durationMicros(y, m, d, h, min, PGInterval.getSeconds(), avg): the seconds
+        // (fraction included) as a double, the total truncated to a long.
+        let secs = (self.micros / 1_000_000) as f64 + (self.micros % 1_000_000) as f64 / 1e6;
+        let seconds = (((days * 24.0 + self.hours as f64) * 60.0) + self.minutes as f64) * 60.0 + secs;
+        (seconds * 1e6) as i64
     }
 
     /// ISO-8601 duration text (io.debezium.time.Interval).
@@ -762,7 +901,7 @@ mod tests {
         );
         assert_eq!(
             conv(oid::TIMETZ, -1).convert("10:15:30.25+01").unwrap(),
-            Value::String("09:15:30.250Z".into())
+            Value::String("09:15:30.25Z".into())
         );
     }
 
@@ -805,6 +944,7 @@ mod tests {
             typmod: -1,
             enum_values: None,
             element: Some(Box::new(PgType::scalar(oid::TEXT, -1))),
+            name: None,
         };
         let c = Converter::for_type(&arr, true, &TypeOptions::default()).unwrap();
         assert_eq!(
@@ -821,6 +961,7 @@ mod tests {
             typmod: -1,
             enum_values: Some(vec!["happy".into(), "sad".into()]),
             element: None,
+            name: None,
         };
         let c = Converter::for_type(&e, true, &TypeOptions::default()).unwrap();
         assert_eq!(c.schema().name(), Some(names::ENUM));

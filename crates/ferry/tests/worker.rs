@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{call, eventually, read_lines, states, wait_state, WorkerSetup};
+use common::{call, eventually, eventually_on, read_lines, states, wait_state, WorkerSetup};
 use ferry_test_support::kafka::Tansu;
 use serde_json::{json, Value};
 
@@ -202,7 +202,7 @@ async fn file_round_trip_of_10000_lines_arrives_complete_and_in_order() {
         "POST",
         &ferry.url("/connectors"),
         Some(
-            &json!({"name": "sink", "config": {
+            &json!({"name": setup.names.topic("sink"), "config": {
                 "connector.class": "FileStreamSink",
                 "file": out.to_str().unwrap(),
                 "topics": topic,
@@ -354,6 +354,14 @@ async fn internal_topics_hold_kafka_connects_bytes() {
         201
     );
     wait_state(&ferry, "bytes-src", "RUNNING", &["RUNNING"]).await;
+    let restart = call(
+        "POST",
+        &ferry.url("/connectors/bytes-src/restart?includeTasks=true"),
+        None,
+    )
+    .await;
+    assert_eq!(restart.status, 202);
+    wait_state(&ferry, "bytes-src", "RUNNING", &["RUNNING"]).await;
     assert_eq!(
         call("PUT", &ferry.url("/connectors/bytes-src/pause"), None)
             .await
@@ -367,13 +375,18 @@ async fn internal_topics_hold_kafka_connects_bytes() {
     })
     .await;
 
-    let configs = broker.consume(&setup.names.topic("configs"), 5, Duration::from_secs(20));
+    let configs = broker.consume_to_end(&setup.names.topic("configs"));
     let find = |key: &str| {
         configs
             .iter()
             .rev()
             .find(|r| r.key_str() == Some(key))
-            .unwrap_or_else(|| panic!("no record {key}"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no record {key} in {:?}",
+                    configs.iter().map(|r| r.key_str()).collect::<Vec<_>>()
+                )
+            })
             .value_str()
             .unwrap()
             .to_owned()
@@ -386,13 +399,17 @@ async fn internal_topics_hold_kafka_connects_bytes() {
     );
     assert_eq!(find("commit-bytes-src"), r#"{"tasks":1}"#);
     assert_eq!(
+        find("restart-connector-bytes-src"),
+        r#"{"include-tasks":true,"only-failed":false}"#
+    );
+    assert_eq!(
         find("target-state-bytes-src"),
         r#"{"state":"PAUSED","state.v2":"PAUSED"}"#
     );
     let task: Value = serde_json::from_str(&find("task-bytes-src-0")).unwrap();
     assert_eq!(task["properties"]["topic"], topic.as_str());
 
-    let statuses = broker.consume(&setup.names.topic("status"), 4, Duration::from_secs(20));
+    let statuses = broker.consume_to_end(&setup.names.topic("status"));
     let last = |key: &str| {
         statuses
             .iter()
@@ -754,6 +771,7 @@ fn string_envelope(s: &str) -> Vec<u8> {
 async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
     let broker = Tansu::shared();
     let setup = WorkerSetup::new("dlq", broker, &[]);
+    let sink = setup.names.topic("sink");
     let topic = setup.names.topic("in");
     let dlq = setup.names.topic("dlq");
     broker.create_topic(&topic, 1, &[]).await;
@@ -783,7 +801,7 @@ async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
     let r = call(
         "POST",
         &ferry.url("/connectors"),
-        Some(&json!({"name": "sink", "config": cfg}).to_string()),
+        Some(&json!({"name": sink, "config": cfg}).to_string()),
     )
     .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -803,7 +821,10 @@ async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
     assert_eq!(d.header_str("__connect.errors.topic"), Some(topic.as_str()));
     assert_eq!(d.header_str("__connect.errors.partition"), Some("0"));
     assert_eq!(d.header_str("__connect.errors.offset"), Some("1"));
-    assert_eq!(d.header_str("__connect.errors.connector.name"), Some("sink"));
+    assert_eq!(
+        d.header_str("__connect.errors.connector.name"),
+        Some(sink.as_str())
+    );
     assert_eq!(d.header_str("__connect.errors.task.id"), Some("0"));
     assert_eq!(d.header_str("__connect.errors.stage"), Some("VALUE_CONVERTER"));
     assert_eq!(
@@ -813,13 +834,14 @@ async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
     assert!(d
         .header_str("__connect.errors.exception.message")
         .is_some_and(|m| !m.is_empty()));
-    wait_state(&ferry, "sink", "RUNNING", &["RUNNING"]).await;
+    wait_state(&ferry, &sink, "RUNNING", &["RUNNING"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace() {
     let broker = Tansu::shared();
     let setup = WorkerSetup::new("poison", broker, &[]);
+    let strict = setup.names.topic("strict");
     let topic = setup.names.topic("in");
     broker.create_topic(&topic, 1, &[]).await;
     broker.produce(&topic, &[(None, Some(b"{broken"))]).await;
@@ -828,12 +850,12 @@ async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace(
     let r = call(
         "POST",
         &ferry.url("/connectors"),
-        Some(&json!({"name": "strict", "config": cfg}).to_string()),
+        Some(&json!({"name": strict, "config": cfg}).to_string()),
     )
     .await;
     assert_eq!(r.status, 201);
-    wait_state(&ferry, "strict", "RUNNING", &["FAILED"]).await;
-    let status = call("GET", &ferry.url("/connectors/strict/status"), None).await;
+    wait_state(&ferry, &strict, "RUNNING", &["FAILED"]).await;
+    let status = call("GET", &ferry.url(&format!("/connectors/{strict}/status")), None).await;
     let trace = status.body["tasks"][0]["trace"].as_str().unwrap();
     assert!(trace.contains("Tolerance exceeded in error handler"), "{trace}");
     assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
@@ -843,12 +865,16 @@ async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace(
     );
     // The worker still serves, and a task restart retries (and fails again, readably).
     assert_eq!(
-        call("POST", &ferry.url("/connectors/strict/tasks/0/restart"), None)
-            .await
-            .status,
+        call(
+            "POST",
+            &ferry.url(&format!("/connectors/{strict}/tasks/0/restart")),
+            None
+        )
+        .await
+        .status,
         204
     );
-    wait_state(&ferry, "strict", "RUNNING", &["FAILED"]).await;
+    wait_state(&ferry, &strict, "RUNNING", &["FAILED"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1008,6 +1034,7 @@ fn standalone_mode_runs_connectors_from_files_with_offsets_in_a_file() {
 async fn sink_offsets_are_read_altered_and_reset_through_rest() {
     let broker = Tansu::shared();
     let setup = WorkerSetup::new("sinkoffsets", broker, &[]);
+    let sink = setup.names.topic("sink");
     let topic = setup.names.topic("in");
     broker.create_topic(&topic, 1, &[]).await;
     let recs: Vec<Vec<u8>> = (1..=3).map(|i| string_envelope(&format!("r{i}"))).collect();
@@ -1018,60 +1045,65 @@ async fn sink_offsets_are_read_altered_and_reset_through_rest() {
     let r = call(
         "POST",
         &ferry.url("/connectors"),
-        Some(&json!({"name": "sink", "config": cfg}).to_string()),
+        Some(&json!({"name": sink, "config": cfg}).to_string()),
     )
     .await;
     assert_eq!(r.status, 201);
     let want = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 3}}]});
-    eventually(Duration::from_secs(30), "committed sink offsets", || async {
-        call("GET", &ferry.url("/connectors/sink/offsets"), None)
-            .await
-            .body
-            == want
-    })
+    eventually_on(
+        &ferry,
+        Duration::from_secs(30),
+        "committed sink offsets",
+        || async {
+            call("GET", &ferry.url(&format!("/connectors/{sink}/offsets")), None)
+                .await
+                .body
+                == want
+        },
+    )
     .await;
 
     assert_eq!(
-        call("PUT", &ferry.url("/connectors/sink/stop"), None)
+        call("PUT", &ferry.url(&format!("/connectors/{sink}/stop")), None)
             .await
             .status,
         204
     );
-    wait_state(&ferry, "sink", "STOPPED", &[]).await;
+    wait_state(&ferry, &sink, "STOPPED", &[]).await;
     let alter = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 1}}]});
     let a = call(
         "PATCH",
-        &ferry.url("/connectors/sink/offsets"),
+        &ferry.url(&format!("/connectors/{sink}/offsets")),
         Some(&alter.to_string()),
     )
     .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    let got = call("GET", &ferry.url("/connectors/sink/offsets"), None).await;
+    let got = call("GET", &ferry.url(&format!("/connectors/{sink}/offsets")), None).await;
     assert_eq!(got.body["offsets"][0]["offset"]["kafka_offset"], 1);
 
     // Resumed from offset 1, the sink re-reads r2 and r3.
     assert_eq!(
-        call("PUT", &ferry.url("/connectors/sink/resume"), None)
+        call("PUT", &ferry.url(&format!("/connectors/{sink}/resume")), None)
             .await
             .status,
         202
     );
     let out = setup.path("out.txt");
-    eventually(Duration::from_secs(30), "replayed records", || async {
+    eventually_on(&ferry, Duration::from_secs(30), "replayed records", || async {
         read_lines(&out).len() >= 5
     })
     .await;
     assert_eq!(read_lines(&out), ["r1", "r2", "r3", "r2", "r3"]);
 
     assert_eq!(
-        call("PUT", &ferry.url("/connectors/sink/stop"), None)
+        call("PUT", &ferry.url(&format!("/connectors/{sink}/stop")), None)
             .await
             .status,
         204
     );
-    wait_state(&ferry, "sink", "STOPPED", &[]).await;
-    let reset = call("DELETE", &ferry.url("/connectors/sink/offsets"), None).await;
+    wait_state(&ferry, &sink, "STOPPED", &[]).await;
+    let reset = call("DELETE", &ferry.url(&format!("/connectors/{sink}/offsets")), None).await;
     assert_eq!(reset.status, 200, "{:?}", reset.body);
-    let got = call("GET", &ferry.url("/connectors/sink/offsets"), None).await;
+    let got = call("GET", &ferry.url(&format!("/connectors/{sink}/offsets")), None).await;
     assert_eq!(got.body, json!({"offsets": []}));
 }

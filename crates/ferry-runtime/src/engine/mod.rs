@@ -33,6 +33,38 @@ pub enum EngineError {
     Kafka(#[from] ferry_kafka::KafkaStoreError),
 }
 
+/// The part of a task engine that runs after a successful start.
+#[async_trait::async_trait]
+pub(crate) trait TaskLoop: Send + 'static {
+    /// Moves records until cancelled (Ok) or failed (Err with the trace).
+    async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError>;
+    /// Flushes what can be flushed and stops the task.
+    async fn shutdown(&mut self, env: &TaskEnv, failed: bool);
+}
+
+/// Runs a started (or failed-to-start) engine to the end and records FAILED with its trace.
+pub(crate) async fn drive<E: TaskLoop>(env: &TaskEnv, started: Result<E, EngineError>) {
+    match started {
+        Ok(mut engine) => {
+            let result = engine.run_loop(env).await;
+            let failed = result.as_ref().err().map(ToString::to_string);
+            engine.shutdown(env, failed.is_some()).await;
+            // Dropping librdkafka clients can block while they close.
+            let _ = tokio::task::spawn_blocking(move || drop(engine)).await;
+            if let Some(trace) = failed {
+                tracing::error!("task failed: {trace}");
+                env.set_state(ferry_kafka::records::State::Failed, Some(trace))
+                    .await;
+            }
+        }
+        Err(e) => {
+            tracing::error!("task failed to start: {e}");
+            env.set_state(ferry_kafka::records::State::Failed, Some(e.to_string()))
+                .await;
+        }
+    }
+}
+
 /// What every task of the worker shares.
 pub struct WorkerContext {
     /// The worker's configuration.

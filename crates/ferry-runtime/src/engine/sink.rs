@@ -29,22 +29,8 @@ const MAX_BATCH: usize = 500;
 pub async fn run(env: TaskEnv, task: Box<dyn SinkTask>) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        match SinkEngine::start(&env, task).await {
-            Ok(mut engine) => {
-                let result = engine.run_loop(&env).await;
-                let failed = result.as_ref().err().map(ToString::to_string);
-                engine.shutdown(failed.is_some()).await;
-                let _ = tokio::task::spawn_blocking(move || drop(engine)).await;
-                if let Some(trace) = failed {
-                    tracing::error!("task failed: {trace}");
-                    env.set_state(State::Failed, Some(trace)).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!("task failed to start: {e}");
-                env.set_state(State::Failed, Some(e.to_string())).await;
-            }
-        }
+        let started = SinkEngine::start(&env, task).await;
+        super::drive(&env, started).await;
     }
     .instrument(span)
     .await
@@ -153,7 +139,7 @@ impl SinkEngine {
         })
     }
 
-    async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
+    async fn run_loop_impl(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         let mut paused_now = false;
         loop {
             if env.cancel.is_cancelled() {
@@ -302,7 +288,7 @@ impl SinkEngine {
         Ok(())
     }
 
-    async fn shutdown(&mut self, failed: bool) {
+    async fn shutdown_impl(&mut self, failed: bool) {
         if !failed {
             if let Err(e) = self.flush_and_commit().await {
                 tracing::warn!("final commit failed: {e}");
@@ -397,5 +383,15 @@ fn original<'a>(msg: &'a BorrowedMessage<'a>) -> OriginalRecord<'a> {
         key: msg.key(),
         value: msg.payload(),
         headers,
+    }
+}
+
+#[async_trait::async_trait]
+impl super::TaskLoop for SinkEngine {
+    async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
+        self.run_loop_impl(env).await
+    }
+    async fn shutdown(&mut self, _env: &TaskEnv, failed: bool) {
+        self.shutdown_impl(failed).await
     }
 }

@@ -24,23 +24,8 @@ use crate::store::ConnectorOffsetReader;
 pub async fn run(env: TaskEnv, task: Box<dyn SourceTask>) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        match SourceEngine::start(&env, task).await {
-            Ok(mut engine) => {
-                let result = engine.run_loop(&env).await;
-                let failed = result.as_ref().err().map(ToString::to_string);
-                engine.shutdown(&env, failed.is_some()).await;
-                // Dropping librdkafka clients can block while they close.
-                let _ = tokio::task::spawn_blocking(move || drop(engine)).await;
-                if let Some(trace) = failed {
-                    tracing::error!("task failed: {trace}");
-                    env.set_state(State::Failed, Some(trace)).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!("task failed to start: {e}");
-                env.set_state(State::Failed, Some(e.to_string())).await;
-            }
-        }
+        let started = SourceEngine::start(&env, task).await;
+        super::drive(&env, started).await;
     }
     .instrument(span)
     .await
@@ -112,7 +97,7 @@ impl SourceEngine {
         })
     }
 
-    async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
+    async fn run_loop_impl(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         let mut paused = env.paused.clone();
         let mut retry_delay = Duration::from_millis(100);
         loop {
@@ -358,7 +343,7 @@ impl SourceEngine {
     }
 
     /// Waits for outstanding records, flushes offsets (acknowledged records only) and stops the task.
-    async fn shutdown(&mut self, env: &TaskEnv, failed: bool) {
+    async fn shutdown_impl(&mut self, env: &TaskEnv, failed: bool) {
         let grace = Duration::from_millis(env.worker.config.task_shutdown_graceful_timeout_ms.max(1000));
         let deadline = Instant::now() + grace;
         while self.submitted.outstanding() > 0 && Instant::now() < deadline {
@@ -392,4 +377,14 @@ impl SourceEngine {
 pub fn decorate_task_config(mut config: ConfigMap, task_class: &str) -> ConfigMap {
     config.insert("task.class".into(), task_class.into());
     config
+}
+
+#[async_trait::async_trait]
+impl super::TaskLoop for SourceEngine {
+    async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
+        self.run_loop_impl(env).await
+    }
+    async fn shutdown(&mut self, env: &TaskEnv, failed: bool) {
+        self.shutdown_impl(env, failed).await
+    }
 }

@@ -50,6 +50,8 @@ pub enum Command {
         name: String,
         connector: bool,
         tasks: Vec<u32>,
+        /// `(include_tasks, only_failed)` of a flagged request, recorded on the config topic.
+        request: Option<(bool, bool)>,
         reply: Reply<()>,
     },
     /// Write offsets of a stopped source connector (`None` offset resets a partition).
@@ -340,11 +342,23 @@ impl Actor {
                 name,
                 connector,
                 tasks,
+                request,
                 reply,
             } => {
                 if !self.state.connectors.contains_key(&name) {
                     let _ = reply.send(Err(HerderError::connector_not_found(&name)));
                     return;
+                }
+                if let Some((include_tasks, only_failed)) = request {
+                    let record = ConfigRecord::Restart {
+                        connector: name.clone(),
+                        include_tasks,
+                        only_failed,
+                    };
+                    if let Err(e) = self.write(&[record]).await {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 }
                 let _ = reply.send(Ok(()));
                 if connector {

@@ -378,6 +378,12 @@ impl Worker {
         Ok(e)
     }
 
+    async fn set_target(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        let name = name.to_owned();
+        self.send(move |reply| Command::SetTarget { name, target, reply })
+            .await
+    }
+
     /// Sink connectors keep their offsets in the consumer group `connect-NAME`.
     fn is_sink(e: &ViewEntry) -> bool {
         e.kind == Some(ConnectorType::Sink)
@@ -620,6 +626,7 @@ impl Herder for Worker {
             name,
             connector: true,
             tasks: Vec::new(),
+            request: None,
             reply,
         })
         .await
@@ -659,6 +666,7 @@ impl Herder for Worker {
             name: n,
             connector: restart_connector,
             tasks,
+            request: Some((request.include_tasks, request.only_failed)),
             reply,
         })
         .await?;
@@ -678,40 +686,23 @@ impl Herder for Worker {
             name,
             connector: false,
             tasks: vec![task],
+            request: None,
             reply,
         })
         .await
     }
 
     async fn pause_connector(&self, name: &str) -> HerderResult<()> {
-        let name = name.to_owned();
-        self.send(move |reply| Command::SetTarget {
-            name,
-            target: TargetState::Paused,
-            reply,
-        })
-        .await
+        self.set_target(name, TargetState::Paused).await
     }
 
     async fn resume_connector(&self, name: &str) -> HerderResult<()> {
-        let name = name.to_owned();
-        self.send(move |reply| Command::SetTarget {
-            name,
-            target: TargetState::Started,
-            reply,
-        })
-        .await
+        self.set_target(name, TargetState::Started).await
     }
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
         self.entry_or_404(name)?;
-        let name = name.to_owned();
-        self.send(move |reply| Command::SetTarget {
-            name,
-            target: TargetState::Stopped,
-            reply,
-        })
-        .await
+        self.set_target(name, TargetState::Stopped).await
     }
 
     async fn connector_active_topics(&self, name: &str) -> HerderResult<ActiveTopicsInfo> {

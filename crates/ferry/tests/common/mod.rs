@@ -280,6 +280,22 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// Like [`eventually`], but shows the worker's log on time-out.
+pub async fn eventually_on<F, Fut>(ferry: &Ferry, timeout: Duration, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}; log:\n{}", ferry.log_text());
+}
+
 /// The connector and task states from `/status`.
 pub async fn states(f: &Ferry, name: &str) -> (String, Vec<String>) {
     let a = call("GET", &f.url(&format!("/connectors/{name}/status")), None).await;
