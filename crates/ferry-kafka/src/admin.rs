@@ -75,6 +75,11 @@ impl TopicAdmin {
             .map(|t| t.partitions().len()))
     }
 
+    /// The Kafka cluster id, when the broker reports one.
+    pub async fn cluster_id(&self) -> Option<String> {
+        tokio::task::block_in_place(|| self.client.inner().fetch_cluster_id(self.timeout))
+    }
+
     /// Creates a topic; returns false when it already existed.
     pub async fn create(&self, spec: &TopicSpec) -> Result<bool, KafkaStoreError> {
         let replication = TopicReplication::Fixed(spec.replication_factor.unwrap_or(-1));

@@ -198,6 +198,10 @@ pub struct PostgresConfig {
     pub slot_name: String,
     /// `slot.drop.on.stop`.
     pub slot_drop_on_stop: bool,
+    /// `slot.max.retries`: attempts to get a slot another client holds.
+    pub slot_max_retries: u32,
+    /// `slot.retry.delay.ms`: wait between those attempts.
+    pub slot_retry_delay: Duration,
     /// `publication.name`.
     pub publication_name: String,
     /// `publication.autocreate.mode`.
@@ -452,6 +456,8 @@ impl PostgresConfig {
             ));
         }
         let slot_drop_on_stop = p.boolean(&["slot.drop.on.stop"], false);
+        let slot_max_retries = p.int("slot.max.retries", 6, 1).min(i64::from(u32::MAX)) as u32;
+        let slot_retry_delay = Duration::from_millis(p.int("slot.retry.delay.ms", 10_000, 0) as u64);
         let publication_name = p.string(&["publication.name"], Some("dbz_publication"));
         let publication_autocreate_mode = p.choice(
             &["publication.autocreate.mode"],
@@ -622,6 +628,8 @@ impl PostgresConfig {
             plugin_name,
             slot_name,
             slot_drop_on_stop,
+            slot_max_retries,
+            slot_retry_delay,
             publication_name,
             publication_autocreate_mode,
             filters,
@@ -693,6 +701,8 @@ pub fn config_def() -> ConfigDef {
         .define(s("plugin.name").default_value("decoderbufs").validator(Validator::one_of_ignore_case(["decoderbufs", "pgoutput"])).doc("The name of the Postgres logical decoding plugin installed on the server."))
         .define(s("slot.name").default_value("debezium").doc("The name of the Postgres logical decoding slot created for streaming changes from a plugin."))
         .define(b("slot.drop.on.stop").default_value("false"))
+        .define(i("slot.max.retries").default_value("6").doc("How many times to retry connecting to a replication slot, otherwise an error is raised."))
+        .define(l("slot.retry.delay.ms").default_value("10000").doc("Time to wait between retry attempts when the connector fails to connect to a replication slot, given in milliseconds."))
         .define(s("publication.name").default_value("dbz_publication"))
         .define(s("publication.autocreate.mode").default_value("all_tables").validator(Validator::one_of_ignore_case(["all_tables", "disabled", "filtered", "no_tables"])))
         .define(list("schema.include.list"))

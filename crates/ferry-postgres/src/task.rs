@@ -158,20 +158,22 @@ impl Inner {
         let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
         replication::ensure_publication(&meta, &cfg, &ids).await?;
         if let Some(s) = &slot {
+            // As Debezium: slot.max.retries attempts, slot.retry.delay.ms apart.
             let mut pid = s.active_pid;
-            for _ in 0..50 {
+            for attempt in 1..cfg.slot_max_retries {
                 if pid.is_none() {
                     break;
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                info!(slot = %cfg.slot_name, attempt, "replication slot is in use; retrying in {:?}", cfg.slot_retry_delay);
+                tokio::time::sleep(cfg.slot_retry_delay).await;
                 pid = replication::slot_info(&meta, &cfg.slot_name)
                     .await?
                     .and_then(|s| s.active_pid);
             }
             if let Some(pid) = pid {
                 return Err(PgError::Setup(format!(
-                    "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name",
-                    cfg.slot_name
+                    "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name (tried {} times, slot.max.retries/slot.retry.delay.ms)",
+                    cfg.slot_name, cfg.slot_max_retries
                 ))
                 .into());
             }

@@ -9,5 +9,6 @@ pub mod lease;
 pub mod store;
 pub mod worker_config;
 
+pub use herder::late::{LateHerder, LateHerderHandle};
 pub use herder::{shutdown_signal, LogControl, Loggers, StartError, Worker};
 pub use worker_config::{Mode, WorkerConfig, WorkerConfigError};

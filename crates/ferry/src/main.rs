@@ -79,19 +79,35 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
         .await
         .with_context(|| format!("cannot listen on {bind} (listeners / rest.port)"))?;
     tracing::info!(worker_id = %config.worker_id, bootstrap = %config.bootstrap_servers, "starting worker");
+    // REST first, as Kafka Connect does: `GET /` answers at once, other requests wait for the worker.
+    let (late, handle) = ferry_runtime::LateHerder::new();
+    let herder: Arc<dyn Herder> = late;
+    let app = ferry_rest::router(herder);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    tracing::info!(%bind, "REST API listening");
     let loggers = ferry_runtime::Loggers::new(&log.root_level(), Some(log.clone()));
-    let worker = Worker::start(config, mode, plugins::registry(), loggers)
-        .await
-        .context("worker failed to start")?;
+    let worker = tokio::select! {
+        w = Worker::start(config, mode, plugins::registry(), loggers) => w.context("worker failed to start")?,
+        _ = ferry_runtime::shutdown_signal() => {
+            tracing::info!("stopped before the worker started");
+            return Ok(());
+        }
+    };
     for (name, cfg) in connectors {
         worker
             .put_connector_config(&name, cfg)
             .await
             .map_err(|e| anyhow::anyhow!("connector {name}: {e}"))?;
     }
-    let herder: Arc<dyn Herder> = worker.clone();
-    let app = ferry_rest::router(herder);
-    tracing::info!(%bind, "REST API ready");
+    handle.set(worker.clone());
+    tracing::info!("worker ready");
     let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop = {
         let (worker, lost) = (worker.clone(), lost.clone());
@@ -102,8 +118,12 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
             }
         }
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(stop);
-    server.await.context("REST server failed")?;
+    stop.await;
+    let _ = stop_tx.send(());
+    server
+        .await
+        .context("REST server task failed")?
+        .context("REST server failed")?;
     tracing::info!("shutting down: stopping tasks and flushing offsets");
     worker.shutdown().await;
     if lost.load(std::sync::atomic::Ordering::SeqCst) {

@@ -1107,3 +1107,31 @@ async fn sink_offsets_are_read_altered_and_reset_through_rest() {
     let got = call("GET", &ferry.url(&format!("/connectors/{sink}/offsets")), None).await;
     assert_eq!(got.body, json!({"offsets": []}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_answers_before_the_worker_has_started() {
+    // A broker address nobody listens on: the worker cannot start, REST still answers.
+    let dir = tempfile::tempdir().unwrap();
+    let port = ferry_test_support::net::free_port();
+    let dead = ferry_test_support::net::free_port();
+    let props = dir.path().join("w.properties");
+    std::fs::write(
+        &props,
+        format!(
+            "bootstrap.servers=127.0.0.1:{dead}\ngroup.id=g\nconfig.storage.topic=c\noffset.storage.topic=o\n\
+             status.storage.topic=s\nkey.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\nlisteners=http://127.0.0.1:{port}\n"
+        ),
+    )
+    .unwrap();
+    let ferry = common::Ferry::spawn(&props, port, &dir.path().join("ferry.log"), &[]);
+    eventually(Duration::from_secs(10), "GET / before Kafka answers", || async {
+        reqwest::get(ferry.url("/"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    let root = call("GET", &ferry.url("/"), None).await;
+    assert_eq!(root.body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(!ferry.is_ready());
+}

@@ -4,6 +4,7 @@
 //! waiting, changes are sent to the [`actor::Actor`], which applies them in order.
 
 pub mod actor;
+pub mod late;
 pub mod logging;
 pub mod validate;
 
@@ -76,6 +77,7 @@ pub struct Worker {
     actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     lease: std::sync::Mutex<Option<Lease>>,
     lease_state: Option<tokio::sync::watch::Receiver<LeaseState>>,
+    cluster_id: Option<String>,
 }
 
 /// Settings of the clients behind the internal topics: like Kafka Connect's backing
@@ -124,6 +126,7 @@ impl Worker {
             admin_cfg.set(k, v);
         }
         let admin = Arc::new(TopicAdmin::new(&admin_cfg)?);
+        let cluster_id = admin.cluster_id().await;
         let mut lease: Option<Lease> = None;
         let (config_store, offsets, status) = match mode {
             Mode::Distributed => {
@@ -206,6 +209,7 @@ impl Worker {
             actor: std::sync::Mutex::new(Some(handle)),
             lease: std::sync::Mutex::new(lease),
             lease_state,
+            cluster_id,
         });
         worker.ping().await?;
         worker.ready.store(true, Ordering::SeqCst);
@@ -477,11 +481,7 @@ impl Worker {
 #[async_trait]
 impl Herder for Worker {
     async fn server_info(&self) -> HerderResult<ServerInfo> {
-        Ok(ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: option_env!("FERRY_GIT_COMMIT").unwrap_or("unknown").to_owned(),
-            kafka_cluster_id: None,
-        })
+        Ok(server_info(self.cluster_id.clone()))
     }
 
     async fn health_check(&self) -> HerderResult<()> {
@@ -898,6 +898,15 @@ impl Herder for Worker {
         self.loggers
             .set(namespace, level)
             .map_err(HerderError::BadRequest)
+    }
+}
+
+/// `GET /`: version, build commit and the Kafka cluster id when known.
+pub(crate) fn server_info(cluster_id: Option<String>) -> ServerInfo {
+    ServerInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        commit: option_env!("FERRY_GIT_COMMIT").unwrap_or("unknown").to_owned(),
+        kafka_cluster_id: cluster_id,
     }
 }
 

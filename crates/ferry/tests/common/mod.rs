@@ -146,7 +146,7 @@ impl Ferry {
         }
     }
 
-    /// True once `GET /` answers 200.
+    /// True once `GET /health` answers 200 (the worker has started).
     pub fn is_ready(&self) -> bool {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://");
@@ -154,12 +154,12 @@ impl Ferry {
             return false;
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
         let mut buf = [0u8; 16];
         s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
     }
 
-    /// Waits until `GET /` answers 200; panics with the log when the process exits first.
+    /// Waits until `GET /health` answers 200; panics with the log when the process exits first.
     pub fn wait_ready(&mut self) {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://").to_owned();
@@ -173,7 +173,7 @@ impl Ferry {
             }
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+                let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
                 let mut buf = [0u8; 16];
                 if s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200") {
                     return;
