@@ -82,42 +82,39 @@ impl DataProducer {
         Ok((DataProducer { inner }, rx))
     }
 
-    /// Queues one record. Waits (blocking this thread briefly) while librdkafka's queue is full.
+    /// Queues one record without blocking. `Err(QueueFull)` means librdkafka's queue is
+    /// full: wait for acknowledgements and try again.
     pub fn send(&self, seq: u64, rec: &OutgoingRecord<'_>) -> Result<(), KafkaError> {
-        let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
-        for (k, v) in rec.headers {
-            headers = headers.insert(KafkaHeader {
-                key: k,
-                value: v.as_deref(),
-            });
+        let mut r: BaseRecord<'_, [u8], [u8], Box<u64>> =
+            BaseRecord::with_opaque_to(rec.topic, Box::new(seq));
+        if let Some(k) = rec.key {
+            r = r.key(k);
         }
-        let mut opaque = Box::new(seq);
-        loop {
-            let mut r: BaseRecord<'_, [u8], [u8], Box<u64>> = BaseRecord::with_opaque_to(rec.topic, opaque);
-            if let Some(k) = rec.key {
-                r = r.key(k);
-            }
-            if let Some(v) = rec.value {
-                r = r.payload(v);
-            }
-            if let Some(p) = rec.partition {
-                r = r.partition(p);
-            }
-            if let Some(ts) = rec.timestamp {
-                r = r.timestamp(ts);
-            }
-            if !rec.headers.is_empty() {
-                r = r.headers(headers.clone());
-            }
-            match self.inner.send(r) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    opaque = back.delivery_opaque;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e),
-            }
+        if let Some(v) = rec.value {
+            r = r.payload(v);
         }
+        if let Some(p) = rec.partition {
+            r = r.partition(p);
+        }
+        if let Some(ts) = rec.timestamp {
+            r = r.timestamp(ts);
+        }
+        if !rec.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
+            for (k, v) in rec.headers {
+                headers = headers.insert(KafkaHeader {
+                    key: k,
+                    value: v.as_deref(),
+                });
+            }
+            r = r.headers(headers);
+        }
+        self.inner.send(r).map_err(|(e, _)| e)
+    }
+
+    /// True for the error [`DataProducer::send`] returns when the queue is full.
+    pub fn is_queue_full(e: &KafkaError) -> bool {
+        matches!(e, KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull))
     }
 
     /// Waits up to `timeout` for every queued message to be acknowledged.

@@ -244,13 +244,20 @@ impl SourceEngine {
             timestamp: record.timestamp,
             headers: &headers,
         };
-        let sent = tokio::task::block_in_place(|| self.producer.send(seq, &out));
-        if let Err(e) = sent {
-            return self
-                .skip_or_fail(seq, Stage::KafkaProduce, e.to_string(), describe())
-                .await;
+        loop {
+            match self.producer.send(seq, &out) {
+                Ok(()) => return Ok(()),
+                Err(e) if DataProducer::is_queue_full(&e) => {
+                    // Backpressure: librdkafka frees queue space as the broker acknowledges.
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                Err(e) => {
+                    return self
+                        .skip_or_fail(seq, Stage::KafkaProduce, e.to_string(), describe())
+                        .await
+                }
+            }
         }
-        Ok(())
     }
 
     async fn skip_or_fail(
