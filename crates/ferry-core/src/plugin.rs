@@ -174,8 +174,8 @@ pub struct SinkTaskContext {
 pub trait SinkTask: Send {
     /// Starts with the task's configuration.
     async fn start(&mut self, config: &ConfigMap, ctx: SinkTaskContext) -> Result<(), ConnectError>;
-    /// Delivers a batch of records.
-    async fn put(&mut self, records: Vec<Record>) -> Result<(), ConnectError>;
+    /// Delivers a batch of records. After a retriable error the same batch is delivered again.
+    async fn put(&mut self, records: &[Record]) -> Result<(), ConnectError>;
     /// Makes everything put so far durable; `offsets` are about to be committed (next offset to read).
     async fn flush(&mut self, offsets: &HashMap<TopicPartition, i64>) -> Result<(), ConnectError>;
     /// Stops; called once.

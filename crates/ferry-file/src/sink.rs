@@ -143,10 +143,10 @@ impl SinkTask for FileStreamSinkTask {
     /// Buffers one line per record. Strings are written as is and top-level
     /// bytes raw; other values as Java's `toString` prints them (`null`,
     /// `[a, b]`, `{k=v}`, `Struct{f=v}`, `1.0E7`).
-    async fn put(&mut self, records: Vec<Record>) -> Result<(), ConnectError> {
+    async fn put(&mut self, records: &[Record]) -> Result<(), ConnectError> {
         let mut line = std::mem::take(&mut self.line);
         let result = async {
-            for record in &records {
+            for record in records {
                 line.clear();
                 write_line(&record.value, &mut line);
                 line.push(b'\n');

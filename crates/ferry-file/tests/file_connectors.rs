@@ -395,16 +395,13 @@ async fn sink_writes_lines_visible_after_flush() {
     task.start(&props(&[("file", path.to_str().unwrap())]), sink_ctx())
         .await
         .unwrap();
-    task.put(vec![string_record("topic1", "line0")]).await.unwrap();
+    task.put(&[string_record("topic1", "line0")]).await.unwrap();
     task.flush(&HashMap::new()).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "existing\nline0\n");
 
-    task.put(vec![
-        string_record("topic1", "line1"),
-        string_record("topic2", "line2"),
-    ])
-    .await
-    .unwrap();
+    task.put(&[string_record("topic1", "line1"), string_record("topic2", "line2")])
+        .await
+        .unwrap();
     task.flush(&HashMap::new()).await.unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -428,7 +425,7 @@ async fn sink_prints_other_values_like_java() {
         .build();
     let mut s = Struct::new(schema.clone());
     s.put("id", 1).unwrap();
-    task.put(vec![
+    task.put(&[
         Record::new("t", None, Value::Null),
         Record::new("t", None, Value::Int64(42)),
         Record::new("t", None, Value::Float64(2.0)),

@@ -237,17 +237,13 @@ impl SinkEngine {
 
     async fn put(&mut self, batch: Vec<Record>) -> Result<(), EngineError> {
         let mut delay = Duration::from_millis(100);
-        let mut batch = Some(batch);
         loop {
-            let b = batch.take().expect("batch present");
-            let retry_copy = b.clone();
-            match self.task.put(b).await {
+            match self.task.put(&batch).await {
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_retriable() => {
                     tracing::warn!("put failed, redelivering in {delay:?}: {}", error_trace(&e));
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(10));
-                    batch = Some(retry_copy);
                 }
                 Err(e) => {
                     return Err(EngineError::Failed(format!(
