@@ -42,13 +42,40 @@ pub(crate) trait TaskLoop: Send + 'static {
     async fn shutdown(&mut self, env: &TaskEnv, failed: bool);
 }
 
+/// The text of a caught panic.
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    let what = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("org.apache.kafka.connect.errors.ConnectException: a plugin panicked: {what}")
+}
+
+/// Runs a future, turning a panic inside it into a failure trace.
+pub(crate) async fn catch_panic<T>(
+    fut: impl std::future::Future<Output = Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(p) => Err(EngineError::Failed(panic_message(p.as_ref()))),
+    }
+}
+
 /// Runs a started (or failed-to-start) engine to the end and records FAILED with its trace.
 pub(crate) async fn drive<E: TaskLoop>(env: &TaskEnv, started: Result<E, EngineError>) {
     match started {
         Ok(mut engine) => {
-            let result = engine.run_loop(env).await;
+            let result = catch_panic(engine.run_loop(env)).await;
             let failed = result.as_ref().err().map(ToString::to_string);
-            engine.shutdown(env, failed.is_some()).await;
+            let shutdown = catch_panic(async {
+                engine.shutdown(env, failed.is_some()).await;
+                Ok(())
+            });
+            if let Err(e) = shutdown.await {
+                tracing::error!("task shutdown failed: {e}");
+            }
             // Dropping librdkafka clients can block while they close.
             let _ = tokio::task::spawn_blocking(move || drop(engine)).await;
             if let Some(trace) = failed {
@@ -121,5 +148,22 @@ impl TaskEnv {
     /// Records a task state.
     pub async fn set_state(&self, state: ferry_kafka::records::State, trace: Option<String>) {
         self.worker.status.put(self.status_key(), state, trace).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_failure_trace() {
+        let r: Result<(), EngineError> = catch_panic(async { panic!("boom at record 7") }).await;
+        let trace = r.unwrap_err().to_string();
+        assert_eq!(
+            trace,
+            "org.apache.kafka.connect.errors.ConnectException: a plugin panicked: boom at record 7"
+        );
+        let ok: Result<u8, EngineError> = catch_panic(async { Ok(3) }).await;
+        assert_eq!(ok.unwrap(), 3);
     }
 }

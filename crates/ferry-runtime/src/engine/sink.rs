@@ -29,7 +29,7 @@ const MAX_BATCH: usize = 500;
 pub async fn run(env: TaskEnv, task: Box<dyn SinkTask>) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        let started = SinkEngine::start(&env, task).await;
+        let started = super::catch_panic(SinkEngine::start(&env, task)).await;
         super::drive(&env, started).await;
     }
     .instrument(span)

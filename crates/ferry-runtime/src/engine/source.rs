@@ -24,7 +24,7 @@ use crate::store::ConnectorOffsetReader;
 pub async fn run(env: TaskEnv, task: Box<dyn SourceTask>) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        let started = SourceEngine::start(&env, task).await;
+        let started = super::catch_panic(SourceEngine::start(&env, task)).await;
         super::drive(&env, started).await;
     }
     .instrument(span)

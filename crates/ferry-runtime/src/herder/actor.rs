@@ -14,6 +14,7 @@ use ferry_core::{
 };
 use ferry_kafka::records::{ConfigRecord, State, StatusKey, TargetState};
 use ferry_rest::HerderError;
+use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -493,9 +494,11 @@ impl Actor {
                 Instance::Sink(c) => c.start(&entry.config, ctx).await,
             }
         };
+        let start = std::panic::AssertUnwindSafe(start).catch_unwind();
         match tokio::time::timeout(Duration::from_secs(60), start).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(error_trace(&e)),
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(error_trace(&e)),
+            Ok(Err(p)) => return Err(engine::panic_message(p.as_ref())),
             Err(_) => return Err("the connector did not start within 60 s".into()),
         }
         tracing::info!(class = %class, "connector started");
@@ -517,7 +520,9 @@ impl Actor {
         let Some(inst) = self.running.get(name).and_then(|r| r.instance.as_ref()) else {
             return Err("connector is not running".into());
         };
-        let mut configs = inst.task_configs(max).map_err(|e| error_trace(&e))?;
+        let mut configs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inst.task_configs(max)))
+            .map_err(|p| engine::panic_message(p.as_ref()))?
+            .map_err(|e| error_trace(&e))?;
         if configs.len() > max {
             return Err(format!(
                 "org.apache.kafka.connect.errors.ConnectException: The connector {name} has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create. ",
