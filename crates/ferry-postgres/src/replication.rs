@@ -107,8 +107,9 @@ fn wire_error(context: &str, e: pgwire_replication::PgWireError) -> PgError {
 
 impl ReplicationSession {
     /// Opens a replication connection (not yet streaming); streaming will begin at `start_lsn`
-    /// or the slot's confirmed position, whichever is greater.
-    pub async fn connect(cfg: &PostgresConfig, start_lsn: Lsn) -> Result<ReplicationSession> {
+    /// or the slot's confirmed position, whichever is greater. Until the task confirms more,
+    /// status updates report `ack_lsn` as flushed (never more than is durable).
+    pub async fn connect(cfg: &PostgresConfig, start_lsn: Lsn, ack_lsn: Lsn) -> Result<ReplicationSession> {
         if cfg.sslmode == SslMode::Require {
             return Err(PgError::Setup(
                 "database.sslmode=require is not supported by this build (no TLS); use disable or prefer"
@@ -125,6 +126,7 @@ impl ReplicationSession {
         )
         .with_port(cfg.port)
         .with_start_lsn(pgwire_replication::Lsn(start_lsn.0))
+        .with_ack_lsn(pgwire_replication::Lsn(ack_lsn.0))
         .with_status_interval(cfg.status_update_interval)
         .with_wakeup_interval(Duration::from_secs(5))
         .with_buffer_size(cfg.max_queue_size.max(16))

@@ -319,14 +319,20 @@ fn toast_placeholder(schema: &Schema, placeholder: &str) -> Value {
         SchemaType::Array => match schema.value_schema().map(|s| s.schema_type()) {
             Some(SchemaType::String) => Value::Array(vec![Value::String(placeholder.to_string())]),
             Some(SchemaType::Int32) => Value::Array(
-                placeholder.bytes().map(|b| Value::Int32(b as i8 as i32)).collect(),
+                placeholder
+                    .bytes()
+                    .map(|b| Value::Int32(b as i8 as i32))
+                    .collect(),
             ),
             Some(SchemaType::Int64) => Value::Array(
-                placeholder.bytes().map(|b| Value::Int64(b as i8 as i64)).collect(),
+                placeholder
+                    .bytes()
+                    .map(|b| Value::Int64(b as i8 as i64))
+                    .collect(),
             ),
-            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(
-                bytes::Bytes::copy_from_slice(placeholder.as_bytes()),
-            )]),
+            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(bytes::Bytes::copy_from_slice(
+                placeholder.as_bytes(),
+            ))]),
             _ => Value::Null,
         },
         _ => Value::Null,

@@ -59,6 +59,8 @@ struct Inner {
     last_heartbeat: Instant,
     retry: Option<(Instant, u32)>,
     heartbeat_topic: Arc<str>,
+    /// A streaming failure met after records were built; reported by the next poll.
+    deferred_error: Option<PgError>,
 }
 
 async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
@@ -183,7 +185,12 @@ impl Inner {
         } else {
             stored.as_ref().and_then(|s| s.resume_lsn()).unwrap_or(Lsn::ZERO)
         };
-        let mut session = ReplicationSession::connect(&cfg, start_lsn).await?;
+        let mut session = ReplicationSession::connect(
+            &cfg,
+            start_lsn,
+            slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default(),
+        )
+        .await?;
         let mut offset_state = stored.clone().unwrap_or_default();
         let mut flushed = slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default();
         let mut exported = None;
@@ -219,6 +226,7 @@ impl Inner {
             last_heartbeat: Instant::now(),
             retry: None,
             heartbeat_topic,
+            deferred_error: None,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -273,6 +281,9 @@ impl Inner {
                 Err(e) => return Err(e.into()),
             }
         }
+        if let Some(e) = self.deferred_error.take() {
+            return self.stream_failed(e);
+        }
         let res = match self.phase {
             Phase::Snapshot(..) => self.poll_snapshot().await,
             Phase::Streaming => self.poll_stream().await,
@@ -283,15 +294,21 @@ impl Inner {
         };
         match res {
             Ok(r) => Ok(r),
-            Err(e) if e.is_transient() && matches!(self.phase, Phase::Streaming) => {
-                warn!(error = %e, "replication connection lost; reconnecting");
-                if let Some(mut s) = self.stream.take() {
-                    let _ = s.close().await;
-                }
-                self.retry = Some((Instant::now() + Duration::from_secs(1), 1));
-                Ok(Vec::new())
-            }
-            Err(e) => Err(e.into()),
+            Err(e) => self.stream_failed(e),
+        }
+    }
+
+    /// A transient streaming failure schedules a reconnect (the records already handed
+    /// out stay handed out); anything else fails the task.
+    fn stream_failed(&mut self, e: PgError) -> Result<Vec<Record>, ConnectError> {
+        if e.is_transient() && matches!(self.phase, Phase::Streaming) {
+            warn!(error = %e, "replication connection lost; reconnecting");
+            // Dropping the stream closes the connection.
+            self.stream = None;
+            self.retry = Some((Instant::now() + Duration::from_secs(1), 1));
+            Ok(Vec::new())
+        } else {
+            Err(e.into())
         }
     }
 
@@ -313,7 +330,8 @@ impl Inner {
             )));
         }
         let start = self.offset.lsn_commit.unwrap_or(self.start_lsn);
-        let session = ReplicationSession::connect(&self.cfg, start).await?;
+        // Stream from what was handed out, but confirm only what is durable.
+        let session = ReplicationSession::connect(&self.cfg, start, self.flush.flushable()).await?;
         let mut stream = session.start().await?;
         stream.confirm_flush(self.flush.flushable());
         self.stream = Some(Box::new(stream));
@@ -389,22 +407,32 @@ impl Inner {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     r = tokio::time::timeout_at(deadline, stream.next_event()) => match r {
-                        Ok(r) => r?,
+                        Ok(r) => r,
                         Err(_) => break,
                     },
                 }
             } else {
                 match tokio::time::timeout(Duration::from_millis(2), stream.next_event()).await {
-                    Ok(r) => r?,
+                    Ok(r) => r,
                     Err(_) => break,
                 }
             };
-            let Some(ev) = ev else {
-                return Err(PgError::Transient(
+            let res = match ev {
+                Ok(Some(ev)) => self.process(ev, &mut out).await,
+                Ok(None) => Err(PgError::Transient(
                     "the server ended the replication stream".into(),
-                ));
+                )),
+                Err(e) => Err(e),
             };
-            self.process(ev, &mut out).await?;
+            if let Err(e) = res {
+                // Records already built moved the offset past their events: hand them out
+                // and report the failure on the next poll, or they would be lost.
+                if out.is_empty() {
+                    return Err(e);
+                }
+                self.deferred_error = Some(e);
+                break;
+            }
         }
         for r in &out {
             if let ferry_core::Position::Source { offset, .. } = &r.position {

@@ -240,7 +240,10 @@ impl Converter {
         }
         if let Some(elem) = &ty.element {
             // Arrays Debezium has no schema for (DBZ-459): the column is skipped.
-            if matches!(elem.oid, MONEY | NAME | INTERVAL | XML | POINT | VARBIT | REFCURSOR) {
+            if matches!(
+                elem.oid,
+                MONEY | NAME | INTERVAL | XML | POINT | VARBIT | REFCURSOR
+            ) {
                 return None;
             }
             // Enum elements keep Enum.builder's required schema, as Debezium builds them.
@@ -385,7 +388,9 @@ impl Converter {
             Kind::Text => Value::String(String::new()),
             Kind::DecimalString => Value::String("0".into()),
             Kind::MoneyString => Value::String("0.00".into()),
-            Kind::Decimal { scale } => Value::Decimal(BigDecimal::from(0).with_scale(scale.unwrap_or(0) as i64)),
+            Kind::Decimal { scale } => {
+                Value::Decimal(BigDecimal::from(0).with_scale(scale.unwrap_or(0) as i64))
+            }
             Kind::Money => Value::Decimal(BigDecimal::from(0).with_scale(2)),
             Kind::VarDecimal => convert_kind(&self.kind, &self.schema, "0").unwrap_or(Value::Null),
             Kind::TimestampTz { .. } => Value::String("1970-01-01T00:00:00Z".into()),

@@ -54,7 +54,10 @@ async fn default_identity_insert_update_delete_truncate() {
     // c, u, (d, tombstone, c) for the key change, d, tombstone, c, t
     let recs = poll_until(&mut t, 9, WAIT).await;
     let extra = poll_for(&mut t, Duration::from_millis(700)).await;
-    assert!(extra.is_empty(), "nothing more (the rolled-back insert is not emitted): {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "nothing more (the rolled-back insert is not emitted): {extra:?}"
+    );
     t.stop().await.unwrap();
     let o = |v: &str| Some(v.to_string());
     assert_eq!(
@@ -64,20 +67,35 @@ async fn default_identity_insert_update_delete_truncate() {
     let j: Vec<_> = recs.iter().map(|r| r.value.clone()).collect();
     // INSERT: no before, the whole row after.
     assert_eq!(field(&j[0], &["before"]), &Value::Null);
-    assert_eq!(compact(&value_json(&recs[0])["payload"]["after"]), r#"{"id":1,"name":"a","qty":10}"#);
+    assert_eq!(
+        compact(&value_json(&recs[0])["payload"]["after"]),
+        r#"{"id":1,"name":"a","qty":10}"#
+    );
     // UPDATE under DEFAULT: no old row.
     assert_eq!(field(&j[1], &["before"]), &Value::Null);
-    assert_eq!(compact(&value_json(&recs[1])["payload"]["after"]), r#"{"id":1,"name":"a","qty":11}"#);
+    assert_eq!(
+        compact(&value_json(&recs[1])["payload"]["after"]),
+        r#"{"id":1,"name":"a","qty":11}"#
+    );
     // Key change: delete of the old key (before = the old key; other columns are not in the
     // old key tuple: nullable ones null, required ones their type's fallback, as Debezium's
     // converters give), tombstone, create of the new key.
-    assert_eq!(compact(&value_json(&recs[2])["payload"]["before"]), r#"{"id":1,"name":"","qty":null}"#);
+    assert_eq!(
+        compact(&value_json(&recs[2])["payload"]["before"]),
+        r#"{"id":1,"name":"","qty":null}"#
+    );
     assert_eq!(field(&recs[3].key, &["id"]), &Value::Int32(1));
-    assert_eq!(compact(&value_json(&recs[4])["payload"]["after"]), r#"{"id":2,"name":"a","qty":11}"#);
+    assert_eq!(
+        compact(&value_json(&recs[4])["payload"]["after"]),
+        r#"{"id":2,"name":"a","qty":11}"#
+    );
     assert!(recs[2].headers.iter().any(|h| h.key == "__debezium.newkey"));
     assert!(recs[4].headers.iter().any(|h| h.key == "__debezium.oldkey"));
     // DELETE under DEFAULT: before has the primary key only.
-    assert_eq!(compact(&value_json(&recs[5])["payload"]["before"]), r#"{"id":2,"name":"","qty":null}"#);
+    assert_eq!(
+        compact(&value_json(&recs[5])["payload"]["before"]),
+        r#"{"id":2,"name":"","qty":null}"#
+    );
     assert_eq!(field(&j[5], &["after"]), &Value::Null);
     assert_eq!(recs[6].value, Value::Null);
     assert_eq!(field(&recs[6].key, &["id"]), &Value::Int32(2));
@@ -236,7 +254,9 @@ async fn schema_change_mid_stream_uses_the_new_schema() {
         .unwrap();
     let cfg = config(pg, &db, "chg_schema", &[("snapshot.mode", "no_data")]);
     let mut t = start(&cfg, &MemOffsets::default()).await;
-    c.batch_execute("INSERT INTO t VALUES (1, 'one', 1)").await.unwrap();
+    c.batch_execute("INSERT INTO t VALUES (1, 'one', 1)")
+        .await
+        .unwrap();
     let first = poll_until(&mut t, 1, WAIT).await;
     c.batch_execute(
         "ALTER TABLE t ADD COLUMN c varchar(20) NOT NULL DEFAULT 'dflt'; \
@@ -252,15 +272,39 @@ async fn schema_change_mid_stream_uses_the_new_schema() {
     let third = poll_until(&mut t, 1, WAIT).await;
     t.stop().await.unwrap();
     let after_fields = |r: &Record| -> Vec<String> {
-        r.value_schema.as_ref().unwrap().field("after").unwrap().schema().fields().iter().map(|f| f.name().to_string()).collect()
+        r.value_schema
+            .as_ref()
+            .unwrap()
+            .field("after")
+            .unwrap()
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect()
     };
     assert_eq!(after_fields(&first[0]), ["id", "a", "b"]);
-    assert_eq!(compact(&value_json(&first[0])["payload"]["after"]), r#"{"id":1,"a":"one","b":1}"#);
+    assert_eq!(
+        compact(&value_json(&first[0])["payload"]["after"]),
+        r#"{"id":1,"a":"one","b":1}"#
+    );
     assert_eq!(after_fields(&second[0]), ["id", "a", "b", "c"]);
-    assert_eq!(compact(&value_json(&second[0])["payload"]["after"]), r#"{"id":2,"a":"two","b":2,"c":"cee"}"#);
-    assert_eq!(compact(&value_json(&second[1])["payload"]["after"]), r#"{"id":1,"a":"uno","b":1,"c":"dflt"}"#);
+    assert_eq!(
+        compact(&value_json(&second[0])["payload"]["after"]),
+        r#"{"id":2,"a":"two","b":2,"c":"cee"}"#
+    );
+    assert_eq!(
+        compact(&value_json(&second[1])["payload"]["after"]),
+        r#"{"id":1,"a":"uno","b":1,"c":"dflt"}"#
+    );
     assert_eq!(after_fields(&third[0]), ["id", "a", "c"]);
-    assert_eq!(compact(&value_json(&third[0])["payload"]["after"]), r#"{"id":3,"a":"three","c":"c3"}"#);
+    assert_eq!(
+        compact(&value_json(&third[0])["payload"]["after"]),
+        r#"{"id":3,"a":"three","c":"c3"}"#
+    );
     let c_schema = value_json(&third[0])["schema"]["fields"][1]["fields"][2].clone();
-    assert_eq!(compact(&c_schema), r#"{"type":"string","optional":false,"field":"c"}"#);
+    assert_eq!(
+        compact(&c_schema),
+        r#"{"type":"string","optional":false,"field":"c"}"#
+    );
 }

@@ -33,7 +33,11 @@ async fn collect_until(
 ) {
     let deadline = Instant::now() + WAIT;
     loop {
-        assert!(Instant::now() < deadline, "sentinel {sentinel} not received; seen {}", seen.len());
+        assert!(
+            Instant::now() < deadline,
+            "sentinel {sentinel} not received; seen {}",
+            seen.len()
+        );
         let batch = t.poll().await.expect("poll keeps working through the fault");
         commit_all(t, &batch, store).await;
         for r in batch.iter().filter(|r| op(r).as_deref() == Some("c")) {
@@ -47,7 +51,9 @@ async fn collect_until(
 
 async fn insert_range(c: &tokio_postgres::Client, from: i32, to: i32) {
     for id in from..=to {
-        c.batch_execute(&format!("INSERT INTO t VALUES ({id})")).await.unwrap();
+        c.batch_execute(&format!("INSERT INTO t VALUES ({id})"))
+            .await
+            .unwrap();
     }
 }
 
@@ -63,7 +69,9 @@ async fn walsender_terminated_task_reconnects_without_loss() {
     let pg = PgCluster::shared();
     let db = pg.create_database("fault_kill").await;
     let c = pg.connect(&db).await;
-    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)").await.unwrap();
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
     let cfg = config(pg, &db, "fault_kill", &[("snapshot.mode", "no_data")]);
     let store = MemOffsets::default();
     let mut t = start(&cfg, &store).await;
@@ -115,10 +123,12 @@ async fn heartbeats_carry_the_offset_so_a_filtered_database_lets_the_slot_advanc
     let initial = slot_flush(&c, "fault_heartbeat").await;
     // Only a table the connector does not capture changes.
     for i in 0..20 {
-        c.batch_execute(&format!("INSERT INTO other VALUES ({i})")).await.unwrap();
+        c.batch_execute(&format!("INSERT INTO other VALUES ({i})"))
+            .await
+            .unwrap();
     }
     let target: String = c
-        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])
         .await
         .unwrap()
         .get(0);
@@ -129,7 +139,11 @@ async fn heartbeats_carry_the_offset_so_a_filtered_database_lets_the_slot_advanc
     let deadline = Instant::now() + WAIT;
     let mut heartbeats = Vec::new();
     loop {
-        assert!(Instant::now() < deadline, "slot did not pass {target}; at {}", slot_flush(&c, "fault_heartbeat").await);
+        assert!(
+            Instant::now() < deadline,
+            "slot did not pass {target}; at {}",
+            slot_flush(&c, "fault_heartbeat").await
+        );
         let batch = t.poll().await.unwrap();
         assert!(
             batch.iter().all(|r| &*r.topic == "__debezium-heartbeat.srv"),
@@ -138,7 +152,6 @@ async fn heartbeats_carry_the_offset_so_a_filtered_database_lets_the_slot_advanc
         commit_all(&mut t, &batch, &store).await;
         heartbeats.extend(batch);
         let now = slot_flush(&c, "fault_heartbeat").await;
-        eprintln!("initial {initial} target {target} now {now} batch {}", heartbeats.len());
         if lsn(&now) >= lsn(&target) {
             break;
         }
@@ -236,15 +249,39 @@ async fn server_restart_then_wal_level_not_logical() {
     let pg = PgCluster::start();
     let db = pg.create_database("fault_restart").await;
     let c = pg.connect(&db).await;
-    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)").await.unwrap();
-    let cfg = config(&pg, &db, "fault_restart", &[("snapshot.mode", "no_data")]);
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    // Heartbeats carry the position the server has sent, so a task that is polled and
+    // committed confirms it, and the walsender can exit for the shutdown (pgwire-replication
+    // reports write = flush = the confirmed position, and a walsender only exits once the
+    // client's write position reached what it sent; with pgjdbc, write is the received position).
+    let cfg = config(
+        &pg,
+        &db,
+        "fault_restart",
+        &[("snapshot.mode", "no_data"), ("heartbeat.interval.ms", "100")],
+    );
     let store = MemOffsets::default();
     let mut t = start(&cfg, &store).await;
     let mut seen = BTreeMap::new();
     insert_range(&c, 1, 100).await;
     collect_until(&mut t, &store, 50, &mut seen).await;
     let began = Instant::now();
-    restart(&pg);
+    let pg = std::sync::Arc::new(pg);
+    let restarting = {
+        let pg = pg.clone();
+        tokio::task::spawn_blocking(move || restart(&pg))
+    };
+    while !restarting.is_finished() {
+        let batch = t.poll().await.expect("poll keeps working through the restart");
+        commit_all(&mut t, &batch, &store).await;
+        for r in batch.iter().filter(|r| op(r).as_deref() == Some("c")) {
+            *seen.entry(id_of(r)).or_default() += 1;
+        }
+    }
+    restarting.await.unwrap();
+    eprintln!("server restarted in {:?}", began.elapsed());
     let c = pg.connect(&db).await;
     insert_range(&c, 101, 200).await;
     collect_until(&mut t, &store, 200, &mut seen).await;
@@ -256,7 +293,23 @@ async fn server_restart_then_wal_level_not_logical() {
     t.stop().await.unwrap();
 
     // wal_level below logical: a clear error naming the setting and the fix.
-    c.batch_execute("SELECT pg_drop_replication_slot('fault_restart'); ALTER SYSTEM SET wal_level = replica")
+    let deadline = Instant::now() + WAIT;
+    while c
+        .query_one(
+            "SELECT active FROM pg_replication_slots WHERE slot_name = 'fault_restart'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, bool>(0)
+    {
+        assert!(Instant::now() < deadline, "the walsender outlived stop()");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.batch_execute("SELECT pg_drop_replication_slot('fault_restart')")
+        .await
+        .unwrap();
+    c.batch_execute("ALTER SYSTEM SET wal_level = replica")
         .await
         .unwrap();
     restart(&pg);

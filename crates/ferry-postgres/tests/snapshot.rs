@@ -61,7 +61,10 @@ async fn snapshot_of_100k_rows_with_concurrent_writes_is_exactly_once() {
         v => panic!("{v:?}"),
     };
     'outer: loop {
-        assert!(Instant::now() < deadline, "timed out: r={reads} c={creates} u={updates}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out: r={reads} c={creates} u={updates}"
+        );
         let batch = t.poll().await.expect("poll");
         for r in &batch {
             let id = id_of(r);
@@ -75,7 +78,10 @@ async fn snapshot_of_100k_rows_with_concurrent_writes_is_exactly_once() {
                         break 'outer;
                     }
                     creates += 1;
-                    assert!(state.insert(id, v_of(r)).is_none(), "row {id} delivered twice (c)");
+                    assert!(
+                        state.insert(id, v_of(r)).is_none(),
+                        "row {id} delivered twice (c)"
+                    );
                 }
                 Some("u") => {
                     updates += 1;
@@ -98,8 +104,15 @@ async fn snapshot_of_100k_rows_with_concurrent_writes_is_exactly_once() {
     t.stop().await.unwrap();
     eprintln!("snapshot+stream: r={reads} c={creates} u={updates} in {elapsed:?}");
     assert!(reads >= ROWS as usize, "every pre-existing row was read");
-    assert_eq!(reads + creates, (ROWS + WRITES) as usize, "every row exactly once");
-    assert!(creates > 0, "some writes ran concurrently with the snapshot and were streamed");
+    assert_eq!(
+        reads + creates,
+        (ROWS + WRITES) as usize,
+        "every row exactly once"
+    );
+    assert!(
+        creates > 0,
+        "some writes ran concurrently with the snapshot and were streamed"
+    );
     // Replaying the events gives the table as it is now.
     let rows = c.query("SELECT id, v FROM big WHERE id <> 0", &[]).await.unwrap();
     assert_eq!(rows.len(), state.len());

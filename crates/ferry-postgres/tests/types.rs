@@ -359,7 +359,8 @@ async fn special_values_infinity_bc_large_years_nan() {
     )
     .await
     .unwrap();
-    let insert = "INSERT INTO special VALUES (%ID%, 'infinity', '-infinity', 'infinity', 'infinity', '-infinity', \
+    let insert =
+        "INSERT INTO special VALUES (%ID%, 'infinity', '-infinity', 'infinity', 'infinity', '-infinity', \
         'infinity', '0044-03-15 BC', '0044-03-15 12:00:00 BC', '21016-11-04 13:51:30.123456', \
         '21016-11-04 13:51:30.123456+07', 'NaN', 'Infinity', '-Infinity', 0.000, 1200)";
     let mut values = Vec::new();

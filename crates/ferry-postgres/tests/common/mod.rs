@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use ferry_converters::JsonConverter;
 use ferry_core::serde_json::{self, Value as Json};
 use ferry_core::{
-    CancellationToken, CommittedOffset, ConfigMap, ConnectError, Converter, OffsetMap,
-    OffsetStorageReader, Position, Record, SourceTaskContext, Value,
+    CancellationToken, CommittedOffset, ConfigMap, ConnectError, Converter, OffsetMap, OffsetStorageReader,
+    Position, Record, SourceTaskContext, Value,
 };
 use ferry_postgres::PostgresSourceTask;
 use ferry_test_support::postgres::PgCluster;
@@ -122,14 +122,11 @@ pub fn field<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     cur
 }
 
-/// `op` of a change event; `None` for tombstones.
+/// `op` of a change event; `None` for tombstones and heartbeats.
 pub fn op(r: &Record) -> Option<String> {
-    match &r.value {
-        Value::Null => None,
-        v => match field(v, &["op"]) {
-            Value::String(s) => Some(s.clone()),
-            other => panic!("op {other:?}"),
-        },
+    match r.value.as_struct().and_then(|s| s.get("op")) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
     }
 }
 

@@ -48,6 +48,8 @@ struct SinkEngine {
     last_flush: Instant,
     flush_interval: Duration,
     topic_names: HashMap<String, Arc<str>>,
+    /// The consumer problem currently shown in the task status, if any.
+    trouble: Option<String>,
 }
 
 impl SinkEngine {
@@ -136,6 +138,7 @@ impl SinkEngine {
             last_flush: Instant::now(),
             flush_interval: Duration::from_millis(w.config.offset_flush_interval_ms),
             topic_names: HashMap::new(),
+            trouble: None,
         })
     }
 
@@ -192,10 +195,23 @@ impl SinkEngine {
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
-                    tracing::warn!("consumer error: {e}");
+                    let text = format!("Kafka consumer error, retrying: {e}");
+                    if self.trouble.as_deref() != Some(text.as_str()) {
+                        tracing::warn!("{text}");
+                        self.trouble = Some(text.clone());
+                        if !*env.paused.borrow() {
+                            env.set_state(State::Running, Some(text)).await;
+                        }
+                    }
                     break;
                 }
             };
+            if self.trouble.take().is_some() {
+                tracing::info!("recovered");
+                if !*env.paused.borrow() {
+                    env.set_state(State::Running, None).await;
+                }
+            }
             let tp = TopicPartition {
                 topic: msg.topic().to_owned(),
                 partition: msg.partition(),

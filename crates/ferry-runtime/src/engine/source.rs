@@ -20,6 +20,9 @@ use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
 use crate::store::ConnectorOffsetReader;
 
+/// How long Kafka may stay silent, with records outstanding, before the status says so.
+const STALL_REPORT_AFTER: Duration = Duration::from_secs(10);
+
 /// Runs a source task until it is cancelled or fails; writes its status as it goes.
 pub async fn run(env: TaskEnv, task: Box<dyn SourceTask>) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
@@ -41,6 +44,10 @@ struct SourceEngine {
     errors: ErrorHandler,
     submitted: SubmittedRecords,
     last_flush: Instant,
+    /// When the last acknowledgement arrived (to notice a silent broker).
+    last_ack: Instant,
+    /// The trouble currently shown in the task status, if any.
+    trouble: Option<String>,
     flush_interval: Duration,
     flush_timeout: Duration,
     key_buf: Vec<u8>,
@@ -90,6 +97,8 @@ impl SourceEngine {
             errors,
             submitted: SubmittedRecords::new(),
             last_flush: Instant::now(),
+            last_ack: Instant::now(),
+            trouble: None,
             flush_interval: Duration::from_millis(w.config.offset_flush_interval_ms),
             flush_timeout: Duration::from_millis(w.config.offset_flush_timeout_ms),
             key_buf: Vec::with_capacity(256),
@@ -290,9 +299,46 @@ impl SourceEngine {
 
     async fn drain_acks(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         while let Ok(ack) = self.acks.try_recv() {
+            self.last_ack = Instant::now();
             self.apply_ack(env, ack).await?;
         }
+        if self.submitted.outstanding() == 0 {
+            // Nothing is waiting: the silence clock starts with the next record.
+            self.last_ack = Instant::now();
+        }
+        let silent = self.last_ack.elapsed();
+        let stalled = self
+            .trouble
+            .as_deref()
+            .is_some_and(|t| t.starts_with("Kafka has acknowledged nothing"));
+        if silent >= STALL_REPORT_AFTER {
+            let msg = format!(
+                "Kafka has acknowledged nothing for {} s ({} records waiting); the producer keeps retrying",
+                silent.as_secs(),
+                self.submitted.outstanding()
+            );
+            if !stalled {
+                self.report_trouble(env, Some(msg)).await;
+            }
+        } else if stalled {
+            self.report_trouble(env, None).await;
+        }
         Ok(())
+    }
+
+    /// Shows (or clears) a problem in the RUNNING status while it lasts.
+    async fn report_trouble(&mut self, env: &TaskEnv, trouble: Option<String>) {
+        if self.trouble == trouble {
+            return;
+        }
+        match &trouble {
+            Some(t) => tracing::warn!("{t}"),
+            None => tracing::info!("recovered"),
+        }
+        self.trouble = trouble.clone();
+        if !*env.paused.borrow() {
+            env.set_state(State::Running, trouble).await;
+        }
     }
 
     async fn apply_ack(&mut self, env: &TaskEnv, ack: Ack) -> Result<(), EngineError> {
@@ -331,6 +377,13 @@ impl SourceEngine {
         match tokio::time::timeout(self.flush_timeout, write).await {
             Ok(Ok(())) => {
                 tracing::debug!(partitions = changed.len(), "offsets flushed");
+                if self
+                    .trouble
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("Offsets could not be flushed"))
+                {
+                    self.report_trouble(env, None).await;
+                }
                 if let Err(e) = self.task.commit(&changed).await {
                     tracing::warn!("task commit hook failed: {}", error_trace(&e));
                 }
@@ -338,6 +391,8 @@ impl SourceEngine {
             Ok(Err(e)) => {
                 tracing::error!("Failed to flush offsets to storage: {e}");
                 self.submitted.restore(&changed);
+                self.report_trouble(env, Some(format!("Offsets could not be flushed to Kafka: {e}")))
+                    .await;
             }
             Err(_) => {
                 tracing::error!(
@@ -345,6 +400,11 @@ impl SourceEngine {
                     self.flush_timeout
                 );
                 self.submitted.restore(&changed);
+                let msg = format!(
+                    "Offsets could not be flushed to Kafka within offset.flush.timeout.ms ({} ms)",
+                    self.flush_timeout.as_millis()
+                );
+                self.report_trouble(env, Some(msg)).await;
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Connector and task states: kept in memory, written to the status topic.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
 
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
 use ferry_kafka::KafkaLog;
@@ -9,8 +11,13 @@ use ferry_kafka::KafkaLog;
 use super::StoreError;
 
 /// Latest status per connector and task.
+///
+/// Reads are served from memory; writes update memory at once and reach the status
+/// topic through one background writer, in order, so a slow or unreachable broker
+/// never stalls the caller.
 pub struct StatusStore {
-    log: Option<KafkaLog>,
+    log: Option<Arc<KafkaLog>>,
+    writer: Option<mpsc::UnboundedSender<(String, Option<Vec<u8>>)>>,
     worker_id: String,
     generation: Mutex<i32>,
     data: Mutex<HashMap<StatusKey, StatusRecord>>,
@@ -21,13 +28,30 @@ pub struct StatusStore {
 impl StatusStore {
     /// A store writing to the status topic (or only to memory when `log` is `None`).
     pub fn new(log: Option<KafkaLog>, worker_id: String) -> Self {
+        let log = log.map(Arc::new);
         StatusStore {
+            writer: None,
             log,
             worker_id,
             generation: Mutex::new(0),
             data: Mutex::new(HashMap::new()),
             topics: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Starts the background writer (call once, inside the runtime).
+    pub fn start_writer(&mut self) {
+        let Some(log) = self.log.clone() else { return };
+        let (tx, mut rx) = mpsc::unbounded_channel::<(String, Option<Vec<u8>>)>();
+        tokio::spawn(async move {
+            while let Some((key, value)) = rx.recv().await {
+                if let Err(e) = log.send(key.as_bytes(), value.as_deref()).await {
+                    // Status is advisory; memory still answers REST. The next status write retries.
+                    tracing::warn!(key = %key, "could not write status: {e}");
+                }
+            }
+        });
+        self.writer = Some(tx);
     }
 
     /// Reads the status topic; this worker's generation becomes one past the highest seen.
@@ -84,21 +108,18 @@ impl StatusStore {
         };
         let bytes = rec.encode();
         self.data.lock().expect("status lock").insert(key.clone(), rec);
-        if let Some(log) = &self.log {
-            if let Err(e) = log.send(key.encode().as_bytes(), Some(&bytes)).await {
-                // Status is advisory; the in-memory copy still answers REST. Log and go on.
-                tracing::warn!(key = %key.encode(), "could not write status: {e}");
-            }
-        }
+        self.write(key.encode(), Some(bytes));
     }
 
     /// Removes a status (tombstone), e.g. when a connector is deleted.
     pub async fn remove(&self, key: StatusKey) {
         self.data.lock().expect("status lock").remove(&key);
-        if let Some(log) = &self.log {
-            if let Err(e) = log.send(key.encode().as_bytes(), None).await {
-                tracing::warn!(key = %key.encode(), "could not delete status: {e}");
-            }
+        self.write(key.encode(), None);
+    }
+
+    fn write(&self, key: String, value: Option<Vec<u8>>) {
+        if let Some(w) = &self.writer {
+            let _ = w.send((key, value));
         }
     }
 
@@ -173,10 +194,6 @@ impl StatusStore {
     }
 
     async fn put_raw(&self, key: &str, value: Option<&[u8]>) {
-        if let Some(log) = &self.log {
-            if let Err(e) = log.send(key.as_bytes(), value).await {
-                tracing::warn!(key, "could not write status record: {e}");
-            }
-        }
+        self.write(key.to_owned(), value.map(<[u8]>::to_vec));
     }
 }
