@@ -247,7 +247,18 @@ async fn kill_9_then_restart_loses_nothing_and_resends_only_after_the_last_flush
     let topic = setup.names.topic("lines");
     let offsets_topic = setup.names.topic("offsets");
     let total = 20_000;
-    write_lines(&setup.path("in.txt"), 1..=total);
+    // The file grows while the worker runs, so the kill lands mid-stream.
+    let input = setup.path("in.txt");
+    write_lines(&input, 1..=200);
+    let writer = {
+        let input = input.clone();
+        std::thread::spawn(move || {
+            for start in (201..=total).step_by(200) {
+                std::thread::sleep(Duration::from_millis(40));
+                write_lines(&input, start..=start + 199);
+            }
+        })
+    };
     let mut ferry = setup.start();
     let mut cfg = source_config(&setup, "in.txt", &topic);
     cfg["batch.size"] = json!("100");
@@ -270,7 +281,7 @@ async fn kill_9_then_restart_loses_nothing_and_resends_only_after_the_last_flush
     .await;
     assert_eq!(paused.status, 201, "{:?}", paused.body);
 
-    // Kill once some offsets were flushed but the stream is not done.
+    // Kill once some offsets were flushed, while lines are still being written.
     eventually(Duration::from_secs(60), "a first offset flush", || async {
         let o = call("GET", &ferry.url("/connectors/src/offsets"), None).await;
         o.body["offsets"].as_array().is_some_and(|a| !a.is_empty())
@@ -292,10 +303,16 @@ async fn kill_9_then_restart_loses_nothing_and_resends_only_after_the_last_flush
         before.len() >= flushed_lines,
         "records before the crash must cover the flushed offset"
     );
+    assert!(
+        before.len() < total,
+        "the kill must land mid-stream ({} lines sent)",
+        before.len()
+    );
 
     let ferry = setup.start();
     wait_state(&ferry, "idle", "PAUSED", &["PAUSED"]).await;
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
+    writer.join().unwrap();
     let resent = total - flushed_lines;
     let all = line_numbers(broker, &topic, before.len() + resent);
     assert_eq!(all.len(), before.len() + resent, "log:\n{}", ferry.log_text());
