@@ -27,7 +27,6 @@ const SILENTLY_DROPPED: &[&str] = &[
     "metrics.num.samples",
     "metrics.sample.window.ms",
     "metrics.recording.level",
-    "buffer.memory",
     "max.block.ms",
     "max.poll.records",
     "default.api.timeout.ms",
@@ -144,6 +143,13 @@ fn translate(key: &str, value: &str) -> Vec<(String, String)> {
             .map(|c| (format!("sasl.{}", &c[1]), c[2].to_owned()))
             .collect(),
         "max.request.size" => vec![("message.max.bytes".into(), value.into())],
+        "buffer.memory" => match value.trim().parse::<u64>() {
+            Ok(bytes) => vec![(
+                "queue.buffering.max.kbytes".into(),
+                (bytes / 1024).max(1).to_string(),
+            )],
+            Err(_) => vec![("buffer.memory".into(), value.into())],
+        },
         "ssl.truststore.location" => vec![("ssl.ca.location".into(), value.into())],
         "ssl.truststore.type" | "ssl.keystore.type" => Vec::new(),
         _ => vec![(key.to_owned(), value.to_owned())],
@@ -176,6 +182,14 @@ mod tests {
         p.set("acks", "sometimes");
         let err = p.to_client_config("producer", "producer.").unwrap_err();
         assert!(err.to_string().contains("producer.acks"), "{err}");
+    }
+
+    #[test]
+    fn buffer_memory_becomes_queue_kbytes() {
+        let mut p = ClientProps::new();
+        p.set("buffer.memory", "67108864");
+        let cfg = p.to_client_config("producer", "producer.").unwrap();
+        assert_eq!(cfg.get("queue.buffering.max.kbytes"), Some("65536"));
     }
 
     #[test]

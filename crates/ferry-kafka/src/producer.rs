@@ -72,6 +72,8 @@ impl DataProducer {
             ("acks", "all"),
             ("partitioner", "murmur2_random"),
             ("linger.ms", "5"),
+            // Java's producer buffer.memory default (32 MiB) instead of librdkafka's 1 GiB.
+            ("queue.buffering.max.kbytes", "32768"),
         ] {
             if cfg.get(k).is_none() {
                 cfg.set(k, v);

@@ -34,6 +34,9 @@ enum Phase {
     Done,
 }
 
+/// How long a batch stays open after its first record.
+const BATCH_LINGER: Duration = Duration::from_millis(10);
+
 struct Tx {
     xid: u32,
     commit_time_us: i64,
@@ -401,21 +404,26 @@ impl Inner {
         let wait = self.cfg.poll_interval.min(Duration::from_millis(500));
         let deadline = tokio::time::Instant::now() + wait;
         let shutdown = self.ctx.shutdown.clone();
+        // Once a batch has a record, it closes within BATCH_LINGER: events already received
+        // still join it, but a steady trickle never keeps it open (latency).
+        let mut batch_deadline: Option<tokio::time::Instant> = None;
         while out.len() < self.cfg.max_batch_size {
             let Some(stream) = self.stream.as_mut() else { break };
-            let ev = if out.is_empty() {
-                tokio::select! {
+            if batch_deadline.is_none() && !out.is_empty() {
+                batch_deadline = Some(tokio::time::Instant::now() + BATCH_LINGER);
+            }
+            let ev = match batch_deadline {
+                None => tokio::select! {
                     _ = shutdown.cancelled() => break,
                     r = tokio::time::timeout_at(deadline, stream.next_event()) => match r {
                         Ok(r) => r,
                         Err(_) => break,
                     },
-                }
-            } else {
-                match tokio::time::timeout(Duration::from_millis(2), stream.next_event()).await {
+                },
+                Some(close_at) => match tokio::time::timeout_at(close_at, stream.next_event()).await {
                     Ok(r) => r,
                     Err(_) => break,
-                }
+                },
             };
             let res = match ev {
                 Ok(Some(ev)) => self.process(ev, &mut out).await,

@@ -20,6 +20,9 @@ use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
 use crate::store::ConnectorOffsetReader;
 
+/// Records sent and not yet acknowledged, at most, before the engine stops polling.
+const MAX_IN_FLIGHT: usize = 20_000;
+
 /// How long Kafka may stay silent, with records outstanding, before the status says so.
 const STALL_REPORT_AFTER: Duration = Duration::from_secs(10);
 
@@ -130,6 +133,16 @@ impl SourceEngine {
                 }
                 env.set_state(State::Running, None).await;
                 tracing::info!("resumed");
+            }
+            // Backpressure: records in flight are bounded, whatever the broker's speed.
+            while self.submitted.outstanding() >= MAX_IN_FLIGHT && !env.cancel.is_cancelled() {
+                if let Ok(Some(ack)) =
+                    tokio::time::timeout(Duration::from_millis(100), self.acks.recv()).await
+                {
+                    self.last_ack = Instant::now();
+                    self.apply_ack(env, ack).await?;
+                }
+                self.drain_acks(env).await?;
             }
             // poll is never cancelled midway: a task may hold data it already read.
             let batch = match self.task.poll().await {

@@ -20,6 +20,8 @@ pub struct SubmittedRecords {
     /// Sequence number of `queue[0]`.
     base: u64,
     next: u64,
+    /// Records submitted and not yet acknowledged.
+    unacked: usize,
     /// Latest committable offset per partition, with a flag telling whether it changed since the last take.
     committable: Vec<(Arc<OffsetMap>, Arc<OffsetMap>, bool)>,
 }
@@ -34,6 +36,7 @@ impl SubmittedRecords {
     pub fn submit(&mut self, partition: Arc<OffsetMap>, offset: Arc<OffsetMap>) -> u64 {
         let seq = self.next;
         self.next += 1;
+        self.unacked += 1;
         self.queue.push_back(Pending {
             partition,
             offset,
@@ -48,7 +51,10 @@ impl SubmittedRecords {
             return;
         };
         if let Some(p) = self.queue.get_mut(idx as usize) {
-            p.acked = true;
+            if !p.acked {
+                p.acked = true;
+                self.unacked -= 1;
+            }
         }
         while self.queue.front().is_some_and(|p| p.acked) {
             let p = self.queue.pop_front().expect("front exists");
@@ -69,7 +75,7 @@ impl SubmittedRecords {
 
     /// Records submitted and not yet acknowledged.
     pub fn outstanding(&self) -> usize {
-        self.queue.iter().filter(|p| !p.acked).count()
+        self.unacked
     }
 
     /// Committable offsets that changed since the last call.

@@ -180,9 +180,8 @@ impl Worker {
                 )
             }
         };
-        let (state, offset_count) = tokio::try_join!(config_store.load(), offsets.load())?;
+        let (state, offset_count, ()) = tokio::try_join!(config_store.load(), offsets.load(), status.load())?;
         let mut status = status;
-        status.load().await?;
         status.start_writer();
         tracing::info!(
             connectors = state.connectors.len(),
