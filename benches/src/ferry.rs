@@ -1,0 +1,172 @@
+//! The `ferry distributed` process under test and its REST API.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Worker properties as the end-to-end tests write them (Tansu needs batch.num.messages=1
+/// for the internal topics' clients; see docs/compatibility.md).
+pub fn write_props(dir: &Path, name: &str, bootstrap: &str, prefix: &str, port: u16) -> PathBuf {
+    let lines = [
+        format!("bootstrap.servers={bootstrap}"),
+        format!("group.id={prefix}-group"),
+        format!("config.storage.topic={prefix}-configs"),
+        format!("offset.storage.topic={prefix}-offsets"),
+        format!("status.storage.topic={prefix}-status"),
+        "config.storage.replication.factor=1".into(),
+        "offset.storage.replication.factor=1".into(),
+        "status.storage.replication.factor=1".into(),
+        "key.converter=org.apache.kafka.connect.json.JsonConverter".into(),
+        "value.converter=org.apache.kafka.connect.json.JsonConverter".into(),
+        format!("listeners=http://127.0.0.1:{port}"),
+        "batch.num.messages=1".into(),
+    ];
+    let path = dir.join(format!("{name}.properties"));
+    std::fs::write(&path, lines.join("\n")).expect("write worker properties");
+    path
+}
+
+pub struct Ferry {
+    child: Option<Child>,
+    pub port: u16,
+    pub log: PathBuf,
+    pub spawned_at: Instant,
+}
+
+impl Ferry {
+    /// Spawns `ferry distributed PROPS` in its own worker group (Tansu 0.6 never expires a
+    /// dead member's session, so every start joins a fresh group, as the tests do).
+    pub fn spawn(bin: &Path, props: &Path, port: u16, group: &str, log: &Path) -> Ferry {
+        let out = std::fs::File::create(log).expect("ferry log");
+        let spawned_at = Instant::now();
+        let child = Command::new(bin)
+            .arg("distributed")
+            .arg(props)
+            .env("CONNECT_GROUP_ID", group)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        Ferry {
+            child: Some(child),
+            port,
+            log: log.to_owned(),
+            spawned_at,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// True once `GET /` answers 200.
+    pub fn answers(&self) -> bool {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        let mut buf = [0u8; 16];
+        s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
+    }
+
+    /// Polls `GET /` every 2 ms; returns the time from spawn to the first 200.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Duration {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.answers() {
+                return self.spawned_at.elapsed();
+            }
+            if let Some(st) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("ferry exited with {st}; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!(
+            "ferry did not answer GET / in {timeout:?}; log:\n{}",
+            self.log_text()
+        );
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM and wait (kill -9 after 30 s).
+    pub fn terminate(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: plain signal to our own child.
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if c.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Ferry {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub async fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = client.request(m, url).timeout(Duration::from_secs(60));
+    if let Some(b) = body {
+        req = req.header("Content-Type", "application/json").body(b.to_string());
+    }
+    let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Waits until the connector and its task are RUNNING.
+pub async fn wait_running(f: &Ferry, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (st, body) = call("GET", &f.url(&format!("/connectors/{name}/status")), None).await;
+        if st == 200
+            && body["connector"]["state"] == "RUNNING"
+            && body["tasks"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
+        {
+            return;
+        }
+        if body["tasks"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["state"] == "FAILED"))
+        {
+            panic!("{name} failed: {body}\nlog:\n{}", f.log_text());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} not RUNNING: {body}\nlog:\n{}",
+            f.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
