@@ -1,6 +1,8 @@
 //! Logging: `tracing` with a filter that `/admin/loggers` can change at run time.
 //!
-//! The starting filter comes from `RUST_LOG`, else `info`.
+//! The starting filter comes from `RUST_LOG`; else from the images' variables
+//! (`LOG_LEVEL` of debezium/connect, `CONNECT_LOG4J_ROOT_LOGLEVEL` of cp-kafka-connect);
+//! else `info`.
 
 use std::sync::Arc;
 
@@ -35,7 +37,14 @@ impl ferry_runtime::LogControl for ReloadableFilter {
 
 /// Installs the global subscriber (logs to stderr).
 pub fn init() -> Arc<ReloadableFilter> {
-    let initial = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let initial = std::env::var("RUST_LOG").unwrap_or_else(|_| {
+        ["LOG_LEVEL", "CONNECT_LOG4J_ROOT_LOGLEVEL"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok())
+            .and_then(|l| log4j_to_tracing(&l))
+            .unwrap_or("info")
+            .to_owned()
+    });
     let filter = EnvFilter::try_new(&initial).unwrap_or_else(|_| EnvFilter::new("info"));
     let (layer, handle) = reload::Layer::new(filter);
     let fmt = tracing_subscriber::fmt::layer()
@@ -43,4 +52,27 @@ pub fn init() -> Arc<ReloadableFilter> {
         .with_target(false);
     let _ = tracing_subscriber::registry().with(layer).with(fmt).try_init();
     Arc::new(ReloadableFilter { handle, initial })
+}
+
+/// A log4j level name as a tracing level.
+fn log4j_to_tracing(level: &str) -> Option<&'static str> {
+    Some(match level.trim().to_ascii_uppercase().as_str() {
+        "OFF" => "off",
+        "FATAL" | "ERROR" => "error",
+        "WARN" => "warn",
+        "INFO" => "info",
+        "DEBUG" => "debug",
+        "TRACE" | "ALL" => "trace",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log4j_levels_map_to_tracing() {
+        assert_eq!(super::log4j_to_tracing("debug"), Some("debug"));
+        assert_eq!(super::log4j_to_tracing("FATAL"), Some("error"));
+        assert_eq!(super::log4j_to_tracing("loud"), None);
+    }
 }
