@@ -594,6 +594,14 @@ impl ParsedConfig {
     }
 }
 
+/// A config map from `(key, value)` pairs, in order.
+pub fn config_map<'a>(pairs: impl IntoIterator<Item = &'a (&'a str, &'a str)>) -> ConfigMap {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// Entries of `props` under `prefix`, with the prefix removed.
 pub fn with_prefix(props: &ConfigMap, prefix: &str) -> ConfigMap {
     props

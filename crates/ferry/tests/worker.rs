@@ -6,7 +6,9 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use common::{call, eventually, eventually_on, read_lines, states, wait_state, WorkerSetup};
+use common::{
+    call, create_connector, eventually, eventually_on, read_lines, states, wait_state, WorkerSetup,
+};
 use ferry_test_support::kafka::Tansu;
 use serde_json::{json, Value};
 
@@ -42,12 +44,7 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     write_lines(&setup.path("in.txt"), 1..=3);
     let ferry = setup.start();
 
-    let created = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "src", "config": source_config(&setup, "in.txt", &topic)}).to_string()),
-    )
-    .await;
+    let created = create_connector(&ferry, "src", &source_config(&setup, "in.txt", &topic)).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(created.body["name"], "src");
     assert_eq!(created.body["type"], "source");
@@ -55,12 +52,7 @@ async fn rest_lifecycle_of_a_file_source_connector() {
     assert!(created.location.unwrap().ends_with("/connectors/src"));
     wait_state(&ferry, "src", "RUNNING", &["RUNNING"]).await;
 
-    let again = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "src", "config": source_config(&setup, "in.txt", &topic)}).to_string()),
-    )
-    .await;
+    let again = create_connector(&ferry, "src", &source_config(&setup, "in.txt", &topic)).await;
     assert_eq!(again.status, 409);
     assert_eq!(
         again.body,
@@ -190,12 +182,7 @@ async fn file_round_trip_of_10000_lines_arrives_complete_and_in_order() {
     let topic = setup.names.topic("lines");
     write_lines(&setup.path("in.txt"), 1..=10_000);
     let ferry = setup.start();
-    let src = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "src", "config": source_config(&setup, "in.txt", &topic)}).to_string()),
-    )
-    .await;
+    let src = create_connector(&ferry, "src", &source_config(&setup, "in.txt", &topic)).await;
     assert_eq!(src.status, 201, "{:?}", src.body);
     let out = setup.path("out.txt");
     let sink = call(
@@ -262,23 +249,15 @@ async fn kill_9_then_restart_loses_nothing_and_resends_only_after_the_last_flush
     let mut ferry = setup.start();
     let mut cfg = source_config(&setup, "in.txt", &topic);
     cfg["batch.size"] = json!("100");
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "src", "config": cfg}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, "src", &cfg).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     // A second connector, paused: its target state must survive the crash.
-    let paused = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(
-            &json!({"name": "idle", "config": source_config(&setup, "idle.txt", &setup.names.topic("idle")), "initial_state": "PAUSED"})
-                .to_string(),
-        ),
-    )
-    .await;
+    let idle = json!({
+        "name": "idle",
+        "config": source_config(&setup, "idle.txt", &setup.names.topic("idle")),
+        "initial_state": "PAUSED"
+    });
+    let paused = call("POST", &ferry.url("/connectors"), Some(&idle.to_string())).await;
     assert_eq!(paused.status, 201, "{:?}", paused.body);
 
     // Kill once some offsets were flushed, while lines are still being written.
@@ -336,12 +315,7 @@ async fn sigterm_flushes_offsets_so_a_restart_resends_nothing() {
     let topic = setup.names.topic("lines");
     write_lines(&setup.path("in.txt"), 1..=500);
     let mut ferry = setup.start();
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "src", "config": source_config(&setup, "in.txt", &topic)}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, "src", &source_config(&setup, "in.txt", &topic)).await;
     assert_eq!(r.status, 201);
     assert_eq!(line_numbers(broker, &topic, 500).len(), 500);
     let status = ferry.terminate();
@@ -815,12 +789,7 @@ async fn a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_flows() {
             ("errors.deadletterqueue.context.headers.enable", "true"),
         ],
     );
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": sink, "config": cfg}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, &sink, &cfg).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let out = setup.path("out.txt");
     eventually(
@@ -864,12 +833,7 @@ async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace(
     broker.produce(&topic, &[(None, Some(b"{broken"))]).await;
     let ferry = setup.start();
     let cfg = sink_config(&setup, &topic, &[]);
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": strict, "config": cfg}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, &strict, &cfg).await;
     assert_eq!(r.status, 201);
     wait_state(&ferry, &strict, "RUNNING", &["FAILED"]).await;
     let status = call("GET", &ferry.url(&format!("/connectors/{strict}/status")), None).await;
@@ -902,12 +866,7 @@ async fn a_second_worker_of_the_same_group_waits_as_a_standby_and_takes_over() {
     write_lines(&setup.path("in.txt"), 1..=5);
     let mut first = setup.start_in_group(setup.port, "first");
     first.wait_ready();
-    let r = call(
-        "POST",
-        &first.url("/connectors"),
-        Some(&json!({"name": "src", "config": source_config(&setup, "in.txt", &topic)}).to_string()),
-    )
-    .await;
+    let r = create_connector(&first, "src", &source_config(&setup, "in.txt", &topic)).await;
     assert_eq!(r.status, 201);
     wait_state(&first, "src", "RUNNING", &["RUNNING"]).await;
 
@@ -951,12 +910,7 @@ async fn a_bad_transform_config_is_refused_with_400() {
     cfg["transforms.route.regex"] = json!("(unclosed");
     cfg["transforms.route.replacement"] = json!("x");
     cfg["transforms.nope.type"] = json!("com.example.NoSuchTransform");
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": "smt", "config": cfg}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, "smt", &cfg).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     let msg = r.body["message"].as_str().unwrap();
     assert!(
@@ -1059,12 +1013,7 @@ async fn sink_offsets_are_read_altered_and_reset_through_rest() {
     broker.produce(&topic, &kv).await;
     let ferry = setup.start();
     let cfg = sink_config(&setup, &topic, &[]);
-    let r = call(
-        "POST",
-        &ferry.url("/connectors"),
-        Some(&json!({"name": sink, "config": cfg}).to_string()),
-    )
-    .await;
+    let r = create_connector(&ferry, &sink, &cfg).await;
     assert_eq!(r.status, 201);
     let want = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 3}}]});
     eventually_on(

@@ -383,6 +383,16 @@ impl Worker {
         Ok(e)
     }
 
+    async fn write_offsets(
+        &self,
+        name: &str,
+        offsets: Vec<(OffsetMap, Option<OffsetMap>)>,
+    ) -> HerderResult<()> {
+        let name = name.to_owned();
+        self.send(move |reply| Command::WriteOffsets { name, offsets, reply })
+            .await
+    }
+
     async fn set_target(&self, name: &str, target: TargetState) -> HerderResult<()> {
         let name = name.to_owned();
         self.send(move |reply| Command::SetTarget { name, target, reply })
@@ -780,13 +790,7 @@ impl Herder for Worker {
                 .ok_or_else(|| HerderError::BadRequest("Source partitions may not be null".into()))?;
             entries.push((partition, o.offset));
         }
-        let n = name.to_owned();
-        self.send(move |reply| Command::WriteOffsets {
-            name: n,
-            offsets: entries,
-            reply,
-        })
-        .await?;
+        self.write_offsets(name, entries).await?;
         Ok(Message::new(
             "The offsets for this connector have been altered successfully",
         ))
@@ -815,13 +819,7 @@ impl Herder for Worker {
             .into_iter()
             .map(|(p, _)| (p, None))
             .collect();
-        let n = name.to_owned();
-        self.send(move |reply| Command::WriteOffsets {
-            name: n,
-            offsets: entries,
-            reply,
-        })
-        .await?;
+        self.write_offsets(name, entries).await?;
         Ok(Message::new(
             "The offsets for this connector have been reset successfully",
         ))

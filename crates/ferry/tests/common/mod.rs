@@ -264,8 +264,14 @@ pub async fn call(method: &str, url: &str, body: Option<&str>) -> Answer {
     }
 }
 
-/// Polls `f` until it returns true or `timeout` passes.
-pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut f: F)
+/// `POST /connectors` with `{"name": name, "config": config}`.
+pub async fn create_connector(f: &Ferry, name: &str, config: &Value) -> Answer {
+    let body = serde_json::json!({"name": name, "config": config});
+    call("POST", &f.url("/connectors"), Some(&body.to_string())).await
+}
+
+/// Polls `f` every 100 ms until it returns true (true) or `timeout` passes (false).
+async fn poll_until<F, Fut>(timeout: Duration, mut f: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -273,27 +279,33 @@ where
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if f().await {
-            return;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("timed out waiting for {what}");
+    false
+}
+
+/// Polls `f` until it returns true; panics after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(poll_until(timeout, f).await, "timed out waiting for {what}");
 }
 
 /// Like [`eventually`], but shows the worker's log on time-out.
-pub async fn eventually_on<F, Fut>(ferry: &Ferry, timeout: Duration, what: &str, mut f: F)
+pub async fn eventually_on<F, Fut>(ferry: &Ferry, timeout: Duration, what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}; log:\n{}", ferry.log_text());
+    assert!(
+        poll_until(timeout, f).await,
+        "timed out waiting for {what}; log:\n{}",
+        ferry.log_text()
+    );
 }
 
 /// The connector and task states from `/status`.
