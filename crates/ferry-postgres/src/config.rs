@@ -98,15 +98,40 @@ pub enum IntervalMode {
     String,
 }
 
-/// `sslmode`.
+/// `database.sslmode` (libpq semantics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SslMode {
     /// No TLS.
     Disable,
-    /// TLS when available (Ferry: plain TCP, TLS is not built in).
+    /// Plain or TLS, whichever the server accepts (Ferry tries TLS first, like `prefer`).
+    Allow,
+    /// TLS when the server offers it, plain otherwise; no certificate checks.
     Prefer,
-    /// TLS required (not supported by this build).
+    /// TLS, without certificate checks.
     Require,
+    /// TLS; the server certificate chain is verified against `database.sslrootcert`.
+    VerifyCa,
+    /// As `VerifyCa`, and the certificate must match `database.hostname`.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// The option value, as written in `database.sslmode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// Whether the connection fails rather than falling back to plain TCP.
+    pub fn requires_tls(self) -> bool {
+        matches!(self, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull)
+    }
 }
 
 /// Schema/table/column include and exclude lists (anchored, case-insensitive regexes).
@@ -190,6 +215,13 @@ pub struct PostgresConfig {
     pub dbname: String,
     /// `database.sslmode`.
     pub sslmode: SslMode,
+    /// `database.sslrootcert`: PEM file of trusted CA certificates (verify-ca/verify-full;
+    /// also used by `require` like libpq: when set, the chain is verified).
+    pub sslrootcert: Option<String>,
+    /// `database.sslcert`: PEM client certificate (chain).
+    pub sslcert: Option<String>,
+    /// `database.sslkey`: PEM private key of `sslcert` (PKCS#8, PKCS#1 or SEC1, unencrypted).
+    pub sslkey: Option<String>,
     /// `topic.prefix` (1.x: `database.server.name`).
     pub topic_prefix: String,
     /// `plugin.name`.
@@ -409,13 +441,29 @@ impl PostgresConfig {
             SslMode::Prefer,
             &[
                 ("disable", SslMode::Disable),
-                ("allow", SslMode::Prefer),
+                ("allow", SslMode::Allow),
                 ("prefer", SslMode::Prefer),
                 ("require", SslMode::Require),
-                ("verify-ca", SslMode::Require),
-                ("verify-full", SslMode::Require),
+                ("verify-ca", SslMode::VerifyCa),
+                ("verify-full", SslMode::VerifyFull),
             ],
         );
+        let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let sslrootcert = nonempty(p.opt(&["database.sslrootcert"]));
+        let sslcert = nonempty(p.opt(&["database.sslcert"]));
+        let sslkey = nonempty(p.opt(&["database.sslkey"]));
+        if sslcert.is_some() != sslkey.is_some() {
+            let (key, other) = if sslcert.is_some() {
+                ("database.sslkey", "database.sslcert")
+            } else {
+                ("database.sslcert", "database.sslkey")
+            };
+            p.errors.push(ConfigError::invalid(
+                key,
+                "null",
+                format!("Required when {other} is set (client certificate authentication needs both)"),
+            ));
+        }
         let topic_prefix = match get(m, &["topic.prefix", "database.server.name"]) {
             Some((k, v)) => {
                 if !v
@@ -624,6 +672,9 @@ impl PostgresConfig {
             password,
             dbname,
             sslmode,
+            sslrootcert,
+            sslcert,
+            sslkey,
             topic_prefix,
             plugin_name,
             slot_name,
@@ -670,13 +721,20 @@ impl PostgresConfig {
             format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
         }
         format!(
-            "host={} port={} user={} password={} dbname={} application_name={} connect_timeout=30",
+            "host={} port={} user={} password={} dbname={} application_name={} connect_timeout=30 sslmode={}",
             q(&self.hostname),
             self.port,
             q(&self.user),
             q(&self.password),
             q(&self.dbname),
             q("ferry-postgres"),
+            // tokio-postgres knows disable/prefer/require; certificate checks are done by the
+            // rustls connector (crate::tls).
+            match self.sslmode {
+                SslMode::Disable => "disable",
+                SslMode::Allow | SslMode::Prefer => "prefer",
+                SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+            },
         )
     }
 }
@@ -697,7 +755,10 @@ pub fn config_def() -> ConfigDef {
         .define(s("database.user").importance(Importance::High).doc("Name of the database user to be used when connecting to the database."))
         .define(ConfigKey::new("database.password", ConfigType::Password).default_null().importance(Importance::High).doc("Password of the database user."))
         .define(s("database.dbname").importance(Importance::High).doc("The name of the database from which the connector should capture changes"))
-        .define(s("database.sslmode").default_value("prefer").validator(Validator::one_of_ignore_case(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])))
+        .define(s("database.sslmode").default_value("prefer").validator(Validator::one_of_ignore_case(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])).doc("Whether to use an encrypted connection to the PostgreSQL server: disable, allow, prefer (TLS when the server offers it), require (TLS, no certificate checks), verify-ca (verify the chain against database.sslrootcert), verify-full (also the host name)."))
+        .define(s("database.sslrootcert").default_null().doc("File containing the root certificate(s) (PEM) against which the server is validated."))
+        .define(s("database.sslcert").default_null().doc("File containing the SSL certificate (PEM) for the client."))
+        .define(s("database.sslkey").default_null().doc("File containing the SSL private key (PEM, unencrypted) for the client."))
         .define(s("plugin.name").default_value("decoderbufs").validator(Validator::one_of_ignore_case(["decoderbufs", "pgoutput"])).doc("The name of the Postgres logical decoding plugin installed on the server."))
         .define(s("slot.name").default_value("debezium").doc("The name of the Postgres logical decoding slot created for streaming changes from a plugin."))
         .define(b("slot.drop.on.stop").default_value("false"))
@@ -741,6 +802,58 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn sslmode_and_certificate_options() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let parse = |extra: &[(&str, &str)]| {
+            let mut m = map(&base);
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            PostgresConfig::parse(&m)
+        };
+        assert_eq!(parse(&[]).unwrap().sslmode, SslMode::Prefer);
+        for (v, mode) in [
+            ("disable", SslMode::Disable),
+            ("allow", SslMode::Allow),
+            ("prefer", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("VERIFY-CA", SslMode::VerifyCa),
+            ("verify-full", SslMode::VerifyFull),
+        ] {
+            let c = parse(&[("database.sslmode", v)]).unwrap();
+            assert_eq!(c.sslmode, mode);
+            assert_eq!(c.sslmode.as_str(), v.to_ascii_lowercase());
+            assert!(c.connection_string().contains(match mode {
+                SslMode::Disable => "sslmode=disable",
+                SslMode::Allow | SslMode::Prefer => "sslmode=prefer",
+                _ => "sslmode=require",
+            }));
+        }
+        assert!(parse(&[("database.sslmode", "sometimes")]).is_err());
+        let c = parse(&[
+            ("database.sslmode", "verify-full"),
+            ("database.sslrootcert", "/ca.pem"),
+            ("database.sslcert", "/c.pem"),
+            ("database.sslkey", "/c.key"),
+        ])
+        .unwrap();
+        assert_eq!(c.sslrootcert.as_deref(), Some("/ca.pem"));
+        assert_eq!(c.sslcert.as_deref(), Some("/c.pem"));
+        assert_eq!(c.sslkey.as_deref(), Some("/c.key"));
+        let errs = parse(&[("database.sslcert", "/c.pem")]).unwrap_err();
+        assert!(errs[0].to_string().contains("database.sslkey"), "{errs:?}");
+        assert!(parse(&[("database.sslrootcert", "")])
+            .unwrap()
+            .sslrootcert
+            .is_none());
     }
 
     #[test]

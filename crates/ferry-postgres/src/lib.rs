@@ -22,6 +22,7 @@ pub mod replication;
 pub mod schema;
 pub mod snapshot;
 pub mod task;
+pub mod tls;
 pub mod types;
 
 pub use config::PostgresConfig;

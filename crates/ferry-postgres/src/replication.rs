@@ -5,12 +5,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pgwire_replication::{
-    ReplicationClient, ReplicationConfig, ReplicationEvent, SslMode as WireSsl, TlsConfig,
-};
+use pgwire_replication::{ReplicationClient, ReplicationConfig, ReplicationEvent};
 use tokio_postgres::Client;
 
-use crate::config::{AutocreateMode, PostgresConfig, SslMode};
+use crate::config::{AutocreateMode, PostgresConfig};
 use crate::error::{PgError, Result};
 use crate::lsn::Lsn;
 
@@ -110,12 +108,7 @@ impl ReplicationSession {
     /// or the slot's confirmed position, whichever is greater. Until the task confirms more,
     /// status updates report `ack_lsn` as flushed (never more than is durable).
     pub async fn connect(cfg: &PostgresConfig, start_lsn: Lsn, ack_lsn: Lsn) -> Result<ReplicationSession> {
-        if cfg.sslmode == SslMode::Require {
-            return Err(PgError::Setup(
-                "database.sslmode=require is not supported by this build (no TLS); use disable or prefer"
-                    .into(),
-            ));
-        }
+        let tls = crate::tls::replication_tls(cfg).await?;
         let mut rc = ReplicationConfig::new(
             cfg.hostname.clone(),
             cfg.user.clone(),
@@ -131,17 +124,35 @@ impl ReplicationSession {
         .with_wakeup_interval(Duration::from_secs(5))
         .with_buffer_size(cfg.max_queue_size.max(16))
         .with_application_name("ferry-postgres");
-        rc = rc.with_tls(TlsConfig {
-            mode: WireSsl::Disable,
-            ..TlsConfig::disabled()
-        });
+        rc = rc.with_tls(tls);
+        // The connection (and TLS handshake) happens in the background: a TLS failure may
+        // surface from connect_gated or from the first command.
+        let err = |context: &str, e: pgwire_replication::PgWireError| {
+            if e.is_tls() {
+                let m = e.to_string();
+                let msg = format!(
+                    "{context} ({}:{}, {}): {m}{}",
+                    cfg.hostname,
+                    cfg.port,
+                    crate::tls::describe(cfg),
+                    crate::tls::hint(&m)
+                );
+                if crate::tls::is_config_failure(&m) {
+                    PgError::Setup(msg)
+                } else {
+                    PgError::Transient(msg)
+                }
+            } else {
+                wire_error(context, e)
+            }
+        };
         let mut client = ReplicationClient::connect_gated(rc)
             .await
-            .map_err(|e| wire_error("opening the replication connection", e))?;
+            .map_err(|e| err("opening the replication connection", e))?;
         client
             .identify_system()
             .await
-            .map_err(|e| wire_error("IDENTIFY_SYSTEM", e))?;
+            .map_err(|e| err("opening the replication connection (IDENTIFY_SYSTEM)", e))?;
         Ok(ReplicationSession { client })
     }
 
