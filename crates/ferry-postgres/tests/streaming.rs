@@ -1,106 +1,14 @@
 //! End-to-end tests against a private PostgreSQL 15 cluster.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry_core::{
-    CancellationToken, CommittedOffset, ConfigMap, OffsetMap, OffsetStorageReader, Position, Record,
-    SourceTask, SourceTaskContext, Value,
-};
+use common::{commit_all, config, field, offset_of, poll_until, slot_flush, start, MemOffsets};
+use ferry_core::{CancellationToken, OffsetMap, SourceTask, SourceTaskContext, Value};
 use ferry_postgres::PostgresSourceTask;
 use ferry_test_support::postgres::PgCluster;
-
-#[derive(Default, Clone)]
-struct MemOffsets(Arc<Mutex<Option<OffsetMap>>>);
-
-impl OffsetStorageReader for MemOffsets {
-    fn offset(&self, _partition: &OffsetMap) -> Option<OffsetMap> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-fn config(pg: &PgCluster, db: &str, slot: &str, extra: &[(&str, &str)]) -> ConfigMap {
-    let mut m: ConfigMap = [
-        (
-            "connector.class",
-            "io.debezium.connector.postgresql.PostgresConnector",
-        ),
-        ("database.hostname", "127.0.0.1"),
-        ("database.user", "postgres"),
-        ("database.password", "postgres"),
-        ("database.dbname", db),
-        ("topic.prefix", "srv"),
-        ("plugin.name", "pgoutput"),
-        ("slot.name", slot),
-        ("publication.name", slot),
-        ("status.update.interval.ms", "200"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    m.insert("database.port".into(), pg.port().to_string());
-    for (k, v) in extra {
-        m.insert(k.to_string(), v.to_string());
-    }
-    m
-}
-
-async fn start(cfg: &ConfigMap, offsets: &MemOffsets) -> PostgresSourceTask {
-    let mut t = PostgresSourceTask::new();
-    t.start(
-        cfg,
-        SourceTaskContext {
-            connector: "pg".into(),
-            task: 0,
-            offsets: Arc::new(offsets.clone()),
-            shutdown: CancellationToken::new(),
-        },
-    )
-    .await
-    .expect("task starts");
-    t
-}
-
-async fn poll_until(t: &mut PostgresSourceTask, n: usize, timeout: Duration) -> Vec<Record> {
-    let mut out = Vec::new();
-    let deadline = Instant::now() + timeout;
-    while out.len() < n && Instant::now() < deadline {
-        let batch = t.poll().await.expect("poll");
-        out.extend(batch);
-    }
-    out
-}
-
-fn field<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
-    let mut cur = v;
-    for p in path {
-        cur = cur.as_struct().unwrap().get(p).unwrap();
-    }
-    cur
-}
-
-fn offset_of(r: &Record) -> Arc<OffsetMap> {
-    match &r.position {
-        Position::Source { offset, .. } => offset.clone(),
-        _ => panic!("no source position"),
-    }
-}
-
-async fn commit_all(t: &mut PostgresSourceTask, recs: &[Record], store: &MemOffsets) {
-    if let Some(last) = recs.last() {
-        let off = offset_of(last);
-        *store.0.lock().unwrap() = Some((*off).clone());
-        let Position::Source { partition, .. } = &last.position else {
-            panic!()
-        };
-        t.commit(&[CommittedOffset {
-            partition: partition.clone(),
-            offset: off,
-        }])
-        .await
-        .unwrap();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_then_stream_with_debezium_shapes() {
@@ -263,16 +171,6 @@ async fn snapshot_then_stream_with_debezium_shapes() {
     }
     assert_ne!(before, after, "slot confirmed_flush_lsn advanced after commit");
     t.stop().await.unwrap();
-}
-
-async fn slot_flush(c: &tokio_postgres::Client, slot: &str) -> String {
-    c.query_one(
-        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
-        &[&slot],
-    )
-    .await
-    .unwrap()
-    .get(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
