@@ -1,0 +1,66 @@
+//! Fault scenarios against the real binary (see docs/guarantees.md). Each prints its seed
+//! (`FERRY_FAULTS_SEED` replays it) and a figures line `[scenario] faults=.. rows=..`.
+
+use std::time::Duration;
+
+use ferry_faults::scenarios;
+use ferry_test_support::kafka::Tansu;
+use ferry_test_support::postgres::PgCluster;
+
+/// At least 20 kill -9 at random moments (also during start-up), a restart after each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_random_moments_loses_nothing_and_duplicates_stay_within_the_flush_bound() {
+    let kills = std::env::var("FERRY_FAULTS_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(22);
+    let figures = scenarios::kill9("kill9", kills, PgCluster::shared(), Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(figures.faults, kills);
+}
+
+/// The broker stopped (SIGSTOP) for 30 s: REST answers throughout, the task recovers by
+/// itself, nothing is lost or duplicated, and the status shows the trouble while it lasts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_unreachable_for_30_s_the_task_recovers_and_rest_answers_throughout() {
+    let broker = Tansu::start();
+    let (result, report) =
+        scenarios::broker_pause("broker_pause", Duration::from_secs(30), PgCluster::shared(), &broker).await;
+    let figures = result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(figures.duplicates, 0, "no crash, so no duplicate");
+    assert!(report.failures.is_empty(), "REST did not answer while the broker was stopped: {:?}", report.failures);
+    assert!(report.slowest_ms < 5000, "REST took {} ms", report.slowest_ms);
+    // docs/compatibility.md: "a RUNNING task's status carries a trace saying what is wrong".
+    assert!(
+        !report.traces.is_empty(),
+        "BUG? the status never showed the broker trouble during the 30 s pause; states seen: {:?}",
+        report.states
+    );
+}
+
+/// PostgreSQL restarted with -m fast and -m immediate, then the walsender terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarts_and_walsender_kill_reconnect_and_lose_nothing() {
+    let pg = PgCluster::start();
+    let figures = scenarios::pg_restarts("pg_restart", &pg, Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(figures.faults, 3);
+}
+
+/// The slot dropped underneath a running connector: FAILED with a trace saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_slot_dropped_underneath_fails_the_task_with_a_trace() {
+    let trace = scenarios::slot_dropped("slot_dropped", PgCluster::shared(), Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("[slot_dropped] trace: {}", trace.lines().next().unwrap_or_default());
+}
+
+/// SIGTERM while rows stream (offsets flushed only at shutdown): exit 0, and the restart
+/// re-emits nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_flushes_offsets_so_the_restart_re_emits_nothing() {
+    let figures = scenarios::sigterm("sigterm", 3, PgCluster::shared(), Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(figures.duplicates, 0, "a graceful stop must not cause duplicates");
+}
