@@ -328,6 +328,16 @@ impl WorkerConfig {
     pub fn parse(props: ConfigMap, mode: Mode) -> Result<WorkerConfig, WorkerConfigError> {
         let def = worker_config_def(mode);
         let p = def.parse(&props)?;
+        for key in [
+            "group.id",
+            "config.storage.topic",
+            "offset.storage.topic",
+            "status.storage.topic",
+        ] {
+            if p.string(key).is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError::invalid(key, "", "Must not be empty").into());
+            }
+        }
         if !p.list("plugin.path").is_empty() {
             tracing::info!("plugin.path is ignored: Ferry's plugins are built in (see /connector-plugins)");
         }
@@ -355,10 +365,13 @@ impl WorkerConfig {
                     rest_bind.ip().to_string()
                 }
             });
-        let adv_port = p
-            .int("rest.advertised.port")
-            .map(|v| v as u16)
-            .unwrap_or(listener_port);
+        let adv_port = match p.int("rest.advertised.port") {
+            Some(v) => u16::try_from(v)
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| ConfigError::invalid("rest.advertised.port", v, "Not a valid port"))?,
+            None => listener_port,
+        };
         let ms = |k: &str| p.long(k).unwrap_or_default() as u64;
         let short = |k: &str| p.long(k).unwrap_or(3) as i32;
         Ok(WorkerConfig {
@@ -531,6 +544,89 @@ mod tests {
             err.to_string(),
             "Invalid value soon for configuration offset.flush.interval.ms: Not a number of type LONG"
         );
+    }
+
+    /// Each malformed worker setting, given in a properties file or through the
+    /// environment, is refused with one line naming the key; none is silently accepted.
+    #[test]
+    fn malformed_settings_are_refused_naming_the_key() {
+        let base = [
+            ("bootstrap.servers", "b:9092"),
+            ("group.id", "g"),
+            ("config.storage.topic", "c"),
+            ("offset.storage.topic", "o"),
+            ("status.storage.topic", "s"),
+            ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        ];
+        let cases: &[(&str, &str, &str)] = &[
+            ("offset.flush.interval.ms", "soon", "offset.flush.interval.ms"),
+            ("offset.flush.interval.ms", "0", "offset.flush.interval.ms"),
+            (
+                "offset.flush.interval.ms",
+                "99999999999999999999",
+                "offset.flush.interval.ms",
+            ),
+            ("offset.flush.timeout.ms", "-5", "offset.flush.timeout.ms"),
+            (
+                "task.shutdown.graceful.timeout.ms",
+                "1.5",
+                "task.shutdown.graceful.timeout.ms",
+            ),
+            (
+                "config.storage.replication.factor",
+                "0",
+                "config.storage.replication.factor",
+            ),
+            (
+                "offset.storage.replication.factor",
+                "three",
+                "offset.storage.replication.factor",
+            ),
+            (
+                "status.storage.replication.factor",
+                "70000",
+                "status.storage.replication.factor",
+            ),
+            ("offset.storage.partitions", "0", "offset.storage.partitions"),
+            ("status.storage.partitions", "-1", "status.storage.partitions"),
+            ("session.timeout.ms", "10", "session.timeout.ms"),
+            ("rest.port", "70000", "rest.port"),
+            ("rest.port", "http", "rest.port"),
+            ("rest.advertised.port", "70000", "rest.advertised.port"),
+            ("rest.advertised.port", "-1", "rest.advertised.port"),
+            ("listeners", "https://0.0.0.0:8083", "listeners"),
+            ("listeners", "0.0.0.0:8083", "listeners"),
+            ("listeners", "http://0.0.0.0", "listeners"),
+            ("listeners", "http://0.0.0.0:port", "listeners"),
+            ("listeners", "http://some host:8083", "listeners"),
+            ("topic.creation.enable", "yes please", "topic.creation.enable"),
+            ("group.id", "", "group.id"),
+        ];
+        for (key, value, named) in cases {
+            let mut props: ConfigMap = base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            props.insert(key.to_string(), value.to_string());
+            let err = WorkerConfig::parse(props, Mode::Distributed)
+                .map(|_| ())
+                .expect_err(&format!("{key}={value} was accepted"));
+            let line = err.to_string();
+            assert!(line.contains(named), "{key}={value}: {line}");
+            assert!(!line.contains('\n'), "{key}={value}: not one line: {line}");
+
+            // The same value through the cp-kafka-connect environment.
+            let mut vars = env(&base.map(|(k, v)| (k, v)).map(|(k, v)| {
+                let name = format!("CONNECT_{}", k.to_ascii_uppercase().replace('.', "_"));
+                (Box::leak(name.into_boxed_str()) as &str, v)
+            }));
+            vars.push((
+                format!("CONNECT_{}", key.to_ascii_uppercase().replace('.', "_")),
+                value.to_string(),
+            ));
+            let err = WorkerConfig::load_with_env(None, Mode::Distributed, vars)
+                .map(|_| ())
+                .expect_err(&format!("env {key}={value} was accepted"));
+            assert!(err.to_string().contains(named), "env {key}={value}: {err}");
+        }
     }
 
     #[test]

@@ -214,6 +214,18 @@ impl Tansu {
 
     /// Reads every record of a topic until none arrives for `idle`.
     pub fn consume_until_idle(&self, topic: &str, idle: Duration) -> Vec<ConsumedRecord> {
+        self.consume_until_idle_within(topic, idle, Duration::from_secs(600))
+    }
+
+    /// Like [`Tansu::consume_until_idle`], but stops after `max` in any case: for a topic
+    /// that a running worker keeps writing to (offsets, heartbeats), so it is never idle.
+    pub fn consume_until_idle_within(
+        &self,
+        topic: &str,
+        idle: Duration,
+        max: Duration,
+    ) -> Vec<ConsumedRecord> {
+        let until = Instant::now() + max;
         let consumer: BaseConsumer = self
             .client()
             .set("group.id", format!("ferry-test-reader-{}", free_port()))
@@ -241,7 +253,7 @@ impl Tansu {
         let first_fetch = Duration::from_millis(1500);
         let mut last = Instant::now() + first_fetch.saturating_sub(idle);
         // `elapsed` is zero while `last` lies in the future.
-        while last.elapsed() < idle {
+        while last.elapsed() < idle && Instant::now() < until {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
                 out.push(to_record(&m));
                 last = Instant::now();

@@ -27,8 +27,15 @@ pub fn ferry_bin() -> PathBuf {
             let set_by_cargo_for_tests = k.starts_with("CARGO_PKG_")
                 || k.starts_with("CARGO_MANIFEST_")
                 || k.starts_with("CARGO_BIN_")
-                || ["CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR", "OUT_DIR", "RUST_TEST_THREADS"]
-                    .contains(&k.as_ref());
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                    "OUT_DIR",
+                    "RUST_TEST_THREADS",
+                ]
+                .contains(&k.as_ref());
             if set_by_cargo_for_tests {
                 cmd.env_remove(k.as_ref());
             }

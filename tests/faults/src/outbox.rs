@@ -103,7 +103,14 @@ pub fn uuid(rng: &mut Rng) -> String {
     let a = rng.next_u64();
     let b = rng.next_u64();
     let h = format!("{a:016x}{b:016x}");
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 impl Writer {
@@ -123,7 +130,11 @@ impl Writer {
         let acked = Arc::new(AtomicU64::new(0));
         let conn_str = pg.conn_str(db);
         let agg = aggregate_type.to_owned();
-        let cast = if payload_type.eq_ignore_ascii_case("jsonb") { "" } else { "::text" };
+        let cast = if payload_type.eq_ignore_ascii_case("jsonb") {
+            ""
+        } else {
+            "::text"
+        };
         let sql = format!(
             "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload) VALUES \
              (CAST($1::text AS uuid), $2::text, $3::text, 'Tick', \
@@ -189,11 +200,7 @@ impl Writer {
                 sent
             })
         };
-        Writer {
-            stop,
-            acked,
-            handle,
-        }
+        Writer { stop, acked, handle }
     }
 
     /// Stops and returns every row tried.
@@ -249,9 +256,17 @@ pub struct Fault {
 /// The stored offsets of connector `connector`: (record timestamp ms, txId), in topic order.
 pub fn stored_offsets(broker: &Tansu, offsets_topic: &str, connector: &str) -> Vec<(i64, Option<i64>)> {
     let mut out = Vec::new();
-    for r in broker.consume_to_end(offsets_topic) {
+    // The worker keeps flushing offsets (heartbeats), so the topic may never fall idle:
+    // what is stored after the check began does not matter to it.
+    for r in broker.consume_until_idle_within(
+        offsets_topic,
+        Duration::from_millis(1500),
+        Duration::from_secs(15),
+    ) {
         let Some(k) = r.key_str() else { continue };
-        let Ok(k) = serde_json::from_str::<Value>(k) else { continue };
+        let Ok(k) = serde_json::from_str::<Value>(k) else {
+            continue;
+        };
         if k[0] != connector {
             continue;
         }
@@ -326,19 +341,29 @@ pub fn check(
         match event_id(r) {
             Some(id) => match by_id.get_key_value(id.as_str()) {
                 Some((k, _)) => *count.entry(k).or_default() += 1,
-                None => problems.push(format!("record with unknown event id {id} at offset {}", r.offset)),
+                None => problems.push(format!(
+                    "record with unknown event id {id} at offset {}",
+                    r.offset
+                )),
             },
             None => problems.push(format!("record without id header at offset {}", r.offset)),
         }
     }
-    let missing: Vec<&Committed> = committed.iter().filter(|c| !count.contains_key(c.id.as_str())).collect();
+    let missing: Vec<&Committed> = committed
+        .iter()
+        .filter(|c| !count.contains_key(c.id.as_str()))
+        .collect();
     if !missing.is_empty() {
         let shown: Vec<String> = missing
             .iter()
             .take(20)
             .map(|c| format!("{} (key {} seq {} txid {})", c.id, c.key, c.seq, c.txid))
             .collect();
-        problems.push(format!("LOST {} committed rows, e.g. {}", missing.len(), shown.join(", ")));
+        problems.push(format!(
+            "LOST {} committed rows, e.g. {}",
+            missing.len(),
+            shown.join(", ")
+        ));
     }
 
     // 2. Duplicates only after a fault, bounded by the offsets stored before it.
@@ -350,7 +375,10 @@ pub fn check(
             .next_back()
             .unwrap_or(0)
     };
-    let fault_floor: Vec<(i64, i64)> = faults.iter().map(|f| (f.at_ms, stored_before(f.from_ms))).collect();
+    let fault_floor: Vec<(i64, i64)> = faults
+        .iter()
+        .map(|f| (f.at_ms, stored_before(f.from_ms)))
+        .collect();
     let mut duplicates = 0;
     let mut bound = 0;
     let mut over = Vec::new();
@@ -388,7 +416,10 @@ pub fn check(
             if !key_text.contains(&format!("\"{}\"", c.key)) && key_text != c.key {
                 problems.push(format!("record {} has key {key_text}, wanted {}", c.id, c.key));
             }
-            per_key.entry(c.key.as_str()).or_default().push((r.partition, r.offset, c.seq));
+            per_key
+                .entry(c.key.as_str())
+                .or_default()
+                .push((r.partition, r.offset, c.seq));
         }
     }
     for (key, mut recs) in per_key {

@@ -126,7 +126,10 @@ impl Ferry {
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("ferry exited with {status} during start-up; log:\n{}", self.log_tail());
+                panic!(
+                    "ferry exited with {status} during start-up; log:\n{}",
+                    self.log_tail()
+                );
             }
             if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
@@ -244,9 +247,7 @@ pub fn parse_status(body: &Value) -> (String, Vec<String>, Option<String>) {
         .iter()
         .map(|t| t["state"].as_str().unwrap_or_default().to_owned())
         .collect();
-    let trace = tasks
-        .iter()
-        .find_map(|t| t["trace"].as_str().map(str::to_owned));
+    let trace = tasks.iter().find_map(|t| t["trace"].as_str().map(str::to_owned));
     (c, t, trace)
 }
 

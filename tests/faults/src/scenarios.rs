@@ -55,7 +55,14 @@ impl<'a> Bench<'a> {
         let body = json!({"name": self.connector, "config": config});
         let r = call("POST", &ferry.url("/connectors"), Some(&body.to_string())).await;
         assert_eq!(r.status, 201, "{:?}\n{}", r.body, ferry.log_tail());
-        wait_state(ferry, self.connector, "RUNNING", &["RUNNING"], Duration::from_secs(60)).await;
+        wait_state(
+            ferry,
+            self.connector,
+            "RUNNING",
+            &["RUNNING"],
+            Duration::from_secs(60),
+        )
+        .await;
     }
 
     pub fn writer(&self, rng: &mut Rng, interval: Duration, payload_type: &str) -> Writer {
@@ -121,7 +128,11 @@ pub async fn kill9(scenario: &str, kills: usize, pg: &PgCluster, broker: &Tansu)
     let mut rng = Rng::for_scenario(scenario);
     let bench = Bench::new("k9", pg, broker, "JSONB", &[]).await;
     let mut ferry = bench.setup.start();
-    bench.create_connector(&ferry, &[]).await;
+    // Status updates every 200 ms (Debezium's default is 10 s): whatever the task confirms
+    // reaches the server before the next kill, so a slot confirmed too early loses rows here.
+    bench
+        .create_connector(&ferry, &[("status.update.interval.ms", "200")])
+        .await;
     let writer = bench.writer(&mut rng, Duration::from_millis(10), "JSONB");
     let mut faults = Vec::new();
     for i in 0..kills {
@@ -137,7 +148,14 @@ pub async fn kill9(scenario: &str, kills: usize, pg: &PgCluster, broker: &Tansu)
         ferry = bench.setup.spawn();
     }
     ferry.wait_ready();
-    wait_state(&ferry, bench.connector, "RUNNING", &["RUNNING"], Duration::from_secs(60)).await;
+    wait_state(
+        &ferry,
+        bench.connector,
+        "RUNNING",
+        &["RUNNING"],
+        Duration::from_secs(60),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let r = bench.finish(scenario, writer, &faults).await;
     let r = r.map_err(|e| format!("{e}\nlog tail:\n{}", ferry.log_tail()));
@@ -176,7 +194,10 @@ pub async fn broker_pause(
     let mut report = PauseReport::default();
     let until = Instant::now() + pause;
     while Instant::now() < until {
-        for path in ["/connectors".to_owned(), format!("/connectors/{}/status", bench.connector)] {
+        for path in [
+            "/connectors".to_owned(),
+            format!("/connectors/{}/status", bench.connector),
+        ] {
             let t = Instant::now();
             match try_call("GET", &ferry.url(&path), None, Duration::from_secs(5)).await {
                 Ok(a) if a.status == 200 => {
@@ -188,7 +209,9 @@ pub async fn broker_pause(
                         }
                     }
                 }
-                Ok(a) => report.failures.push(format!("GET {path}: HTTP {} {}", a.status, a.body)),
+                Ok(a) => report
+                    .failures
+                    .push(format!("GET {path}: HTTP {} {}", a.status, a.body)),
                 Err(e) => report.failures.push(e),
             }
             report.slowest_ms = report.slowest_ms.max(t.elapsed().as_millis());
@@ -239,17 +262,27 @@ pub async fn pg_restarts(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Resu
     let ferry = bench.setup.start();
     // Heartbeats let the confirmed position reach the shutdown checkpoint: without them a
     // `pg_ctl stop -m fast` waits for wal_sender_timeout (60 s), see docs/guarantees.md.
-    bench.create_connector(&ferry, &[("heartbeat.interval.ms", "1000")]).await;
+    bench
+        .create_connector(&ferry, &[("heartbeat.interval.ms", "1000")])
+        .await;
     let writer = bench.writer(&mut rng, Duration::from_millis(10), "JSONB");
     let mut faults = Vec::new();
-    for what in ["pg_ctl restart -m fast", "pg_ctl restart -m immediate", "walsender terminated"] {
+    for what in [
+        "pg_ctl restart -m fast",
+        "pg_ctl restart -m immediate",
+        "walsender terminated",
+    ] {
         tokio::time::sleep(Duration::from_millis(rng.range(2000, 4000))).await;
         let from = now_ms();
         if what == "walsender terminated" {
             let db = pg.connect("postgres").await;
             let deadline = Instant::now() + Duration::from_secs(60);
             while !crate::pg::kill_walsender(&db, &bench.slot).await {
-                assert!(Instant::now() < deadline, "no walsender for the slot; log:\n{}", ferry.log_tail());
+                assert!(
+                    Instant::now() < deadline,
+                    "no walsender for the slot; log:\n{}",
+                    ferry.log_tail()
+                );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         } else {
@@ -264,7 +297,14 @@ pub async fn pg_restarts(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Resu
         });
     }
     // Recovered by itself: RUNNING again, and no FAILED in between is allowed to stick.
-    wait_state(&ferry, bench.connector, "RUNNING", &["RUNNING"], Duration::from_secs(90)).await;
+    wait_state(
+        &ferry,
+        bench.connector,
+        "RUNNING",
+        &["RUNNING"],
+        Duration::from_secs(90),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let r = bench.finish(scenario, writer, &faults).await;
     let r = r.map_err(|e| format!("{e}\nlog tail:\n{}", ferry.log_tail()));
@@ -275,9 +315,21 @@ pub async fn pg_restarts(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Resu
 
 /// SIGTERM `stops` times while rows are written, with a flush interval far beyond the run
 /// (only the shutdown flush stores offsets): every restart must re-emit nothing.
-pub async fn sigterm(scenario: &str, stops: usize, pg: &PgCluster, broker: &Tansu) -> Result<Figures, String> {
+pub async fn sigterm(
+    scenario: &str,
+    stops: usize,
+    pg: &PgCluster,
+    broker: &Tansu,
+) -> Result<Figures, String> {
     let mut rng = Rng::for_scenario(scenario);
-    let bench = Bench::new("term", pg, broker, "JSONB", &[("offset.flush.interval.ms", "600000")]).await;
+    let bench = Bench::new(
+        "term",
+        pg,
+        broker,
+        "JSONB",
+        &[("offset.flush.interval.ms", "600000")],
+    )
+    .await;
     let mut ferry = bench.setup.start();
     bench.create_connector(&ferry, &[]).await;
     let writer = bench.writer(&mut rng, Duration::from_millis(10), "JSONB");
@@ -289,9 +341,20 @@ pub async fn sigterm(scenario: &str, stops: usize, pg: &PgCluster, broker: &Tans
         if !st.success() {
             return Err(format!("SIGTERM #{}: exit {st}\nlog tail:\n{log}", i + 1));
         }
-        eprintln!("[{scenario}] SIGTERM #{} exited 0 in {} ms", i + 1, t.elapsed().as_millis());
+        eprintln!(
+            "[{scenario}] SIGTERM #{} exited 0 in {} ms",
+            i + 1,
+            t.elapsed().as_millis()
+        );
         ferry = bench.setup.start();
-        wait_state(&ferry, bench.connector, "RUNNING", &["RUNNING"], Duration::from_secs(60)).await;
+        wait_state(
+            &ferry,
+            bench.connector,
+            "RUNNING",
+            &["RUNNING"],
+            Duration::from_secs(60),
+        )
+        .await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let r = bench.finish(scenario, writer, &[]).await;
@@ -332,7 +395,10 @@ pub async fn slot_dropped(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
     let result = loop {
         let (c, t, trace) = status(&ferry, bench.connector).await;
         let again = db
-            .query_opt("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", &[&bench.slot])
+            .query_opt(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                &[&bench.slot],
+            )
             .await
             .unwrap()
             .is_some();
@@ -342,7 +408,9 @@ pub async fn slot_dropped(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
             break if trace.to_ascii_lowercase().contains("slot") {
                 Ok(trace)
             } else {
-                Err(format!("FAILED, but the trace does not mention the slot: {trace}"))
+                Err(format!(
+                    "FAILED, but the trace does not mention the slot: {trace}"
+                ))
             };
         }
         if Instant::now() > deadline {

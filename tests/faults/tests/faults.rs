@@ -10,7 +10,10 @@ use ferry_test_support::postgres::PgCluster;
 /// At least 20 kill -9 at random moments (also during start-up), a restart after each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_loses_nothing_and_duplicates_stay_within_the_flush_bound() {
-    let kills = std::env::var("FERRY_FAULTS_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(22);
+    let kills = std::env::var("FERRY_FAULTS_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(22);
     let figures = scenarios::kill9("kill9", kills, PgCluster::shared(), Tansu::shared())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -22,11 +25,20 @@ async fn kill_9_at_random_moments_loses_nothing_and_duplicates_stay_within_the_f
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_unreachable_for_30_s_the_task_recovers_and_rest_answers_throughout() {
     let broker = Tansu::start();
-    let (result, report) =
-        scenarios::broker_pause("broker_pause", Duration::from_secs(30), PgCluster::shared(), &broker).await;
+    let (result, report) = scenarios::broker_pause(
+        "broker_pause",
+        Duration::from_secs(30),
+        PgCluster::shared(),
+        &broker,
+    )
+    .await;
     let figures = result.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(figures.duplicates, 0, "no crash, so no duplicate");
-    assert!(report.failures.is_empty(), "REST did not answer while the broker was stopped: {:?}", report.failures);
+    assert!(
+        report.failures.is_empty(),
+        "REST did not answer while the broker was stopped: {:?}",
+        report.failures
+    );
     assert!(report.slowest_ms < 5000, "REST took {} ms", report.slowest_ms);
     // docs/compatibility.md: "a RUNNING task's status carries a trace saying what is wrong".
     assert!(
@@ -52,7 +64,10 @@ async fn replication_slot_dropped_underneath_fails_the_task_with_a_trace() {
     let trace = scenarios::slot_dropped("slot_dropped", PgCluster::shared(), Tansu::shared())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("[slot_dropped] trace: {}", trace.lines().next().unwrap_or_default());
+    eprintln!(
+        "[slot_dropped] trace: {}",
+        trace.lines().next().unwrap_or_default()
+    );
 }
 
 /// SIGTERM while rows stream (offsets flushed only at shutdown): exit 0, and the restart

@@ -6,7 +6,10 @@ use ferry_test_support::kafka::Tansu;
 use ferry_test_support::postgres::PgCluster;
 
 fn main() {
-    let total: usize = std::env::var("FERRY_SOAK_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(200);
+    let total: usize = std::env::var("FERRY_SOAK_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(200);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
