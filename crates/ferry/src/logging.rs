@@ -47,8 +47,13 @@ pub fn init() -> Arc<ReloadableFilter> {
     });
     let filter = EnvFilter::try_new(&initial).unwrap_or_else(|_| EnvFilter::new("info"));
     let (layer, handle) = reload::Layer::new(filter);
+    // Colours only on a terminal: a log redirected to a file or collected by Docker
+    // stays plain text (NO_COLOR turns them off on a terminal too).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false);
     let _ = tracing_subscriber::registry().with(layer).with(fmt).try_init();
     Arc::new(ReloadableFilter { handle, initial })

@@ -303,7 +303,7 @@ impl std::fmt::Display for Figures {
 }
 
 /// The event id of a routed record (header `id`, as SimpleHeaderConverter writes a string).
-fn event_id(r: &ConsumedRecord) -> Option<String> {
+pub fn event_id(r: &ConsumedRecord) -> Option<String> {
     let raw = r.header_str("id")?;
     Some(raw.trim_matches('"').to_owned())
 }

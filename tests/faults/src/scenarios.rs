@@ -427,3 +427,220 @@ pub async fn slot_dropped(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
     bench.drop_slot().await;
     result
 }
+
+/// What the bad-input scenario saw.
+#[derive(Debug)]
+pub struct BadInputReport {
+    /// The main stream's figures (rows written around the bad ones, all delivered).
+    pub figures: Figures,
+    /// The value written for the row whose payload is not JSON.
+    pub invalid_json_value: String,
+    /// The log line about the oversized record skipped under errors.tolerance=all.
+    pub skipped_log: String,
+    /// The task's trace when an oversized record failed it under errors.tolerance=none.
+    pub failed_trace: String,
+}
+
+/// Bad rows among good ones: a payload that is not JSON under
+/// `table.expand.json.payload=true`, and records larger than the producer may send
+/// (`producer.max.request.size`, what a broker's `message.max.bytes` refuses too).
+///
+/// 1. errors.tolerance=all: the non-JSON payload is written as the text it is, the
+///    oversized record is skipped with a logged error, the task stays RUNNING.
+/// 2. errors.tolerance=none: the next oversized record FAILS the task with a trace naming
+///    the size; the worker is restarted with a larger limit and everything after the
+///    oversized record, it included, arrives.
+///
+/// Throughout, a writer commits good rows to another aggregate: all of them arrive.
+pub async fn bad_input(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Result<BadInputReport, String> {
+    const LIMIT: usize = 64 * 1024;
+    let mut rng = Rng::for_scenario(scenario);
+    let bench = Bench::new(
+        "badin",
+        pg,
+        broker,
+        "TEXT",
+        &[("producer.max.request.size", "65536")],
+    )
+    .await;
+    let mut ferry = bench.setup.start();
+    let tolerate = [
+        ("transforms.outboxEventRouter.table.expand.json.payload", "true"),
+        ("errors.tolerance", "all"),
+        ("errors.log.enable", "true"),
+        ("errors.log.include.messages", "false"),
+    ];
+    bench.create_connector(&ferry, &tolerate).await;
+    let writer = bench.writer(&mut rng, Duration::from_millis(20), "TEXT");
+    let bad_aggregate = format!("{}Bad", bench.aggregate);
+    let bad_topic = format!("{bad_aggregate}_events");
+    let db = pg.connect(&bench.db).await;
+    let insert_bad = |id: &'static str, payload: String| {
+        let (db, agg) = (&db, bad_aggregate.clone());
+        async move {
+            db.execute(
+                "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload) \
+                 VALUES (CAST($1::text AS uuid), $2::text, 'bad', 'Bad', $3::text)",
+                &[&id, &agg, &payload],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    const NOT_JSON: &str = "00000000-0000-4000-a000-000000000001";
+    const BIG_SKIPPED: &str = "00000000-0000-4000-a000-000000000002";
+    const AFTER_BIG: &str = "00000000-0000-4000-a000-000000000003";
+    const BIG_FATAL: &str = "00000000-0000-4000-a000-000000000004";
+    const AFTER_FATAL: &str = "00000000-0000-4000-a000-000000000005";
+    let big = || format!("{{\"blob\":\"{}\"}}", "x".repeat(LIMIT * 3));
+
+    tokio::time::sleep(Duration::from_millis(rng.range(500, 1500))).await;
+    insert_bad(NOT_JSON, "{\"order\": 42, oops".into()).await;
+    insert_bad(BIG_SKIPPED, big()).await;
+    insert_bad(AFTER_BIG, "{\"after\":\"big\"}".into()).await;
+
+    // Phase 1: the non-JSON row and the one after the big one arrive; the big one is skipped.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let phase1 = loop {
+        let records = tokio::task::block_in_place(|| broker.consume_to_end(&bad_topic));
+        let ids: Vec<String> = records.iter().filter_map(outbox::event_id).collect();
+        if ids.iter().any(|i| i == AFTER_BIG) {
+            break records;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "phase 1: only {ids:?} arrived\nlog tail:\n{}",
+                ferry.log_tail()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let ids: Vec<String> = phase1.iter().filter_map(outbox::event_id).collect();
+    if ids != [NOT_JSON, AFTER_BIG] {
+        return Err(format!(
+            "phase 1: wanted the non-JSON row and the row after the big one, got {ids:?}"
+        ));
+    }
+    let invalid_json_value = phase1[0].value_str().unwrap_or_default().to_owned();
+    let v: serde_json::Value =
+        serde_json::from_str(&invalid_json_value).map_err(|e| format!("{e}: {invalid_json_value}"))?;
+    if v["payload"] != "{\"order\": 42, oops" || v["schema"]["type"] != "string" {
+        return Err(format!(
+            "the non-JSON payload should pass through as its text: {invalid_json_value}"
+        ));
+    }
+    let log = bench.setup.log_text();
+    let skipped_log = log
+        .lines()
+        .find(|l| {
+            l.contains("too large") || l.contains("MessageSizeTooLarge") || l.contains("MsgSizeTooLarge")
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "no log line about the oversized record\nlog tail:\n{}",
+                ferry.log_tail()
+            )
+        })?;
+    let (c, t, trace) = status(&ferry, bench.connector).await;
+    if c != "RUNNING" || t != ["RUNNING"] {
+        return Err(format!("phase 1: {c} {t:?} {trace:?}"));
+    }
+
+    // Phase 2: tolerance none; the next oversized record fails the task.
+    let mut config = outbox::connector_config(pg, &bench.db, &bench.slot, &tolerate);
+    config["errors.tolerance"] = json!("none");
+    let r = call(
+        "PUT",
+        &ferry.url(&format!("/connectors/{}/config", bench.connector)),
+        Some(&config.to_string()),
+    )
+    .await;
+    if r.status != 200 {
+        return Err(format!("PUT config: {} {}", r.status, r.body));
+    }
+    wait_state(
+        &ferry,
+        bench.connector,
+        "RUNNING",
+        &["RUNNING"],
+        Duration::from_secs(60),
+    )
+    .await;
+    insert_bad(BIG_FATAL, big()).await;
+    insert_bad(AFTER_FATAL, "{\"after\":\"fatal\"}".into()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failed_trace = loop {
+        let (_, t, trace) = status(&ferry, bench.connector).await;
+        if t == ["FAILED"] {
+            break trace.unwrap_or_default();
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "phase 2: the oversized record did not fail the task: {t:?}\n{}",
+                ferry.log_tail()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let lower = failed_trace.to_ascii_lowercase();
+    if !(lower.contains("too large") || lower.contains("size")) {
+        return Err(format!(
+            "phase 2: the trace does not say the record is too large: {failed_trace}"
+        ));
+    }
+    // A restart with a limit the record fits in: it and everything after it arrive.
+    let restart_at = now_ms();
+    ferry.terminate();
+    let props = std::fs::read_to_string(&bench.setup.props).unwrap();
+    let props = props.replace(
+        "producer.max.request.size=65536",
+        "producer.max.request.size=1048576",
+    );
+    std::fs::write(&bench.setup.props, props).unwrap();
+    ferry = bench.setup.start();
+    wait_state(
+        &ferry,
+        bench.connector,
+        "RUNNING",
+        &["RUNNING"],
+        Duration::from_secs(60),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let records = tokio::task::block_in_place(|| broker.consume_to_end(&bad_topic));
+        let ids: Vec<String> = records.iter().filter_map(outbox::event_id).collect();
+        if ids.iter().any(|i| i == AFTER_FATAL) {
+            let big_ok = ids.iter().any(|i| i == BIG_FATAL);
+            let skipped_absent = !ids.iter().any(|i| i == BIG_SKIPPED);
+            if !big_ok || !skipped_absent {
+                return Err(format!("after the restart: {ids:?}"));
+            }
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "after the restart only {ids:?}\nlog tail:\n{}",
+                ferry.log_tail()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let restart = Fault {
+        from_ms: restart_at,
+        at_ms: now_ms(),
+        what: "worker restarted after the FAILED task".into(),
+    };
+    let figures = bench.finish(scenario, writer, &[restart]).await;
+    let figures = figures.map_err(|e| format!("{e}\nlog tail:\n{}", ferry.log_tail()))?;
+    drop(ferry);
+    bench.drop_slot().await;
+    Ok(BadInputReport {
+        figures,
+        invalid_json_value,
+        skipped_log,
+        failed_trace,
+    })
+}

@@ -79,3 +79,27 @@ async fn sigterm_flushes_offsets_so_the_restart_re_emits_nothing() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(figures.duplicates, 0, "a graceful stop must not cause duplicates");
 }
+
+/// A payload that is not JSON with table.expand.json.payload=true, and records larger than
+/// the producer may send, under errors.tolerance=all and then none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_payloads_follow_errors_tolerance_and_lose_nothing_after_them() {
+    let report = scenarios::bad_input("bad_input", PgCluster::shared(), Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "[bad_input] non-JSON payload written as: {}",
+        report.invalid_json_value
+    );
+    eprintln!("[bad_input] skipped: {}", report.skipped_log);
+    eprintln!(
+        "[bad_input] FAILED trace: {}",
+        report
+            .failed_trace
+            .lines()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    eprintln!("{}", report.figures);
+}
