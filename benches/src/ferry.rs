@@ -46,7 +46,10 @@ impl Ferry {
             .arg("distributed")
             .arg(props)
             .env("CONNECT_GROUP_ID", group)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("FERRY_BENCH_RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)

@@ -12,7 +12,7 @@ pub mod records;
 pub use admin::{TopicAdmin, TopicSpec};
 pub use client::ClientProps;
 pub use log::{KafkaLog, LogRecord};
-pub use producer::{Ack, DataProducer, OutgoingRecord};
+pub use producer::{Ack, DataProducer, OutgoingRecord, WarmProducers};
 pub use rdkafka;
 
 /// Errors from Kafka clients and internal topics.

@@ -129,3 +129,114 @@ impl DataProducer {
         self.inner.in_flight_count()
     }
 }
+
+/// A producer with its acknowledgement stream, as [`DataProducer::new`] returns them.
+pub type ProducerWithAcks = (DataProducer, mpsc::UnboundedReceiver<Ack>);
+
+/// Keeps one idle [`DataProducer`] warm for the next task that starts.
+///
+/// librdkafka's idempotent producer asks for its producer id only once a broker
+/// connection is up, and retries every 500 ms until then: a producer created when a task
+/// starts holds that task's first records back for 0.5–1 s. A spare created ahead of time
+/// has its id by the time a task takes it. The spare is used only when the task's
+/// producer configuration is exactly the spare's (no `producer.override.*` that differs).
+#[derive(Default)]
+pub struct WarmProducers {
+    spare: std::sync::Mutex<Option<Spare>>,
+}
+
+struct Spare {
+    config: Vec<(String, String)>,
+    producer: ProducerWithAcks,
+}
+
+fn fingerprint(cfg: &ClientConfig) -> Vec<(String, String)> {
+    cfg.config_map()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+impl WarmProducers {
+    /// Creates a spare for `cfg` if there is none (connections open in the background).
+    pub fn prepare(&self, cfg: &ClientConfig) -> Result<(), KafkaStoreError> {
+        if self.spare.lock().expect("spare producer lock").is_some() {
+            return Ok(());
+        }
+        let producer = DataProducer::new(cfg)?;
+        let mut spare = self.spare.lock().expect("spare producer lock");
+        if spare.is_none() {
+            *spare = Some(Spare {
+                config: fingerprint(cfg),
+                producer,
+            });
+        }
+        Ok(())
+    }
+
+    /// A producer for `cfg`: the warm spare when it was built from the same
+    /// configuration (then the flag is true), else a new one. A new spare for `cfg` takes
+    /// the place of the one handed out, ready for the next task.
+    pub fn take(&self, cfg: &ClientConfig) -> Result<(ProducerWithAcks, bool), KafkaStoreError> {
+        let wanted = fingerprint(cfg);
+        let taken = {
+            let mut spare = self.spare.lock().expect("spare producer lock");
+            match spare.take() {
+                Some(s) if s.config == wanted => Some(s.producer),
+                other => {
+                    *spare = other;
+                    None
+                }
+            }
+        };
+        let warm = taken.is_some();
+        let producer = match taken {
+            Some(p) => p,
+            None => DataProducer::new(cfg)?,
+        };
+        if warm {
+            // Ready for the next task; a failure here only costs that task the warm start.
+            if let Err(e) = self.prepare(cfg) {
+                tracing::debug!("no spare producer: {e}");
+            }
+        }
+        Ok((producer, warm))
+    }
+
+    /// True when a spare is waiting.
+    pub fn has_spare(&self) -> bool {
+        self.spare.lock().expect("spare producer lock").is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(client_id: &str) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        // No broker is contacted until a record is sent.
+        c.set("bootstrap.servers", "127.0.0.1:1")
+            .set("client.id", client_id);
+        c
+    }
+
+    #[test]
+    fn the_spare_goes_to_a_task_with_the_same_configuration_and_is_replaced() {
+        let pool = WarmProducers::default();
+        assert!(!pool.has_spare());
+        pool.prepare(&cfg("a")).unwrap();
+        assert!(pool.has_spare());
+
+        let (_, warm) = pool.take(&cfg("a")).unwrap();
+        assert!(warm, "same configuration: the spare");
+        assert!(pool.has_spare(), "a new spare replaces the one taken");
+        let (_, warm) = pool.take(&cfg("a")).unwrap();
+        assert!(warm, "the replacement is used by the next task");
+
+        let (_, warm) = pool.take(&cfg("b")).unwrap();
+        assert!(!warm, "another configuration gets a new producer");
+        let (_, warm) = pool.take(&cfg("a")).unwrap();
+        assert!(warm, "the spare for the worker's configuration is still there");
+    }
+}

@@ -18,6 +18,12 @@ use clap::{Parser, Subcommand};
 use ferry_rest::Herder;
 use ferry_runtime::{Mode, Worker, WorkerConfig};
 
+/// mimalloc instead of glibc's malloc: the record path allocates and frees many small
+/// values per event, and glibc's allocator took about 40 % of the worker's CPU at full
+/// speed (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ferry", version, about = "Kafka Connect-compatible connector runtime")]
 struct Cli {

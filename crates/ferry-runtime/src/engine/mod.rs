@@ -104,6 +104,8 @@ pub struct WorkerContext {
     pub status: Arc<StatusStore>,
     /// Topic administration.
     pub admin: Arc<TopicAdmin>,
+    /// A producer kept warm for the next source task.
+    pub producers: ferry_kafka::WarmProducers,
 }
 
 impl WorkerContext {

@@ -69,7 +69,8 @@ impl SourceEngine {
             .map_err(|e| EngineError::Config(e.to_string()))?;
         let topics = TopicCreator::from_config(&env.connector_config, w.config.topic_creation_enable)?;
         let producer_cfg = w.client_config("producer", &env.connector_config)?;
-        let (producer, acks) = DataProducer::new(&producer_cfg)?;
+        let ((producer, acks), warm) = w.producers.take(&producer_cfg)?;
+        tracing::debug!(warm, "producer ready");
         let errors = ErrorHandler::new(
             ErrorPolicy::from_config(&env.connector_config),
             &env.connector,
@@ -164,6 +165,9 @@ impl SourceEngine {
                     &e,
                 ))),
             };
+            if !batch.is_empty() && self.submitted.outstanding() == 0 {
+                tracing::debug!(records = batch.len(), "polled a batch with nothing in flight");
+            }
             for record in batch {
                 self.send(env, record).await?;
             }
@@ -355,6 +359,9 @@ impl SourceEngine {
     }
 
     async fn apply_ack(&mut self, env: &TaskEnv, ack: Ack) -> Result<(), EngineError> {
+        if ack.seq == 0 {
+            tracing::debug!(seq = ack.seq, "first acknowledgement");
+        }
         if let Err(e) = ack.result {
             self.errors
                 .handle(

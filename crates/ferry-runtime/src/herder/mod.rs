@@ -195,7 +195,17 @@ impl Worker {
             offsets: Arc::new(offsets),
             status: Arc::new(status),
             admin,
+            producers: ferry_kafka::WarmProducers::default(),
         });
+        // A producer with its producer id ready before the first source task starts.
+        match ctx.client_config("producer", &ConfigMap::new()) {
+            Ok(cfg) => {
+                if let Err(e) = ctx.producers.prepare(&cfg) {
+                    tracing::warn!("could not prepare a producer for source tasks: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("could not prepare a producer for source tasks: {e}"),
+        }
         let view = Arc::new(RwLock::new(View::default()));
         let (actor, events) = Actor::new(ctx.clone(), Arc::new(config_store), view.clone(), state);
         let (tx, rx) = mpsc::channel(64);
