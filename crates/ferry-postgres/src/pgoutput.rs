@@ -204,7 +204,9 @@ impl<'a> Reader<'a> {
         Ok(Lsn(self.i64()? as u64))
     }
     fn ts(&mut self) -> Result<i64> {
-        Ok(self.i64()? + PG_EPOCH_OFFSET_MICROS)
+        let pg = self.i64()?;
+        pg.checked_add(PG_EPOCH_OFFSET_MICROS)
+            .ok_or_else(|| DecodeError(format!("timestamp {pg} out of range")))
     }
     fn cstr(&mut self) -> Result<String> {
         let rest = &self.buf[self.pos..];
@@ -217,6 +219,9 @@ impl<'a> Reader<'a> {
             .to_string();
         self.pos += end + 1;
         Ok(s)
+    }
+    fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
     }
     fn bytes(&mut self, n: usize) -> Result<Bytes> {
         self.need(n)?;
@@ -284,7 +289,11 @@ pub fn decode(buf: &Bytes) -> Result<Message> {
             let namespace = r.cstr()?;
             let name = r.cstr()?;
             let replica_identity = r.u8()?;
-            let n = r.i16()?.max(0) as usize;
+            let n = r.i16()?;
+            if n < 0 {
+                return Err(DecodeError(format!("negative column count {n}")));
+            }
+            let n = n as usize;
             let mut columns = Vec::with_capacity(n);
             for _ in 0..n {
                 let flags = r.u8()?;
@@ -358,9 +367,13 @@ pub fn decode(buf: &Bytes) -> Result<Message> {
             }
         }
         b'T' => {
-            let n = r.i32()?.max(0) as usize;
+            let n = r.i32()?;
+            if n < 0 {
+                return Err(DecodeError(format!("negative relation count {n}")));
+            }
             let options = r.u8()?;
-            let mut relations = Vec::with_capacity(n);
+            // Each relation id takes 4 bytes: never reserve more than the message holds.
+            let mut relations = Vec::with_capacity((n as usize).min(r.remaining() / 4));
             for _ in 0..n {
                 relations.push(r.u32()?);
             }
@@ -370,7 +383,11 @@ pub fn decode(buf: &Bytes) -> Result<Message> {
             let flags = r.u8()?;
             let lsn = r.lsn()?;
             let prefix = r.cstr()?;
-            let len = r.i32()?.max(0) as usize;
+            let len = r.i32()?;
+            if len < 0 {
+                return Err(DecodeError(format!("negative message length {len}")));
+            }
+            let len = len as usize;
             Message::Message {
                 transactional: flags & 1 == 1,
                 lsn,
@@ -565,6 +582,12 @@ pub(crate) mod tests {
         assert!(decode(&bad).is_err());
         assert!(decode(&Bytes::from_static(b"Z")).is_err());
         assert!(decode(&Bytes::new()).is_err());
+        // A TRUNCATE claiming 2^31 relations in a short message: an error, no 8 GiB reservation.
+        let huge = Enc::default().u8(b'T').i32(i32::MAX).u8(0).i32(1).bytes();
+        assert!(decode(&huge).is_err());
+        // Found by the fuzz target (fuzz/): a commit time past i64 once moved to 1970.
+        let far = Enc::default().u8(b'B').i64(1).i64(i64::MAX).i32(7).bytes();
+        assert!(decode(&far).is_err());
     }
 
     #[test]

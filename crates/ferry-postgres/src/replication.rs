@@ -218,7 +218,7 @@ impl ReplicationStream for PgwireStream {
                 .await
                 .map_err(|e| wire_error("replication stream", e))?;
             let Some(ev) = ev else { return Ok(None) };
-            let pg = |us: i64| us + crate::pgoutput::PG_EPOCH_OFFSET_MICROS;
+            let pg = |us: i64| us.saturating_add(crate::pgoutput::PG_EPOCH_OFFSET_MICROS);
             return Ok(Some(match ev {
                 ReplicationEvent::Begin {
                     final_lsn,

@@ -420,6 +420,11 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         Kind::Float32 => Value::Float32(parse_float(text)? as f32),
         Kind::Float64 => Value::Float64(parse_float(text)?),
         Kind::Text => Value::String(text.to_string()),
+        // PostgreSQL writes numeric without exponents; one in the text (hostile or corrupt
+        // input) could make the rescale below allocate without bound.
+        Kind::Decimal { .. } | Kind::VarDecimal | Kind::Money if text.contains(['e', 'E']) => {
+            return bad("numeric", text)
+        }
         Kind::Decimal { scale } => match BigDecimal::from_str(text) {
             Ok(d) => {
                 let d = match scale {
@@ -605,13 +610,16 @@ fn parse_time_micros(text: &str) -> Result<i64, String> {
         None => (text, ""),
     };
     let mut parts = hms.split(':');
-    let mut next = || -> Result<i64, String> {
+    // Minutes and seconds have two digits, hours at most nine (an interval's hours go past
+    // 24): no overflow from hostile input.
+    let mut next = |max_digits: usize| -> Result<i64, String> {
         parts
             .next()
+            .filter(|p| (1..=max_digits).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|p| p.parse::<i64>().ok())
             .ok_or_else(|| format!("cannot convert '{text}' to time"))
     };
-    let (h, m, s) = (next()?, next()?, next()?);
+    let (h, m, s) = (next(9)?, next(2)?, next(2)?);
     let mut us = 0i64;
     if !frac.is_empty() {
         let f: String = frac.chars().take(6).collect();
@@ -631,8 +639,11 @@ fn split_offset(text: &str) -> Result<(&str, i32), String> {
     let sign = if off.starts_with('-') { -1 } else { 1 };
     let mut secs = 0;
     for (i, p) in off[1..].split(':').enumerate() {
+        if i > 2 || !(1..=2).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("zone offset", text);
+        }
         let n: i32 = p.parse().or_else(|_| bad("zone offset", text))?;
-        secs += n * [3600, 60, 1][i.min(2)];
+        secs += n * [3600, 60, 1][i];
     }
     Ok((base, sign * secs))
 }
@@ -738,12 +749,17 @@ pub fn parse_interval(text: &str) -> Result<Interval, String> {
         }
         let n: i64 = t.parse().or_else(|_| bad("interval", text))?;
         let unit = toks.get(i + 1).copied().unwrap_or("");
-        match unit.trim_end_matches('s') {
-            "year" => iv.years += n,
-            "mon" => iv.months += n,
-            "day" => iv.days += n,
+        let field = match unit.trim_end_matches('s') {
+            "year" => &mut iv.years,
+            "mon" => &mut iv.months,
+            "day" => &mut iv.days,
             _ => return bad("interval", text),
-        }
+        };
+        // PostgreSQL keeps months and days as 32-bit integers.
+        *field = field
+            .checked_add(n)
+            .filter(|v| i32::try_from(*v).is_ok())
+            .ok_or_else(|| format!("cannot convert '{text}' to interval"))?;
         i += 2;
     }
     Ok(iv)
@@ -755,9 +771,13 @@ pub fn parse_bytea(text: &str) -> Result<Vec<u8>, String> {
         if hex.len() % 2 != 0 {
             return bad("bytea", text);
         }
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string()))
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        hex.as_bytes()
+            .chunks(2)
+            .map(|p| match (digit(p[0]), digit(p[1])) {
+                (Some(h), Some(l)) => Ok(h << 4 | l),
+                _ => bad("bytea", text),
+            })
             .collect()
     } else {
         let b = text.as_bytes();
@@ -829,6 +849,25 @@ pub fn parse_array(text: &str) -> Result<Vec<Option<String>>, String> {
 
 #[cfg(test)]
 mod tests {
+    /// Inputs found by the pgoutput fuzz target (fuzz/): each is an error, not a panic.
+    #[test]
+    fn hostile_time_texts_are_errors_not_panics() {
+        let opts = super::TypeOptions::default();
+        for (oid, text) in [
+            (1266, "10:00:00+9999999999"),
+            (1266, "10:00:00+01:02:03:04"),
+            (1083, "99999999999999999:00:00"),
+            (1083, "10:-5:00"),
+            (1184, "2026-01-01 10:00:00+77777777777"),
+            (17, "\\x0\u{4d9}f"),
+            (1186, "9223372036854775807 years 1 year"),
+            (1700, "1e999999999"),
+        ] {
+            let conv = super::Converter::for_type(&super::PgType::scalar(oid, -1), true, &opts).unwrap();
+            assert!(conv.convert(text).is_err(), "{oid} {text:?} was accepted");
+        }
+    }
+
     use super::*;
 
     fn conv(oid: u32, typmod: i32) -> Converter {

@@ -290,9 +290,18 @@ fn read_logical(schema: &Schema, name: &str, node: &Node<'_>) -> Option<Result<V
 
 fn read_decimal(schema: &Schema, node: &Node<'_>) -> Result<Value, DataError> {
     match node {
-        Node::Number(n) => BigDecimal::from_str(n.text)
-            .map(Value::Decimal)
-            .map_err(|e| DataError::new(format!("Invalid number for Decimal field: {e}"))),
+        Node::Number(n) => {
+            let d = BigDecimal::from_str(n.text)
+                .map_err(|e| DataError::new(format!("Invalid number for Decimal field: {e}")))?;
+            // Java's BigDecimal keeps its scale in an int.
+            if i32::try_from(d.as_bigint_and_exponent().1).is_err() {
+                return Err(DataError::new(format!(
+                    "Invalid number for Decimal field: scale out of range in {}",
+                    n.text
+                )));
+            }
+            Ok(Value::Decimal(d))
+        }
         Node::Str(s) => {
             let invalid = || DataError::new("Invalid bytes for Decimal field");
             let bytes = BASE64.decode(s.as_bytes()).map_err(|_| invalid())?;
@@ -357,10 +366,10 @@ fn long_value(n: &Number<'_>) -> i64 {
         }
         digits / BigInt::from(10u8).pow(scale as u32)
     } else {
-        if -scale >= 64 {
+        if scale.unsigned_abs() >= 64 {
             return 0;
         }
-        digits * BigInt::from(10u8).pow((-scale) as u32)
+        digits * BigInt::from(10u8).pow(scale.unsigned_abs() as u32)
     };
     low_64(&int_part)
 }
@@ -401,5 +410,7 @@ mod tests {
         assert_eq!(long_value(&num("-18446744073709551617")), -1);
         assert_eq!(long_value(&num("1e100")), 0);
         assert_eq!(long_value(&num("9223372036854775808")), i64::MIN);
+        // An exponent of i64's extreme: 0, no overflow in negating the scale.
+        assert_eq!(long_value(&num("1e9223372036854775808")), 0);
     }
 }
