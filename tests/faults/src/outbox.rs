@@ -308,6 +308,19 @@ pub fn event_id(r: &ConsumedRecord) -> Option<String> {
     Some(raw.trim_matches('"').to_owned())
 }
 
+/// What happened during a scenario, for [`check`].
+#[derive(Clone, Copy)]
+pub struct History<'a> {
+    /// The rows PostgreSQL holds as committed.
+    pub committed: &'a [Committed],
+    /// Every row the writer tried.
+    pub sent: &'a [Sent],
+    /// The faults injected.
+    pub faults: &'a [Fault],
+    /// The connector's stored offsets: (record timestamp, txId).
+    pub offsets: &'a [(i64, Option<i64>)],
+}
+
 /// Reads `topic` until every committed row is there (or `timeout`), then checks the three
 /// promises against `faults` and the offsets stored before each. Returns the figures or a
 /// description of every violation.
@@ -315,12 +328,15 @@ pub fn check(
     scenario: &str,
     broker: &Tansu,
     topic: &str,
-    committed: &[Committed],
-    sent: &[Sent],
-    faults: &[Fault],
-    offsets: &[(i64, Option<i64>)],
+    history: &History<'_>,
     timeout: Duration,
 ) -> Result<Figures, String> {
+    let History {
+        committed,
+        sent,
+        faults,
+        offsets,
+    } = *history;
     let want: HashSet<&str> = committed.iter().map(|c| c.id.as_str()).collect();
     let deadline = Instant::now() + timeout;
     let records = loop {

@@ -6,7 +6,9 @@ use ferry_test_support::kafka::Tansu;
 use ferry_test_support::postgres::PgCluster;
 use serde_json::json;
 
-use crate::outbox::{self, check, committed_rows, connector_config, stored_offsets, Fault, Figures, Writer};
+use crate::outbox::{
+    self, check, committed_rows, connector_config, stored_offsets, Fault, Figures, History, Writer,
+};
 use crate::proc::{call, status, try_call, wait_state, Ferry, WorkerSetup};
 use crate::rng::Rng;
 use crate::{now_ms, unique};
@@ -92,16 +94,13 @@ impl<'a> Bench<'a> {
         let offsets_topic = self.setup.offsets_topic();
         tokio::task::block_in_place(|| {
             let offsets = stored_offsets(self.broker, &offsets_topic, self.connector);
-            check(
-                scenario,
-                self.broker,
-                &topic,
-                &committed,
-                &sent,
+            let history = History {
+                committed: &committed,
+                sent: &sent,
                 faults,
-                &offsets,
-                Duration::from_secs(90),
-            )
+                offsets: &offsets,
+            };
+            check(scenario, self.broker, &topic, &history, Duration::from_secs(90))
         })
     }
 
