@@ -72,11 +72,18 @@ impl Counter {
                 tpl.add_partition_offset(t, 0, Offset::Beginning).expect("tpl");
             }
             consumer.assign(&tpl).expect("assign");
-            let _ = consumer.poll(Duration::from_millis(100));
-            let _ = ready_tx.send(());
+            // Warm up: a freshly assigned consumer takes a few hundred milliseconds (offset
+            // look-ups, first fetches) before it returns records, which would count against
+            // whatever is measured next; `start` returns after a second of polling. Records
+            // arriving meanwhile are counted like any other.
+            let warm_until = Instant::now() + Duration::from_millis(1000);
+            let mut ready_tx = Some(ready_tx);
             let mut out = Consumed::default();
             let deadline = Instant::now() + timeout;
             while out.count < expected && Instant::now() < deadline {
+                if ready_tx.is_some() && Instant::now() >= warm_until {
+                    let _ = ready_tx.take().map(|tx| tx.send(()));
+                }
                 match consumer.poll(Duration::from_millis(50)) {
                     Some(Ok(m)) => {
                         let now = Instant::now();
@@ -107,6 +114,9 @@ impl Counter {
                     Some(Err(e)) => eprintln!("consumer error: {e}"),
                     None => {}
                 }
+            }
+            if let Some(tx) = ready_tx {
+                let _ = tx.send(());
             }
             out
         });

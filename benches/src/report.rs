@@ -123,7 +123,8 @@ pub fn render(r: &Results) -> String {
          of the given size, after creating two pgoutput slots at the same LSN. Then `pg_recvlogical` drains one \
          slot to `/dev/null` up to the LSN after the last commit (the decoding limit), and afterwards Ferry \
          (the seed's EventRouter config, `snapshot.mode=no_data`) streams the other: the clock runs from \
-         `POST /connectors` to the moment a consumer has received the last of the records from the broker. \
+         `POST /connectors` to the moment a consumer (assigned to the empty topics and polling for a second \
+         before the POST, so its own start-up is not counted) has received the last of the records from the broker. \
          The broker limit is a plain librdkafka producer (Ferry's producer settings: idempotent, acks=all, \
          linger.ms=5) sending the same number of messages, replaying the key, value and header bytes Ferry \
          produced, to four fresh topics, timed until every message is acknowledged.\n"
