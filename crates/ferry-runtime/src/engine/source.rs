@@ -315,12 +315,14 @@ impl SourceEngine {
     }
 
     async fn drain_acks(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
+        let mut acked = false;
         while let Ok(ack) = self.acks.try_recv() {
-            self.last_ack = Instant::now();
+            acked = true;
             self.apply_ack(env, ack).await?;
         }
-        if self.submitted.outstanding() == 0 {
-            // Nothing is waiting: the silence clock starts with the next record.
+        // One clock read per drain, not per acknowledgement. With nothing waiting, the
+        // silence clock starts with the next record.
+        if acked || self.submitted.outstanding() == 0 {
             self.last_ack = Instant::now();
         }
         let silent = self.last_ack.elapsed();
