@@ -7,6 +7,13 @@
 //! Scalars are accepted where strings are expected (`1` reads as `"1"`), an
 //! empty body reads as `null`, and anything after the first JSON value is
 //! ignored.
+//!
+//! Like Jackson, the body's encoding is detected from its first bytes (a UTF-8
+//! byte order mark is skipped; UTF-16 and UTF-32 are read, RFC 4627 §3), and
+//! escaped surrogates that do not form a pair (`"\ud800"`) are accepted: Java
+//! strings may hold them, Rust strings may not, so they read as U+FFFD.
+
+use std::borrow::Cow;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -67,14 +74,168 @@ fn check_content_type(req: &Request) -> Result<(), RestError> {
 
 /// Parses the first JSON value of `bytes`; empty input is `null`.
 pub fn parse(bytes: &[u8]) -> Result<Value, RestError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let text = to_utf8(bytes)?;
+    let text = replace_lone_surrogates(&text);
+    if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+    let mut stream = serde_json::Deserializer::from_slice(&text).into_iter::<Value>();
     match stream.next() {
         Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(RestError::internal(format!("Malformed JSON request body: {e}"))),
+        Some(Err(e)) => Err(malformed(e)),
         None => Ok(Value::Null),
+    }
+}
+
+fn malformed(what: impl std::fmt::Display) -> RestError {
+    RestError::internal(format!("Malformed JSON request body: {what}"))
+}
+
+/// The body as UTF-8, its encoding detected like Jackson's `ByteSourceJsonBootstrapper`
+/// does: a byte order mark, else the zero bytes among the first four (JSON text starts
+/// with an ASCII character). UTF-16 that does not decode reads as U+FFFD, as Java's
+/// decoder makes it; UTF-32 beyond U+10FFFF or cut short is malformed.
+fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, RestError> {
+    enum Encoding {
+        Utf8,
+        Utf16 { big_endian: bool },
+        Utf32 { big_endian: bool },
+    }
+    use Encoding::*;
+    let utf16 = |first: u16| {
+        if first & 0xFF00 == 0 {
+            Some(Utf16 { big_endian: true })
+        } else if first & 0x00FF == 0 {
+            Some(Utf16 { big_endian: false })
+        } else {
+            None
+        }
+    };
+    let (encoding, skip) = if let Some(head) = bytes.first_chunk::<4>() {
+        let quad = u32::from_be_bytes(*head);
+        match quad {
+            0x0000_FEFF => (Utf32 { big_endian: true }, 4),
+            0xFFFE_0000 => (Utf32 { big_endian: false }, 4),
+            0x0000_FFFE | 0xFEFF_0000 => return Err(malformed("unsupported UCS-4 byte order")),
+            _ if quad >> 16 == 0xFEFF => (Utf16 { big_endian: true }, 2),
+            _ if quad >> 16 == 0xFFFE => (Utf16 { big_endian: false }, 2),
+            _ if quad >> 8 == 0x00EF_BBBF => (Utf8, 3),
+            _ if quad >> 8 == 0 => (Utf32 { big_endian: true }, 0),
+            _ if quad & 0x00FF_FFFF == 0 => (Utf32 { big_endian: false }, 0),
+            _ if quad & !0x00FF_0000 == 0 || quad & !0x0000_FF00 == 0 => {
+                return Err(malformed("unsupported UCS-4 byte order"))
+            }
+            _ => (utf16((quad >> 16) as u16).unwrap_or(Utf8), 0),
+        }
+    } else if let Some(head) = bytes.first_chunk::<2>() {
+        (utf16(u16::from_be_bytes(*head)).unwrap_or(Utf8), 0)
+    } else {
+        (Utf8, 0)
+    };
+    let body = &bytes[skip..];
+    match encoding {
+        Utf8 => Ok(Cow::Borrowed(body)),
+        Utf16 { big_endian } => {
+            let units = body.chunks_exact(2).map(|c| {
+                let pair = [c[0], c[1]];
+                if big_endian {
+                    u16::from_be_bytes(pair)
+                } else {
+                    u16::from_le_bytes(pair)
+                }
+            });
+            let mut text: String = char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect();
+            if !body.len().is_multiple_of(2) {
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+            Ok(Cow::Owned(text.into_bytes()))
+        }
+        Utf32 { big_endian } => {
+            if !body.len().is_multiple_of(4) {
+                return Err(malformed(
+                    "unexpected end of input in the middle of a 4-byte UTF-32 character",
+                ));
+            }
+            let mut text = String::with_capacity(body.len() / 4);
+            for c in body.chunks_exact(4) {
+                let quad = [c[0], c[1], c[2], c[3]];
+                let code = if big_endian {
+                    u32::from_be_bytes(quad)
+                } else {
+                    u32::from_le_bytes(quad)
+                };
+                if code > 0x10_FFFF {
+                    return Err(malformed(format!(
+                        "invalid UTF-32 character 0x{code:x} (above 0x0010ffff)"
+                    )));
+                }
+                text.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+            }
+            Ok(Cow::Owned(text.into_bytes()))
+        }
+    }
+}
+
+/// The four hex digits of a `\uXXXX` escape starting at `at`.
+fn hex4(text: &[u8], at: usize) -> Option<u16> {
+    let digits = text.get(at..at + 4)?;
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// Rewrites `\uXXXX` escapes of surrogates that do not form a pair into `\uFFFD`:
+/// Jackson reads them into the Java string as they are, serde_json refuses them.
+/// Everything else, malformed text included, is left to the JSON parser.
+fn replace_lone_surrogates(text: &[u8]) -> Cow<'_, [u8]> {
+    const HIGH: std::ops::Range<u16> = 0xD800..0xDC00;
+    const LOW: std::ops::Range<u16> = 0xDC00..0xE000;
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                in_string = !in_string;
+                i += 1;
+            }
+            b'\\' if in_string => {
+                let unit = match text.get(i + 1) {
+                    Some(b'u') => hex4(text, i + 2),
+                    _ => None,
+                };
+                let Some(unit) = unit else {
+                    i += 2;
+                    continue;
+                };
+                let paired = HIGH.contains(&unit)
+                    && text.get(i + 6..i + 8) == Some(b"\\u")
+                    && hex4(text, i + 8).is_some_and(|next| LOW.contains(&next));
+                if paired {
+                    i += 12;
+                } else if HIGH.contains(&unit) || LOW.contains(&unit) {
+                    let out = out.get_or_insert_with(|| Vec::with_capacity(text.len()));
+                    out.extend_from_slice(&text[copied..i]);
+                    out.extend_from_slice(b"\\uFFFD");
+                    i += 6;
+                    copied = i;
+                } else {
+                    i += 6;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.extend_from_slice(&text[copied..]);
+            Cow::Owned(out)
+        }
     }
 }
 
@@ -322,6 +483,87 @@ mod tests {
         );
         let e = OffsetsBody::from_json(json!({"offsets": [{"partition": []}]})).unwrap_err();
         assert!(e.message.starts_with("Cannot deserialize value"), "{}", e.message);
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_read_as_replacement_characters() {
+        let v =
+            parse(br#"{"a": "x\ud800y", "b": "\udc00", "c": "\ud83d\ude00", "\ud800\ud800": 1}"#).unwrap();
+        assert_eq!(v["a"], "x\u{fffd}y");
+        assert_eq!(v["b"], "\u{fffd}");
+        assert_eq!(v["c"], "\u{1f600}", "a pair stays a pair");
+        assert_eq!(v["\u{fffd}\u{fffd}"], 1);
+        // Escaped backslashes and quotes are not escapes of a surrogate.
+        let v = parse(br#"["\\ud800", "\"\ud800"]"#).unwrap();
+        assert_eq!(v, json!(["\\ud800", "\"\u{fffd}"]));
+        // Malformed escapes are still the parser's to report.
+        assert_eq!(
+            parse(br#""\ud80""#).unwrap_err().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            parse(br#""\u+800""#).unwrap_err().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for unit in bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16()) {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    fn utf32(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in bom.then_some('\u{feff}').into_iter().chain(text.chars()) {
+            let c = c as u32;
+            out.extend(if big_endian {
+                c.to_be_bytes()
+            } else {
+                c.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn encodings_are_detected_like_jackson() {
+        let text = r#"{"level": "débug €"}"#;
+        let want = json!({"level": "débug €"});
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(parse(&bom).unwrap(), want, "UTF-8 with a byte order mark");
+        for big_endian in [true, false] {
+            for with_bom in [true, false] {
+                assert_eq!(parse(&utf16(text, big_endian, with_bom)).unwrap(), want);
+                assert_eq!(parse(&utf32(text, big_endian, with_bom)).unwrap(), want);
+            }
+        }
+        assert_eq!(
+            parse(&utf16("1", true, false)).unwrap(),
+            json!(1),
+            "two bytes: UTF-16"
+        );
+        assert_eq!(parse(b"\xEF\xBB\xBF  ").unwrap(), Value::Null);
+        let mut cut = utf32(text, true, false);
+        cut.pop();
+        assert!(parse(&cut).unwrap_err().message.contains("UTF-32"));
+        assert_eq!(
+            parse(&[0, 0, 0, 0x31, 0, 0x11, 0, 0]).unwrap_err().message,
+            "Malformed JSON request body: invalid UTF-32 character 0x110000 (above 0x0010ffff)"
+        );
+        assert!(parse(&[0, 0, 0xFF, 0xFE, 0x31]).is_err(), "UCS-4 2143 order");
+        // A lone surrogate in UTF-16 reads as U+FFFD, as Java's decoder makes it.
+        let mut odd = utf16(r#"["a"#, false, false);
+        odd.extend_from_slice(&[0x00, 0xD8]);
+        odd.extend(utf16(r#""]"#, false, false));
+        assert_eq!(parse(&odd).unwrap(), json!(["a\u{fffd}"]));
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{app, send, send_with, TestHerder, SOURCE_CLASS};
+use common::{app, send, send_bytes, send_with, TestHerder, SOURCE_CLASS};
 use ferry_rest::entities::{InitialState, LoggerScope, State};
 use serde_json::json;
 
@@ -217,6 +217,69 @@ async fn malformed_and_misshapen_bodies_answer_500_like_connect() {
 
     let r = send(&app, "POST", "/connectors", None).await;
     assert_eq!(r.status, 500, "an empty body reads as null");
+}
+
+/// Found by scripts/fuzz-rest.sh probes: Jackson reads these bodies, so Connect does not answer 500.
+#[tokio::test]
+async fn lone_surrogates_in_bodies_are_not_a_500() {
+    let h = herder();
+    let body =
+        r#"{"name": "odd\ud800", "config": {"connector.class": "FileStreamSource", "topic": "t\udc00"}}"#;
+    let r = send(&app(h.clone()), "POST", "/connectors", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["name"], "odd\u{fffd}");
+    assert_eq!(r.json()["config"]["topic"], "t\u{fffd}");
+    assert_eq!(r.headers["location"], "/connectors/odd%EF%BF%BD");
+
+    let r = send(
+        &app(h),
+        "PUT",
+        "/connectors/odd/config",
+        Some(r#"{"connector.class": "FileStreamSource", "topic": "t", "\udfff": "\ud83d\ude00"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["config"]["\u{fffd}"], "\u{1f600}");
+}
+
+/// Jackson detects the encoding of a body (byte order marks, UTF-16, UTF-32); so does Ferry.
+#[tokio::test]
+async fn bodies_with_a_byte_order_mark_or_in_utf16_are_read() {
+    let h = herder();
+    let app = app(h.clone());
+    let json = [("content-type", "application/json")];
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(CREATE.as_bytes());
+    let r = send_bytes(&app, "POST", "/connectors", Some(&bom), &json).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["name"], "new-conn");
+
+    let utf16: Vec<u8> = [0xFEFF]
+        .into_iter()
+        .chain(r#"{"level": "debug"}"#.encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let r = send_bytes(
+        &app,
+        "PUT",
+        "/admin/loggers/org.apache.kafka",
+        Some(&utf16),
+        &json,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(h.seen.lock().unwrap().logger_sets[0].1, "debug");
+
+    // Bytes that are no text in the detected encoding stay a malformed body (500).
+    let r = send_bytes(
+        &app,
+        "PUT",
+        "/admin/loggers/x",
+        Some(&[0, 0, 0, b'{', 0, 0x11, 0, 0]),
+        &json,
+    )
+    .await;
+    assert_eq!(r.status, 500, "{}", r.text());
 }
 
 #[tokio::test]

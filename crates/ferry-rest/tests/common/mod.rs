@@ -581,6 +581,17 @@ pub async fn send_with(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Reply {
+    send_bytes(app, method, uri, body.map(str::as_bytes), headers).await
+}
+
+/// Like [`send_with`], with a body of any bytes.
+pub async fn send_bytes(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<&[u8]>,
+    headers: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
         .uri(uri);
