@@ -37,7 +37,15 @@ fn targets_for(name: &str) -> Vec<String> {
     if java_prefix("io.debezium") {
         out.extend(DEBEZIUM_CRATES.iter().map(|s| s.to_string()));
     }
-    if out.is_empty() && !name.contains('.') {
+    // A name that is a Rust module path filters that target; any other name (Connect
+    // accepts every logger name) is recorded but filters nothing, and can never inject a
+    // directive of its own (`,`, `=`, `[`).
+    let is_target = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    if out.is_empty() && is_target(name) {
         out.push(name.to_owned());
     }
     out
@@ -144,8 +152,10 @@ impl Loggers {
             .unwrap_or(0);
         let directives;
         let affected;
+        let before;
         {
             let mut inner = self.inner.lock().expect("loggers lock");
+            before = (inner.root.clone(), inner.set.clone());
             if namespace == "root" {
                 inner.root = level.clone();
                 inner.set.clear();
@@ -167,7 +177,12 @@ impl Loggers {
             directives = d.join(",");
         }
         if let Some(c) = &self.control {
-            c.apply(&directives)?;
+            if let Err(e) = c.apply(&directives) {
+                // Nothing changed: a refused level must not stick and break later requests.
+                let mut inner = self.inner.lock().expect("loggers lock");
+                (inner.root, inner.set) = before;
+                return Err(e);
+            }
         }
         Ok(affected)
     }
@@ -198,5 +213,30 @@ mod tests {
         assert_eq!(l.level("org.apache.kafka").level, "INFO");
         assert!(l.set("root", "loud").is_err());
         assert_eq!(l.levels().len(), 2);
+    }
+
+    /// Found by the REST fuzzing: `PUT /admin/loggers/a[b` made a filter the subscriber
+    /// refused, the name stuck, and every later request failed until root was reset.
+    #[test]
+    fn odd_logger_names_are_accepted_and_inject_no_directive() {
+        struct Strict(Mutex<String>);
+        impl LogControl for Strict {
+            fn apply(&self, d: &str) -> Result<(), String> {
+                // As EnvFilter does: `[` opens a span filter, here a malformed one.
+                if d.contains('[') {
+                    return Err(format!("invalid filter directive in {d}"));
+                }
+                *self.0.lock().unwrap() = d.to_owned();
+                Ok(())
+            }
+        }
+        let cap = Arc::new(Strict(Mutex::new(String::new())));
+        let l = Loggers::new("INFO", Some(cap.clone()));
+        for name in ["a[b", "x,trace", "k=v", "com.example.Foo"] {
+            assert_eq!(l.set(name, "DEBUG").unwrap(), vec![name.to_owned()], "{name}");
+            assert_eq!(*cap.0.lock().unwrap(), "info", "{name} must not filter anything");
+        }
+        assert_eq!(l.set("ferry_runtime", "DEBUG").unwrap(), vec!["ferry_runtime"]);
+        assert_eq!(*cap.0.lock().unwrap(), "info,ferry_runtime=debug");
     }
 }
