@@ -88,6 +88,18 @@ pub trait Connector: Send {
 pub trait SourceConnector: Connector {
     /// A new, unstarted task.
     fn create_task(&self) -> Box<dyn SourceTask>;
+
+    /// Checks offsets about to be stored by `PATCH` or `DELETE /connectors/NAME/offsets`
+    /// (a `None` offset removes its partition); Kafka Connect's `alterOffsets`. `Ok(true)`:
+    /// the connector keeps no offsets of its own elsewhere; `Ok(false)` (the default): it
+    /// may, and the answer says so; an error refuses the change.
+    fn alter_offsets(
+        &self,
+        _config: &ConfigMap,
+        _offsets: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> Result<bool, ConnectError> {
+        Ok(false)
+    }
 }
 
 /// A sink connector: creates sink tasks.

@@ -113,6 +113,46 @@ impl SourceConnector for FileStreamSourceConnector {
     fn create_task(&self) -> Box<dyn SourceTask> {
         Box::new(FileStreamSourceTask::default())
     }
+
+    /// Connect's checks, with its messages: a file must be configured (stdin keeps no
+    /// offsets), each offset is null or a non-negative whole `position`, each partition
+    /// names its `filename`. Whether the position fits the file is the task's to check.
+    fn alter_offsets(
+        &self,
+        config: &ConfigMap,
+        offsets: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> Result<bool, ConnectError> {
+        if config.get(FILE_CONFIG).is_none_or(|f| f.is_empty()) {
+            return Err(ConnectError::fatal(format!(
+                "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
+                 This is because stdin is used for input and offsets are not tracked."
+            )));
+        }
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let position = offset.get(POSITION_FIELD).ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
+                ))
+            })?;
+            let position = position.as_i64().ok_or_else(|| {
+                ConnectError::fatal(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
+                ))
+            })?;
+            if position < 0 {
+                return Err(ConnectError::fatal(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
+                )));
+            }
+            if !partition.contains_key(FILENAME_FIELD) {
+                return Err(ConnectError::fatal(format!(
+                    "Partition objects should contain the key '{FILENAME_FIELD}'"
+                )));
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Tails a file (or reads standard input) and emits one record per line.
@@ -459,6 +499,57 @@ impl TaskState {
 mod tests {
     use super::*;
     use ferry_core::{CancellationToken, OffsetStorageReader, Position};
+
+    #[test]
+    fn altered_offsets_are_checked_as_connect_checks_them() {
+        let c = FileStreamSourceConnector::default();
+        let cfg = ferry_core::config::config_map(&[("file", "/tmp/in.txt"), ("topic", "t")]);
+        let map = |j: &str| -> OffsetMap { serde_json::from_str(j).unwrap() };
+        let alter = |cfg: &ConfigMap, p: &str, o: Option<&str>| c.alter_offsets(cfg, &[(map(p), o.map(map))]);
+        assert!(alter(&cfg, r#"{"filename":"/tmp/in.txt"}"#, Some(r#"{"position":12}"#)).unwrap());
+        assert!(
+            alter(&cfg, r#"{"anything":1}"#, None).unwrap(),
+            "tombstones clean up anything"
+        );
+        for (p, o, message) in [
+            (
+                r#"{"filename":"f"}"#,
+                r#"{}"#,
+                "Offset objects should either be null or contain the key 'position'",
+            ),
+            (
+                r#"{"filename":"f"}"#,
+                r#"{"position":"abc"}"#,
+                "The value for the 'position' key in the offset is expected to be a Long value",
+            ),
+            (
+                r#"{"filename":"f"}"#,
+                r#"{"position":1.5}"#,
+                "The value for the 'position' key in the offset is expected to be a Long value",
+            ),
+            (
+                r#"{"filename":"f"}"#,
+                r#"{"position":-5}"#,
+                "The value for the 'position' key in the offset should be a non-negative value",
+            ),
+            (
+                r#"{}"#,
+                r#"{"position":5}"#,
+                "Partition objects should contain the key 'filename'",
+            ),
+        ] {
+            assert_eq!(
+                alter(&cfg, p, Some(o)).unwrap_err().to_string(),
+                message,
+                "{p} {o}"
+            );
+        }
+        let stdin = ferry_core::config::config_map(&[("topic", "t")]);
+        assert!(alter(&stdin, r#"{"filename":"f"}"#, None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("Offsets cannot be modified if the 'file' configuration is unspecified."));
+    }
 
     struct NoOffsets;
     impl OffsetStorageReader for NoOffsets {

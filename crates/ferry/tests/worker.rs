@@ -593,6 +593,18 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
         204
     );
     wait_state(&ferry, "live", "STOPPED", &[]).await;
+    // The plugin checks altered offsets first, with Connect's status and message.
+    let refused = call(
+        "PATCH",
+        &ferry.url("/connectors/live/offsets"),
+        Some(&json!({"offsets": [{"partition": {"filename": "x"}, "offset": {"position": -5}}]}).to_string()),
+    )
+    .await;
+    assert_eq!(refused.status, 500, "{:?}", refused.body);
+    assert_eq!(
+        refused.body["message"],
+        "The value for the 'position' key in the offset should be a non-negative value"
+    );
     let alter = call(
         "PATCH",
         &ferry.url("/connectors/live/offsets"),

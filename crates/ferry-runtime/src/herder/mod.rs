@@ -393,6 +393,45 @@ impl Worker {
         Ok(e)
     }
 
+    /// Asks the source connector's plugin whether `entries` may be stored (its
+    /// `alter_offsets`), then answers as Connect does: 500 with the plugin's message when
+    /// it refuses, else the message for `altered` or `reset`.
+    fn source_offsets_check(
+        &self,
+        name: &str,
+        e: &ViewEntry,
+        entries: &[(OffsetMap, Option<OffsetMap>)],
+        verb: &str,
+    ) -> HerderResult<Message> {
+        let class = e
+            .config
+            .get("connector.class")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let owned_elsewhere = match self.ctx.registry.find(class).map(|p| &p.factory) {
+            Some(PluginFactory::Source(make)) => {
+                let connector = make();
+                !connector.alter_offsets(&e.config, entries).map_err(|err| {
+                    tracing::error!(
+                        connector = name,
+                        "Failed to modify offsets for source connector {name}: {err}"
+                    );
+                    HerderError::Internal(err.to_string())
+                })?
+            }
+            _ => true,
+        };
+        Ok(Message::new(if owned_elsewhere {
+            format!(
+                "The Connect framework-managed offsets for this connector have been {verb} successfully. \
+                 However, if this connector manages offsets externally, they will need to be manually {verb} \
+                 in the system that the connector uses."
+            )
+        } else {
+            format!("The offsets for this connector have been {verb} successfully")
+        }))
+    }
+
     async fn write_offsets(
         &self,
         name: &str,
@@ -800,10 +839,9 @@ impl Herder for Worker {
                 .ok_or_else(|| HerderError::BadRequest("Source partitions may not be null".into()))?;
             entries.push((partition, o.offset));
         }
+        let answer = self.source_offsets_check(name, &e, &entries, "altered")?;
         self.write_offsets(name, entries).await?;
-        Ok(Message::new(
-            "The offsets for this connector have been altered successfully",
-        ))
+        Ok(answer)
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
@@ -829,10 +867,9 @@ impl Herder for Worker {
             .into_iter()
             .map(|(p, _)| (p, None))
             .collect();
+        let answer = self.source_offsets_check(name, &e, &entries, "reset")?;
         self.write_offsets(name, entries).await?;
-        Ok(Message::new(
-            "The offsets for this connector have been reset successfully",
-        ))
+        Ok(answer)
     }
 
     async fn plugins(&self) -> HerderResult<Vec<PluginInfo>> {
