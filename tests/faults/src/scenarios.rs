@@ -427,6 +427,32 @@ pub async fn slot_dropped(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
     result
 }
 
+/// Reads `topic` until the record with event id `id` is there (60 s at most); returns
+/// every record read.
+async fn wait_for_event(
+    broker: &Tansu,
+    topic: &str,
+    id: &str,
+    ferry: &Ferry,
+    phase: &str,
+) -> Result<Vec<ferry_test_support::kafka::ConsumedRecord>, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let records = tokio::task::block_in_place(|| broker.consume_to_end(topic));
+        let ids: Vec<String> = records.iter().filter_map(outbox::event_id).collect();
+        if ids.iter().any(|i| i == id) {
+            return Ok(records);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{phase}: only {ids:?} arrived\nlog tail:\n{}",
+                ferry.log_tail()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 /// What the bad-input scenario saw.
 #[derive(Debug)]
 pub struct BadInputReport {
@@ -499,21 +525,7 @@ pub async fn bad_input(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Result
     insert_bad(AFTER_BIG, "{\"after\":\"big\"}".into()).await;
 
     // Phase 1: the non-JSON row and the one after the big one arrive; the big one is skipped.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let phase1 = loop {
-        let records = tokio::task::block_in_place(|| broker.consume_to_end(&bad_topic));
-        let ids: Vec<String> = records.iter().filter_map(outbox::event_id).collect();
-        if ids.iter().any(|i| i == AFTER_BIG) {
-            break records;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "phase 1: only {ids:?} arrived\nlog tail:\n{}",
-                ferry.log_tail()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let phase1 = wait_for_event(broker, &bad_topic, AFTER_BIG, &ferry, "phase 1").await?;
     let ids: Vec<String> = phase1.iter().filter_map(outbox::event_id).collect();
     if ids != [NOT_JSON, AFTER_BIG] {
         return Err(format!(
@@ -606,25 +618,10 @@ pub async fn bad_input(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Result
         Duration::from_secs(60),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let records = tokio::task::block_in_place(|| broker.consume_to_end(&bad_topic));
-        let ids: Vec<String> = records.iter().filter_map(outbox::event_id).collect();
-        if ids.iter().any(|i| i == AFTER_FATAL) {
-            let big_ok = ids.iter().any(|i| i == BIG_FATAL);
-            let skipped_absent = !ids.iter().any(|i| i == BIG_SKIPPED);
-            if !big_ok || !skipped_absent {
-                return Err(format!("after the restart: {ids:?}"));
-            }
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "after the restart only {ids:?}\nlog tail:\n{}",
-                ferry.log_tail()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = wait_for_event(broker, &bad_topic, AFTER_FATAL, &ferry, "after the restart").await?;
+    let ids: Vec<String> = after.iter().filter_map(outbox::event_id).collect();
+    if !ids.iter().any(|i| i == BIG_FATAL) || ids.iter().any(|i| i == BIG_SKIPPED) {
+        return Err(format!("after the restart: {ids:?}"));
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let restart = Fault {
