@@ -48,3 +48,8 @@ fuzz_target!(|data: &[u8]| {
                 String::from_utf8_lossy(&out)
             )
         });
+        if all_finite(&read.value) {
+            assert_eq!(again.value, read.value, "round trip changed the value");
+        }
+    }
+});
