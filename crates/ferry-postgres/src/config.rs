@@ -272,6 +272,8 @@ pub struct PostgresConfig {
     pub poll_interval: Duration,
     /// `provide.transaction.metadata`.
     pub provide_transaction_metadata: bool,
+    /// `topic.transaction`: the transaction topic is `PREFIX.<this>`.
+    pub transaction_topic_name: String,
     /// `status.update.interval.ms`.
     pub status_update_interval: Duration,
     /// `unavailable.value.placeholder`.
@@ -655,6 +657,7 @@ impl PostgresConfig {
         }
         let poll_interval = Duration::from_millis(p.int("poll.interval.ms", 500, 1) as u64);
         let provide_transaction_metadata = p.boolean(&["provide.transaction.metadata"], false);
+        let transaction_topic_name = p.string(&["topic.transaction"], Some("transaction"));
         let status_update_interval =
             Duration::from_millis(p.int("status.update.interval.ms", 10_000, 1) as u64);
         let unavailable_value_placeholder = p.string(
@@ -700,6 +703,7 @@ impl PostgresConfig {
             max_queue_size,
             poll_interval,
             provide_transaction_metadata,
+            transaction_topic_name,
             status_update_interval,
             unavailable_value_placeholder,
             include_unknown_datatypes,
@@ -788,6 +792,7 @@ pub fn config_def() -> ConfigDef {
         .define(i("max.queue.size").default_value("8192").validator(Validator::at_least(1.0)))
         .define(l("poll.interval.ms").default_value("500").validator(Validator::at_least(1.0)))
         .define(b("provide.transaction.metadata").default_value("false"))
+        .define(s("topic.transaction").default_value("transaction"))
         .define(i("status.update.interval.ms").default_value("10000").validator(Validator::at_least(1.0)))
         .define(s("unavailable.value.placeholder").default_value("__debezium_unavailable_value"))
         .define(b("include.unknown.datatypes").default_value("false"))

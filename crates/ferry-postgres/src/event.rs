@@ -309,3 +309,128 @@ pub fn heartbeat(topic: &str, server: &str, partition: Arc<OffsetMap>, offset: A
     .with_key(Some(heartbeat_key_schema().clone()), Value::Struct(key))
     .with_source_position(partition, offset)
 }
+
+/// Index of `transaction` in every envelope (before, after, source, op, ts_ms, ts_us, ts_ns, transaction).
+pub const ENVELOPE_TRANSACTION_INDEX: usize = 7;
+
+/// The envelope's `transaction` block: `id` is `xid:lsn` of the event, as Debezium's
+/// `PostgresTransactionMonitor` writes it.
+pub fn transaction_block(id: String, total_order: i64, data_collection_order: i64) -> Struct {
+    Struct::from_values(
+        transaction_block_schema().clone(),
+        vec![
+            Value::String(id),
+            Value::Int64(total_order),
+            Value::Int64(data_collection_order),
+        ],
+    )
+    .expect("transaction block")
+}
+
+/// Transaction topic key schema `io.debezium.connector.common.TransactionMetadataKey`.
+pub fn transaction_key_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("io.debezium.connector.common.TransactionMetadataKey")
+            .version(1)
+            .field("id", Schema::string())
+            .build()
+    })
+}
+
+/// Per-table count in an END record (`event.collection`).
+pub fn event_collection_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("event.collection")
+            .version(1)
+            .optional()
+            .field("data_collection", Schema::string())
+            .field("event_count", Schema::int64())
+            .build()
+    })
+}
+
+/// Transaction topic value schema `io.debezium.connector.common.TransactionMetadataValue`.
+pub fn transaction_value_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("io.debezium.connector.common.TransactionMetadataValue")
+            .version(1)
+            .field("status", Schema::string())
+            .field("id", Schema::string())
+            .field("event_count", Schema::optional_int64())
+            .field(
+                "data_collections",
+                Schema::array(event_collection_schema().clone())
+                    .optional()
+                    .build(),
+            )
+            .field("ts_ms", Schema::int64())
+            .build()
+    })
+}
+
+/// What a transaction-topic record reports.
+pub enum TransactionStatus<'a> {
+    /// The transaction started.
+    Begin,
+    /// The transaction ended, with its event count per table (Debezium's order).
+    End(&'a [(&'a str, i64)]),
+}
+
+/// A BEGIN or END record on the transaction topic.
+pub fn transaction_record(
+    topic: &Arc<str>,
+    id: String,
+    status: TransactionStatus<'_>,
+    ts_ms: i64,
+    partition: Arc<OffsetMap>,
+    offset: Arc<OffsetMap>,
+) -> Record {
+    let key = Struct::from_values(transaction_key_schema().clone(), vec![Value::String(id.clone())])
+        .expect("transaction key");
+    let (status, count, collections) = match status {
+        TransactionStatus::Begin => ("BEGIN", Value::Null, Value::Null),
+        TransactionStatus::End(per) => {
+            let items = per
+                .iter()
+                .map(|(c, n)| {
+                    Value::Struct(
+                        Struct::from_values(
+                            event_collection_schema().clone(),
+                            vec![Value::String((*c).to_string()), Value::Int64(*n)],
+                        )
+                        .expect("event collection"),
+                    )
+                })
+                .collect();
+            (
+                "END",
+                Value::Int64(per.iter().map(|(_, n)| n).sum()),
+                Value::Array(items),
+            )
+        }
+    };
+    let value = Struct::from_values(
+        transaction_value_schema().clone(),
+        vec![
+            Value::String(status.into()),
+            Value::String(id),
+            count,
+            collections,
+            Value::Int64(ts_ms),
+        ],
+    )
+    .expect("transaction value");
+    Record::new(
+        topic.clone(),
+        Some(transaction_value_schema().clone()),
+        Value::Struct(value),
+    )
+    .with_key(Some(transaction_key_schema().clone()), Value::Struct(key))
+    .with_source_position(partition, offset)
+}

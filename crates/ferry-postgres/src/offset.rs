@@ -5,6 +5,7 @@
 //! it in that map's iteration order; [`OffsetState::to_map`] reproduces that
 //! order so the offsets topic holds the same bytes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use ferry_core::serde_json::{self, Value as Json};
@@ -36,6 +37,10 @@ pub mod keys {
     pub const MESSAGE_TYPE: &str = "messageType";
     /// Events already emitted at `lsn`.
     pub const LSN_EVENTS_PROCESSED: &str = "lsn_events_processed";
+    /// Transaction in progress (`provide.transaction.metadata`).
+    pub const TRANSACTION_ID: &str = "transaction_id";
+    /// Prefix of the per-table event counts of the transaction in progress.
+    pub const TRANSACTION_COLLECTION_ORDER_PREFIX: &str = "transaction_data_collection_order_";
 }
 
 /// Java's `String.hashCode`.
@@ -44,26 +49,122 @@ pub fn java_string_hash(s: &str) -> i32 {
         .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
 }
 
-/// Orders entries as a `java.util.HashMap` built by inserting them in the given order iterates them.
-pub fn java_hashmap_order(entries: Vec<(&'static str, Json)>) -> OffsetMap {
+/// Orders entries as a `java.util.HashMap` (default capacity) built by inserting them
+/// in the given order iterates them.
+pub fn java_hashmap_iteration<K: AsRef<str>, V>(entries: Vec<(K, V)>) -> Vec<(K, V)> {
     let mut cap = 16usize;
     while entries.len() > cap * 3 / 4 {
         cap *= 2;
     }
-    let mut indexed: Vec<(usize, usize, (&str, Json))> = entries
+    let mut indexed: Vec<(usize, usize, (K, V))> = entries
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            let h = java_string_hash(e.0);
+            let h = java_string_hash(e.0.as_ref());
             let spread = h ^ ((h as u32) >> 16) as i32;
             ((spread as u32 as usize) & (cap - 1), i, e)
         })
         .collect();
     indexed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
-    indexed
+    indexed.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// [`java_hashmap_iteration`] into an offset map.
+pub fn java_hashmap_order(entries: Vec<(Cow<'static, str>, Json)>) -> OffsetMap {
+    java_hashmap_iteration(entries)
         .into_iter()
-        .map(|(_, _, (k, v))| (k.to_string(), v))
+        .map(|(k, v)| (k.into_owned(), v))
         .collect()
+}
+
+/// Debezium's `TransactionContext`: the transaction in progress and how many events
+/// of it each table has emitted (`provide.transaction.metadata`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TransactionContext {
+    /// The transaction id (the xid in decimal), while one is in progress.
+    pub id: Option<String>,
+    /// Events per table (`schema.table`), in first-event order.
+    pub per_collection: Vec<(String, i64)>,
+    /// Events of the transaction so far.
+    pub total: i64,
+}
+
+impl TransactionContext {
+    /// Starts `id`, forgetting any earlier counts.
+    pub fn begin(&mut self, id: String) {
+        self.end();
+        self.id = Some(id);
+    }
+
+    /// Ends the transaction in progress.
+    pub fn end(&mut self) {
+        self.id = None;
+        self.per_collection.clear();
+        self.total = 0;
+    }
+
+    /// True while a transaction is in progress.
+    pub fn in_progress(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Counts one event of `collection`; returns its order within that table (1-based).
+    pub fn event(&mut self, collection: &str) -> i64 {
+        self.total += 1;
+        match self.per_collection.iter_mut().find(|(c, _)| c == collection) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_collection.push((collection.to_string(), 1));
+                1
+            }
+        }
+    }
+
+    /// The per-table counts in the order Debezium's `HashMap` iterates them.
+    pub fn per_collection_in_java_order(&self) -> Vec<(&str, i64)> {
+        java_hashmap_iteration(
+            self.per_collection
+                .iter()
+                .map(|(c, n)| (c.as_str(), *n))
+                .collect(),
+        )
+    }
+
+    fn store(&self, e: &mut Vec<(Cow<'static, str>, Json)>) {
+        if let Some(id) = &self.id {
+            e.push((keys::TRANSACTION_ID.into(), Json::String(id.clone())));
+        }
+        for (c, n) in self.per_collection_in_java_order() {
+            e.push((
+                format!("{}{c}", keys::TRANSACTION_COLLECTION_ORDER_PREFIX).into(),
+                n.into(),
+            ));
+        }
+    }
+
+    fn load(m: &OffsetMap) -> TransactionContext {
+        let id = m.get(keys::TRANSACTION_ID).and_then(|v| match v {
+            Json::String(s) => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let per_collection: Vec<(String, i64)> = m
+            .iter()
+            .filter_map(|(k, v)| {
+                let c = k.strip_prefix(keys::TRANSACTION_COLLECTION_ORDER_PREFIX)?;
+                Some((c.to_string(), json_i64(v)?))
+            })
+            .collect();
+        let total = per_collection.iter().map(|(_, n)| n).sum();
+        TransactionContext {
+            id,
+            per_collection,
+            total,
+        }
+    }
 }
 
 /// The snapshot part of an offset.
@@ -71,6 +172,15 @@ pub fn java_hashmap_order(entries: Vec<(&'static str, Json)>) -> OffsetMap {
 pub struct SnapshotMarker {
     /// This is the last snapshot record.
     pub last_record: bool,
+}
+
+/// The per-event part of an [`OffsetState`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventPosition {
+    lsn: Option<Lsn>,
+    lsn_proc: Option<Lsn>,
+    lsn_events_processed: i64,
+    message_type: Option<&'static str>,
 }
 
 /// Where the connector is: what Debezium's `PostgresOffsetContext` holds.
@@ -94,37 +204,45 @@ pub struct OffsetState {
     pub snapshot: Option<SnapshotMarker>,
     /// Set once the snapshot finished (only written while snapshot is set).
     pub snapshot_completed: bool,
+    /// The transaction metadata context (written only outside the snapshot).
+    pub transaction: TransactionContext,
 }
 
 impl OffsetState {
     /// The offset map, keys in Debezium's (HashMap) order.
     pub fn to_map(&self) -> OffsetMap {
-        let mut e: Vec<(&'static str, Json)> = Vec::with_capacity(10);
+        let mut e: Vec<(Cow<'static, str>, Json)> = Vec::with_capacity(10);
         if let Some(t) = self.ts_usec {
-            e.push((keys::TS_USEC, t.into()));
+            e.push((keys::TS_USEC.into(), t.into()));
         }
         if let Some(t) = self.tx_id {
-            e.push((keys::TX_ID, t.into()));
+            e.push((keys::TX_ID.into(), t.into()));
         }
         if let Some(l) = self.lsn {
-            e.push((keys::LSN, l.as_i64().into()));
+            e.push((keys::LSN.into(), l.as_i64().into()));
         }
         if let Some(s) = self.snapshot {
-            e.push((keys::SNAPSHOT, Json::String("INITIAL".into())));
-            e.push((keys::LAST_SNAPSHOT_RECORD, s.last_record.into()));
-            e.push((keys::SNAPSHOT_COMPLETED, self.snapshot_completed.into()));
+            e.push((keys::SNAPSHOT.into(), Json::String("INITIAL".into())));
+            e.push((keys::LAST_SNAPSHOT_RECORD.into(), s.last_record.into()));
+            e.push((keys::SNAPSHOT_COMPLETED.into(), self.snapshot_completed.into()));
         }
         if let Some(l) = self.lsn_proc {
-            e.push((keys::LSN_PROC, l.as_i64().into()));
+            e.push((keys::LSN_PROC.into(), l.as_i64().into()));
         }
         if let Some(l) = self.lsn_commit {
-            e.push((keys::LSN_COMMIT, l.as_i64().into()));
+            e.push((keys::LSN_COMMIT.into(), l.as_i64().into()));
         }
         if let Some(m) = self.message_type {
-            e.push((keys::MESSAGE_TYPE, Json::String(m.into())));
+            e.push((keys::MESSAGE_TYPE.into(), Json::String(m.into())));
         }
         if self.lsn_events_processed > 0 {
-            e.push((keys::LSN_EVENTS_PROCESSED, self.lsn_events_processed.into()));
+            e.push((
+                keys::LSN_EVENTS_PROCESSED.into(),
+                self.lsn_events_processed.into(),
+            ));
+        }
+        if self.snapshot.is_none() {
+            self.transaction.store(&mut e);
         }
         java_hashmap_order(e)
     }
@@ -154,7 +272,26 @@ impl OffsetState {
             lsn_events_processed: long(keys::LSN_EVENTS_PROCESSED).unwrap_or(0),
             snapshot: snapshot_flag.then_some(SnapshotMarker { last_record: last }),
             snapshot_completed: completed,
+            transaction: TransactionContext::load(m),
         }
+    }
+
+    /// Where the current event stands (to rebuild the offset from before an event).
+    pub fn event_position(&self) -> EventPosition {
+        EventPosition {
+            lsn: self.lsn,
+            lsn_proc: self.lsn_proc,
+            lsn_events_processed: self.lsn_events_processed,
+            message_type: self.message_type,
+        }
+    }
+
+    /// Puts back a position taken by [`OffsetState::event_position`].
+    pub fn restore_event_position(&mut self, p: EventPosition) {
+        self.lsn = p.lsn;
+        self.lsn_proc = p.lsn_proc;
+        self.lsn_events_processed = p.lsn_events_processed;
+        self.message_type = p.message_type;
     }
 
     /// True when this offset was written mid-snapshot (the snapshot must be redone).
@@ -210,12 +347,16 @@ impl ResumeFilter {
     /// A filter for a stored offset; `None` skips nothing.
     pub fn new(stored: Option<&OffsetState>) -> Self {
         match stored {
-            Some(s) if s.message_type != Some("COMMIT") && s.lsn_proc.is_some() => ResumeFilter {
-                xid: s.tx_id,
-                lsn: s.lsn_proc.unwrap_or_default(),
-                count: s.lsn_events_processed.max(1),
-                active: true,
-            },
+            // After a COMMIT nothing of a later transaction was emitted; after a BEGIN
+            // (transaction metadata) only the BEGIN record, which is not re-emitted.
+            Some(s) if !matches!(s.message_type, Some("COMMIT") | Some("BEGIN")) && s.lsn_proc.is_some() => {
+                ResumeFilter {
+                    xid: s.tx_id,
+                    lsn: s.lsn_proc.unwrap_or_default(),
+                    count: s.lsn_events_processed.max(1),
+                    active: true,
+                }
+            }
             _ => ResumeFilter {
                 xid: None,
                 lsn: Lsn::ZERO,
@@ -343,6 +484,65 @@ mod tests {
         );
         let back = OffsetState::from_map(&m);
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn transaction_counters_follow_the_offset_map_order_and_round_trip() {
+        let mut s = OffsetState {
+            ts_usec: Some(1),
+            tx_id: Some(2),
+            lsn: Some(Lsn(3)),
+            lsn_proc: Some(Lsn(3)),
+            lsn_commit: Some(Lsn(4)),
+            message_type: Some("INSERT"),
+            lsn_events_processed: 1,
+            ..Default::default()
+        };
+        s.transaction.begin("2".into());
+        assert_eq!(s.transaction.event("s2.a"), 1);
+        assert_eq!(s.transaction.event("s1.a"), 1);
+        assert_eq!(s.transaction.event("s2.a"), 2);
+        let m = s.to_map();
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        // Buckets (capacity 16, worked out apart from this code): transaction_id 0,
+        // ..._s1.a 0 (inserted later), lsn_proc 1, lsn_events_processed 1, messageType 4,
+        // lsn_commit 5, lsn 6, txId 9, ts_usec 13, ..._s2.a 15.
+        assert_eq!(
+            keys,
+            [
+                "transaction_id",
+                "transaction_data_collection_order_s1.a",
+                "lsn_proc",
+                "lsn_events_processed",
+                "messageType",
+                "lsn_commit",
+                "lsn",
+                "txId",
+                "ts_usec",
+                "transaction_data_collection_order_s2.a"
+            ]
+        );
+        assert_eq!(m["transaction_id"], Json::String("2".into()));
+        let back = OffsetState::from_map(&m);
+        assert_eq!(back.transaction.total, 3);
+        assert_eq!(back.transaction.id.as_deref(), Some("2"));
+        assert_eq!(
+            back.transaction.per_collection_in_java_order(),
+            [("s1.a", 1), ("s2.a", 2)]
+        );
+        // Not written while snapshotting.
+        s.snapshot = Some(SnapshotMarker { last_record: false });
+        assert!(!s.to_map().contains_key("transaction_id"));
+        // After a BEGIN nothing of the transaction but the BEGIN itself was emitted.
+        let begin = OffsetState {
+            tx_id: Some(7),
+            lsn_proc: Some(Lsn(50)),
+            message_type: Some("BEGIN"),
+            ..Default::default()
+        };
+        let mut f = ResumeFilter::new(Some(&begin));
+        f.begin(7);
+        assert!(!f.skip(Lsn(50), 1));
     }
 
     #[test]

@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use ferry_core::{
-    CommittedOffset, ConfigMap, ConnectError, OffsetMap, Record, SourceTask, SourceTaskContext,
+    CommittedOffset, ConfigMap, ConnectError, OffsetMap, Position, Record, SourceTask, SourceTaskContext,
+    Value,
 };
 use tokio_postgres::{Client, NoTls};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::config::{PluginName, PostgresConfig, SnapshotMode};
 use crate::error::{PgError, Result};
-use crate::event::{self, Change, SnapshotRecord, SourceInfo};
+use crate::event::{self, Change, SnapshotRecord, SourceInfo, TransactionStatus};
 use crate::lsn::Lsn;
 use crate::offset::{self, FlushTracker, OffsetState, ResumeFilter, SnapshotMarker};
 use crate::pgoutput::{self, Message, Relation, TupleValue};
@@ -62,6 +63,10 @@ struct Inner {
     last_heartbeat: Instant,
     retry: Option<(Instant, u32)>,
     heartbeat_topic: Arc<str>,
+    /// `PREFIX.transaction` when `provide.transaction.metadata` is on.
+    transaction_topic: Option<Arc<str>>,
+    /// The transaction started but its BEGIN record waits for the LSN of its first message.
+    pending_begin: bool,
     /// A streaming failure met after records were built; reported by the next poll.
     deferred_error: Option<PgError>,
 }
@@ -270,6 +275,9 @@ impl Inner {
         }
         let heartbeat_topic: Arc<str> =
             Arc::from(format!("{}.{}", cfg.heartbeat_topic_prefix, cfg.topic_prefix).as_str());
+        let transaction_topic = cfg
+            .provide_transaction_metadata
+            .then(|| Arc::from(format!("{}.{}", cfg.topic_prefix, cfg.transaction_topic_name).as_str()));
         let mut inner = Inner {
             cfg: cfg.clone(),
             ctx,
@@ -290,6 +298,8 @@ impl Inner {
             last_heartbeat: Instant::now(),
             retry: None,
             heartbeat_topic,
+            transaction_topic,
+            pending_begin: false,
             deferred_error: None,
         };
         if snapshot_needed {
@@ -563,8 +573,24 @@ impl Inner {
                 self.origin = None;
                 self.offset.tx_id = Some(xid as i64);
                 self.offset.ts_usec = Some(commit_time_us);
+                if self.transaction_topic.is_some() {
+                    let id = xid.to_string();
+                    // A transaction restored from the offsets (restart or reconnect in its
+                    // middle) keeps its counters and gets no second BEGIN, as in Debezium.
+                    if self.offset.transaction.id.as_deref() != Some(id.as_str()) {
+                        self.offset.transaction.begin(id);
+                        self.pending_begin = true;
+                    }
+                }
             }
-            StreamEvent::Commit { end_lsn, .. } => {
+            StreamEvent::Commit {
+                commit_lsn,
+                end_lsn,
+                commit_time_us,
+            } => {
+                if self.pending_begin {
+                    self.emit_begin(commit_lsn, out);
+                }
                 self.tx = None;
                 self.offset.lsn = Some(end_lsn);
                 self.offset.lsn_proc = Some(end_lsn);
@@ -572,6 +598,7 @@ impl Inner {
                 self.offset.message_type = Some("COMMIT");
                 self.offset.lsn_events_processed = 0;
                 self.resume.commit();
+                self.emit_end(end_lsn, commit_time_us, out);
             }
             StreamEvent::KeepAlive { wal_end } => {
                 // Between transactions, with everything emitted durable, the server has sent all
@@ -587,6 +614,11 @@ impl Inner {
                 }
             }
             StreamEvent::Data { wal_start, data } => {
+                // Relation messages arrive with a zero WAL position: the BEGIN takes the
+                // position of the first change (where PostgreSQL 15 puts its BEGIN too).
+                if self.pending_begin && wal_start != Lsn::ZERO {
+                    self.emit_begin(wal_start, out);
+                }
                 let msg = pgoutput::decode(&data).map_err(|e| PgError::Protocol(e.to_string()))?;
                 self.process_message(wal_start, msg, out).await?;
             }
@@ -634,6 +666,7 @@ impl Inner {
             "u" => "UPDATE",
             _ => "DELETE",
         };
+        let before_event = self.offset.event_position();
         if !self.advance(lsn, message_type) {
             return Ok(());
         }
@@ -674,7 +707,7 @@ impl Inner {
         let after = new.as_ref().map(build).transpose()?;
         let source = self.source_struct(&table, lsn);
         let off = Arc::new(self.offset.to_map());
-        self.last_emitted = Some(self.offset.clone());
+        let start = out.len();
         Change {
             table: &table,
             op,
@@ -685,7 +718,102 @@ impl Inner {
             offset: off,
         }
         .into_records(self.cfg.tombstones_on_delete, out);
+        self.finish_event(&mut out[start..], &table, lsn, before_event);
         Ok(())
+    }
+
+    /// Completes the records of one event (`recs`, already built with the offset after
+    /// the event). With transaction metadata each change event gets its `transaction`
+    /// block and the offset counts it. When an event yields several records (a delete
+    /// and its tombstone, the two halves of a key change), all but the last carry the
+    /// offset from before the event: a crash between them re-emits the whole event
+    /// rather than skipping its rest.
+    fn finish_event(
+        &mut self,
+        recs: &mut [Record],
+        table: &TableSchema,
+        lsn: Lsn,
+        before_event: offset::EventPosition,
+    ) {
+        let n = recs.len();
+        if n > 1 {
+            let mut prev = self.offset.clone();
+            prev.restore_event_position(before_event);
+            let prev = Arc::new(prev.to_map());
+            for r in &mut recs[..n - 1] {
+                set_offset(r, prev.clone());
+            }
+        }
+        if self.transaction_topic.is_some() && self.offset.transaction.in_progress() {
+            let collection = format!("{}.{}", table.id.schema, table.id.table);
+            let id = format!(
+                "{}:{}",
+                self.offset.transaction.id.as_deref().unwrap_or_default(),
+                lsn.as_i64()
+            );
+            for r in recs.iter_mut() {
+                if let Value::Struct(envelope) = &mut r.value {
+                    let order = self.offset.transaction.event(&collection);
+                    let block = event::transaction_block(id.clone(), self.offset.transaction.total, order);
+                    envelope.put_unchecked(event::ENVELOPE_TRANSACTION_INDEX, Value::Struct(block));
+                }
+            }
+            if let Some(last) = recs.last_mut() {
+                set_offset(last, Arc::new(self.offset.to_map()));
+            }
+        }
+        if n > 0 {
+            self.last_emitted = Some(self.offset.clone());
+        }
+    }
+
+    /// The BEGIN record of the transaction in progress, at `lsn` (its first message).
+    fn emit_begin(&mut self, lsn: Lsn, out: &mut Vec<Record>) {
+        self.pending_begin = false;
+        let (Some(topic), Some(tx)) = (&self.transaction_topic, &self.tx) else {
+            return;
+        };
+        self.offset.lsn = Some(lsn);
+        self.offset.lsn_proc = Some(lsn);
+        self.offset.message_type = Some("BEGIN");
+        let id = format!(
+            "{}:{}",
+            self.offset.transaction.id.as_deref().unwrap_or_default(),
+            lsn.as_i64()
+        );
+        let ts_ms = tx.commit_time_us.div_euclid(1000);
+        let off = Arc::new(self.offset.to_map());
+        self.last_emitted = Some(self.offset.clone());
+        out.push(event::transaction_record(
+            topic,
+            id,
+            TransactionStatus::Begin,
+            ts_ms,
+            self.partition.clone(),
+            off,
+        ));
+    }
+
+    /// The END record of the transaction that just committed at `end_lsn`.
+    fn emit_end(&mut self, end_lsn: Lsn, commit_time_us: i64, out: &mut Vec<Record>) {
+        let Some(topic) = &self.transaction_topic else {
+            return;
+        };
+        if let Some(xid) = self.offset.transaction.id.as_deref() {
+            let id = format!("{xid}:{}", end_lsn.as_i64());
+            let per = self.offset.transaction.per_collection_in_java_order();
+            let off = Arc::new(self.offset.to_map());
+            out.push(event::transaction_record(
+                topic,
+                id,
+                TransactionStatus::End(&per),
+                commit_time_us.div_euclid(1000),
+                self.partition.clone(),
+                off,
+            ));
+            self.last_emitted = Some(self.offset.clone());
+        }
+        self.offset.transaction.end();
     }
 
     /// Moves the offset to the `nth` event at `lsn`; false when that event was already
@@ -729,6 +857,7 @@ impl Inner {
 
     /// One truncate event (`op: t`) per truncated captured table, unless `skipped.operations` has `t`.
     async fn truncate(&mut self, lsn: Lsn, relation: u32, out: &mut Vec<Record>) -> Result<()> {
+        let before_event = self.offset.event_position();
         if !self.advance(lsn, "TRUNCATE") || self.cfg.skipped_operations.contains(&'t') {
             return Ok(());
         }
@@ -737,8 +866,9 @@ impl Inner {
         };
         let source = self.source_struct(&table, lsn);
         let off = Arc::new(self.offset.to_map());
-        self.last_emitted = Some(self.offset.clone());
+        let start = out.len();
         out.push(event::truncate(&table, source, self.partition.clone(), off));
+        self.finish_event(&mut out[start..], &table, lsn, before_event);
         Ok(())
     }
 
@@ -819,6 +949,12 @@ impl SourceTask for PostgresSourceTask {
             i.stop().instrument(span).await?;
         }
         Ok(())
+    }
+}
+
+fn set_offset(r: &mut Record, offset: Arc<OffsetMap>) {
+    if let Position::Source { offset: o, .. } = &mut r.position {
+        *o = offset;
     }
 }
 
