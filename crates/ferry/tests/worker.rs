@@ -580,6 +580,16 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
     assert_eq!(good_level.body, json!(["io.debezium"]));
     let loggers = call("GET", &ferry.url("/admin/loggers"), None).await;
     assert_eq!(loggers.body["io.debezium"]["level"], "DEBUG");
+    let one = call(
+        "GET",
+        &ferry.url("/admin/loggers/io.debezium.connector.postgresql.PostgresConnector"),
+        None,
+    )
+    .await;
+    assert_eq!((one.status, &one.body["level"]), (200, &json!("DEBUG")));
+    let missing = call("GET", &ferry.url("/admin/loggers/com.example.Nope"), None).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body["message"], "Logger com.example.Nope not found.");
 
     // Still serving, and the good connector still runs.
     assert_eq!(call("GET", &ferry.url("/"), None).await.status, 200);

@@ -51,6 +51,21 @@ fn targets_for(name: &str) -> Vec<String> {
     out
 }
 
+/// A logger Ferry has without anyone setting it: a Java class or package name under
+/// the namespaces Ferry implements, or one of Ferry's crates and their modules.
+fn is_known_logger(name: &str) -> bool {
+    let under = |ns: &str| {
+        name.strip_prefix(ns)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| !rest.is_empty() && rest.split('.').all(|p| !p.is_empty()))
+    };
+    let is_ferry_target = KAFKA_CRATES
+        .iter()
+        .chain(DEBEZIUM_CRATES)
+        .any(|c| name == *c || name.strip_prefix(c).is_some_and(|r| r.starts_with("::")));
+    under("org.apache.kafka") || under("io.debezium") || is_ferry_target
+}
+
 fn tracing_level(log4j: &str) -> Option<&'static str> {
     Some(match log4j.to_ascii_uppercase().as_str() {
         "OFF" => "off",
@@ -112,32 +127,38 @@ impl Loggers {
         out
     }
 
-    /// The level of one logger: its own, or the closest ancestor's, or root's.
-    pub fn level(&self, name: &str) -> LoggerLevel {
+    /// The level of one logger: its own, or the closest ancestor's, or root's; `None`
+    /// for a logger that does not exist. As in Connect, a logger exists once a level was
+    /// set on it; besides, the Java loggers Ferry stands in for (`org.apache.kafka.*`,
+    /// `io.debezium.*`) and Ferry's own targets (`ferry_runtime::engine`) exist.
+    pub fn level(&self, name: &str) -> Option<LoggerLevel> {
         let inner = self.inner.lock().expect("loggers lock");
         if name == "root" {
-            return LoggerLevel {
+            return Some(LoggerLevel {
                 level: inner.root.clone(),
                 last_modified: None,
-            };
+            });
+        }
+        if !inner.set.contains_key(name) && !is_known_logger(name) {
+            return None;
         }
         let mut probe = name.to_owned();
         loop {
             if let Some((level, at)) = inner.set.get(&probe) {
-                return LoggerLevel {
+                return Some(LoggerLevel {
                     level: level.clone(),
                     last_modified: (probe == name).then_some(*at),
-                };
+                });
             }
             match probe.rfind('.') {
                 Some(i) => probe.truncate(i),
                 None => break,
             }
         }
-        LoggerLevel {
+        Some(LoggerLevel {
             level: inner.root.clone(),
             last_modified: None,
-        }
+        })
     }
 
     /// Sets a level on `namespace` and its descendants; returns the affected logger names.
@@ -209,10 +230,27 @@ mod tests {
             *cap.0.lock().unwrap(),
             "info,ferry_postgres=debug,ferry_debezium_transforms=debug"
         );
-        assert_eq!(l.level("io.debezium.connector").level, "DEBUG");
-        assert_eq!(l.level("org.apache.kafka").level, "INFO");
+        assert_eq!(l.level("io.debezium.connector").unwrap().level, "DEBUG");
+        assert_eq!(
+            l.level("org.apache.kafka.connect.runtime.Worker").unwrap().level,
+            "INFO"
+        );
+        assert_eq!(l.level("ferry_runtime::engine").unwrap().level, "INFO");
+        // Connect answers 404 for a logger nobody created.
+        for unknown in [
+            "com.example.Foo",
+            "org.apache.kafka",
+            "org.apache.kafka..x",
+            "ferry_runtimex",
+            "x",
+        ] {
+            assert!(l.level(unknown).is_none(), "{unknown}");
+        }
+        l.set("com.example", "WARN").unwrap();
+        assert_eq!(l.level("com.example").unwrap().level, "WARN");
+        assert!(l.level("com.example.Foo").is_none());
         assert!(l.set("root", "loud").is_err());
-        assert_eq!(l.levels().len(), 2);
+        assert_eq!(l.levels().len(), 3);
     }
 
     /// Found by the REST fuzzing: `PUT /admin/loggers/a[b` made a filter the subscriber

@@ -932,7 +932,7 @@ impl Herder for Worker {
     }
 
     async fn logger_level(&self, name: &str) -> HerderResult<Option<LoggerLevel>> {
-        Ok(Some(self.loggers.level(name)))
+        Ok(self.loggers.level(name))
     }
 
     async fn set_logger_level(
