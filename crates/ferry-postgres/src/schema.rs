@@ -39,6 +39,8 @@ pub struct ColumnMeta {
     pub nullable: bool,
     /// Column comment (becomes the field's doc).
     pub comment: Option<String>,
+    /// Default expression (`pg_get_expr` of the column default; none for generated columns).
+    pub default_expr: Option<String>,
 }
 
 /// A table from the catalog.
@@ -62,7 +64,9 @@ const COLUMNS_SQL: &str = "SELECT a.attname::text, \
        CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE 0::oid END, \
        (SELECT string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.typelem), \
        (SELECT b.typname::text FROM pg_type b WHERE b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END), \
-       (SELECT b.typname::text FROM pg_type b WHERE b.oid = t.typelem) \
+       (SELECT b.typname::text FROM pg_type b WHERE b.oid = t.typelem), \
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
+         WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.attgenerated = '') \
   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
  ORDER BY a.attnum";
@@ -120,6 +124,7 @@ pub async fn load_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> 
                 },
                 nullable: r.get(3),
                 comment: r.get(4),
+                default_expr: r.get(10),
             }
         })
         .collect();
@@ -195,6 +200,13 @@ impl TableSchema {
             let mut field_schema = conv.schema().clone();
             if let Some(doc) = &c.comment {
                 field_schema = field_schema.to_builder().doc(doc.clone()).build();
+            }
+            if let Some(default) = c
+                .default_expr
+                .as_deref()
+                .and_then(|e| crate::defaults::default_value(&c.ty, &conv, e))
+            {
+                field_schema = field_schema.to_builder().default_value(default).build();
             }
             value = value.field(c.name.clone(), field_schema);
             columns.push(SchemaColumn {

@@ -415,3 +415,131 @@ async fn special_values_infinity_bc_large_years_nan() {
         ],
     );
 }
+
+/// Column defaults in field schemas, as Debezium's PostgresDefaultValueConverterIT
+/// expects them: literals as values, generated defaults as the type's zero, `NULL::type`
+/// and struct-valued (VariableScaleDecimal) defaults as none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn column_defaults_in_schemas_as_debezium() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("defaults").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute(
+        "CREATE TYPE status AS ENUM ('DRAFT', 'DONE'); \
+         CREATE TABLE defaults (pk serial PRIMARY KEY, \
+           dint integer DEFAULT NULL::integer, dvc1 varchar(64) DEFAULT NULL::character varying, \
+           dvc2 varchar(64) DEFAULT 'NULL', dvc3 varchar(64) DEFAULT 'MYVALUE', \
+           dvc5 varchar(64) DEFAULT 'NULL::character varying', \
+           dt1 timestamp DEFAULT CURRENT_TIMESTAMP, dt2 date DEFAULT CURRENT_DATE, dt3 time DEFAULT CURRENT_TIME, \
+           dtz timestamptz DEFAULT now(), cost numeric(12,0) NOT NULL DEFAULT 0.0, price numeric(10,2) DEFAULT 1.5, \
+           uid uuid NOT NULL DEFAULT gen_random_uuid(), st status NOT NULL DEFAULT 'DRAFT', flag bool DEFAULT true, \
+           n int8 DEFAULT 42, neg int4 DEFAULT -1, f8 float8 DEFAULT 1.5, doc jsonb DEFAULT '{}'::jsonb, \
+           q text DEFAULT 'it''s', d date DEFAULT '2020-01-02', anyv numeric DEFAULT 3.14, \
+           g int GENERATED ALWAYS AS (neg * 2) STORED)",
+    )
+    .await
+    .unwrap();
+    let cfg = config(pg, &db, "defaults", &[("snapshot.mode", "no_data")]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    c.batch_execute("INSERT INTO defaults (dvc3) VALUES (NULL)")
+        .await
+        .unwrap();
+    let recs = poll_until(&mut t, 1, Duration::from_secs(20)).await;
+    t.stop().await.unwrap();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let (k, v) = to_json(&recs[0]);
+    let (k, v) = (parse(&k.unwrap()), parse(&v.unwrap()));
+    let t = |ty: &str, opt: bool, rest: &str| format!(r#"{{"type":"{ty}","optional":{opt}{rest}}}"#);
+    let time = |ty: &str, name: &str, d: &str| {
+        t(
+            ty,
+            true,
+            &format!(r#","name":"io.debezium.{name}","version":1,"default":{d}"#),
+        )
+    };
+    let expected = [
+        ("pk", t("int32", false, r#","default":0"#)),
+        ("dint", t("int32", true, "")),
+        ("dvc1", t("string", true, "")),
+        ("dvc2", t("string", true, r#","default":"NULL""#)),
+        ("dvc3", t("string", true, r#","default":"MYVALUE""#)),
+        (
+            "dvc5",
+            t("string", true, r#","default":"NULL::character varying""#),
+        ),
+        ("dt1", time("int64", "time.MicroTimestamp", "0")),
+        ("dt2", time("int32", "time.Date", "0")),
+        ("dt3", time("int64", "time.MicroTime", "0")),
+        (
+            "dtz",
+            time(
+                "string",
+                "time.ZonedTimestamp",
+                r#""1970-01-01T00:00:00.000000Z""#,
+            ),
+        ),
+        (
+            "cost",
+            t(
+                "bytes",
+                false,
+                r#","name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"0","connect.decimal.precision":"12"},"default":"AA==""#,
+            ),
+        ),
+        (
+            "price",
+            t(
+                "bytes",
+                true,
+                r#","name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"10"},"default":"AJY=""#,
+            ),
+        ),
+        (
+            "uid",
+            t(
+                "string",
+                false,
+                r#","name":"io.debezium.data.Uuid","version":1,"default":"00000000-0000-0000-0000-000000000000""#,
+            ),
+        ),
+        (
+            "st",
+            t(
+                "string",
+                false,
+                r#","name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"DRAFT,DONE"},"default":"DRAFT""#,
+            ),
+        ),
+        ("flag", t("boolean", true, r#","default":true"#)),
+        ("n", t("int64", true, r#","default":42"#)),
+        ("neg", t("int32", true, r#","default":-1"#)),
+        ("f8", t("double", true, r#","default":1.5"#)),
+        ("doc", time("string", "data.Json", r#""{}""#)),
+        ("q", t("string", true, r#","default":"it's""#)),
+        ("d", time("int32", "time.Date", "18263")),
+        ("g", t("int32", true, "")),
+    ];
+    let mut failures = Vec::new();
+    for (col, want) in &expected {
+        let want = format!("{},\"field\":\"{col}\"}}", &want[..want.len() - 1]);
+        match after_column(&v, col) {
+            Some((got, _)) if got == want => {}
+            Some((got, _)) => failures.push(format!("{col}:\n  got  {got}\n  want {want}")),
+            None => failures.push(format!("{col}: not in the schema")),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    let (anyv, _) = after_column(&v, "anyv").unwrap();
+    assert!(!anyv.contains("\"default\""), "{anyv}");
+    // The key schema is built from the same columns.
+    assert_eq!(
+        compact(&k["schema"]["fields"][0]),
+        r#"{"type":"int32","optional":false,"default":0,"field":"pk"}"#
+    );
+    // JsonConverter (replace.null.with.default=true, Connect's default) writes the default
+    // for a null in a column that has one, as it does behind Debezium.
+    assert_eq!(v["payload"]["after"]["dvc3"], "MYVALUE");
+    assert_eq!(v["payload"]["after"]["dint"], Json::Null);
+    assert_eq!(v["payload"]["after"]["st"], "DRAFT");
+}
