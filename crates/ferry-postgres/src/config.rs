@@ -274,6 +274,9 @@ pub struct PostgresConfig {
     pub provide_transaction_metadata: bool,
     /// `topic.transaction`: the transaction topic is `PREFIX.<this>`.
     pub transaction_topic_name: String,
+    /// `errors.max.retries`: reconnect attempts after a lost connection (-1 = no limit,
+    /// 0 = fail at once).
+    pub errors_max_retries: i64,
     /// `status.update.interval.ms`.
     pub status_update_interval: Duration,
     /// `unavailable.value.placeholder`.
@@ -658,6 +661,7 @@ impl PostgresConfig {
         let poll_interval = Duration::from_millis(p.int("poll.interval.ms", 500, 1) as u64);
         let provide_transaction_metadata = p.boolean(&["provide.transaction.metadata"], false);
         let transaction_topic_name = p.string(&["topic.transaction"], Some("transaction"));
+        let errors_max_retries = p.int("errors.max.retries", -1, -1);
         let status_update_interval =
             Duration::from_millis(p.int("status.update.interval.ms", 10_000, 1) as u64);
         let unavailable_value_placeholder = p.string(
@@ -704,6 +708,7 @@ impl PostgresConfig {
             poll_interval,
             provide_transaction_metadata,
             transaction_topic_name,
+            errors_max_retries,
             status_update_interval,
             unavailable_value_placeholder,
             include_unknown_datatypes,
@@ -793,6 +798,7 @@ pub fn config_def() -> ConfigDef {
         .define(l("poll.interval.ms").default_value("500").validator(Validator::at_least(1.0)))
         .define(b("provide.transaction.metadata").default_value("false"))
         .define(s("topic.transaction").default_value("transaction"))
+        .define(i("errors.max.retries").default_value("-1").validator(Validator::at_least(-1.0)))
         .define(i("status.update.interval.ms").default_value("10000").validator(Validator::at_least(1.0)))
         .define(s("unavailable.value.placeholder").default_value("__debezium_unavailable_value"))
         .define(b("include.unknown.datatypes").default_value("false"))

@@ -347,6 +347,12 @@ impl Inner {
                     self.retry = None;
                 }
                 Err(e) if e.is_transient() => {
+                    let limit = self.cfg.errors_max_retries;
+                    if limit >= 0 && i64::from(attempt) >= limit {
+                        return Err(ConnectError::fatal(format!(
+                            "The connection to PostgreSQL was lost and could not be re-established in {attempt} attempt(s) (errors.max.retries={limit}; -1 retries without limit): {e}"
+                        )));
+                    }
                     let delay = Duration::from_secs(1 << attempt.min(5));
                     warn!(error = %e, attempt, "reconnect failed; retrying in {delay:?}");
                     self.retry = Some((Instant::now() + delay, attempt + 1));
@@ -375,6 +381,11 @@ impl Inner {
     /// A transient streaming failure schedules a reconnect (the records already handed
     /// out stay handed out); anything else fails the task.
     fn stream_failed(&mut self, e: PgError) -> Result<Vec<Record>, ConnectError> {
+        if e.is_transient() && matches!(self.phase, Phase::Streaming) && self.cfg.errors_max_retries == 0 {
+            return Err(ConnectError::fatal(format!(
+                "The connection to PostgreSQL was lost and errors.max.retries=0 forbids reconnecting: {e}"
+            )));
+        }
         if e.is_transient() && matches!(self.phase, Phase::Streaming) {
             warn!(error = %e, "replication connection lost; reconnecting");
             // Dropping the stream closes the connection.

@@ -320,3 +320,47 @@ async fn server_restart_then_wal_level_not_logical() {
     assert!(err.message().contains("wal_level"), "{err}");
     assert!(err.message().contains("logical"), "{err}");
 }
+
+/// A lost server is retried while the task keeps polling (RUNNING), and fails the task
+/// with a trace naming `errors.max.retries` once the attempts are used up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_server_fails_the_task_after_errors_max_retries() {
+    let pg = PgCluster::start();
+    let db = pg.create_database("fault_retries").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    let cfg = config(
+        &pg,
+        &db,
+        "fault_retries",
+        &[("snapshot.mode", "no_data"), ("errors.max.retries", "2")],
+    );
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    let mut seen = BTreeMap::new();
+    insert_range(&c, 1, 10).await;
+    collect_until(&mut t, &store, 10, &mut seen).await;
+    pg.stop();
+    let stopped = Instant::now();
+    let mut quiet_polls = 0;
+    let err = loop {
+        match t.poll().await {
+            Ok(batch) => {
+                assert!(batch.is_empty());
+                quiet_polls += 1;
+            }
+            Err(e) => break e,
+        }
+        assert!(stopped.elapsed() < WAIT, "still retrying after {WAIT:?}");
+    };
+    eprintln!(
+        "failed after {:?} and {quiet_polls} quiet polls: {err}",
+        stopped.elapsed()
+    );
+    assert!(quiet_polls > 1, "the task kept running while it retried");
+    assert!(err.message().contains("errors.max.retries=2"), "{err}");
+    assert!(err.message().contains("2 attempt(s)"), "{err}");
+    let _ = t.stop().await;
+}

@@ -246,7 +246,8 @@ impl PgCluster {
         .expect("create role");
     }
 
-    fn stop(&self) {
+    /// Stops the server now (`-m immediate`), as a crash would; dropping stops nothing more.
+    pub fn stop(&self) {
         stop_cluster(&self.bin, &self.data_dir());
     }
 }
