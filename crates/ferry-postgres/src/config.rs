@@ -143,6 +143,8 @@ pub struct Filters {
     table_exclude: Vec<Regex>,
     column_include: Vec<Regex>,
     column_exclude: Vec<Regex>,
+    message_include: Vec<Regex>,
+    message_exclude: Vec<Regex>,
 }
 
 const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
@@ -176,6 +178,15 @@ impl Filters {
             return false;
         }
         !matches_any(&self.column_exclude, &id)
+    }
+
+    /// Whether logical decoding messages with `prefix` are captured
+    /// (`message.prefix.include.list`, else `message.prefix.exclude.list`; all by default).
+    pub fn message_included(&self, prefix: &str) -> bool {
+        if !self.message_include.is_empty() {
+            return matches_any(&self.message_include, prefix);
+        }
+        !matches_any(&self.message_exclude, prefix)
     }
 
     /// True when a table include list is set (the publication can be filtered).
@@ -529,11 +540,14 @@ impl PostgresConfig {
             table_exclude: p.regex_list(&["table.exclude.list", "table.blacklist"]),
             column_include: p.regex_list(&["column.include.list", "column.whitelist"]),
             column_exclude: p.regex_list(&["column.exclude.list", "column.blacklist"]),
+            message_include: p.regex_list(&["message.prefix.include.list"]),
+            message_exclude: p.regex_list(&["message.prefix.exclude.list"]),
         };
         for (inc, exc) in [
             ("schema.include.list", "schema.exclude.list"),
             ("table.include.list", "table.exclude.list"),
             ("column.include.list", "column.exclude.list"),
+            ("message.prefix.include.list", "message.prefix.exclude.list"),
         ] {
             let alias = |k: &str| {
                 k.replace("include.list", "whitelist")
@@ -781,6 +795,8 @@ pub fn config_def() -> ConfigDef {
         .define(list("table.exclude.list"))
         .define(list("column.include.list"))
         .define(list("column.exclude.list"))
+        .define(list("message.prefix.include.list"))
+        .define(list("message.prefix.exclude.list"))
         .define(s("message.key.columns").default_null())
         .define(s("snapshot.mode").default_value("initial").validator(Validator::one_of_ignore_case(["initial", "always", "initial_only", "when_needed", "no_data", "never", "exported"])))
         .define(i("snapshot.fetch.size").default_value("10240"))

@@ -310,6 +310,75 @@ pub fn heartbeat(topic: &str, server: &str, partition: Arc<OffsetMap>, offset: A
     .with_source_position(partition, offset)
 }
 
+/// Logical decoding message key schema `io.debezium.connector.postgresql.MessageKey`.
+pub fn message_key_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::struct_builder()
+            .name("io.debezium.connector.postgresql.MessageKey")
+            .version(1)
+            .field("prefix", Schema::optional_string())
+            .build()
+    })
+}
+
+/// The value schema of `m` events (`io.debezium.connector.postgresql.MessageValue`);
+/// the content's type follows `binary.handling.mode`.
+pub fn message_value_schema(binary: crate::config::BinaryMode) -> Schema {
+    let block = Schema::struct_builder()
+        .name("io.debezium.connector.postgresql.Message")
+        .version(1)
+        .field("prefix", Schema::optional_string())
+        .field("content", crate::types::binary_schema(binary).optional().build())
+        .build();
+    Schema::struct_builder()
+        .name("io.debezium.connector.postgresql.MessageValue")
+        .version(1)
+        .field("op", Schema::string())
+        .field("ts_ms", Schema::optional_int64())
+        .field("source", source_schema().clone())
+        .field("transaction", transaction_block_schema().clone())
+        .field("message", block)
+        .build()
+}
+
+/// A logical decoding message event (`op: m`) on `topic` (`PREFIX.message`), keyed by its prefix.
+#[allow(clippy::too_many_arguments)]
+pub fn logical_message(
+    topic: &Arc<str>,
+    value_schema: &Schema,
+    prefix: String,
+    content: Value,
+    source: Struct,
+    transaction: Option<Struct>,
+    partition: Arc<OffsetMap>,
+    offset: Arc<OffsetMap>,
+) -> Record {
+    let key = Struct::from_values(message_key_schema().clone(), vec![Value::String(prefix.clone())])
+        .expect("message key");
+    let block_schema = value_schema
+        .field("message")
+        .expect("message field")
+        .schema()
+        .clone();
+    let block =
+        Struct::from_values(block_schema, vec![Value::String(prefix), content]).expect("message block");
+    let value = Struct::from_values(
+        value_schema.clone(),
+        vec![
+            Value::String("m".into()),
+            Value::Int64(now_us().div_euclid(1000)),
+            Value::Struct(source),
+            transaction.map_or(Value::Null, Value::Struct),
+            Value::Struct(block),
+        ],
+    )
+    .expect("message value");
+    Record::new(topic.clone(), Some(value_schema.clone()), Value::Struct(value))
+        .with_key(Some(message_key_schema().clone()), Value::Struct(key))
+        .with_source_position(partition, offset)
+}
+
 /// Index of `transaction` in every envelope (before, after, source, op, ts_ms, ts_us, ts_ns, transaction).
 pub const ENVELOPE_TRANSACTION_INDEX: usize = 7;
 

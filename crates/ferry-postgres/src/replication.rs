@@ -40,6 +40,17 @@ pub enum StreamEvent {
         /// pgoutput bytes.
         data: Bytes,
     },
+    /// A logical decoding message (`pg_logical_emit_message`).
+    Message {
+        /// Emitted inside a transaction (delivered between its Begin and Commit).
+        transactional: bool,
+        /// WAL position of the message.
+        lsn: Lsn,
+        /// Application-chosen prefix.
+        prefix: String,
+        /// Content bytes.
+        content: Bytes,
+    },
     /// Server keepalive: everything up to `wal_end` was sent.
     KeepAlive {
         /// Server WAL end.
@@ -212,45 +223,51 @@ impl ReplicationStream for PgwireStream {
         let Some(client) = self.client.as_mut() else {
             return Ok(None);
         };
-        loop {
-            let ev = client
-                .recv()
-                .await
-                .map_err(|e| wire_error("replication stream", e))?;
-            let Some(ev) = ev else { return Ok(None) };
-            let pg = |us: i64| us.saturating_add(crate::pgoutput::PG_EPOCH_OFFSET_MICROS);
-            return Ok(Some(match ev {
-                ReplicationEvent::Begin {
-                    final_lsn,
-                    xid,
-                    commit_time_micros,
-                } => StreamEvent::Begin {
-                    final_lsn: Lsn(final_lsn.0),
-                    xid,
-                    commit_time_us: pg(commit_time_micros),
-                },
-                ReplicationEvent::Commit {
-                    lsn,
-                    end_lsn,
-                    commit_time_micros,
-                } => StreamEvent::Commit {
-                    commit_lsn: Lsn(lsn.0),
-                    end_lsn: Lsn(end_lsn.0),
-                    commit_time_us: pg(commit_time_micros),
-                },
-                ReplicationEvent::XLogData { wal_start, data, .. } => StreamEvent::Data {
-                    wal_start: Lsn(wal_start.0),
-                    data,
-                },
-                ReplicationEvent::KeepAlive { wal_end, .. } => StreamEvent::KeepAlive {
-                    wal_end: Lsn(wal_end.0),
-                },
-                // Logical decoding messages are not captured (Debezium needs
-                // logical.decoding.message.prefix settings for them).
-                ReplicationEvent::Message { .. } => continue,
-                ReplicationEvent::StoppedAt { .. } => return Ok(None),
-            }));
-        }
+        let ev = client
+            .recv()
+            .await
+            .map_err(|e| wire_error("replication stream", e))?;
+        let Some(ev) = ev else { return Ok(None) };
+        let pg = |us: i64| us.saturating_add(crate::pgoutput::PG_EPOCH_OFFSET_MICROS);
+        Ok(Some(match ev {
+            ReplicationEvent::Begin {
+                final_lsn,
+                xid,
+                commit_time_micros,
+            } => StreamEvent::Begin {
+                final_lsn: Lsn(final_lsn.0),
+                xid,
+                commit_time_us: pg(commit_time_micros),
+            },
+            ReplicationEvent::Commit {
+                lsn,
+                end_lsn,
+                commit_time_micros,
+            } => StreamEvent::Commit {
+                commit_lsn: Lsn(lsn.0),
+                end_lsn: Lsn(end_lsn.0),
+                commit_time_us: pg(commit_time_micros),
+            },
+            ReplicationEvent::XLogData { wal_start, data, .. } => StreamEvent::Data {
+                wal_start: Lsn(wal_start.0),
+                data,
+            },
+            ReplicationEvent::KeepAlive { wal_end, .. } => StreamEvent::KeepAlive {
+                wal_end: Lsn(wal_end.0),
+            },
+            ReplicationEvent::Message {
+                transactional,
+                lsn,
+                prefix,
+                content,
+            } => StreamEvent::Message {
+                transactional,
+                lsn: Lsn(lsn.0),
+                prefix,
+                content,
+            },
+            ReplicationEvent::StoppedAt { .. } => return Ok(None),
+        }))
     }
 
     fn confirm_flush(&mut self, lsn: Lsn) {

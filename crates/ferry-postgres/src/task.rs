@@ -67,6 +67,10 @@ struct Inner {
     transaction_topic: Option<Arc<str>>,
     /// The transaction started but its BEGIN record waits for the LSN of its first message.
     pending_begin: bool,
+    /// `PREFIX.message`, for logical decoding messages.
+    message_topic: Arc<str>,
+    /// The value schema of `m` events.
+    message_schema: ferry_core::Schema,
     /// A streaming failure met after records were built; reported by the next poll.
     deferred_error: Option<PgError>,
 }
@@ -300,6 +304,8 @@ impl Inner {
             heartbeat_topic,
             transaction_topic,
             pending_begin: false,
+            message_topic: Arc::from(format!("{}.message", cfg.topic_prefix).as_str()),
+            message_schema: event::message_value_schema(cfg.binary_mode),
             deferred_error: None,
         };
         if snapshot_needed {
@@ -624,6 +630,17 @@ impl Inner {
                     }
                 }
             }
+            StreamEvent::Message {
+                transactional,
+                lsn,
+                prefix,
+                content,
+            } => {
+                if transactional && self.pending_begin {
+                    self.emit_begin(lsn, out);
+                }
+                self.logical_message(transactional, lsn, prefix, content, out);
+            }
             StreamEvent::Data { wal_start, data } => {
                 // Relation messages arrive with a zero WAL position: the BEGIN takes the
                 // position of the first change (where PostgreSQL 15 puts its BEGIN too).
@@ -827,6 +844,76 @@ impl Inner {
         self.offset.transaction.end();
     }
 
+    /// An `m` event for a logical decoding message, unless its prefix is filtered out. A
+    /// message outside any transaction is complete on its own: the offset commits at it,
+    /// as Debezium's does.
+    fn logical_message(
+        &mut self,
+        transactional: bool,
+        lsn: Lsn,
+        prefix: String,
+        content: bytes::Bytes,
+        out: &mut Vec<Record>,
+    ) {
+        if !self.cfg.filters.message_included(&prefix) {
+            return;
+        }
+        if !transactional {
+            self.offset.tx_id = None;
+        }
+        if !self.advance(lsn, "MESSAGE") {
+            return;
+        }
+        if !transactional {
+            self.offset.lsn_commit = Some(lsn);
+            self.offset.lsn_events_processed = 0;
+        }
+        let (ts_us, tx_id) = match (&self.tx, transactional) {
+            (Some(t), true) => (t.commit_time_us, Some(t.xid as i64)),
+            // Debezium keeps the last commit time for messages outside transactions.
+            _ => (self.offset.ts_usec.unwrap_or_else(event::now_us), None),
+        };
+        let source = SourceInfo {
+            server: &self.cfg.topic_prefix,
+            db: &self.cfg.dbname,
+            ts_us,
+            snapshot: SnapshotRecord::False,
+            last_commit_lsn: self.offset.lsn_commit.map(Lsn::as_i64),
+            lsn: Some(lsn.as_i64()),
+            tx_id,
+            origin: self.origin.as_ref().map(|o| o.0.as_str()),
+            origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
+        }
+        .to_struct("", "");
+        let transaction = match (&self.transaction_topic, transactional) {
+            (Some(_), true) if self.offset.transaction.in_progress() => {
+                let order = self.offset.transaction.event(LOGICAL_DECODING_MESSAGE);
+                Some(event::transaction_block(
+                    format!(
+                        "{}:{}",
+                        self.offset.transaction.id.as_deref().unwrap_or_default(),
+                        lsn.as_i64()
+                    ),
+                    self.offset.transaction.total,
+                    order,
+                ))
+            }
+            _ => None,
+        };
+        let off = Arc::new(self.offset.to_map());
+        self.last_emitted = Some(self.offset.clone());
+        out.push(event::logical_message(
+            &self.message_topic,
+            &self.message_schema,
+            prefix,
+            crate::types::binary_value(self.cfg.binary_mode, content),
+            source,
+            transaction,
+            self.partition.clone(),
+            off,
+        ));
+    }
+
     /// Moves the offset to the `nth` event at `lsn`; false when that event was already
     /// emitted before a restart (and must be skipped).
     fn advance(&mut self, lsn: Lsn, message_type: &'static str) -> bool {
@@ -962,6 +1049,9 @@ impl SourceTask for PostgresSourceTask {
         Ok(())
     }
 }
+
+/// The data collection logical decoding messages count under in transaction metadata.
+const LOGICAL_DECODING_MESSAGE: &str = "LOGICAL_DECODING_MESSAGE";
 
 fn set_offset(r: &mut Record, offset: Arc<OffsetMap>) {
     if let Position::Source { offset: o, .. } = &mut r.position {

@@ -199,10 +199,21 @@ fn named(ty: SchemaType, name: &str) -> SchemaBuilder {
     Schema::builder(ty).name(name).version(1)
 }
 
-fn binary_schema(mode: BinaryMode) -> SchemaBuilder {
+/// The schema `binary.handling.mode` gives binary values.
+pub fn binary_schema(mode: BinaryMode) -> SchemaBuilder {
     match mode {
         BinaryMode::Bytes => Schema::builder(SchemaType::Bytes),
         _ => Schema::builder(SchemaType::String),
+    }
+}
+
+/// A binary value as `binary.handling.mode` writes it.
+pub fn binary_value(mode: BinaryMode, raw: Bytes) -> Value {
+    match mode {
+        BinaryMode::Bytes => Value::Bytes(raw),
+        BinaryMode::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+        BinaryMode::Base64UrlSafe => Value::String(base64::engine::general_purpose::URL_SAFE.encode(raw)),
+        BinaryMode::Hex => Value::String(raw.iter().map(|b| format!("{b:02x}")).collect()),
     }
 }
 
@@ -500,17 +511,7 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
                 Value::Int64(iv.micros())
             }
         }
-        Kind::Bytea(mode) => {
-            let raw = parse_bytea(text)?;
-            match mode {
-                BinaryMode::Bytes => Value::Bytes(Bytes::from(raw)),
-                BinaryMode::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
-                BinaryMode::Base64UrlSafe => {
-                    Value::String(base64::engine::general_purpose::URL_SAFE.encode(raw))
-                }
-                BinaryMode::Hex => Value::String(raw.iter().map(|b| format!("{b:02x}")).collect()),
-            }
-        }
+        Kind::Bytea(mode) => binary_value(*mode, Bytes::from(parse_bytea(text)?)),
         Kind::Array(inner) => {
             let items = parse_array(text)?;
             let mut out = Vec::with_capacity(items.len());
