@@ -89,6 +89,15 @@ pub enum BinaryMode {
     Hex,
 }
 
+/// `hstore.handling.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HStoreMode {
+    /// io.debezium.data.Json string.
+    Json,
+    /// A Connect map of string to optional string.
+    Map,
+}
+
 /// `interval.handling.mode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntervalMode {
@@ -271,6 +280,8 @@ pub struct PostgresConfig {
     pub binary_mode: BinaryMode,
     /// `interval.handling.mode`.
     pub interval_mode: IntervalMode,
+    /// `hstore.handling.mode`.
+    pub hstore_mode: HStoreMode,
     /// `skipped.operations` (op codes c/u/d/t).
     pub skipped_operations: Vec<char>,
     /// `message.key.columns`.
@@ -621,6 +632,11 @@ impl PostgresConfig {
                 ("string", IntervalMode::String),
             ],
         );
+        let hstore_mode = p.choice(
+            &["hstore.handling.mode"],
+            HStoreMode::Json,
+            &[("json", HStoreMode::Json), ("map", HStoreMode::Map)],
+        );
         let mut skipped_operations = Vec::new();
         let skipped = p.string(&["skipped.operations"], Some("t"));
         for op in skipped.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -715,6 +731,7 @@ impl PostgresConfig {
             time_precision_mode,
             binary_mode,
             interval_mode,
+            hstore_mode,
             skipped_operations,
             message_key_columns,
             max_batch_size,
@@ -808,6 +825,7 @@ pub fn config_def() -> ConfigDef {
         .define(s("time.precision.mode").default_value("adaptive").validator(Validator::one_of_ignore_case(["adaptive", "adaptive_time_microseconds", "connect"])))
         .define(s("binary.handling.mode").default_value("bytes").validator(Validator::one_of_ignore_case(["bytes", "base64", "base64-url-safe", "hex"])))
         .define(s("interval.handling.mode").default_value("numeric").validator(Validator::one_of_ignore_case(["numeric", "string"])))
+        .define(s("hstore.handling.mode").default_value("json").validator(Validator::one_of_ignore_case(["json", "map"])))
         .define(s("skipped.operations").default_value("t"))
         .define(i("max.batch.size").default_value("2048").validator(Validator::at_least(1.0)))
         .define(i("max.queue.size").default_value("8192").validator(Validator::at_least(1.0)))

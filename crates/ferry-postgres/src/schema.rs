@@ -193,20 +193,20 @@ impl TableSchema {
             {
                 continue;
             }
-            let Some(conv) = Converter::for_type(&c.ty, c.nullable, &opts) else {
+            let Some(mut conv) = Converter::for_type(&c.ty, c.nullable, &opts) else {
                 tracing::warn!(table = %meta.id, column = %c.name, oid = c.ty.oid, "unsupported column type; the column is skipped");
                 continue;
             };
-            let mut field_schema = conv.schema().clone();
-            if let Some(doc) = &c.comment {
-                field_schema = field_schema.to_builder().doc(doc.clone()).build();
-            }
             if let Some(default) = c
                 .default_expr
                 .as_deref()
                 .and_then(|e| crate::defaults::default_value(&c.ty, &conv, e))
             {
-                field_schema = field_schema.to_builder().default_value(default).build();
+                conv = conv.with_default(default);
+            }
+            let mut field_schema = conv.schema().clone();
+            if let Some(doc) = &c.comment {
+                field_schema = field_schema.to_builder().doc(doc.clone()).build();
             }
             value = value.field(c.name.clone(), field_schema);
             columns.push(SchemaColumn {
@@ -288,7 +288,7 @@ impl TableSchema {
             let col = &self.columns[i];
             let value = match v {
                 TupleValue::Null => Value::Null,
-                TupleValue::UnchangedToast => toast_placeholder(col.converter.schema(), placeholder),
+                TupleValue::UnchangedToast => col.converter.toast_placeholder(placeholder),
                 TupleValue::Text(b) | TupleValue::Binary(b) => col
                     .converter
                     .convert_bytes(b)
@@ -316,37 +316,5 @@ impl TableSchema {
             }
         }
         Some(k)
-    }
-}
-
-fn toast_placeholder(schema: &Schema, placeholder: &str) -> Value {
-    use ferry_core::SchemaType;
-    match schema.schema_type() {
-        SchemaType::String => Value::String(placeholder.to_string()),
-        SchemaType::Bytes if !schema.is_logical(ferry_core::logical::DECIMAL) => {
-            Value::Bytes(bytes::Bytes::copy_from_slice(placeholder.as_bytes()))
-        }
-        // UnchangedToastedPlaceholder: text arrays hold the placeholder, int/bigint (and date)
-        // arrays its bytes as numbers, bytea arrays its bytes.
-        SchemaType::Array => match schema.value_schema().map(|s| s.schema_type()) {
-            Some(SchemaType::String) => Value::Array(vec![Value::String(placeholder.to_string())]),
-            Some(SchemaType::Int32) => Value::Array(
-                placeholder
-                    .bytes()
-                    .map(|b| Value::Int32(b as i8 as i32))
-                    .collect(),
-            ),
-            Some(SchemaType::Int64) => Value::Array(
-                placeholder
-                    .bytes()
-                    .map(|b| Value::Int64(b as i8 as i64))
-                    .collect(),
-            ),
-            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(bytes::Bytes::copy_from_slice(
-                placeholder.as_bytes(),
-            ))]),
-            _ => Value::Null,
-        },
-        _ => Value::Null,
     }
 }

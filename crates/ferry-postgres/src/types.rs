@@ -11,7 +11,7 @@ use bytes::Bytes;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use ferry_core::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
-use crate::config::{BinaryMode, DecimalMode, IntervalMode, PostgresConfig, TimePrecisionMode};
+use crate::config::{BinaryMode, DecimalMode, HStoreMode, IntervalMode, PostgresConfig, TimePrecisionMode};
 
 /// Well-known type OIDs.
 #[allow(missing_docs)]
@@ -151,6 +151,7 @@ enum Kind {
     TimeTz,
     Interval { string: bool },
     Bytea(BinaryMode),
+    HStore(HStoreMode),
     BitBool,
     Array(Box<Converter>),
 }
@@ -166,6 +167,8 @@ pub struct TypeOptions {
     pub binary: BinaryMode,
     /// interval.handling.mode
     pub interval: IntervalMode,
+    /// hstore.handling.mode
+    pub hstore: HStoreMode,
     /// include.unknown.datatypes
     pub include_unknown: bool,
 }
@@ -178,6 +181,7 @@ impl TypeOptions {
             time: c.time_precision_mode,
             binary: c.binary_mode,
             interval: c.interval_mode,
+            hstore: c.hstore_mode,
             include_unknown: c.include_unknown_datatypes,
         }
     }
@@ -190,6 +194,7 @@ impl Default for TypeOptions {
             time: TimePrecisionMode::Adaptive,
             binary: BinaryMode::Bytes,
             interval: IntervalMode::Numeric,
+            hstore: HStoreMode::Json,
             include_unknown: false,
         }
     }
@@ -266,6 +271,13 @@ impl Converter {
             Some("citext") => return Some((Kind::Text, Schema::builder(SchemaType::String))),
             Some("ltree") => return Some((Kind::Text, named(SchemaType::String, names::LTREE))),
             Some("isbn") => return Some((Kind::Text, Schema::builder(SchemaType::String))),
+            Some("hstore") => {
+                let b = match opts.hstore {
+                    HStoreMode::Json => named(SchemaType::String, names::JSON),
+                    HStoreMode::Map => Schema::map(Schema::string(), Schema::optional_string()),
+                };
+                return Some((Kind::HStore(opts.hstore), b));
+            }
             _ => {}
         }
         Some(match ty.oid {
@@ -410,8 +422,149 @@ impl Converter {
             Kind::Bytea(BinaryMode::Bytes) => Value::Bytes(Bytes::new()),
             Kind::Bytea(_) => Value::String(String::new()),
             Kind::Array(_) => Value::Array(Vec::new()),
+            Kind::HStore(HStoreMode::Json) => Value::String("{}".into()),
+            Kind::HStore(HStoreMode::Map) => Value::Map(Vec::new()),
         }
     }
+
+    /// The same converter with a default value in its schema (the fallback of a required column).
+    pub fn with_default(mut self, default: Value) -> Converter {
+        self.schema = self.schema.to_builder().default_value(default).build();
+        self
+    }
+
+    /// What an unchanged TOASTed value becomes: `placeholder` where the type can hold a
+    /// string, as Debezium's UnchangedToastedReplicationMessageColumn gives it.
+    pub fn toast_placeholder(&self, placeholder: &str) -> Value {
+        match &self.kind {
+            // DBZ-7582: an hstore holds the placeholder as key and value.
+            Kind::HStore(mode) => hstore_value(
+                *mode,
+                vec![(placeholder.to_string(), Some(placeholder.to_string()))],
+            ),
+            _ => toast_placeholder(&self.schema, placeholder),
+        }
+    }
+}
+
+/// The placeholder value for an unchanged TOASTed column of `schema`.
+fn toast_placeholder(schema: &Schema, placeholder: &str) -> Value {
+    use ferry_core::SchemaType;
+    match schema.schema_type() {
+        SchemaType::String => Value::String(placeholder.to_string()),
+        SchemaType::Bytes if !schema.is_logical(ferry_core::logical::DECIMAL) => {
+            Value::Bytes(bytes::Bytes::copy_from_slice(placeholder.as_bytes()))
+        }
+        // UnchangedToastedPlaceholder: text arrays hold the placeholder, int/bigint (and date)
+        // arrays its bytes as numbers, bytea arrays its bytes.
+        SchemaType::Array => match schema.value_schema().map(|s| s.schema_type()) {
+            Some(SchemaType::String) => Value::Array(vec![Value::String(placeholder.to_string())]),
+            Some(SchemaType::Int32) => Value::Array(
+                placeholder
+                    .bytes()
+                    .map(|b| Value::Int32(b as i8 as i32))
+                    .collect(),
+            ),
+            Some(SchemaType::Int64) => Value::Array(
+                placeholder
+                    .bytes()
+                    .map(|b| Value::Int64(b as i8 as i64))
+                    .collect(),
+            ),
+            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(bytes::Bytes::copy_from_slice(
+                placeholder.as_bytes(),
+            ))]),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+/// An hstore as Debezium writes it: entries in the order of the `HashMap` pgjdbc's
+/// `HStoreConverter` fills.
+fn hstore_value(mode: HStoreMode, entries: Vec<(String, Option<String>)>) -> Value {
+    let entries = crate::offset::java_hashmap_iteration(entries);
+    match mode {
+        HStoreMode::Json => {
+            let map: ferry_core::serde_json::Map<String, ferry_core::serde_json::Value> = entries
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.map_or(
+                            ferry_core::serde_json::Value::Null,
+                            ferry_core::serde_json::Value::String,
+                        ),
+                    )
+                })
+                .collect();
+            Value::String(ferry_core::serde_json::Value::Object(map).to_string())
+        }
+        HStoreMode::Map => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), v.map_or(Value::Null, Value::String)))
+                .collect(),
+        ),
+    }
+}
+
+/// Parses hstore's text output: `"k"=>"v", "k2"=>NULL` (keys and values quoted, `\` escapes).
+pub fn parse_hstore(text: &str) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let quoted = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Result<String, String> {
+        if chars.next() != Some('"') {
+            return Err(format!("cannot convert '{text}' to hstore: expected '\"'"));
+        }
+        let mut s = String::new();
+        loop {
+            match chars.next() {
+                Some('\\') => match chars.next() {
+                    Some(c) => s.push(c),
+                    None => break,
+                },
+                Some('"') => return Ok(s),
+                Some(c) => s.push(c),
+                None => break,
+            }
+        }
+        Err(format!("cannot convert '{text}' to hstore: unterminated string"))
+    };
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let key = quoted(&mut chars)?;
+        for want in ['=', '>'] {
+            if chars.next() != Some(want) {
+                return Err(format!("cannot convert '{text}' to hstore: expected '=>'"));
+            }
+        }
+        let value = if chars.peek() == Some(&'"') {
+            Some(quoted(&mut chars)?)
+        } else {
+            let word: String = chars.by_ref().take(4).collect();
+            if word != "NULL" {
+                return Err(format!("cannot convert '{text}' to hstore: expected a value"));
+            }
+            None
+        };
+        // A later duplicate key wins, as in HashMap.put.
+        out.retain(|(k, _): &(String, Option<String>)| k != &key);
+        out.push((key, value));
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            Some(',') | None => {}
+            Some(_) => return Err(format!("cannot convert '{text}' to hstore: expected ','")),
+        }
+    }
+    Ok(out)
 }
 
 fn bad<T>(what: &str, text: &str) -> Result<T, String> {
@@ -512,6 +665,7 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
             }
         }
         Kind::Bytea(mode) => binary_value(*mode, Bytes::from(parse_bytea(text)?)),
+        Kind::HStore(mode) => hstore_value(*mode, parse_hstore(text)?),
         Kind::Array(inner) => {
             let items = parse_array(text)?;
             let mut out = Vec::with_capacity(items.len());
@@ -870,6 +1024,30 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn hstore_text_parses_and_bad_text_is_an_error() {
+        assert_eq!(
+            parse_hstore(r#""a"=>"1", "b"=>NULL, "q\"x"=>"\\""#).unwrap(),
+            vec![
+                ("a".to_string(), Some("1".to_string())),
+                ("b".to_string(), None),
+                ("q\"x".to_string(), Some("\\".to_string())),
+            ]
+        );
+        assert_eq!(parse_hstore("").unwrap(), vec![]);
+        for bad in [
+            r#""a"=>"#,
+            r#""a"=>NUL"#,
+            r#""a""1""#,
+            r#"a=>1"#,
+            r#""a"=>"1" "b"=>"2""#,
+            "\"",
+            "\"a\"=>\"\\",
+        ] {
+            assert!(parse_hstore(bad).is_err(), "{bad}");
+        }
+    }
 
     fn conv(oid: u32, typmod: i32) -> Converter {
         Converter::for_type(&PgType::scalar(oid, typmod), true, &TypeOptions::default()).unwrap()

@@ -543,3 +543,66 @@ async fn column_defaults_in_schemas_as_debezium() {
     assert_eq!(v["payload"]["after"]["dint"], Json::Null);
     assert_eq!(v["payload"]["after"]["st"], "DRAFT");
 }
+
+/// hstore (an extension type) in both `hstore.handling.mode`s, entries in the order of
+/// the Java `HashMap` Debezium fills, and an unchanged TOASTed hstore as DBZ-7582 gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hstore_as_json_and_as_map() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("hstore").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute(
+        "CREATE EXTENSION IF NOT EXISTS hstore; \
+         CREATE TABLE h (id int PRIMARY KEY, kv hstore, big hstore, b bool)",
+    )
+    .await
+    .unwrap();
+    for (slot, mode, schema, id) in [
+        (
+            "hstore_json",
+            "json",
+            r#"{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"kv"}"#,
+            1,
+        ),
+        (
+            "hstore_map",
+            "map",
+            r#"{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"string","optional":true},"optional":true,"field":"kv"}"#,
+            2,
+        ),
+    ] {
+        let cfg = config(
+            pg,
+            &db,
+            slot,
+            &[("snapshot.mode", "no_data"), ("hstore.handling.mode", mode)],
+        );
+        let store = MemOffsets::default();
+        let mut t = start(&cfg, &store).await;
+        c.batch_execute(&format!(
+            "INSERT INTO h VALUES ({id}, 'a=>1, zz=>2, \"k\\\"q\"=>\"x\\\\y\", n=>NULL', \
+               hstore('key', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 600) g)), true); \
+             UPDATE h SET b = false WHERE id = {id};"
+        ))
+        .await
+        .unwrap();
+        let recs = poll_until(&mut t, 2, Duration::from_secs(20)).await;
+        t.stop().await.unwrap();
+        assert_eq!(recs.len(), 2, "{recs:?}");
+        let v = parse(&to_json(&recs[0]).1.unwrap());
+        let (s, p) = after_column(&v, "kv").unwrap();
+        assert_eq!(s, schema, "{mode}");
+        let want = r#"{"zz":"2","a":"1","k\"q":"x\\y","n":null}"#;
+        match mode {
+            "json" => assert_eq!(p, Json::String(want.into()).to_string()),
+            _ => assert_eq!(p, want),
+        }
+        let v = parse(&to_json(&recs[1]).1.unwrap());
+        let (_, p) = after_column(&v, "big").unwrap();
+        let placeholder = r#"{"__debezium_unavailable_value":"__debezium_unavailable_value"}"#;
+        match mode {
+            "json" => assert_eq!(p, Json::String(placeholder.into()).to_string()),
+            _ => assert_eq!(p, placeholder),
+        }
+    }
+}
