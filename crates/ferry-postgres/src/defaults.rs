@@ -143,11 +143,24 @@ pub fn default_value(ty: &PgType, conv: &Converter, expr: &str) -> Option<Value>
                 };
                 Value::Boolean(b)
             }
-            // bit(1) is a boolean; longer bit strings have no converter here.
-            "bit" => match extract(expr.trim()) {
-                Extracted::Text(t) if t.len() == 1 => Value::Boolean(t == "1"),
-                _ => return None,
-            },
+            // `B'101'::"bit"`: bit(1) and varbit(1) columns are booleans (any 1 bit is
+            // true, as Integer.valueOf(text, 2) != 0), longer ones io.debezium.data.Bits.
+            "bit" | "varbit" => {
+                let text = match extract(expr.trim()) {
+                    Extracted::Generated if type_name == "bit" => "00".to_string(),
+                    Extracted::Generated => "0".to_string(),
+                    Extracted::Text(t) => t,
+                    Extracted::Null => return None,
+                };
+                if conv.schema().schema_type() == ferry_core::SchemaType::Boolean {
+                    if text.is_empty() || !text.bytes().all(|b| b == b'0' || b == b'1') {
+                        return None;
+                    }
+                    Value::Boolean(text.contains('1'))
+                } else {
+                    conv.convert(&text).ok()?
+                }
+            }
             _ => conv.convert(&default_text(type_name, expr)?).ok()?,
         }
     };

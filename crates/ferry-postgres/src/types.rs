@@ -62,6 +62,7 @@ pub mod oid {
 pub mod names {
     pub const UUID: &str = "io.debezium.data.Uuid";
     pub const JSON: &str = "io.debezium.data.Json";
+    pub const BITS: &str = "io.debezium.data.Bits";
     pub const XML: &str = "io.debezium.data.Xml";
     pub const LTREE: &str = "io.debezium.data.Ltree";
     pub const ENUM: &str = "io.debezium.data.Enum";
@@ -153,6 +154,7 @@ enum Kind {
     Bytea(BinaryMode),
     HStore(HStoreMode),
     BitBool,
+    Bits,
     Array(Box<Converter>),
 }
 
@@ -368,6 +370,16 @@ impl Converter {
             },
             BYTEA => (Kind::Bytea(opts.binary), binary_schema(opts.binary)),
             BIT if ty.typmod <= 1 => (Kind::BitBool, Schema::builder(SchemaType::Boolean)),
+            VARBIT if ty.typmod == 1 => (Kind::BitBool, Schema::builder(SchemaType::Boolean)),
+            // bit(n), varbit(n), varbit: little-endian bytes of the bit string; an unbounded
+            // varbit has length Integer.MAX_VALUE, as Debezium reads it.
+            BIT | VARBIT if ty.typmod > 1 || (ty.oid == VARBIT && ty.typmod < 0) => {
+                let length = if ty.typmod < 0 { i32::MAX } else { ty.typmod };
+                (
+                    Kind::Bits,
+                    named(SchemaType::Bytes, names::BITS).parameter("length", length.to_string()),
+                )
+            }
             _ if opts.include_unknown => (Kind::Bytea(opts.binary), binary_schema(opts.binary)),
             _ => return None,
         })
@@ -422,6 +434,7 @@ impl Converter {
             Kind::Bytea(BinaryMode::Bytes) => Value::Bytes(Bytes::new()),
             Kind::Bytea(_) => Value::String(String::new()),
             Kind::Array(_) => Value::Array(Vec::new()),
+            Kind::Bits => Value::Bytes(Bytes::new()),
             Kind::HStore(HStoreMode::Json) => Value::String("{}".into()),
             Kind::HStore(HStoreMode::Map) => Value::Map(Vec::new()),
         }
@@ -507,6 +520,23 @@ fn hstore_value(mode: HStoreMode, entries: Vec<(String, Option<String>)>) -> Val
                 .collect(),
         ),
     }
+}
+
+/// A bit string (`'1011'`, most significant bit first) as the bytes of Java's
+/// `BitSet.toByteArray`: little-endian, the last character is bit 0, no trailing zero bytes.
+pub fn bits_little_endian(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = vec![0u8; text.len().div_ceil(8)];
+    for (i, c) in text.bytes().rev().enumerate() {
+        match c {
+            b'1' => out[i / 8] |= 1 << (i % 8),
+            b'0' => {}
+            _ => return bad("bit string", text),
+        }
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    Ok(out)
 }
 
 /// Parses hstore's text output: `"k"=>"v", "k2"=>NULL` (keys and values quoted, `\` escapes).
@@ -666,6 +696,7 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         }
         Kind::Bytea(mode) => binary_value(*mode, Bytes::from(parse_bytea(text)?)),
         Kind::HStore(mode) => hstore_value(*mode, parse_hstore(text)?),
+        Kind::Bits => Value::Bytes(Bytes::from(bits_little_endian(text)?)),
         Kind::Array(inner) => {
             let items = parse_array(text)?;
             let mut out = Vec::with_capacity(items.len());
@@ -1024,6 +1055,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn bit_strings_become_bitset_bytes() {
+        assert_eq!(bits_little_endian("101").unwrap(), vec![0x05]);
+        assert_eq!(bits_little_endian("1000000001").unwrap(), vec![0x01, 0x02]);
+        assert_eq!(bits_little_endian("0000000000").unwrap(), Vec::<u8>::new());
+        assert_eq!(bits_little_endian("0100").unwrap(), vec![0x04]);
+        assert!(bits_little_endian("10x").is_err());
+    }
 
     #[test]
     fn hstore_text_parses_and_bad_text_is_an_error() {

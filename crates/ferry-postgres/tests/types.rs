@@ -435,7 +435,8 @@ async fn column_defaults_in_schemas_as_debezium() {
            uid uuid NOT NULL DEFAULT gen_random_uuid(), st status NOT NULL DEFAULT 'DRAFT', flag bool DEFAULT true, \
            n int8 DEFAULT 42, neg int4 DEFAULT -1, f8 float8 DEFAULT 1.5, doc jsonb DEFAULT '{}'::jsonb, \
            q text DEFAULT 'it''s', d date DEFAULT '2020-01-02', anyv numeric DEFAULT 3.14, \
-           g int GENERATED ALWAYS AS (neg * 2) STORED)",
+           g int GENERATED ALWAYS AS (neg * 2) STORED, \
+           b3 bit(3) DEFAULT B'101', b1 bit(1) DEFAULT B'1', vb varbit(8) DEFAULT B'11')",
     )
     .await
     .unwrap();
@@ -519,6 +520,23 @@ async fn column_defaults_in_schemas_as_debezium() {
         ("q", t("string", true, r#","default":"it's""#)),
         ("d", time("int32", "time.Date", "18263")),
         ("g", t("int32", true, "")),
+        (
+            "b3",
+            t(
+                "bytes",
+                true,
+                r#","name":"io.debezium.data.Bits","version":1,"parameters":{"length":"3"},"default":"BQ==""#,
+            ),
+        ),
+        ("b1", t("boolean", true, r#","default":true"#)),
+        (
+            "vb",
+            t(
+                "bytes",
+                true,
+                r#","name":"io.debezium.data.Bits","version":1,"parameters":{"length":"8"},"default":"Aw==""#,
+            ),
+        ),
     ];
     let mut failures = Vec::new();
     for (col, want) in &expected {
@@ -605,4 +623,58 @@ async fn hstore_as_json_and_as_map() {
             _ => assert_eq!(p, placeholder),
         }
     }
+}
+
+/// Debezium's bitbin_table (AbstractRecordsProducerTest.schemaAndValuesForBinTypes):
+/// bit(1) and varbit(1) as booleans, longer bit strings as io.debezium.data.Bits bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bit_strings_as_debezium_bits() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("bits").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute(
+        "CREATE TABLE bitbin_table (pk SERIAL, ba BYTEA, bol BIT(1), bol2 BIT, bs BIT(2), bs7 BIT(7), \
+         bv1 BIT VARYING(1), bv BIT VARYING(2), bv2 BIT VARYING(24), bvl BIT VARYING(64), \
+         bvunlimited1 BIT VARYING, bvunlimited2 BIT VARYING, PRIMARY KEY(pk))",
+    )
+    .await
+    .unwrap();
+    let cfg = config(pg, &db, "bits", &[("snapshot.mode", "no_data")]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    c.batch_execute(
+        "INSERT INTO bitbin_table (ba, bol, bol2, bs, bs7, bv1, bv, bv2, bvl, bvunlimited1, bvunlimited2) \
+         VALUES (E'\\\\001\\\\002\\\\003'::bytea, '0'::bit(1), '1'::bit(1), '11'::bit(2), '1'::bit(7), \
+         '1'::bit varying(1), '00'::bit(2), '000000110000001000000001'::bit(24), \
+         '1000000000000000000000000000000000000000000000000000000000000000'::bit(64), '101', \
+         '111011010001000110000001000000001')",
+    )
+    .await
+    .unwrap();
+    let recs = poll_until(&mut t, 1, Duration::from_secs(20)).await;
+    t.stop().await.unwrap();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let v = parse(&to_json(&recs[0]).1.unwrap());
+    let bits = |n: &str| {
+        format!(
+            r#"{{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{{"length":"{n}"}}}}"#
+        )
+    };
+    // Payloads: base64 of Debezium's expected byte arrays.
+    check(
+        &v,
+        &[
+            ("ba", &opt("bytes"), r#""AQID""#),
+            ("bol", &opt("boolean"), "false"),
+            ("bol2", &opt("boolean"), "true"),
+            ("bs", &bits("2"), r#""Aw==""#),
+            ("bs7", &bits("7"), r#""QA==""#),
+            ("bv1", &opt("boolean"), "true"),
+            ("bv", &bits("2"), r#""""#),
+            ("bv2", &bits("24"), r#""AQID""#),
+            ("bvl", &bits("64"), r#""AAAAAAAAAIA=""#),
+            ("bvunlimited1", &bits("2147483647"), r#""BQ==""#),
+            ("bvunlimited2", &bits("2147483647"), r#""AQIj2gE=""#),
+        ],
+    );
 }
