@@ -774,15 +774,9 @@ impl Inner {
         }
         if self.transaction_topic.is_some() && self.offset.transaction.in_progress() {
             let collection = format!("{}.{}", table.id.schema, table.id.table);
-            let id = format!(
-                "{}:{}",
-                self.offset.transaction.id.as_deref().unwrap_or_default(),
-                lsn.as_i64()
-            );
             for r in recs.iter_mut() {
                 if let Value::Struct(envelope) = &mut r.value {
-                    let order = self.offset.transaction.event(&collection);
-                    let block = event::transaction_block(id.clone(), self.offset.transaction.total, order);
+                    let block = self.count_in_transaction(&collection, lsn);
                     envelope.put_unchecked(event::ENVELOPE_TRANSACTION_INDEX, Value::Struct(block));
                 }
             }
@@ -873,30 +867,10 @@ impl Inner {
             // Debezium keeps the last commit time for messages outside transactions.
             _ => (self.offset.ts_usec.unwrap_or_else(event::now_us), None),
         };
-        let source = SourceInfo {
-            server: &self.cfg.topic_prefix,
-            db: &self.cfg.dbname,
-            ts_us,
-            snapshot: SnapshotRecord::False,
-            last_commit_lsn: self.offset.lsn_commit.map(Lsn::as_i64),
-            lsn: Some(lsn.as_i64()),
-            tx_id,
-            origin: self.origin.as_ref().map(|o| o.0.as_str()),
-            origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
-        }
-        .to_struct("", "");
+        let source = self.source_at("", "", lsn, ts_us, tx_id);
         let transaction = match (&self.transaction_topic, transactional) {
             (Some(_), true) if self.offset.transaction.in_progress() => {
-                let order = self.offset.transaction.event(LOGICAL_DECODING_MESSAGE);
-                Some(event::transaction_block(
-                    format!(
-                        "{}:{}",
-                        self.offset.transaction.id.as_deref().unwrap_or_default(),
-                        lsn.as_i64()
-                    ),
-                    self.offset.transaction.total,
-                    order,
-                ))
+                Some(self.count_in_transaction(LOGICAL_DECODING_MESSAGE, lsn))
             }
             _ => None,
         };
@@ -939,6 +913,18 @@ impl Inner {
             Some(t) => (t.commit_time_us, Some(t.xid as i64)),
             None => (event::now_us(), None),
         };
+        self.source_at(&table.id.schema, &table.id.table, lsn, ts_us, tx_id)
+    }
+
+    /// The `source` block of a streamed event at `lsn`.
+    fn source_at(
+        &self,
+        schema: &str,
+        table: &str,
+        lsn: Lsn,
+        ts_us: i64,
+        tx_id: Option<i64>,
+    ) -> ferry_core::Struct {
         SourceInfo {
             server: &self.cfg.topic_prefix,
             db: &self.cfg.dbname,
@@ -950,7 +936,22 @@ impl Inner {
             origin: self.origin.as_ref().map(|o| o.0.as_str()),
             origin_lsn: self.origin.as_ref().map(|o| o.1.as_i64()),
         }
-        .to_struct(&table.id.schema, &table.id.table)
+        .to_struct(schema, table)
+    }
+
+    /// Counts one event of `collection` at `lsn` in the transaction in progress; its
+    /// `transaction` block (`id` is `xid:lsn`, as Debezium's PostgresTransactionMonitor).
+    fn count_in_transaction(&mut self, collection: &str, lsn: Lsn) -> ferry_core::Struct {
+        let order = self.offset.transaction.event(collection);
+        event::transaction_block(
+            format!(
+                "{}:{}",
+                self.offset.transaction.id.as_deref().unwrap_or_default(),
+                lsn.as_i64()
+            ),
+            self.offset.transaction.total,
+            order,
+        )
     }
 
     /// One truncate event (`op: t`) per truncated captured table, unless `skipped.operations` has `t`.

@@ -243,30 +243,61 @@ fn restart(cluster: &PgCluster) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_restart_then_wal_level_not_logical() {
-    // A private cluster: restarting the shared one would disturb the other tests.
+/// A task streaming table `t` of a private cluster (faults there do not disturb the
+/// other tests).
+struct PrivateStream {
+    pg: PgCluster,
+    db: String,
+    cfg: ferry_core::ConfigMap,
+    store: MemOffsets,
+    t: PostgresSourceTask,
+    seen: BTreeMap<i32, usize>,
+}
+
+/// Starts a [`PrivateStream`] with `setting`, inserts rows 1..=`rows` and collects them up
+/// to row `sentinel`.
+async fn streaming_on_a_private_cluster(
+    name: &str,
+    setting: (&str, &str),
+    rows: i32,
+    sentinel: i32,
+) -> PrivateStream {
     let pg = PgCluster::start();
-    let db = pg.create_database("fault_restart").await;
+    let db = pg.create_database(name).await;
     let c = pg.connect(&db).await;
     c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
         .await
         .unwrap();
+    let cfg = config(&pg, &db, name, &[("snapshot.mode", "no_data"), setting]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    let mut seen = BTreeMap::new();
+    insert_range(&c, 1, rows).await;
+    collect_until(&mut t, &store, sentinel, &mut seen).await;
+    PrivateStream {
+        pg,
+        db,
+        cfg,
+        store,
+        t,
+        seen,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restart_then_wal_level_not_logical() {
     // Heartbeats carry the position the server has sent, so a task that is polled and
     // committed confirms it, and the walsender can exit for the shutdown (pgwire-replication
     // reports write = flush = the confirmed position, and a walsender only exits once the
     // client's write position reached what it sent; with pgjdbc, write is the received position).
-    let cfg = config(
-        &pg,
-        &db,
-        "fault_restart",
-        &[("snapshot.mode", "no_data"), ("heartbeat.interval.ms", "100")],
-    );
-    let store = MemOffsets::default();
-    let mut t = start(&cfg, &store).await;
-    let mut seen = BTreeMap::new();
-    insert_range(&c, 1, 100).await;
-    collect_until(&mut t, &store, 50, &mut seen).await;
+    let PrivateStream {
+        pg,
+        db,
+        cfg,
+        store,
+        mut t,
+        mut seen,
+    } = streaming_on_a_private_cluster("fault_restart", ("heartbeat.interval.ms", "100"), 100, 50).await;
     let began = Instant::now();
     let pg = std::sync::Arc::new(pg);
     let restarting = {
@@ -325,23 +356,8 @@ async fn server_restart_then_wal_level_not_logical() {
 /// with a trace naming `errors.max.retries` once the attempts are used up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_server_fails_the_task_after_errors_max_retries() {
-    let pg = PgCluster::start();
-    let db = pg.create_database("fault_retries").await;
-    let c = pg.connect(&db).await;
-    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    let cfg = config(
-        &pg,
-        &db,
-        "fault_retries",
-        &[("snapshot.mode", "no_data"), ("errors.max.retries", "2")],
-    );
-    let store = MemOffsets::default();
-    let mut t = start(&cfg, &store).await;
-    let mut seen = BTreeMap::new();
-    insert_range(&c, 1, 10).await;
-    collect_until(&mut t, &store, 10, &mut seen).await;
+    let PrivateStream { pg, mut t, .. } =
+        streaming_on_a_private_cluster("fault_retries", ("errors.max.retries", "2"), 10, 10).await;
     pg.stop();
     let stopped = Instant::now();
     let mut quiet_polls = 0;

@@ -46,10 +46,11 @@ fn offset_json(r: &Record) -> Json {
     ferry_core::serde_json::to_value(&*offset_of(r)).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn begin_events_end_as_debezium() {
+/// A database with tables s1.a and s2.a (as in Debezium's TransactionMetadataIT) and a
+/// connector configuration for it with transaction metadata on.
+async fn two_tables_with_metadata(name: &str) -> (tokio_postgres::Client, ferry_core::ConfigMap) {
     let pg = PgCluster::shared();
-    let db = pg.create_database("txmeta").await;
+    let db = pg.create_database(name).await;
     let c = pg.connect(&db).await;
     c.batch_execute(
         "CREATE SCHEMA s1; CREATE SCHEMA s2; \
@@ -57,16 +58,22 @@ async fn begin_events_end_as_debezium() {
     )
     .await
     .unwrap();
-    let store = MemOffsets::default();
     let cfg = config(
         pg,
         &db,
-        "txmeta",
+        name,
         &[
             ("snapshot.mode", "no_data"),
             ("provide.transaction.metadata", "true"),
         ],
     );
+    (c, cfg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn begin_events_end_as_debezium() {
+    let (c, cfg) = two_tables_with_metadata("txmeta").await;
+    let store = MemOffsets::default();
     let mut t = start(&cfg, &store).await;
     // s2.a first: the END record lists tables in Debezium's HashMap order, not first-seen order.
     c.batch_execute("BEGIN; INSERT INTO s2.a (aa) VALUES (1); INSERT INTO s1.a (aa) VALUES (2); INSERT INTO s2.a (aa) VALUES (3); COMMIT;")
@@ -209,25 +216,8 @@ async fn begin_events_end_as_debezium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_mid_transaction_continues_counters_without_a_second_begin() {
-    let pg = PgCluster::shared();
-    let db = pg.create_database("txmeta_restart").await;
-    let c = pg.connect(&db).await;
-    c.batch_execute(
-        "CREATE SCHEMA s1; CREATE SCHEMA s2; \
-         CREATE TABLE s1.a (pk serial PRIMARY KEY, aa int); CREATE TABLE s2.a (pk serial PRIMARY KEY, aa int);",
-    )
-    .await
-    .unwrap();
+    let (c, cfg) = two_tables_with_metadata("txmeta_restart").await;
     let store = MemOffsets::default();
-    let cfg = config(
-        pg,
-        &db,
-        "txmeta_restart",
-        &[
-            ("snapshot.mode", "no_data"),
-            ("provide.transaction.metadata", "true"),
-        ],
-    );
     let mut t = start(&cfg, &store).await;
     let mut sql = String::from("BEGIN;");
     for n in 0..10 {
