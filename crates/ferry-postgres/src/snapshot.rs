@@ -2,7 +2,7 @@
 //! transaction (importing the slot's exported snapshot when there is one) and
 //! hands rows out with Debezium's first/last markers.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -38,6 +38,36 @@ pub struct SnapshotReader {
     placeholder: String,
     /// Transaction id of the snapshot transaction.
     pub tx_id: i64,
+    /// Which transactions the snapshot sees.
+    pub visibility: SnapshotVisibility,
+}
+
+/// The transactions a snapshot sees (`pg_current_snapshot()`): those below `xmin`, and
+/// those below `xmax` that were not in progress (`xip`). Streaming skips their changes
+/// when the snapshot was not the slot's exported one, so rows committed between the slot's
+/// position and the snapshot come once (from the snapshot), not twice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotVisibility {
+    /// Oldest transaction still running (64-bit, with epoch).
+    pub xmin: u64,
+    /// First transaction id not yet assigned.
+    pub xmax: u64,
+    /// Transactions in progress between the two.
+    pub xip: HashSet<u64>,
+}
+
+impl SnapshotVisibility {
+    /// Whether the committed transaction `xid` (32 bits, as pgoutput sends it) is in the snapshot.
+    pub fn sees(&self, xid: u32) -> bool {
+        // Widen around xmax as PostgreSQL compares xids: within 2^31 either side.
+        let diff = xid.wrapping_sub(self.xmax as u32) as i32;
+        let full = self.xmax as i64 + i64::from(diff);
+        if full < 0 {
+            return true;
+        }
+        let full = full as u64;
+        full < self.xmin || (full < self.xmax && !self.xip.contains(&full))
+    }
 }
 
 impl SnapshotReader {
@@ -67,6 +97,29 @@ impl SnapshotReader {
             .await
             .map(|r| r.get(0))
             .unwrap_or(0);
+        let row = client
+            .query_one(
+                "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, \
+                        coalesce((SELECT string_agg(x::text, ',') FROM pg_snapshot_xip(s) x), '') \
+                   FROM pg_current_snapshot() s",
+                &[],
+            )
+            .await
+            .map_err(|e| PgError::sql("reading the snapshot's visibility", e))?;
+        let num = |t: &str| {
+            t.parse::<u64>()
+                .map_err(|_| PgError::Protocol(format!("pg_current_snapshot() gave '{t}'")))
+        };
+        let xip_text: String = row.get(2);
+        let visibility = SnapshotVisibility {
+            xmin: num(row.get(0))?,
+            xmax: num(row.get(1))?,
+            xip: xip_text
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(num)
+                .collect::<Result<_>>()?,
+        };
         Ok(SnapshotReader {
             client,
             tables: tables.into(),
@@ -78,6 +131,7 @@ impl SnapshotReader {
             fetch,
             placeholder,
             tx_id,
+            visibility,
         })
     }
 
@@ -183,5 +237,36 @@ impl SnapshotReader {
             .batch_execute("COMMIT")
             .await
             .map_err(|e| PgError::sql("ending the snapshot transaction", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibility_follows_xmin_xmax_and_xip_across_the_epoch() {
+        let v = SnapshotVisibility {
+            xmin: 100,
+            xmax: 110,
+            xip: [100, 105].into_iter().collect(),
+        };
+        assert!(v.sees(99));
+        assert!(!v.sees(100), "in progress");
+        assert!(v.sees(101));
+        assert!(!v.sees(105), "in progress");
+        assert!(v.sees(109));
+        assert!(!v.sees(110), "began after the snapshot");
+        assert!(!v.sees(110 + (1 << 30)), "after xmax");
+        // Epoch 1, xmax just past the 32-bit wrap: a 32-bit xid near u32::MAX is from epoch 0.
+        let wrapped = SnapshotVisibility {
+            xmin: (1 << 32) + 5,
+            xmax: (1 << 32) + 10,
+            xip: HashSet::new(),
+        };
+        assert!(wrapped.sees(u32::MAX - 3), "epoch 0, long committed");
+        assert!(wrapped.sees(6));
+        assert!(!wrapped.sees(10));
+        assert!(!wrapped.sees(11));
     }
 }

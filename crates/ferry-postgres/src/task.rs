@@ -21,7 +21,7 @@ use crate::offset::{self, FlushTracker, OffsetState, ResumeFilter, SnapshotMarke
 use crate::pgoutput::{self, Message, Relation, TupleValue};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
 use crate::schema::{self, TableId, TableMeta, TableSchema};
-use crate::snapshot::SnapshotReader;
+use crate::snapshot::{SnapshotReader, SnapshotVisibility};
 
 /// The PostgreSQL source task.
 #[derive(Default)]
@@ -71,6 +71,11 @@ struct Inner {
     message_topic: Arc<str>,
     /// The value schema of `m` events.
     message_schema: ferry_core::Schema,
+    /// Set when the snapshot was not the slot's exported one: the transactions it saw,
+    /// whose streamed changes are skipped.
+    snapshot_visibility: Option<SnapshotVisibility>,
+    /// The transaction being streamed is one the snapshot saw.
+    skip_tx: bool,
     /// A streaming failure met after records were built; reported by the next poll.
     deferred_error: Option<PgError>,
 }
@@ -274,7 +279,7 @@ impl Inner {
             offset_state.lsn = Some(created.consistent_point);
             exported = created.snapshot_name;
         } else if snapshot_needed {
-            warn!(slot = %cfg.slot_name, "the slot exists, so the snapshot cannot use its exported snapshot: changes between the slot position and the snapshot may be emitted twice");
+            info!(slot = %cfg.slot_name, "the slot exists, so the snapshot is a new one: streamed transactions it already contains are skipped");
             offset_state.lsn = Some(flushed);
         }
         let heartbeat_topic: Arc<str> =
@@ -304,6 +309,8 @@ impl Inner {
             heartbeat_topic,
             transaction_topic,
             pending_begin: false,
+            snapshot_visibility: None,
+            skip_tx: false,
             message_topic: Arc::from(format!("{}.message", cfg.topic_prefix).as_str()),
             message_schema: event::message_value_schema(cfg.binary_mode),
             deferred_error: None,
@@ -327,6 +334,9 @@ impl Inner {
             )
             .await?;
             inner.offset.tx_id = Some(reader.tx_id);
+            if exported.is_none() {
+                inner.snapshot_visibility = Some(reader.visibility.clone());
+            }
             inner.offset.ts_usec = Some(event::now_us());
             inner.offset.snapshot = Some(SnapshotMarker { last_record: false });
             inner.offset.snapshot_completed = false;
@@ -587,10 +597,14 @@ impl Inner {
             } => {
                 self.resume.begin(xid as i64);
                 self.tx = Some(Tx { xid, commit_time_us });
+                self.skip_tx = self.snapshot_visibility.as_ref().is_some_and(|v| v.sees(xid));
+                if self.skip_tx {
+                    debug!(xid, "skipping a transaction the snapshot already contains");
+                }
                 self.origin = None;
                 self.offset.tx_id = Some(xid as i64);
                 self.offset.ts_usec = Some(commit_time_us);
-                if self.transaction_topic.is_some() {
+                if self.transaction_topic.is_some() && !self.skip_tx {
                     let id = xid.to_string();
                     // A transaction restored from the offsets (restart or reconnect in its
                     // middle) keeps its counters and gets no second BEGIN, as in Debezium.
@@ -609,6 +623,7 @@ impl Inner {
                     self.emit_begin(commit_lsn, out);
                 }
                 self.tx = None;
+                self.skip_tx = false;
                 self.offset.lsn = Some(end_lsn);
                 self.offset.lsn_proc = Some(end_lsn);
                 self.offset.lsn_commit = Some(end_lsn);
@@ -636,6 +651,9 @@ impl Inner {
                 prefix,
                 content,
             } => {
+                if transactional && self.skip_tx {
+                    return Ok(());
+                }
                 if transactional && self.pending_begin {
                     self.emit_begin(lsn, out);
                 }
@@ -677,6 +695,7 @@ impl Inner {
                 self.origin = Some((name, lsn));
                 return Ok(());
             }
+            _ if self.skip_tx => return Ok(()),
             Message::Insert { relation, new } => (relation, "c", None, Some(new)),
             Message::Update { relation, old, new } => (relation, "u", old.map(|o| o.1), Some(new)),
             Message::Delete { relation, old, .. } => (relation, "d", Some(old), None),

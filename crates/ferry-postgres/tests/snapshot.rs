@@ -1,10 +1,11 @@
 //! A 100,000-row snapshot while writes run concurrently: every row arrives exactly
 //! once (snapshot `r` or streamed `c`), every concurrent update after the snapshot point
 //! arrives once, and replaying the events rebuilds exactly the table's final state.
+//! A snapshot taken when the slot already exists emits each row once too.
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -134,4 +135,53 @@ async fn snapshot_of_100k_rows_with_concurrent_writes_is_exactly_once() {
         let (id, v): (i32, i32) = (row.get(0), row.get(1));
         assert_eq!(state.get(&id), Some(&v), "row {id}");
     }
+}
+
+/// A snapshot taken when the slot already exists (no stored offsets) cannot use the slot's
+/// exported snapshot: the rows committed between the slot's position and the snapshot are
+/// in both. They must come once (from the snapshot), while a transaction still open when
+/// the snapshot was taken must still come, streamed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_with_an_existing_slot_emits_each_row_once() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("snap_slot_exists").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    // The slot is created at this point; nothing is stored.
+    let no_data = config(pg, &db, "snap_slot_exists", &[("snapshot.mode", "no_data")]);
+    let mut t = start(&no_data, &MemOffsets::default()).await;
+    t.stop().await.unwrap();
+    c.batch_execute("INSERT INTO t SELECT g FROM generate_series(1, 50) g")
+        .await
+        .unwrap();
+    // Open while the snapshot is taken: invisible to it, committed afterwards.
+    let open = pg.connect(&db).await;
+    open.batch_execute("BEGIN; INSERT INTO t VALUES (1000)")
+        .await
+        .unwrap();
+    let store = MemOffsets::default();
+    let cfg = config(pg, &db, "snap_slot_exists", &[("snapshot.mode", "initial")]);
+    let mut t = start(&cfg, &store).await;
+    let snap = poll_until(&mut t, 50, Duration::from_secs(20)).await;
+    open.batch_execute("COMMIT").await.unwrap();
+    c.batch_execute("INSERT INTO t VALUES (2000)").await.unwrap();
+    let mut recs = snap;
+    recs.extend(poll_until(&mut t, 2, Duration::from_secs(20)).await);
+    recs.extend(poll_for(&mut t, Duration::from_secs(2)).await);
+    t.stop().await.unwrap();
+    let mut seen: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for r in &recs {
+        let Value::Int32(id) = field(&r.key, &["id"]) else {
+            panic!("key {:?}", r.key)
+        };
+        seen.entry(*id).or_default().push(op(r).unwrap_or_default());
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, ops)| ops.len() > 1).collect();
+    assert!(twice.is_empty(), "emitted more than once: {twice:?}");
+    assert_eq!(seen.len(), 52, "{seen:?}");
+    assert_eq!(seen[&1], ["r"]);
+    assert_eq!(seen[&1000], ["c"], "the open transaction is streamed");
+    assert_eq!(seen[&2000], ["c"]);
 }
