@@ -7,7 +7,9 @@ Loaded through SCHEMATHESIS_HOOKS. Two things:
    Connect cannot deserialize either. Connect reads bodies with Jackson and does
    not map its errors (malformed JSON, wrong shapes, unknown fields) to 400; a
    missing or null body, or a create request without `name`/`config`, ends in a
-   NullPointerException: all 500 upstream (docs/compatibility.md). Whether
+   NullPointerException: all 500 upstream (docs/compatibility.md). Offsets it
+   reads but refuses (non-primitive values, or what FileStreamSourceConnector's
+   alterOffsets rejects) are 500 upstream too. Whether
    Connect would fail is decided here from the bytes sent, independently of what
    Ferry answered. Everything else in 5xx (including 500 `Request timed out`,
    which means the worker hung for 90 s) is a failure.
@@ -201,6 +203,47 @@ def _offsets(v) -> str | None:
                 return f"unknown field {k!r} in an offset entry"
             if part is not None and not isinstance(part, dict):
                 return f"{k} is a {type(part).__name__}"
+    return _offsets_refused(items)
+
+
+_LONG = range(-(2**63), 2**63)
+
+
+def _offsets_refused(items: list) -> str | None:
+    """Connect's 500 to offsets it reads but refuses to store, for the FileStreamSource
+    connectors this script alters: the request is collected into a map (a later entry for
+    a partition wins), OffsetUtils.validateFormat wants primitive values, then
+    FileStreamSourceConnector.alterOffsets checks every non-null offset."""
+    collected: list[tuple[dict, dict | None]] = []
+    for item in items:
+        partition, offset = item.get("partition"), item.get("offset")
+        if partition is None:
+            return None  # 400 "Source partitions may not be null"
+        for i, (p, _) in enumerate(collected):
+            if p == partition:
+                collected[i] = (p, offset)
+                break
+        else:
+            collected.append((partition, offset))
+    for partition, offset in collected:
+        for m in (partition, offset or {}):
+            for k, val in m.items():
+                if isinstance(val, (list, dict)) or (
+                    isinstance(val, int) and not isinstance(val, bool) and val not in _LONG
+                ):
+                    return f"field {k!r} is no primitive (OffsetUtils.validateFormat)"
+    for partition, offset in collected:
+        if offset is None:
+            continue
+        if "position" not in offset:
+            return "offset without 'position' (FileStreamSourceConnector.alterOffsets)"
+        position = offset["position"]
+        if isinstance(position, bool) or not isinstance(position, int):
+            return "'position' is no Long (FileStreamSourceConnector.alterOffsets)"
+        if position < 0:
+            return "negative 'position' (FileStreamSourceConnector.alterOffsets)"
+        if "filename" not in partition:
+            return "partition without 'filename' (FileStreamSourceConnector.alterOffsets)"
     return None
 
 

@@ -615,6 +615,25 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
         refused.body["message"],
         "The value for the 'position' key in the offset should be a non-negative value"
     );
+    // Before the plugin, Connect's own format check (OffsetUtils.validateFormat), on the
+    // request collected into a map: the later entry for a partition wins.
+    let nested = call(
+        "PATCH",
+        &ferry.url("/connectors/live/offsets"),
+        Some(
+            &json!({"offsets": [
+                {"partition": {"filename": "x"}, "offset": {"position": 1}},
+                {"partition": {"filename": "x"}, "offset": {"position": {"deep": 1}}}
+            ]})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(nested.status, 500, "{:?}", nested.body);
+    assert_eq!(
+        nested.body["message"],
+        "Offsets may only contain primitive types as values, but field position contains MAP"
+    );
     let alter = call(
         "PATCH",
         &ferry.url("/connectors/live/offsets"),

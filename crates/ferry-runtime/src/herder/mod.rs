@@ -837,7 +837,16 @@ impl Herder for Worker {
             let partition = o
                 .partition
                 .ok_or_else(|| HerderError::BadRequest("Source partitions may not be null".into()))?;
-            entries.push((partition, o.offset));
+            // Connect collects the request into a map: a later entry for the same partition wins.
+            match entries.iter_mut().find(|(p, _)| *p == partition) {
+                Some(entry) => entry.1 = o.offset,
+                None => entries.push((partition, o.offset)),
+            }
+        }
+        for (partition, offset) in &entries {
+            for map in std::iter::once(partition).chain(offset) {
+                validate_offset_format(map).map_err(HerderError::Internal)?;
+            }
         }
         let answer = self.source_offsets_check(name, &e, &entries, "altered")?;
         self.write_offsets(name, entries).await?;
@@ -973,4 +982,23 @@ pub async fn shutdown_signal() {
         let _ = ctrl_c.await;
     }
     let _ = Duration::ZERO;
+}
+
+/// Connect's `OffsetUtils.validateFormat`: partition and offset values must be null or
+/// primitive (what Jackson reads as a number beyond a long is a BigInteger, not one).
+fn validate_offset_format(map: &OffsetMap) -> Result<(), String> {
+    use serde_json::Value as J;
+    for (field, value) in map {
+        let kind = match value {
+            J::Null | J::Bool(_) | J::String(_) => continue,
+            J::Number(n) if n.is_i64() || n.is_f64() => continue,
+            J::Number(_) => "class java.math.BigInteger",
+            J::Array(_) => "ARRAY",
+            J::Object(_) => "MAP",
+        };
+        return Err(format!(
+            "Offsets may only contain primitive types as values, but field {field} contains {kind}"
+        ));
+    }
+    Ok(())
 }
