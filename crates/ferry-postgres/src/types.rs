@@ -48,6 +48,7 @@ pub mod oid {
     pub const POINT: u32 = 600;
     pub const MACADDR8: u32 = 774;
     pub const VARBIT: u32 = 1562;
+    pub const TSVECTOR: u32 = 3614;
     pub const REFCURSOR: u32 = 1790;
     pub const INT4RANGE: u32 = 3904;
     pub const NUMRANGE: u32 = 3906;
@@ -63,6 +64,7 @@ pub mod names {
     pub const UUID: &str = "io.debezium.data.Uuid";
     pub const JSON: &str = "io.debezium.data.Json";
     pub const BITS: &str = "io.debezium.data.Bits";
+    pub const TSVECTOR: &str = "io.debezium.data.Tsvector";
     pub const XML: &str = "io.debezium.data.Xml";
     pub const LTREE: &str = "io.debezium.data.Ltree";
     pub const ENUM: &str = "io.debezium.data.Enum";
@@ -296,6 +298,7 @@ impl Converter {
             UUID => (Kind::Text, named(SchemaType::String, names::UUID)),
             JSON | JSONB => (Kind::Text, named(SchemaType::String, names::JSON)),
             XML => (Kind::Text, named(SchemaType::String, names::XML)),
+            TSVECTOR => (Kind::Text, named(SchemaType::String, names::TSVECTOR)),
             NUMERIC => {
                 let ps = ty.numeric_precision_scale();
                 match opts.decimal {

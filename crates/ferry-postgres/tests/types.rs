@@ -678,3 +678,32 @@ async fn bit_strings_as_debezium_bits() {
         ],
     );
 }
+
+/// tsvector as io.debezium.data.Tsvector: PostgreSQL's text form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tsvector_as_debezium_tsvector() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("tsvector").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE docs (id int PRIMARY KEY, tsv tsvector)")
+        .await
+        .unwrap();
+    let cfg = config(pg, &db, "tsvector", &[("snapshot.mode", "no_data")]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    c.batch_execute("INSERT INTO docs VALUES (1, to_tsvector('english', 'The quick brown foxes jumped'))")
+        .await
+        .unwrap();
+    let recs = poll_until(&mut t, 1, Duration::from_secs(20)).await;
+    t.stop().await.unwrap();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let v = parse(&to_json(&recs[0]).1.unwrap());
+    check(
+        &v,
+        &[(
+            "tsv",
+            &named("string", "io.debezium.data.Tsvector"),
+            r#""'brown':3 'fox':4 'jump':5 'quick':2""#,
+        )],
+    );
+}
