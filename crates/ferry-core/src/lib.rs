@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod java;
 pub mod plugin;
 pub mod record;
 pub mod schema;
