@@ -127,19 +127,10 @@ impl ConfigValue {
             ConfigValue::Int(v) => v.to_string(),
             ConfigValue::Short(v) => v.to_string(),
             ConfigValue::Long(v) => v.to_string(),
-            ConfigValue::Double(v) => java_double_string(*v),
+            ConfigValue::Double(v) => crate::java::double_to_string(*v),
             ConfigValue::List(items) => items.join(","),
             ConfigValue::Password(_) => "[hidden]".to_string(),
         })
-    }
-}
-
-/// Formats a double as Java's `Double.toString` does for ordinary magnitudes.
-fn java_double_string(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e7 {
-        format!("{v:.1}")
-    } else {
-        v.to_string()
     }
 }
 
