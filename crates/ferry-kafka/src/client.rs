@@ -113,6 +113,45 @@ impl ClientProps {
     }
 }
 
+/// A checked librdkafka client configuration, as [`ClientProps::to_client_config`] builds it.
+///
+/// Opaque on purpose: the runtime sets and reads options by name and hands the
+/// settings to the client constructors of this crate.
+#[derive(Clone, Debug, Default)]
+pub struct ClientSettings(pub(crate) ClientConfig);
+
+impl ClientSettings {
+    /// Empty settings.
+    pub fn new() -> Self {
+        ClientSettings::default()
+    }
+
+    /// Sets an option (a later value for the same key wins).
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.0.set(key, value);
+        self
+    }
+
+    /// An option's value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key)
+    }
+
+    /// Every option, sorted by key.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        self.0
+            .config_map()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// The librdkafka configuration behind these settings.
+    pub(crate) fn rdkafka(&self) -> &ClientConfig {
+        &self.0
+    }
+}
+
 enum Check {
     Ok,
     Unknown,

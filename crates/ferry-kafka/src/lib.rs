@@ -6,12 +6,14 @@ pub mod admin;
 pub mod client;
 pub mod group;
 pub mod log;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod producer;
 pub mod records;
 
 pub use admin::{TopicAdmin, TopicSpec};
 pub use client::ClientProps;
-pub use log::{KafkaLog, LogRecord};
+pub use log::{InternalLog, KafkaLog, LogRecord};
 pub use producer::{Ack, DataProducer, OutgoingRecord, WarmProducers};
 pub use rdkafka;
 

@@ -1,9 +1,13 @@
 //! A compacted Kafka topic used as a replicated log of key/value records
 //! (Kafka Connect's `KafkaBasedLog`): read it to its end on start, write through it after.
+//!
+//! [`InternalLog`] is what the config, offset and status stores need; [`KafkaLog`]
+//! implements it over a topic, `memory::MemoryLog` (feature `memory`) in memory.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -25,7 +29,21 @@ pub struct LogRecord {
     pub value: Option<Vec<u8>>,
 }
 
-/// Reads and writes one internal topic.
+/// One internal topic as a log of keyed records.
+#[async_trait]
+pub trait InternalLog: Send + Sync {
+    /// The topic name.
+    fn topic(&self) -> &str;
+
+    /// Reads every record from the beginning to the current end of every partition,
+    /// in offset order within each partition.
+    async fn read_to_end(&self) -> Result<Vec<LogRecord>, KafkaStoreError>;
+
+    /// Appends one record and waits until it is durable. `None` writes a tombstone.
+    async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), KafkaStoreError>;
+}
+
+/// Reads and writes one internal topic of a Kafka cluster.
 pub struct KafkaLog {
     topic: String,
     consumer_config: ClientConfig,
@@ -58,13 +76,15 @@ impl KafkaLog {
         })
     }
 
-    /// The topic name.
-    pub fn topic(&self) -> &str {
+}
+
+#[async_trait]
+impl InternalLog for KafkaLog {
+    fn topic(&self) -> &str {
         &self.topic
     }
 
-    /// Reads every record from the beginning to the current end of every partition.
-    pub async fn read_to_end(&self) -> Result<Vec<LogRecord>, KafkaStoreError> {
+    async fn read_to_end(&self) -> Result<Vec<LogRecord>, KafkaStoreError> {
         let cfg = self.consumer_config.clone();
         let topic = self.topic.clone();
         let timeout = self.timeout;
@@ -73,8 +93,7 @@ impl KafkaLog {
             .map_err(|e| KafkaStoreError::Other(format!("reading {} failed: {e}", "log")))?
     }
 
-    /// Writes one record and waits until the broker acknowledged it.
-    pub async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), KafkaStoreError> {
+    async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), KafkaStoreError> {
         let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).key(key);
         if let Some(v) = value {
             rec = rec.payload(v);

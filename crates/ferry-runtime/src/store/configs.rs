@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ferry_core::ConfigMap;
 use ferry_kafka::records::{ConfigRecord, TargetState};
-use ferry_kafka::KafkaLog;
+use ferry_kafka::{InternalLog, KafkaLog};
 use indexmap::IndexMap;
 
 use super::StoreError;

@@ -4,13 +4,12 @@
 //! so offsets written by a Java worker are found, and ours are found by it.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use ferry_core::OffsetMap;
 use ferry_kafka::records::{decode_offset_key, decode_offset_value, encode_offset_key, encode_offset_value};
-use ferry_kafka::KafkaLog;
+use ferry_kafka::{InternalLog, KafkaLog};
 
 use super::StoreError;
 
@@ -41,68 +40,6 @@ impl OffsetBackend for KafkaLog {
         for r in futures::future::join_all(sends).await {
             r?;
         }
-        Ok(())
-    }
-}
-
-/// Standalone offsets in a local file: one JSON line per entry `[key, value|null]`, appended.
-///
-/// Kafka Connect's standalone file is a Java-serialized HashMap; Ferry's is plain
-/// JSON lines holding the same key and value texts (see docs/compatibility.md).
-pub struct FileOffsetBackend {
-    path: PathBuf,
-    lock: tokio::sync::Mutex<()>,
-}
-
-impl FileOffsetBackend {
-    /// A backend over `path` (created on first write).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileOffsetBackend {
-            path: path.into(),
-            lock: tokio::sync::Mutex::new(()),
-        }
-    }
-}
-
-#[async_trait]
-impl OffsetBackend for FileOffsetBackend {
-    async fn load(&self) -> Result<Vec<RawEntry>, StoreError> {
-        let text = match tokio::fs::read_to_string(&self.path).await {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::Io(self.path.display().to_string(), e)),
-        };
-        let mut out = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            // A torn last line after a crash is skipped: its flush never completed.
-            let Ok(v) = serde_json::from_str::<(String, Option<String>)>(line) else {
-                continue;
-            };
-            out.push((v.0.into_bytes(), v.1.map(String::into_bytes)));
-        }
-        Ok(out)
-    }
-    async fn write(&self, entries: &[RawEntry]) -> Result<(), StoreError> {
-        use tokio::io::AsyncWriteExt;
-        let _guard = self.lock.lock().await;
-        let mut buf = Vec::new();
-        for (k, v) in entries {
-            let line = (
-                String::from_utf8_lossy(k),
-                v.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
-            );
-            serde_json::to_writer(&mut buf, &line).expect("strings serialize");
-            buf.push(b'\n');
-        }
-        let io = |e| StoreError::Io(self.path.display().to_string(), e);
-        let mut f = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .await
-            .map_err(io)?;
-        f.write_all(&buf).await.map_err(io)?;
-        f.sync_data().await.map_err(io)?;
         Ok(())
     }
 }
@@ -206,6 +143,8 @@ mod tests {
         m.insert(k.into(), v);
         m
     }
+
+    use crate::store::FileOffsetBackend;
 
     #[tokio::test]
     async fn file_backend_round_trips_and_tombstones() {

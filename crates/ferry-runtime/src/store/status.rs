@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
-use ferry_kafka::KafkaLog;
+use ferry_kafka::{InternalLog, KafkaLog};
 
 use super::StoreError;
 
