@@ -1,11 +1,13 @@
 //! The worker's persistent state: configs, offsets and statuses.
 
 pub mod configs;
+pub mod offset_file;
 pub mod offsets;
 pub mod status;
 
 pub use configs::{ConfigState, ConfigStore, ConnectorEntry};
-pub use offsets::{ConnectorOffsetReader, FileOffsetBackend, OffsetBackend, OffsetStore};
+pub use offset_file::FileOffsetBackend;
+pub use offsets::{ConnectorOffsetReader, OffsetBackend, OffsetStore};
 pub use status::StatusStore;
 
 /// A store could not be read or written.
