@@ -20,8 +20,11 @@ pub type NullableConfig = IndexMap<String, Option<String>>;
 /// `GET /`: the worker's version and Kafka cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {
+    /// The worker's version (Kafka Connect's it emulates).
     pub version: String,
+    /// The commit it was built from.
     pub commit: String,
+    /// The Kafka cluster id, when the broker could be asked.
     pub kafka_cluster_id: Option<String>,
 }
 
@@ -30,6 +33,7 @@ pub struct ServerInfo {
 pub struct WorkerStatus {
     /// `healthy`, `starting` or `unhealthy`.
     pub status: String,
+    /// What the status means, in words.
     pub message: String,
 }
 
@@ -74,8 +78,11 @@ fn with_details(base: &str, details: Option<&str>) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectorType {
+    /// Reads from an external system into Kafka.
     Source,
+    /// Writes from Kafka to an external system.
     Sink,
+    /// The class could not be loaded.
     Unknown,
 }
 
@@ -91,7 +98,9 @@ impl From<ferry_core::ConnectorType> for ConnectorType {
 /// A task of a connector; prints as `NAME-N`, the key `/tasks-config` uses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ConnectorTaskId {
+    /// The connector's name.
     pub connector: String,
+    /// The task number, from 0.
     pub task: i32,
 }
 
@@ -114,10 +123,14 @@ impl fmt::Display for ConnectorTaskId {
 /// `GET /connectors/NAME`: a connector's config and tasks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorInfo {
+    /// The connector's name.
     pub name: String,
+    /// Its configuration as submitted.
     pub config: ConfigMap,
+    /// Its tasks.
     pub tasks: Vec<ConnectorTaskId>,
     #[serde(rename = "type")]
+    /// Source or sink.
     pub ty: ConnectorType,
 }
 
@@ -125,10 +138,15 @@ pub struct ConnectorInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum State {
+    /// Not yet started on a worker.
     Unassigned,
+    /// Running.
     Running,
+    /// Paused by a request.
     Paused,
+    /// Failed; the trace says why.
     Failed,
+    /// About to be restarted by a restart request.
     Restarting,
     /// Connectors only.
     Stopped,
@@ -161,6 +179,7 @@ fn blank(trace: &Option<String>) -> bool {
 /// The connector entry of a status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectorState {
+    /// Its state.
     pub state: State,
     /// Advertised `host:port` of the worker running it.
     pub worker_id: String,
@@ -172,8 +191,11 @@ pub struct ConnectorState {
 /// One task entry of a status (`GET /connectors/NAME/tasks/N/status`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskState {
+    /// The task number.
     pub id: i32,
+    /// Its state.
     pub state: State,
+    /// Advertised `host:port` of the worker running it.
     pub worker_id: String,
     /// Stack trace of a failure; omitted from JSON when absent or empty.
     #[serde(default, skip_serializing_if = "blank")]
@@ -183,17 +205,23 @@ pub struct TaskState {
 /// `GET /connectors/NAME/status`. Tasks are sorted by id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectorStateInfo {
+    /// The connector's name.
     pub name: String,
+    /// The connector itself.
     pub connector: ConnectorState,
+    /// Its tasks.
     pub tasks: Vec<TaskState>,
     #[serde(rename = "type")]
+    /// Source or sink.
     pub ty: ConnectorType,
 }
 
 /// One task's configuration (`GET /connectors/NAME/tasks`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskInfo {
+    /// The task.
     pub id: ConnectorTaskId,
+    /// Its configuration, as the connector generated it.
     pub config: ConfigMap,
 }
 
@@ -203,25 +231,30 @@ pub struct ActiveTopicsInfo {
     /// The connector; not part of the JSON object.
     #[serde(skip)]
     pub connector: String,
+    /// Topic names, sorted.
     pub topics: Vec<String>,
 }
 
 /// One source partition and its offset. `offset: None` in a PATCH resets the partition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorOffset {
+    /// The source partition (or Kafka topic and partition for sinks).
     pub partition: Option<JsonObject>,
+    /// Its offset.
     pub offset: Option<JsonObject>,
 }
 
 /// `GET`/`PATCH /connectors/NAME/offsets`.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConnectorOffsets {
+    /// Every partition with a stored offset.
     pub offsets: Vec<ConnectorOffset>,
 }
 
 /// A plain message (`{"message": "..."}`), e.g. after altering offsets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
+    /// The message text.
     pub message: String,
 }
 
@@ -237,14 +270,18 @@ impl Message {
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorMessage {
+    /// The HTTP status code.
     pub error_code: u16,
+    /// What went wrong.
     pub message: String,
 }
 
 /// A logger's level (`GET /admin/loggers/NAME`); `last_modified` is epoch ms or null.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggerLevel {
+    /// The level name (`INFO`, `DEBUG`, ...).
     pub level: String,
+    /// When the level was last set, in epoch milliseconds; `null` if never.
     pub last_modified: Option<i64>,
 }
 
@@ -260,8 +297,10 @@ pub enum LoggerScope {
 /// One installed plugin (`GET /connector-plugins`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginInfo {
+    /// The Java class name it is registered under.
     pub class: String,
     #[serde(rename = "type", with = "plugin_kind")]
+    /// Connector, converter, transform, predicate, ...
     pub ty: PluginKind,
     /// Omitted when unknown (`None` or `"undefined"`).
     #[serde(default, skip_serializing_if = "no_version")]
@@ -300,19 +339,26 @@ mod plugin_kind {
 /// The definition of one configuration key (`GET /connector-plugins/P/config`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigKeyInfo {
+    /// The setting's name.
     pub name: String,
     /// Java enum name: `STRING`, `INT`, `LIST`, ...
     #[serde(rename = "type")]
     pub ty: String,
+    /// Whether it has no default and must be given.
     pub required: bool,
+    /// The default, as Java prints it.
     pub default_value: Option<String>,
     /// `HIGH`, `MEDIUM` or `LOW`.
     pub importance: String,
+    /// Its documentation.
     pub documentation: Option<String>,
+    /// Its group, when it has one.
     pub group: Option<String>,
     /// `NONE`, `SHORT`, `MEDIUM` or `LONG`.
     pub width: String,
+    /// The name for display.
     pub display_name: String,
+    /// Settings whose recommended values depend on this one.
     pub dependents: Vec<String>,
     /// Order within the group (-1 when none).
     pub order: i32,
@@ -346,10 +392,15 @@ impl ConfigKeyInfo {
 /// The validated value of one key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigValueInfo {
+    /// The setting's name.
     pub name: String,
+    /// The value given or defaulted.
     pub value: Option<String>,
+    /// Values the plugin recommends.
     pub recommended_values: Vec<String>,
+    /// What is wrong with the value; empty when valid.
     pub errors: Vec<String>,
+    /// Whether the setting applies given the others.
     pub visible: bool,
 }
 
@@ -368,7 +419,9 @@ impl From<&CoreConfigValueInfo> for ConfigValueInfo {
 /// A key's definition (null for values of undefined keys) and its validated value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigInfo {
+    /// The setting's definition (null for settings a plugin does not declare).
     pub definition: Option<ConfigKeyInfo>,
+    /// The value and its errors.
     pub value: Option<ConfigValueInfo>,
 }
 
@@ -377,8 +430,11 @@ pub struct ConfigInfo {
 pub struct ConfigInfos {
     /// The connector class that was validated.
     pub name: String,
+    /// How many settings have errors.
     pub error_count: usize,
+    /// Group names in display order.
     pub groups: Vec<String>,
+    /// Every setting.
     pub configs: Vec<ConfigInfo>,
 }
 
@@ -450,8 +506,11 @@ impl ConfigInfos {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum InitialState {
+    /// Start the connector and its tasks.
     Running,
+    /// Create it paused.
     Paused,
+    /// Create it stopped (no tasks).
     Stopped,
 }
 
@@ -470,14 +529,18 @@ impl InitialState {
 /// `POST /connectors` body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreateConnectorRequest {
+    /// The connector's name.
     pub name: Option<String>,
+    /// Its configuration; null values are refused.
     pub config: Option<NullableConfig>,
+    /// The state to create it in (`RUNNING` by default).
     pub initial_state: Option<InitialState>,
 }
 
 /// `POST /connectors/NAME/restart?includeTasks=&onlyFailed=`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestartRequest {
+    /// The connector's name.
     pub connector: String,
     /// Restart only instances that are FAILED.
     pub only_failed: bool,
@@ -495,7 +558,9 @@ impl RestartRequest {
 /// A result and whether the call created the connector (PUT config: 201 vs 200).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Created<T> {
+    /// Whether the call created the connector (201) or updated it (200).
     pub created: bool,
+    /// The answer's body.
     pub result: T,
 }
 

@@ -28,7 +28,10 @@ pub enum HerderError {
     Forbidden(String),
     /// 500 `Request timed out`; `stage` describes what the worker was busy with.
     #[error("{}", timeout_message(.stage))]
-    Timeout { stage: Option<String> },
+    Timeout {
+        /// What the worker was busy with, if known.
+        stage: Option<String>,
+    },
     /// 500: anything else.
     #[error("{0}")]
     Internal(String),
@@ -37,7 +40,12 @@ pub enum HerderError {
     ServiceUnavailable(String),
     /// Any other status, e.g. one relayed from the leader when a request was forwarded.
     #[error("{message}")]
-    Status { status: u16, message: String },
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The error message.
+        message: String,
+    },
 }
 
 fn timeout_message(stage: &Option<String>) -> String {

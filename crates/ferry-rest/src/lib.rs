@@ -13,6 +13,8 @@
 //! `api-spec/openapi.yaml` at the workspace root documents the same routes as
 //! [`routes`]; a test keeps the two in step.
 
+#![warn(missing_docs)]
+
 pub mod body;
 pub mod entities;
 pub mod error;

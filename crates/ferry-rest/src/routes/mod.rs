@@ -9,13 +9,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, HeaderValue, Request, StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use serde::Serialize;
-use tower::util::MapRequestLayer;
 use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::error::{HerderError, RestError, APPLICATION_JSON};
 use crate::herder::Herder;
@@ -152,7 +152,7 @@ pub fn router_with(herder: Arc<dyn Herder>, options: RestOptions) -> Router {
         .with_state(state);
     // Jersey matches `/connectors/` like `/connectors`: trim before routing.
     Router::new()
-        .fallback_service(MapRequestLayer::new(trim_trailing_slash).layer(inner))
+        .fallback_service(NormalizePathLayer::trim_trailing_slash().layer(inner))
         .layer(axum::middleware::from_fn(access_log))
 }
 
@@ -173,26 +173,6 @@ async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -
         resp.status().as_u16()
     );
     resp
-}
-
-fn trim_trailing_slash<B>(mut req: Request<B>) -> Request<B> {
-    let path = req.uri().path();
-    if path.len() > 1 && path.ends_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
-        let pq = match req.uri().query() {
-            Some(q) => format!("{trimmed}?{q}"),
-            None => trimmed.to_owned(),
-        };
-        let mut parts = req.uri().clone().into_parts();
-        if let Ok(pq) = pq.parse() {
-            parts.path_and_query = Some(pq);
-            if let Ok(uri) = Uri::from_parts(parts) {
-                *req.uri_mut() = uri;
-            }
-        }
-    }
-    req
 }
 
 /// A JSON response with `status`.
