@@ -11,40 +11,8 @@ use ferry_test_support::netns::run_inside_private_network;
 use ferry_test_support::postgres::PgCluster;
 use serde_json::{json, Value};
 
-/// The connector JSON of seed 003, cut out of the seed text unchanged (shared/ lies beside
-/// the checkout); without the seeds, the lab's byte-identical copy, which the outbox-lab
-/// tests compare with the seed.
-fn seed_connector_json() -> String {
-    let seed = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/seeds/003_aeb37d41d76bc703.txt"
-    );
-    let copy = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/outbox/connector.json"
-    );
-    let Ok(text) = std::fs::read_to_string(seed) else {
-        return std::fs::read_to_string(copy).unwrap_or_else(|e| panic!("read {seed} or {copy}: {e}"));
-    };
-    let name_at = text
-        .find("\"name\": \"outbox-connector\"")
-        .expect("seed has the connector JSON");
-    let start = text[..name_at].rfind('{').expect("opening brace");
-    let mut depth = 0;
-    for (i, c) in text[start..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return text[start..=start + i].to_owned();
-                }
-            }
-            _ => {}
-        }
-    }
-    panic!("unbalanced connector JSON in the seed");
-}
+/// The seed's connector JSON, byte for byte: the lab's copy (examples/outbox/connector.json).
+const SEED_CONNECTOR_JSON: &str = include_str!("../../../examples/outbox/connector.json");
 
 const SEED_SCHEMA: &str = "
     CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id TEXT NOT NULL, total NUMERIC(10,2) NOT NULL);
@@ -108,7 +76,7 @@ fn seed_connector_json_routes_outbox_rows_to_order_events() {
 
         let setup = WorkerSetup::new("seed", &broker, &[]);
         let ferry = setup.start();
-        let body = seed_connector_json();
+        let body = SEED_CONNECTOR_JSON.to_owned();
         let created = call("POST", &ferry.url("/connectors"), Some(&body)).await;
         assert_eq!(created.status, 201, "{:?}\n{}", created.body, ferry.log_text());
         wait_state(&ferry, "outbox-connector", "RUNNING", &["RUNNING"]).await;
