@@ -1,11 +1,12 @@
 //! `org.apache.kafka.connect.converters.ByteArrayConverter`: raw bytes in and out.
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigMap, Converter, DataError, HeaderConverter, Schema, SchemaAndValue,
     SchemaType, Value,
 };
 
-use crate::{common, java};
+use crate::common;
 
 /// Java class name.
 pub const CLASS: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
@@ -31,7 +32,7 @@ impl ByteArrayConverter {
             }
             other => Err(DataError::new(format!(
                 "ByteArrayConverter is not compatible with objects of type {}",
-                java::class_name(other)
+                java::class_string(other)
             ))),
         }
     }

@@ -4,7 +4,6 @@
 
 pub mod bytearray;
 mod common;
-pub mod java;
 pub mod json;
 pub mod number;
 pub mod simple_header;

@@ -1,12 +1,13 @@
 //! `org.apache.kafka.connect.converters.{Integer,Long,Short,Float,Double,Boolean}Converter`:
 //! fixed-width big-endian encodings of single primitives.
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigMap, Converter, DataError, HeaderConverter, Schema, SchemaAndValue,
     SchemaType, Value,
 };
 
-use crate::{common, java};
+use crate::common;
 
 /// Java class name of the int32 converter.
 pub const INTEGER_CLASS: &str = "org.apache.kafka.connect.converters.IntegerConverter";
@@ -69,13 +70,13 @@ impl NumberConverter {
     }
 
     fn java_class(&self) -> &'static str {
-        match self.kind {
-            Kind::Int16 => "java.lang.Short",
-            Kind::Int32 => "java.lang.Integer",
-            Kind::Int64 => "java.lang.Long",
-            Kind::Float32 => "java.lang.Float",
-            Kind::Float64 => "java.lang.Double",
-        }
+        java::schema_type_class_name(match self.kind {
+            Kind::Int16 => SchemaType::Int16,
+            Kind::Int32 => SchemaType::Int32,
+            Kind::Int64 => SchemaType::Int64,
+            Kind::Float32 => SchemaType::Float32,
+            Kind::Float64 => SchemaType::Float64,
+        })
     }
 
     fn schema(&self) -> Schema {
@@ -98,7 +99,7 @@ impl NumberConverter {
             (Kind::Float32, Value::Float32(v)) => out.extend_from_slice(&v.to_bits().to_be_bytes()),
             (Kind::Float64, Value::Float64(v)) => out.extend_from_slice(&v.to_bits().to_be_bytes()),
             (_, other) => {
-                let class = java::class_name(other);
+                let class = java::class_string(other);
                 return Err(DataError::new(format!(
                     "Failed to serialize to {} (was {class}): {class} cannot be cast to class {}",
                     self.type_name(),
@@ -165,7 +166,7 @@ impl BooleanConverter {
             }
             other => Err(DataError::new(format!(
                 "BooleanConverter is not compatible with objects of type {}",
-                java::class_name(other)
+                java::class_string(other)
             ))),
         }
     }

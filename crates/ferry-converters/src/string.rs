@@ -1,8 +1,8 @@
 //! `org.apache.kafka.connect.storage.StringConverter`: values as their Java
 //! `toString()` text, read back as optional strings.
 
-use chrono::DateTime;
 use ferry_core::config::Width;
+use ferry_core::java;
 use ferry_core::schema::logical;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Converter, DataError, HeaderConverter,
@@ -10,7 +10,6 @@ use ferry_core::{
 };
 
 use crate::common::{self, ConverterType};
-use crate::java;
 
 /// Java class name.
 pub const CLASS: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -171,8 +170,8 @@ pub fn to_java_string(schema: Option<&Schema>, value: &Value, out: &mut String) 
             logical::TIME | logical::TIMESTAMP => Some(v),
             _ => None,
         };
-        if let Some(dt) = millis.and_then(DateTime::from_timestamp_millis) {
-            let _ = write!(out, "{}", dt.format("%a %b %d %H:%M:%S UTC %Y"));
+        if let Some(text) = millis.and_then(java::time::date_to_string) {
+            out.push_str(&text);
             return;
         }
     }

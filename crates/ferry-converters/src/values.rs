@@ -7,13 +7,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bigdecimal::num_bigint::BigInt;
 use bigdecimal::BigDecimal;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use ferry_core::java::{self, MILLIS_PER_DAY};
 use ferry_core::schema::logical;
 use ferry_core::{Schema, SchemaAndValue, Value};
-
-use crate::java;
-
-const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// `Values.convertToString`: the text SimpleHeaderConverter writes. `None` for null.
 pub fn convert_to_string(schema: Option<&Schema>, value: &Value) -> Option<String> {
@@ -32,7 +29,7 @@ fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut Stri
             logical::TIME | logical::TIMESTAMP => Some(v),
             _ => None,
         };
-        if let Some(text) = millis.and_then(format_date) {
+        if let Some(text) = millis.map(java::time::iso_format_for) {
             out.push_str(&text);
             return;
         }
@@ -105,20 +102,6 @@ fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut Stri
             out.push('}');
         }
     }
-}
-
-/// `Values.dateFormatFor(date).format(date)` in UTC: a time of day below one
-/// day, a date at midnight, a timestamp otherwise.
-fn format_date(millis: i64) -> Option<String> {
-    let dt = DateTime::from_timestamp_millis(millis)?;
-    let pattern = if millis < MILLIS_PER_DAY {
-        "%H:%M:%S%.3fZ"
-    } else if millis % MILLIS_PER_DAY == 0 {
-        "%Y-%m-%d"
-    } else {
-        "%Y-%m-%dT%H:%M:%S%.3fZ"
-    };
-    Some(dt.format(pattern).to_string())
 }
 
 /// `Values.parseString` for top-level values: `null`, booleans, integers (the

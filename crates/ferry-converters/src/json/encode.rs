@@ -1,12 +1,12 @@
 //! Connect data to JSON bytes (`JsonConverter.convertToJson` and `asJsonSchema`),
 //! written straight into the output buffer.
 
+use ferry_core::java;
 use ferry_core::schema::logical;
 use ferry_core::{DataError, Schema, SchemaType, Value};
 
 use super::text::{write_base64, write_f32, write_f64, write_i64, write_str};
 use super::{DecimalFormat, JsonOptions};
-use crate::java;
 
 /// Writes `value` as JSON following `schema` (or inferring from the value when `None`).
 pub fn write_value(
@@ -44,7 +44,7 @@ pub fn write_value(
             Value::Decimal(_) => {
                 return Err(DataError::new(format!(
                     "Java class {} does not have corresponding schema type.",
-                    java::class_name(value)
+                    java::class_string(value)
                 )))
             }
             // A non-null value always has an inferred type.
@@ -53,7 +53,7 @@ pub fn write_value(
     };
     let mismatch = || {
         let what = schema.map_or("unknown schema", |s| s.schema_type().java_name());
-        DataError::new(format!("Invalid type for {what}: {}", java::class_name(value)))
+        DataError::new(format!("Invalid type for {what}: {}", java::class_string(value)))
     };
 
     match (ty, value) {
@@ -71,7 +71,7 @@ pub fn write_value(
         (SchemaType::Bytes, other) => {
             return Err(DataError::new(format!(
                 "Invalid type for bytes type: {}",
-                java::class_name(other)
+                java::class_string(other)
             )))
         }
         (SchemaType::Array, Value::Array(items)) => {
@@ -169,7 +169,7 @@ fn write_logical(
             let Value::Decimal(d) = value else {
                 return Some(Err(DataError::new(format!(
                     "Invalid type for Decimal, expected BigDecimal but was {}",
-                    java::class_name(value)
+                    java::class_string(value)
                 ))));
             };
             return Some(match opts.decimal_format {
@@ -201,7 +201,7 @@ fn write_logical(
         }
         None => Err(DataError::new(format!(
             "Invalid type for {label}, expected {expected} but was {}",
-            java::class_name(value)
+            java::class_string(value)
         ))),
     })
 }

@@ -70,10 +70,10 @@ pub fn write_i64(v: i64, out: &mut Vec<u8>) {
 /// Appends a double as Jackson does: Java text, non-finite values quoted.
 pub fn write_f64(v: f64, out: &mut Vec<u8>) {
     if v.is_finite() {
-        crate::java::write_double(v, out);
+        ferry_core::java::write_double(v, out);
     } else {
         out.push(b'"');
-        crate::java::write_double(v, out);
+        ferry_core::java::write_double(v, out);
         out.push(b'"');
     }
 }
@@ -81,10 +81,10 @@ pub fn write_f64(v: f64, out: &mut Vec<u8>) {
 /// Appends a float as Jackson does: Java text, non-finite values quoted.
 pub fn write_f32(v: f32, out: &mut Vec<u8>) {
     if v.is_finite() {
-        crate::java::write_float(v, out);
+        ferry_core::java::write_float(v, out);
     } else {
         out.push(b'"');
-        crate::java::write_float(v, out);
+        ferry_core::java::write_float(v, out);
         out.push(b'"');
     }
 }

@@ -12,7 +12,12 @@ pub fn write_double(v: f64, out: &mut Vec<u8>) {
         let mut sci = StackText::default();
         // `{:e}` yields the shortest digits that round-trip, as Java 19+ does.
         let _ = write!(sci, "{:e}", v.abs());
-        layout(v.is_sign_negative(), sci.as_bytes(), (1e-3..1e7).contains(&v.abs()), out);
+        layout(
+            v.is_sign_negative(),
+            sci.as_bytes(),
+            (1e-3..1e7).contains(&v.abs()),
+            out,
+        );
     } else {
         write_special(v.is_nan(), v > 0.0, out);
     }
@@ -23,7 +28,12 @@ pub fn write_float(v: f32, out: &mut Vec<u8>) {
     if v.is_finite() {
         let mut sci = StackText::default();
         let _ = write!(sci, "{:e}", v.abs());
-        layout(v.is_sign_negative(), sci.as_bytes(), (1e-3..1e7).contains(&v.abs()), out);
+        layout(
+            v.is_sign_negative(),
+            sci.as_bytes(),
+            (1e-3..1e7).contains(&v.abs()),
+            out,
+        );
     } else {
         write_special(v.is_nan(), v > 0.0, out);
     }
@@ -101,7 +111,10 @@ fn ascii_string(bytes: Vec<u8>) -> String {
 fn layout(negative: bool, sci: &[u8], plain: bool, out: &mut Vec<u8>) {
     let e = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
     let (mantissa, exp) = (&sci[..e], sci.get(e + 1..).unwrap_or_default());
-    let exp: i32 = std::str::from_utf8(exp).ok().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let exp: i32 = std::str::from_utf8(exp)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
     let mut digits = [0u8; 24];
     let mut n = 0;
     for &b in mantissa.iter().filter(|b| b.is_ascii_digit()).take(digits.len()) {
@@ -158,7 +171,10 @@ impl StackText {
 impl fmt::Write for StackText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len + s.len();
-        self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }

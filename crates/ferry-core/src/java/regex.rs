@@ -260,7 +260,10 @@ mod tests {
         assert_eq!(msg("${nope}"), "No group with name {nope}");
         assert_eq!(msg("${}"), "named capturing group has 0 length name");
         assert_eq!(msg("${a"), "named capturing group is missing trailing '}'");
-        assert_eq!(msg("${1a}"), "capturing group name {1a} starts with digit character");
+        assert_eq!(
+            msg("${1a}"),
+            "capturing group name {1a} starts with digit character"
+        );
         assert_eq!(msg("$"), "Illegal group reference: group index is missing");
         assert_eq!(msg("$x"), "Illegal group reference");
         assert_eq!(msg("\\"), "character to be escaped is missing");

@@ -177,7 +177,15 @@ impl JavaDateFormat {
                 'D' => pad(&mut out, i64::from(date.ordinal), n),
                 'E' if n >= 4 => out.push_str(weekday),
                 'E' => out.push_str(&weekday[..3]),
-                'u' => pad(&mut out, if date.weekday == 0 { 7 } else { i64::from(date.weekday) }, n),
+                'u' => pad(
+                    &mut out,
+                    if date.weekday == 0 {
+                        7
+                    } else {
+                        i64::from(date.weekday)
+                    },
+                    n,
+                ),
                 'a' => out.push_str(if hour < 12 { "AM" } else { "PM" }),
                 'H' => pad(&mut out, hour, n),
                 'k' => pad(&mut out, if hour == 0 { 24 } else { hour }, n),
@@ -302,7 +310,14 @@ impl Default for Fields {
 
 impl Fields {
     /// Reads a number field at `pos` (at most `n` digits when the next field abuts it).
-    fn read_number(&mut self, t: &[char], mut pos: usize, c: char, n: usize, abutting: bool) -> Option<usize> {
+    fn read_number(
+        &mut self,
+        t: &[char],
+        mut pos: usize,
+        c: char,
+        n: usize,
+        abutting: bool,
+    ) -> Option<usize> {
         let start = pos;
         let negative = t.get(pos) == Some(&'-') && !abutting;
         if negative {
@@ -515,9 +530,25 @@ mod tests {
         assert_eq!(ymd(11_017), (2000, 3, 1));
         assert_eq!(CivilDate::from_epoch_days(0).weekday, 4, "a Thursday");
         assert_eq!(CivilDate::from_epoch_days(59).ordinal, 60);
-        for d in [-1_000_000_000_000, -1_000_000, -1, 0, 1, 59, 60, 365, 11_016, 2_932_896, 1 << 40] {
+        for d in [
+            -1_000_000_000_000,
+            -1_000_000,
+            -1,
+            0,
+            1,
+            59,
+            60,
+            365,
+            11_016,
+            2_932_896,
+            1 << 40,
+        ] {
             let c = CivilDate::from_epoch_days(d);
-            assert_eq!(epoch_days_of_month(c.year, c.month) + i64::from(c.day) - 1, d, "{c:?}");
+            assert_eq!(
+                epoch_days_of_month(c.year, c.month) + i64::from(c.day) - 1,
+                d,
+                "{c:?}"
+            );
         }
         assert_eq!(epoch_days_of_month(2000, 3), 11_017);
         assert_eq!(epoch_days_of_month(2024, 2) + 28, 19_782, "2024-02-29");
@@ -534,7 +565,10 @@ mod tests {
         assert_eq!(f.parse("20240229"), Some(19_782 * MILLIS_PER_DAY));
         let f = JavaDateFormat::new("yyyy MM dd HH mm ss SSS z").unwrap();
         assert_eq!(f.format(MILLIS_PER_DAY + 1234), "1970 01 02 00 00 01 234 UTC");
-        assert_eq!(f.parse("1970 01 02 00 00 01 234 UTC"), Some(MILLIS_PER_DAY + 1234));
+        assert_eq!(
+            f.parse("1970 01 02 00 00 01 234 UTC"),
+            Some(MILLIS_PER_DAY + 1234)
+        );
         let f = JavaDateFormat::new("EEE, d MMM yyyy hh:mm a X").unwrap();
         assert_eq!(f.format(1_700_000_000_000), "Tue, 14 Nov 2023 10:13 PM Z");
         assert_eq!(f.parse("Tue, 14 Nov 2023 10:13 PM Z"), Some(1_699_999_980_000));
