@@ -8,7 +8,7 @@ use ferry_core::{
     ConfigDef, ConfigMap, ConnectError, Connector, ConnectorContext, SourceConnector, SourceTask,
 };
 
-use crate::config::{config_def, PostgresConfig};
+use crate::config::{alias_of, config_def, PostgresConfig};
 use crate::task::PostgresSourceTask;
 
 /// `io.debezium.connector.postgresql.PostgresConnector`.
@@ -35,11 +35,11 @@ impl Connector for PostgresConnector {
     fn validate(&self, config: &ConfigMap) -> Vec<ConfigValueInfo> {
         let mut infos = config_def().validate(config);
         // topic.prefix may come from its 1.x name.
-        if config.contains_key("database.server.name") {
+        if let Some(old) = alias_of("topic.prefix").filter(|old| config.contains_key(*old)) {
             if let Some(i) = infos.iter_mut().find(|i| i.name == "topic.prefix") {
                 i.errors.clear();
                 if i.value.is_none() {
-                    i.value = config.get("database.server.name").cloned();
+                    i.value = config.get(old).cloned();
                 }
             }
         }

@@ -1,0 +1,96 @@
+//! The connector's settings, stated once: names, types, defaults, allowed values and
+//! docs as `/connector-plugins/.../config` shows them, and the Debezium 1.x names
+//! still accepted. [`PostgresConfig::parse`](super::PostgresConfig::parse) reads
+//! every value through this definition.
+
+use ferry_core::config::{ConfigKey, ConfigType, Importance, Validator};
+use ferry_core::ConfigDef;
+
+use super::choices::{
+    AutocreateMode, BinaryMode, Choice, DecimalMode, HStoreMode, IntervalMode, PluginName, SnapshotMode,
+    SslMode, TimePrecisionMode,
+};
+
+/// Old (Debezium 1.x) names still accepted, as `(current name, old name)`; the
+/// current name wins when both are set.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("topic.prefix", "database.server.name"),
+    ("schema.include.list", "schema.whitelist"),
+    ("schema.exclude.list", "schema.blacklist"),
+    ("table.include.list", "table.whitelist"),
+    ("table.exclude.list", "table.blacklist"),
+    ("column.include.list", "column.whitelist"),
+    ("column.exclude.list", "column.blacklist"),
+    ("topic.heartbeat.prefix", "heartbeat.topics.prefix"),
+];
+
+/// The old name of setting `name`, if it has one.
+pub fn alias_of(name: &str) -> Option<&'static str> {
+    ALIASES.iter().find(|(n, _)| *n == name).map(|(_, old)| *old)
+}
+
+/// A string setting with one of `T`'s option names, defaulting to `default`.
+fn choice<T: Choice>(name: &str, default: &str) -> ConfigKey {
+    ConfigKey::new(name, ConfigType::String)
+        .default_value(default)
+        .validator(Validator::one_of_ignore_case(T::names()))
+}
+
+/// The options `/connector-plugins/.../config` lists.
+pub fn config_def() -> ConfigDef {
+    let s = |name: &str| ConfigKey::new(name, ConfigType::String);
+    let i = |name: &str| ConfigKey::new(name, ConfigType::Int);
+    let l = |name: &str| ConfigKey::new(name, ConfigType::Long);
+    let b = |name: &str| ConfigKey::new(name, ConfigType::Boolean);
+    let list = |name: &str| ConfigKey::new(name, ConfigType::List).default_null();
+    ConfigDef::new()
+        .define(s("topic.prefix").default_null().importance(Importance::High).doc(
+            "Topic prefix that identifies and provides a namespace for the PostgreSQL server; 1.x name: database.server.name",
+        ))
+        .define(s("database.hostname").importance(Importance::High).doc("Resolvable hostname or IP address of the database server."))
+        .define(i("database.port").default_value("5432").validator(Validator::between(1.0, 65535.0)).doc("Port of the database server."))
+        .define(s("database.user").importance(Importance::High).doc("Name of the database user to be used when connecting to the database."))
+        .define(ConfigKey::new("database.password", ConfigType::Password).default_null().importance(Importance::High).doc("Password of the database user."))
+        .define(s("database.dbname").importance(Importance::High).doc("The name of the database from which the connector should capture changes"))
+        .define(choice::<SslMode>("database.sslmode", "prefer").doc("Whether to use an encrypted connection to the PostgreSQL server: disable, allow, prefer (TLS when the server offers it), require (TLS, no certificate checks), verify-ca (verify the chain against database.sslrootcert), verify-full (also the host name)."))
+        .define(s("database.sslrootcert").default_null().doc("File containing the root certificate(s) (PEM) against which the server is validated."))
+        .define(s("database.sslcert").default_null().doc("File containing the SSL certificate (PEM) for the client."))
+        .define(s("database.sslkey").default_null().doc("File containing the SSL private key (PEM, unencrypted) for the client."))
+        .define(choice::<PluginName>("plugin.name", "decoderbufs").doc("The name of the Postgres logical decoding plugin installed on the server."))
+        .define(s("slot.name").default_value("debezium").doc("The name of the Postgres logical decoding slot created for streaming changes from a plugin."))
+        .define(b("slot.drop.on.stop").default_value("false"))
+        .define(i("slot.max.retries").default_value("6").validator(Validator::at_least(1.0)).doc("How many times to retry connecting to a replication slot, otherwise an error is raised."))
+        .define(l("slot.retry.delay.ms").default_value("10000").validator(Validator::at_least(0.0)).doc("Time to wait between retry attempts when the connector fails to connect to a replication slot, given in milliseconds."))
+        .define(s("publication.name").default_value("dbz_publication"))
+        .define(choice::<AutocreateMode>("publication.autocreate.mode", "all_tables"))
+        .define(list("schema.include.list"))
+        .define(list("schema.exclude.list"))
+        .define(list("table.include.list"))
+        .define(list("table.exclude.list"))
+        .define(list("column.include.list"))
+        .define(list("column.exclude.list"))
+        .define(list("message.prefix.include.list"))
+        .define(list("message.prefix.exclude.list"))
+        .define(s("message.key.columns").default_null())
+        .define(choice::<SnapshotMode>("snapshot.mode", "initial"))
+        .define(i("snapshot.fetch.size").default_value("10240").validator(Validator::at_least(1.0)))
+        .define(b("tombstones.on.delete").default_value("true"))
+        .define(i("heartbeat.interval.ms").default_value("0").validator(Validator::at_least(0.0)))
+        .define(s("heartbeat.action.query").default_null())
+        .define(s("topic.heartbeat.prefix").default_value("__debezium-heartbeat"))
+        .define(choice::<DecimalMode>("decimal.handling.mode", "precise"))
+        .define(choice::<TimePrecisionMode>("time.precision.mode", "adaptive"))
+        .define(choice::<BinaryMode>("binary.handling.mode", "bytes"))
+        .define(choice::<IntervalMode>("interval.handling.mode", "numeric"))
+        .define(choice::<HStoreMode>("hstore.handling.mode", "json"))
+        .define(s("skipped.operations").default_value("t"))
+        .define(i("max.batch.size").default_value("2048").validator(Validator::at_least(1.0)))
+        .define(i("max.queue.size").default_value("8192").validator(Validator::at_least(1.0)))
+        .define(l("poll.interval.ms").default_value("500").validator(Validator::at_least(1.0)))
+        .define(b("provide.transaction.metadata").default_value("false"))
+        .define(s("topic.transaction").default_value("transaction"))
+        .define(i("errors.max.retries").default_value("-1").validator(Validator::at_least(-1.0)))
+        .define(i("status.update.interval.ms").default_value("10000").validator(Validator::at_least(1.0)))
+        .define(s("unavailable.value.placeholder").default_value("__debezium_unavailable_value"))
+        .define(b("include.unknown.datatypes").default_value("false"))
+}

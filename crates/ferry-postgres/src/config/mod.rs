@@ -1,0 +1,623 @@
+//! Typed connector configuration, parsed from a Connect [`ConfigMap`] through the
+//! connector's [`ConfigDef`](ferry_core::ConfigDef) ([`config_def`]), with Debezium's
+//! option names, their 1.x aliases and defaults.
+
+mod choices;
+mod def;
+mod filters;
+mod reader;
+
+use std::time::Duration;
+
+use ferry_core::{ConfigError, ConfigMap};
+
+pub use choices::{
+    AutocreateMode, BinaryMode, Choice, DecimalMode, HStoreMode, IntervalMode, PluginName, SnapshotMode,
+    SslMode, TimePrecisionMode,
+};
+pub use def::{alias_of, config_def, ALIASES};
+pub use filters::{Filters, KeyColumns};
+
+use filters::anchored;
+use reader::Reader;
+
+/// The parsed connector configuration.
+#[derive(Clone, Debug)]
+pub struct PostgresConfig {
+    /// `database.hostname`.
+    pub hostname: String,
+    /// `database.port`.
+    pub port: u16,
+    /// `database.user`.
+    pub user: String,
+    /// `database.password`.
+    pub password: String,
+    /// `database.dbname`.
+    pub dbname: String,
+    /// `database.sslmode`.
+    pub sslmode: SslMode,
+    /// `database.sslrootcert`: PEM file of trusted CA certificates (verify-ca/verify-full;
+    /// also used by `require` like libpq: when set, the chain is verified).
+    pub sslrootcert: Option<String>,
+    /// `database.sslcert`: PEM client certificate (chain).
+    pub sslcert: Option<String>,
+    /// `database.sslkey`: PEM private key of `sslcert` (PKCS#8, PKCS#1 or SEC1, unencrypted).
+    pub sslkey: Option<String>,
+    /// `topic.prefix` (1.x: `database.server.name`).
+    pub topic_prefix: String,
+    /// `plugin.name`.
+    pub plugin_name: PluginName,
+    /// `slot.name`.
+    pub slot_name: String,
+    /// `slot.drop.on.stop`.
+    pub slot_drop_on_stop: bool,
+    /// `slot.max.retries`: attempts to get a slot another client holds.
+    pub slot_max_retries: u32,
+    /// `slot.retry.delay.ms`: wait between those attempts.
+    pub slot_retry_delay: Duration,
+    /// `publication.name`.
+    pub publication_name: String,
+    /// `publication.autocreate.mode`.
+    pub publication_autocreate_mode: AutocreateMode,
+    /// Include/exclude lists.
+    pub filters: Filters,
+    /// `snapshot.mode`.
+    pub snapshot_mode: SnapshotMode,
+    /// `snapshot.fetch.size`.
+    pub snapshot_fetch_size: usize,
+    /// `tombstones.on.delete`.
+    pub tombstones_on_delete: bool,
+    /// `heartbeat.interval.ms` (0 = off).
+    pub heartbeat_interval: Duration,
+    /// `heartbeat.action.query`.
+    pub heartbeat_action_query: Option<String>,
+    /// `topic.heartbeat.prefix`.
+    pub heartbeat_topic_prefix: String,
+    /// `decimal.handling.mode`.
+    pub decimal_mode: DecimalMode,
+    /// `time.precision.mode`.
+    pub time_precision_mode: TimePrecisionMode,
+    /// `binary.handling.mode`.
+    pub binary_mode: BinaryMode,
+    /// `interval.handling.mode`.
+    pub interval_mode: IntervalMode,
+    /// `hstore.handling.mode`.
+    pub hstore_mode: HStoreMode,
+    /// `skipped.operations` (op codes c/u/d/t).
+    pub skipped_operations: Vec<char>,
+    /// `message.key.columns`.
+    pub message_key_columns: Vec<KeyColumns>,
+    /// `max.batch.size`.
+    pub max_batch_size: usize,
+    /// `max.queue.size`.
+    pub max_queue_size: usize,
+    /// `poll.interval.ms`.
+    pub poll_interval: Duration,
+    /// `provide.transaction.metadata`.
+    pub provide_transaction_metadata: bool,
+    /// `topic.transaction`: the transaction topic is `PREFIX.<this>`.
+    pub transaction_topic_name: String,
+    /// `errors.max.retries`: reconnect attempts after a lost connection (-1 = no limit,
+    /// 0 = fail at once).
+    pub errors_max_retries: i64,
+    /// `status.update.interval.ms`.
+    pub status_update_interval: Duration,
+    /// `unavailable.value.placeholder`.
+    pub unavailable_value_placeholder: String,
+    /// `include.unknown.datatypes`.
+    pub include_unknown_datatypes: bool,
+}
+
+impl PostgresConfig {
+    /// Parses a configuration; every problem found is returned, each naming its key.
+    pub fn parse(m: &ConfigMap) -> Result<PostgresConfig, Vec<ConfigError>> {
+        let mut r = Reader::new(config_def(), m);
+        let cfg = Self::read(&mut r);
+        if r.errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(r.errors)
+        }
+    }
+
+    /// Reads every setting; problems are left in `r.errors`.
+    fn read(r: &mut Reader<'_>) -> PostgresConfig {
+        let hostname = r.string("database.hostname");
+        let port = r.int("database.port");
+        let user = r.string("database.user");
+        let password = r.opt("database.password").unwrap_or_default();
+        let dbname = r.string("database.dbname");
+        let sslmode = r.choice("database.sslmode");
+        let sslrootcert = r.opt("database.sslrootcert");
+        let sslcert = r.opt("database.sslcert");
+        let sslkey = r.opt("database.sslkey");
+        if sslcert.is_some() != sslkey.is_some() {
+            let (key, other) = if sslcert.is_some() {
+                ("database.sslkey", "database.sslcert")
+            } else {
+                ("database.sslcert", "database.sslkey")
+            };
+            r.errors.push(ConfigError::invalid(
+                key,
+                "null",
+                format!("Required when {other} is set (client certificate authentication needs both)"),
+            ));
+        }
+        let topic_prefix = topic_prefix(r);
+        let plugin_name = r.choice("plugin.name");
+        let slot_name = r.string("slot.name");
+        if !slot_name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || slot_name.len() > 63
+        {
+            r.errors.push(ConfigError::invalid(
+                "slot.name",
+                &slot_name,
+                "Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63",
+            ));
+        }
+        let slot_drop_on_stop = r.boolean("slot.drop.on.stop");
+        let slot_max_retries = r.int("slot.max.retries").min(i64::from(u32::MAX)) as u32;
+        let slot_retry_delay = Duration::from_millis(r.int("slot.retry.delay.ms") as u64);
+        let publication_name = r.string("publication.name");
+        let publication_autocreate_mode = r.choice("publication.autocreate.mode");
+        let filters = Filters {
+            schema_include: r.regex_list("schema.include.list"),
+            schema_exclude: r.regex_list("schema.exclude.list"),
+            table_include: r.regex_list("table.include.list"),
+            table_exclude: r.regex_list("table.exclude.list"),
+            column_include: r.regex_list("column.include.list"),
+            column_exclude: r.regex_list("column.exclude.list"),
+            message_include: r.regex_list("message.prefix.include.list"),
+            message_exclude: r.regex_list("message.prefix.exclude.list"),
+        };
+        for prefix in ["schema", "table", "column", "message.prefix"] {
+            let (inc, exc) = (format!("{prefix}.include.list"), format!("{prefix}.exclude.list"));
+            if r.is_set(&inc) && r.is_set(&exc) {
+                r.errors.push(ConfigError::invalid(
+                    &exc,
+                    r.raw_untrimmed(&exc),
+                    format!("\"{inc}\" is already specified"),
+                ));
+            }
+        }
+        let snapshot_mode = r.choice("snapshot.mode");
+        let snapshot_fetch_size = r.int("snapshot.fetch.size") as usize;
+        let tombstones_on_delete = r.boolean("tombstones.on.delete");
+        let heartbeat_interval = Duration::from_millis(r.int("heartbeat.interval.ms") as u64);
+        let heartbeat_action_query = r.opt("heartbeat.action.query");
+        let heartbeat_topic_prefix = r.string("topic.heartbeat.prefix");
+        let decimal_mode = r.choice("decimal.handling.mode");
+        let time_precision_mode = r.choice("time.precision.mode");
+        let binary_mode = r.choice("binary.handling.mode");
+        let interval_mode = r.choice("interval.handling.mode");
+        let hstore_mode = r.choice("hstore.handling.mode");
+        let skipped_operations = skipped_operations(r);
+        let message_key_columns = message_key_columns(r);
+        let max_batch_size = r.int("max.batch.size") as usize;
+        let max_queue_size = r.int("max.queue.size") as usize;
+        if max_queue_size <= max_batch_size && r.is_set("max.queue.size") {
+            r.errors.push(ConfigError::invalid(
+                "max.queue.size",
+                max_queue_size,
+                "Must be larger than the maximum batch size",
+            ));
+        }
+        let poll_interval = Duration::from_millis(r.int("poll.interval.ms") as u64);
+        let provide_transaction_metadata = r.boolean("provide.transaction.metadata");
+        let transaction_topic_name = r.string("topic.transaction");
+        let errors_max_retries = r.int("errors.max.retries");
+        let status_update_interval = Duration::from_millis(r.int("status.update.interval.ms") as u64);
+        let unavailable_value_placeholder = r.string("unavailable.value.placeholder");
+        let include_unknown_datatypes = r.boolean("include.unknown.datatypes");
+        PostgresConfig {
+            hostname,
+            port: port as u16,
+            user,
+            password,
+            dbname,
+            sslmode,
+            sslrootcert,
+            sslcert,
+            sslkey,
+            topic_prefix,
+            plugin_name,
+            slot_name,
+            slot_drop_on_stop,
+            slot_max_retries,
+            slot_retry_delay,
+            publication_name,
+            publication_autocreate_mode,
+            filters,
+            snapshot_mode,
+            snapshot_fetch_size,
+            tombstones_on_delete,
+            heartbeat_interval,
+            heartbeat_action_query,
+            heartbeat_topic_prefix,
+            decimal_mode,
+            time_precision_mode,
+            binary_mode,
+            interval_mode,
+            hstore_mode,
+            skipped_operations,
+            message_key_columns,
+            max_batch_size,
+            max_queue_size,
+            poll_interval,
+            provide_transaction_metadata,
+            transaction_topic_name,
+            errors_max_retries,
+            status_update_interval,
+            unavailable_value_placeholder,
+            include_unknown_datatypes,
+        }
+    }
+
+    /// Key columns configured for `schema.table` by `message.key.columns`, if any.
+    pub fn key_columns_for(&self, schema: &str, table: &str) -> Option<&[String]> {
+        let id = format!("{schema}.{table}");
+        self.message_key_columns
+            .iter()
+            .find(|k| k.table.is_match(&id))
+            .map(|k| k.columns.as_slice())
+    }
+
+    /// A tokio-postgres connection string for ordinary (non-replication) sessions.
+    pub fn connection_string(&self) -> String {
+        fn q(s: &str) -> String {
+            format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+        }
+        format!(
+            "host={} port={} user={} password={} dbname={} application_name={} connect_timeout=30 sslmode={}",
+            q(&self.hostname),
+            self.port,
+            q(&self.user),
+            q(&self.password),
+            q(&self.dbname),
+            q("ferry-postgres"),
+            // tokio-postgres knows disable/prefer/require; certificate checks are done by the
+            // rustls connector (crate::tls).
+            match self.sslmode {
+                SslMode::Disable => "disable",
+                SslMode::Allow | SslMode::Prefer => "prefer",
+                SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+            },
+        )
+    }
+}
+
+/// `topic.prefix` (or its old name): required, and only characters a topic name allows.
+fn topic_prefix(r: &mut Reader<'_>) -> String {
+    match r.opt_with_key("topic.prefix") {
+        Some((k, v)) => {
+            if !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                r.errors.push(ConfigError::invalid(
+                    &k,
+                    &v,
+                    "Topic prefix can only contain alphanumeric characters, '.', '_' or '-'",
+                ));
+            }
+            v
+        }
+        None => {
+            r.errors.push(ConfigError::missing("topic.prefix"));
+            String::new()
+        }
+    }
+}
+
+/// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.
+fn skipped_operations(r: &mut Reader<'_>) -> Vec<char> {
+    let mut ops = Vec::new();
+    let skipped = r.string("skipped.operations");
+    for op in skipped.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match op {
+            "c" | "u" | "d" | "t" => ops.extend(op.chars().next()),
+            "none" => {}
+            other => r.errors.push(ConfigError::invalid(
+                "skipped.operations",
+                &skipped,
+                format!("unknown operation '{other}'; use c, u, d, t or none"),
+            )),
+        }
+    }
+    ops
+}
+
+/// `message.key.columns`: `<table regex>:<column>[,<column>]` entries separated by `;`.
+fn message_key_columns(r: &mut Reader<'_>) -> Vec<KeyColumns> {
+    let mut out = Vec::new();
+    let Some(v) = r.opt("message.key.columns") else {
+        return out;
+    };
+    for entry in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((table, cols)) = entry.rsplit_once(':') else {
+            r.errors.push(ConfigError::invalid(
+                "message.key.columns",
+                &v,
+                "entries must look like <schema>.<table>:<column>[,<column>]",
+            ));
+            continue;
+        };
+        match anchored(table.trim()) {
+            Ok(table) => out.push(KeyColumns {
+                table,
+                columns: cols
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            }),
+            Err(e) => r
+                .errors
+                .push(ConfigError::invalid("message.key.columns", &v, e.to_string())),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sslmode_and_certificate_options() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let parse = |extra: &[(&str, &str)]| {
+            let mut m = map(&base);
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            PostgresConfig::parse(&m)
+        };
+        assert_eq!(parse(&[]).unwrap().sslmode, SslMode::Prefer);
+        for (v, mode) in [
+            ("disable", SslMode::Disable),
+            ("allow", SslMode::Allow),
+            ("prefer", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("VERIFY-CA", SslMode::VerifyCa),
+            ("verify-full", SslMode::VerifyFull),
+        ] {
+            let c = parse(&[("database.sslmode", v)]).unwrap();
+            assert_eq!(c.sslmode, mode);
+            assert_eq!(c.sslmode.as_str(), v.to_ascii_lowercase());
+            assert!(c.connection_string().contains(match mode {
+                SslMode::Disable => "sslmode=disable",
+                SslMode::Allow | SslMode::Prefer => "sslmode=prefer",
+                _ => "sslmode=require",
+            }));
+        }
+        assert!(parse(&[("database.sslmode", "sometimes")]).is_err());
+        let c = parse(&[
+            ("database.sslmode", "verify-full"),
+            ("database.sslrootcert", "/ca.pem"),
+            ("database.sslcert", "/c.pem"),
+            ("database.sslkey", "/c.key"),
+        ])
+        .unwrap();
+        assert_eq!(c.sslrootcert.as_deref(), Some("/ca.pem"));
+        assert_eq!(c.sslcert.as_deref(), Some("/c.pem"));
+        assert_eq!(c.sslkey.as_deref(), Some("/c.key"));
+        let errs = parse(&[("database.sslcert", "/c.pem")]).unwrap_err();
+        assert!(errs[0].to_string().contains("database.sslkey"), "{errs:?}");
+        assert!(parse(&[("database.sslrootcert", "")])
+            .unwrap()
+            .sslrootcert
+            .is_none());
+    }
+
+    #[test]
+    fn accepts_outbox_example_verbatim() {
+        let m = map(&[
+            (
+                "connector.class",
+                "io.debezium.connector.postgresql.PostgresConnector",
+            ),
+            ("database.hostname", "postgres"),
+            ("database.port", "5432"),
+            ("database.user", "postgres"),
+            ("database.password", "postgres"),
+            ("database.dbname", "order_db"),
+            ("database.server.name", "pg-server-1"),
+            ("plugin.name", "pgoutput"),
+            ("table.include.list", "public.outbox"),
+            ("tombstones.on.delete", "false"),
+            ("transforms", "outboxEventRouter"),
+            (
+                "transforms.outboxEventRouter.type",
+                "io.debezium.transforms.outbox.EventRouter",
+            ),
+            (
+                "transforms.outboxEventRouter.route.topic.replacement",
+                "${routedByValue}.events",
+            ),
+        ]);
+        let c = PostgresConfig::parse(&m).unwrap();
+        assert_eq!(c.topic_prefix, "pg-server-1");
+        assert_eq!(c.plugin_name, PluginName::Pgoutput);
+        assert!(!c.tombstones_on_delete);
+        assert!(c.filters.table_included("public", "outbox"));
+        assert!(!c.filters.table_included("public", "outbox2"));
+        assert!(c.filters.table_included("public", "OUTBOX"));
+        assert_eq!(c.slot_name, "debezium");
+        assert_eq!(c.publication_name, "dbz_publication");
+        assert_eq!(c.max_batch_size, 2048);
+        assert_eq!(c.status_update_interval, Duration::from_secs(10));
+        assert_eq!(c.snapshot_mode, SnapshotMode::Initial);
+        assert_eq!(c.skipped_operations, vec!['t']);
+    }
+
+    #[test]
+    fn reports_every_error_with_its_key() {
+        let m = map(&[
+            ("database.port", "x"),
+            ("snapshot.mode", "sometimes"),
+            ("table.include.list", "a.b"),
+            ("table.exclude.list", "c.d"),
+            ("slot.name", "Bad-Slot"),
+        ]);
+        let errs = PostgresConfig::parse(&m).unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| e.key.clone().unwrap()).collect();
+        for k in [
+            "database.hostname",
+            "database.port",
+            "database.user",
+            "database.dbname",
+            "topic.prefix",
+            "slot.name",
+            "snapshot.mode",
+            "table.exclude.list",
+        ] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn old_aliases_and_modes() {
+        let m = map(&[
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+            ("table.whitelist", "public\\.a.*"),
+            ("snapshot.mode", "never"),
+            ("decimal.handling.mode", "STRING"),
+            ("message.key.columns", "public.a1:x,y;inventory.b:z"),
+        ]);
+        let c = PostgresConfig::parse(&m).unwrap();
+        assert!(c.filters.table_included("public", "abc"));
+        assert!(!c.filters.table_included("other", "abc"));
+        assert!(!c.filters.table_included("pg_catalog", "a"));
+        assert_eq!(c.snapshot_mode, SnapshotMode::NoData);
+        assert_eq!(c.decimal_mode, DecimalMode::String);
+        assert_eq!(
+            c.key_columns_for("public", "a1").unwrap(),
+            &["x".to_string(), "y".to_string()]
+        );
+        assert!(c.key_columns_for("public", "zz").is_none());
+    }
+
+    #[test]
+    fn reads_exactly_the_declared_settings() {
+        let def = config_def();
+        let empty = ConfigMap::new();
+        let mut r = Reader::new(def.clone(), &empty);
+        PostgresConfig::read(&mut r);
+        let declared: Vec<&str> = def.keys().map(|k| k.name.as_str()).collect();
+        let mut read: Vec<&str> = r.read.iter().map(String::as_str).collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut expected = declared.clone();
+        expected.sort_unstable();
+        assert_eq!(
+            read, expected,
+            "parse must read every declared setting and only those"
+        );
+        for (name, old) in ALIASES {
+            assert!(declared.contains(name), "alias {old} names undeclared {name}");
+            assert!(
+                def.key(old).is_none(),
+                "old name {old} must not be declared itself"
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_declared_ones_and_pass_their_validators() {
+        let def = config_def();
+        let required = map(&[
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ]);
+        let c = PostgresConfig::parse(&required).unwrap();
+        // Each default, stated as text in the definition, is what parse yields.
+        let mut with_defaults = required.clone();
+        for key in def.keys() {
+            if let ferry_core::config::ConfigDefault::Value(d) = &key.default {
+                let v = ferry_core::config::parse_type(&key.name, d, key.ty).unwrap();
+                if let Some(validator) = &key.validator {
+                    validator.ensure_valid(&key.name, &v).unwrap();
+                }
+                with_defaults.insert(key.name.clone(), d.clone());
+            }
+        }
+        let explicit = PostgresConfig::parse(&with_defaults).unwrap();
+        assert_eq!(format!("{c:?}"), format!("{explicit:?}"));
+        let default = |name: &str| def.key(name).unwrap().default_display().unwrap();
+        assert_eq!(c.port.to_string(), default("database.port"));
+        assert_eq!(c.slot_name, default("slot.name"));
+        assert_eq!(c.max_batch_size.to_string(), default("max.batch.size"));
+        assert_eq!(c.max_queue_size.to_string(), default("max.queue.size"));
+        assert_eq!(c.snapshot_fetch_size.to_string(), default("snapshot.fetch.size"));
+        assert_eq!(c.errors_max_retries.to_string(), default("errors.max.retries"));
+        assert_eq!(
+            (c.poll_interval.as_millis()).to_string(),
+            default("poll.interval.ms")
+        );
+        assert_eq!(
+            c.tombstones_on_delete.to_string(),
+            default("tombstones.on.delete")
+        );
+        assert_eq!(c.sslmode.as_str(), default("database.sslmode"));
+        assert_eq!(c.plugin_name.as_str(), default("plugin.name"));
+        assert_eq!(c.heartbeat_topic_prefix, default("topic.heartbeat.prefix"));
+        assert_eq!(
+            c.unavailable_value_placeholder,
+            default("unavailable.value.placeholder")
+        );
+    }
+
+    #[test]
+    fn bounds_come_from_the_declared_validators() {
+        let base = [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let err = |k: &str, v: &str| {
+            let mut m = map(&base);
+            m.insert(k.to_string(), v.to_string());
+            PostgresConfig::parse(&m).unwrap_err()[0].to_string()
+        };
+        assert_eq!(
+            err("database.port", "70000"),
+            "Invalid value 70000 for configuration database.port: Value must be no more than 65535"
+        );
+        assert_eq!(
+            err("errors.max.retries", "-2"),
+            "Invalid value -2 for configuration errors.max.retries: Value must be at least -1"
+        );
+        assert_eq!(
+            err("snapshot.fetch.size", "0"),
+            "Invalid value 0 for configuration snapshot.fetch.size: Value must be at least 1"
+        );
+        assert_eq!(
+            err("table.blacklist", "(x"),
+            format!(
+                "Invalid value (x for configuration table.blacklist: invalid regular expression '(x': {}",
+                filters::anchored("(x").unwrap_err()
+            )
+        );
+    }
+}
