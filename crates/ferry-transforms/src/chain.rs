@@ -5,13 +5,12 @@
 use std::collections::HashSet;
 
 use ferry_core::config::{parse_type, with_prefix, ConfigDefault, ConfigValueInfo, Width};
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, ConnectError, ErrorKind,
     Importance, PluginDescriptor, PluginFactory, PluginKind, PluginRegistry, Predicate, Record,
     Transformation,
 };
-
-use crate::util::java_list;
 
 /// Key listing the transform aliases.
 pub const TRANSFORMS_CONFIG: &str = "transforms";
@@ -139,7 +138,7 @@ fn parse_aliases(config: &ConfigMap, key: &str) -> Result<Vec<String>, ConfigErr
     if unique.len() < aliases.len() {
         return Err(ConfigError::invalid(
             key,
-            java_list(&aliases),
+            java::collections::list_to_string(&aliases),
             "Duplicate alias provided.",
         ));
     }

@@ -6,8 +6,6 @@
 
 pub mod chain;
 pub mod field_path;
-pub mod javafmt;
-pub mod jregex;
 pub mod kafka;
 pub mod predicates;
 pub mod util;

@@ -1,11 +1,10 @@
 //! Kafka's built-in predicates: `TopicNameMatches`, `HasHeaderKey`, `RecordIsTombstone`.
 
+use ferry_core::java::JavaPattern;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance, Predicate, Record,
     Validator,
 };
-
-use crate::jregex::JavaPattern;
 
 /// True when the whole topic name matches `pattern`.
 #[derive(Default)]

@@ -1,6 +1,7 @@
 //! Helpers shared by the transforms: key/value side selection, the `require*`
 //! checks with Connect's messages, schemaless map access and a small schema cache.
 
+use ferry_core::java;
 use ferry_core::{
     ConfigError, ConfigValue, DataError, Field, Record, Schema, SchemaBuilder, SchemaType, Struct, Validator,
     Value,
@@ -52,38 +53,13 @@ impl Side {
     }
 }
 
-/// Java class name of the object a value stands for, as `getClass().getName()` prints it.
-pub fn java_class_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Boolean(_) => "java.lang.Boolean",
-        Value::Int8(_) => "java.lang.Byte",
-        Value::Int16(_) => "java.lang.Short",
-        Value::Int32(_) => "java.lang.Integer",
-        Value::Int64(_) => "java.lang.Long",
-        Value::Float32(_) => "java.lang.Float",
-        Value::Float64(_) => "java.lang.Double",
-        Value::String(_) => "java.lang.String",
-        Value::Bytes(_) => "[B",
-        Value::Decimal(_) => "java.math.BigDecimal",
-        Value::Array(_) => "java.util.ArrayList",
-        Value::Map(_) => "java.util.HashMap",
-        Value::Struct(_) => "org.apache.kafka.connect.data.Struct",
-    }
-}
-
-/// `Class.toString()` of the value's class (`class java.lang.String`).
-pub fn java_class(v: &Value) -> String {
-    format!("class {}", java_class_name(v))
-}
-
 /// Connect's `requireStruct`.
 pub fn require_struct<'a>(value: &'a Value, purpose: &str) -> Result<&'a Struct, DataError> {
     match value {
         Value::Struct(s) => Ok(s),
         other => Err(DataError::new(format!(
             "Only Struct objects supported for [{purpose}], found: {}",
-            java_class_name(other)
+            java::class_name(other)
         ))),
     }
 }
@@ -106,7 +82,7 @@ pub fn require_map<'a>(value: &'a Value, purpose: &str) -> Result<&'a MapEntries
         Value::Map(m) => Ok(m),
         other => Err(DataError::new(format!(
             "Only Map objects supported in absence of schema for [{purpose}], found: {}",
-            java_class_name(other)
+            java::class_name(other)
         ))),
     }
 }
@@ -241,23 +217,6 @@ impl SchemaCache {
     }
 }
 
-/// Java's `String.split(regex)` for a literal one-character separator: trailing empty strings are dropped.
-pub fn java_split(s: &str, sep: char) -> Vec<&str> {
-    let mut parts: Vec<&str> = s.split(sep).collect();
-    while parts.len() > 1 && parts.last() == Some(&"") {
-        parts.pop();
-    }
-    if parts.len() == 1 && parts[0].is_empty() && !s.is_empty() {
-        parts.clear();
-    }
-    parts
-}
-
-/// Java's `List.toString()` of strings (`[a, b]`), as Kafka prints list values in errors.
-pub fn java_list(items: &[String]) -> String {
-    format!("[{}]", items.join(", "))
-}
-
 /// Kafka's `NonEmptyListValidator`.
 pub fn non_empty_list() -> Validator {
     Validator::custom(|_, v| match v {
@@ -269,7 +228,11 @@ pub fn non_empty_list() -> Validator {
 /// Checks a list option is non-empty with Kafka's message (`Invalid value [] ...: Empty list`).
 pub fn ensure_non_empty_list(key: &str, list: &[String]) -> Result<(), ConfigError> {
     if list.is_empty() {
-        Err(ConfigError::invalid(key, java_list(list), "Empty list"))
+        Err(ConfigError::invalid(
+            key,
+            java::collections::list_to_string(list),
+            "Empty list",
+        ))
     } else {
         Ok(())
     }
@@ -278,7 +241,7 @@ pub fn ensure_non_empty_list(key: &str, list: &[String]) -> Result<(), ConfigErr
 /// Kafka's `RegexValidator`: the value must compile (`Invalid regex: ...`).
 pub fn regex_validator() -> Validator {
     Validator::custom(|_, v| match v {
-        ConfigValue::String(s) => crate::jregex::JavaPattern::compile(s)
+        ConfigValue::String(s) => ferry_core::java::JavaPattern::compile(s)
             .map(|_| ())
             .map_err(|e| format!("Invalid regex: {e}")),
         _ => Ok(()),
@@ -311,16 +274,6 @@ pub(crate) use cached_schema;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn split_like_java() {
-        assert_eq!(java_split("a:b", ':'), ["a", "b"]);
-        assert_eq!(java_split("a:b:", ':'), ["a", "b"]);
-        assert_eq!(java_split("a::b", ':'), ["a", "", "b"]);
-        assert_eq!(java_split(":b", ':'), ["", "b"]);
-        assert_eq!(java_split("a", ':'), ["a"]);
-        assert_eq!(java_split("", ':'), [""]);
-    }
 
     #[test]
     fn cache_reuses_built_schema() {

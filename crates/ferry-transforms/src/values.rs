@@ -5,9 +5,8 @@
 //! timestamp literals. Arrays, maps and text with delimiters stay strings.
 
 use bigdecimal::{BigDecimal, ToPrimitive};
+use ferry_core::java::{JavaDateFormat, MILLIS_PER_DAY};
 use ferry_core::{Schema, SchemaAndValue, Value};
-
-use crate::javafmt::{JavaDateFormat, MILLIS_PER_DAY};
 
 fn is_java_decimal_syntax(s: &str) -> bool {
     let b = s.as_bytes();

@@ -2,18 +2,17 @@
 
 use base64::Engine as _;
 use bigdecimal::{BigDecimal, ToPrimitive};
+use ferry_core::java::time::iso_format_for;
+use ferry_core::java::{self, bigdecimal_to_string, double_to_string, float_to_string, MILLIS_PER_DAY};
 use ferry_core::schema::logical;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, ConnectError, DataError,
     Importance, Record, Schema, SchemaBuilder, SchemaType, Struct, Transformation, Validator, Value,
 };
 
-use crate::javafmt::{
-    big_decimal_to_string, double_to_string, float_to_string, iso_format_for, MILLIS_PER_DAY,
-};
 use crate::util::{
-    cached_schema, copy_schema_basics, field_value, java_class, java_list, java_split,
-    replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
+    cached_schema, copy_schema_basics, field_value, replace_null_with_default_key, require_map,
+    require_struct, SchemaCache, Side,
 };
 
 const PURPOSE: &str = "cast types";
@@ -42,7 +41,7 @@ const OUTPUT_TYPES: [SchemaType; 8] = [
 
 fn type_list(types: &[SchemaType]) -> String {
     let names: Vec<String> = types.iter().map(|t| t.java_name().to_owned()).collect();
-    java_list(&names)
+    java::collections::list_to_string(&names)
 }
 
 fn type_from_java_name(name: &str) -> Option<SchemaType> {
@@ -99,7 +98,7 @@ fn parse_field_types(mappings: &[String]) -> Result<Casts, ConfigError> {
     };
     let mut whole = false;
     for mapping in mappings {
-        let parts = java_split(mapping, ':');
+        let parts = java::collections::split(mapping, ':');
         let invalid_type =
             |t: &str| ConfigError::other(None, format!("Invalid type found in casting spec: {t}"));
         match parts.len() {
@@ -120,7 +119,7 @@ fn parse_field_types(mappings: &[String]) -> Result<Casts, ConfigError> {
                 // Upstream reports this under the `renames` key (shared code with ReplaceField).
                 return Err(ConfigError::invalid(
                     "renames",
-                    java_list(mappings),
+                    java::collections::list_to_string(mappings),
                     format!("Invalid rename mapping: {mapping}"),
                 ));
             }
@@ -204,7 +203,7 @@ fn out_of_range(v: &Value) -> DataError {
 fn unexpected(v: &Value) -> DataError {
     DataError::new(format!(
         "Unexpected type in Cast transformation: {}",
-        java_class(v)
+        java::class_string(v)
     ))
 }
 
@@ -221,7 +220,7 @@ fn java_to_string(v: &Value) -> String {
         Value::Float64(x) => double_to_string(*x),
         Value::String(s) => s.clone(),
         Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
-        Value::Decimal(d) => big_decimal_to_string(d),
+        Value::Decimal(d) => bigdecimal_to_string(d),
         other => format!("{other:?}"),
     }
 }
@@ -340,7 +339,7 @@ fn cast_value(schema: Option<&Schema>, value: &Value, target: SchemaType) -> Res
             Value::Decimal(_) => {
                 return Err(DataError::new(format!(
                     "Cast transformation was passed a value of type {} which is not supported by Connect's data API",
-                    java_class(value)
+                    java::class_string(value)
                 )))
             }
             v => v.inferred_type().unwrap_or(SchemaType::Struct),

@@ -1,13 +1,14 @@
 //! `Flatten$Key` / `Flatten$Value`: flattens nested structs or maps into one level.
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConnectError, DataError, Importance, Record,
     Schema, SchemaBuilder, SchemaType, Struct, Transformation, Value,
 };
 
 use crate::util::{
-    cached_schema, copy_schema_basics, copy_schema_basics_same_type, field_value, java_class, map_put,
-    require_map, require_struct_or_null, SchemaCache, Side,
+    cached_schema, copy_schema_basics, copy_schema_basics_same_type, field_value, map_put, require_map,
+    require_struct_or_null, SchemaCache, Side,
 };
 
 const PURPOSE: &str = "flattening";
@@ -65,13 +66,13 @@ impl Flatten {
                 Value::Decimal(_) => {
                     return Err(DataError::new(format!(
                         "Flatten transformation was passed a value of type {} which is not supported by Connect's data API",
-                        java_class(v)
+                        java::class_string(v)
                     )))
                 }
                 Value::Struct(_) => {
                     return Err(DataError::new(format!(
                         "Flatten transformation does not support {} for record without schemas (for field {name}).",
-                        java_class(v)
+                        java::class_string(v)
                     )))
                 }
             }

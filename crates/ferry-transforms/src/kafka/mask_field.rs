@@ -1,14 +1,15 @@
 //! `MaskField$Key` / `MaskField$Value`: replaces field values with a type's "empty" value or a replacement.
 
 use bigdecimal::{BigDecimal, ToPrimitive, Zero};
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConnectError, DataError, Importance, Record,
     Struct, Transformation, Validator, Value,
 };
 
 use crate::util::{
-    ensure_non_empty_list, field_value, java_class, map_get, map_put, non_empty_list,
-    replace_null_with_default_key, require_map, require_struct, Side,
+    ensure_non_empty_list, field_value, map_get, map_put, non_empty_list, replace_null_with_default_key,
+    require_map, require_struct, Side,
 };
 
 const PURPOSE: &str = "mask fields";
@@ -71,7 +72,7 @@ fn mask_with_replacement(value: &Value, r: &str) -> Result<Value, DataError> {
         other => {
             return Err(DataError::new(format!(
                 "Cannot mask value of type {} with custom replacement.",
-                java_class(other)
+                java::class_string(other)
             )))
         }
     })
@@ -93,7 +94,7 @@ fn mask_with_null(value: &Value) -> Result<Value, DataError> {
         other => {
             return Err(DataError::new(format!(
                 "Cannot mask value of type: {}",
-                java_class(other)
+                java::class_string(other)
             )))
         }
     })

@@ -2,14 +2,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, ConnectError, DataError,
     Importance, Record, Schema, Struct, Transformation, Validator, Value,
 };
 
 use crate::util::{
-    cached_schema, copy_schema_basics, field_value_by_name, java_list, java_split,
-    replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
+    cached_schema, copy_schema_basics, field_value_by_name, replace_null_with_default_key, require_map,
+    require_struct, SchemaCache, Side,
 };
 
 const PURPOSE: &str = "field replacement";
@@ -28,7 +29,7 @@ pub struct ReplaceField {
 fn rename_pairs(list: &[String]) -> Result<HashMap<String, String>, String> {
     let mut m = HashMap::new();
     for mapping in list {
-        let parts = java_split(mapping, ':');
+        let parts = java::collections::split(mapping, ':');
         if parts.len() != 2 {
             return Err(format!("Invalid rename mapping: {mapping}"));
         }
@@ -38,7 +39,8 @@ fn rename_pairs(list: &[String]) -> Result<HashMap<String, String>, String> {
 }
 
 fn parse_renames(list: &[String]) -> Result<HashMap<String, String>, ConfigError> {
-    rename_pairs(list).map_err(|reason| ConfigError::invalid("renames", java_list(list), reason))
+    rename_pairs(list)
+        .map_err(|reason| ConfigError::invalid("renames", java::collections::list_to_string(list), reason))
 }
 
 impl ReplaceField {

@@ -2,20 +2,18 @@
 
 use std::sync::Arc;
 
+use ferry_core::java::{JavaDateFormat, RegexReplace};
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConnectError, Importance, Record,
     Transformation,
 };
 
-use crate::javafmt::JavaDateFormat;
-use crate::jregex::JavaPattern;
 use crate::util::regex_validator;
 
 /// Renames topics matching `regex` to `replacement` (Java `$1` group syntax).
 #[derive(Default)]
 pub struct RegexRouter {
-    regex: Option<JavaPattern>,
-    replacement: String,
+    router: Option<RegexReplace>,
 }
 
 impl Transformation for RegexRouter {
@@ -37,22 +35,22 @@ impl Transformation for RegexRouter {
     fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
         let c = self.config_def().parse(config)?;
         let regex = c.string("regex").unwrap_or_default();
-        self.regex = Some(
-            JavaPattern::compile(regex)
+        let replacement = c.string("replacement").unwrap_or_default();
+        self.router = Some(
+            RegexReplace::new(regex, replacement)
                 .map_err(|e| ConfigError::invalid("regex", regex, format!("Invalid regex: {e}")))?,
         );
-        self.replacement = c.string("replacement").unwrap_or_default().to_owned();
         Ok(())
     }
 
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>, ConnectError> {
-        let Some(re) = &self.regex else {
+        let Some(router) = &self.router else {
             return Err(ConnectError::config("RegexRouter used before it was configured"));
         };
-        if re.matches(&record.topic) {
-            let topic = re
-                .replace_first(&record.topic, &self.replacement)
-                .map_err(ConnectError::data)?;
+        let routed = router
+            .apply(&record.topic)
+            .map_err(|e| ConnectError::data(e.to_string()))?;
+        if let Some(topic) = routed {
             record.topic = Arc::from(topic);
         }
         Ok(Some(record))

@@ -1,16 +1,16 @@
 //! `TimestampConverter$Key` / `TimestampConverter$Value`: converts between string, unix,
 //! Date, Time and Timestamp representations, of a field or of the whole key/value.
 
+use ferry_core::java::{self, JavaDateFormat, MILLIS_PER_DAY};
 use ferry_core::schema::logical;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConnectError, DataError, Importance, Record,
     Schema, SchemaType, Struct, Transformation, Validator, Value,
 };
 
-use crate::javafmt::{JavaDateFormat, MILLIS_PER_DAY};
 use crate::util::{
-    cached_schema, copy_schema_basics, field_value, java_class, map_get, map_put,
-    replace_null_with_default_key, require_map, require_struct_or_null, SchemaCache, Side,
+    cached_schema, copy_schema_basics, field_value, map_get, map_put, replace_null_with_default_key,
+    require_map, require_struct_or_null, SchemaCache, Side,
 };
 
 const PURPOSE: &str = "converting timestamp formats";
@@ -89,7 +89,7 @@ impl TimestampConverter {
                 let Value::String(s) = v else {
                     return Err(DataError::new(format!(
                         "Expected string timestamp to be a String, but found {}",
-                        java_class(v)
+                        java::class_string(v)
                     )));
                 };
                 let f = self.format.as_ref().ok_or_else(|| {
@@ -106,7 +106,7 @@ impl TimestampConverter {
                 let Value::Int64(t) = v else {
                     return Err(DataError::new(format!(
                         "Expected Unix timestamp to be a Long, but found {}",
-                        java_class(v)
+                        java::class_string(v)
                     )));
                 };
                 Ok(match self.precision {
@@ -128,7 +128,7 @@ impl TimestampConverter {
                     (Kind::Timestamp, Value::Int64(t)) => Ok(*t),
                     _ => Err(DataError::new(format!(
                         "Expected {name} to be a java.util.Date, but found {}",
-                        java_class(v)
+                        java::class_string(v)
                     ))),
                 }
             }
@@ -167,7 +167,7 @@ impl TimestampConverter {
                 other => {
                     return Err(DataError::new(format!(
                         "TimestampConverter does not support {} objects as timestamps",
-                        java_class(other)
+                        java::class_string(other)
                     ))
                     .into())
                 }
