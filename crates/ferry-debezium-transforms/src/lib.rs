@@ -2,7 +2,6 @@
 //! `ExtractNewRecordState`, behaving as Debezium 3.x does on the same records.
 
 pub mod envelope;
-pub mod java_regex;
 pub mod outbox;
 pub mod unwrap;
 mod util;

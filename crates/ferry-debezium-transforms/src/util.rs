@@ -1,34 +1,15 @@
 //! Small helpers mirroring the Connect `Struct` accessors Debezium relies on,
 //! with the same error wording, plus a bounded schema cache.
 
+use ferry_core::java;
 use ferry_core::{DataError, Schema, SchemaBuilder, SchemaType, Struct, Value};
-
-/// Java class name of a value, as Connect prints it in `requireStruct` errors.
-pub(crate) fn java_class(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Boolean(_) => "java.lang.Boolean",
-        Value::Int8(_) => "java.lang.Byte",
-        Value::Int16(_) => "java.lang.Short",
-        Value::Int32(_) => "java.lang.Integer",
-        Value::Int64(_) => "java.lang.Long",
-        Value::Float32(_) => "java.lang.Float",
-        Value::Float64(_) => "java.lang.Double",
-        Value::String(_) => "java.lang.String",
-        Value::Bytes(_) => "[B",
-        Value::Decimal(_) => "java.math.BigDecimal",
-        Value::Array(_) => "java.util.ArrayList",
-        Value::Map(_) => "java.util.HashMap",
-        Value::Struct(_) => "org.apache.kafka.connect.data.Struct",
-    }
-}
 
 /// `Requirements.requireStruct`: the value as a struct, or Connect's error.
 pub(crate) fn require_struct<'a>(value: &'a Value, purpose: &str) -> Result<&'a Struct, DataError> {
     value.as_struct().ok_or_else(|| {
         DataError::new(format!(
             "Only Struct objects supported for [{purpose}], found: {}",
-            java_class(value)
+            java::class_name(value)
         ))
     })
 }
@@ -97,7 +78,7 @@ pub(crate) fn get_struct<'a>(s: &'a Struct, name: &str) -> Result<Option<&'a Str
 fn mistyped(name: &str, value: &Value) -> DataError {
     DataError::new(format!(
         "Field '{name}' holds a {} that does not match its schema",
-        java_class(value)
+        java::class_name(value)
     ))
 }
 
@@ -114,11 +95,6 @@ pub(crate) fn copy_schema_basics(source: &Schema, ty: SchemaType) -> SchemaBuild
         b = b.parameters(Some(params.clone()));
     }
     b
-}
-
-/// Java's `String.trim().isEmpty()`: only characters up to U+0020.
-pub(crate) fn is_java_blank(s: &str) -> bool {
-    s.chars().all(|c| c <= ' ')
 }
 
 /// A small bounded cache from a key (usually an input schema) to a derived value.

@@ -1,12 +1,12 @@
 //! Options of the outbox `EventRouter`.
 
 use ferry_core::config::Width;
+use ferry_core::java::{self, RegexReplace};
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance, Validator,
 };
 
 use super::json_schema::{EmptyArrayBehavior, FieldNameAdjustment, JsonSchemaData, NullBehavior};
-use crate::java_regex::RegexReplace;
 
 pub(crate) const FIELD_EVENT_ID: &str = "table.field.event.id";
 pub(crate) const FIELD_EVENT_KEY: &str = "table.field.event.key";
@@ -239,19 +239,10 @@ pub(crate) fn config_def() -> ConfigDef {
         )
 }
 
-/// Java's `String.split(":")`: trailing empty parts are dropped.
-fn split_colon(entry: &str) -> Vec<&str> {
-    let mut parts: Vec<&str> = entry.split(':').collect();
-    while parts.len() > 1 && parts.last() == Some(&"") {
-        parts.pop();
-    }
-    parts
-}
-
 fn check_placements(items: &[String]) -> Result<(), String> {
     let bad = items.is_empty()
         || items.iter().any(|m| {
-            let parts = split_colon(m);
+            let parts = java::collections::split(m, ':');
             !(parts.len() == 2 || parts.len() == 3)
         });
     if bad {
@@ -280,8 +271,8 @@ pub(crate) fn parse_additional(items: &[String]) -> Result<Vec<AdditionalField>,
     items
         .iter()
         .map(|entry| {
-            let parts = split_colon(entry);
-            let field = parts[0].trim().to_owned();
+            let parts = java::collections::split(entry, ':');
+            let field = parts.first().map_or("", |p| p.trim()).to_owned();
             let placement = parts.get(1).and_then(|p| parse_placement(p)).ok_or_else(|| {
                 ConfigError::invalid(
                     FIELDS_ADDITIONAL_PLACEMENT,

@@ -9,6 +9,7 @@
 //! nulls and empty arrays are left out unless configured otherwise.
 
 use ferry_core::bigdecimal::BigDecimal;
+use ferry_core::java;
 use ferry_core::{DataError, Schema, SchemaType, Struct, Value};
 use serde_json::{Map, Number, Value as Json};
 
@@ -148,7 +149,7 @@ impl JsonSchemaData {
         for (raw, child) in map {
             let name = self.names.adjust(raw);
             let child_key = match key {
-                Some(k) if !crate::util::is_java_blank(k) => format!("{k}.{name}"),
+                Some(k) if !java::collections::is_blank(k) => format!("{k}.{name}"),
                 _ => name.clone(),
             };
             if let Some(s) = self.to_schema(Some(&child_key), child)? {

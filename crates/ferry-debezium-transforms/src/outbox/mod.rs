@@ -7,6 +7,7 @@ pub mod json_schema;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigMap, ConnectError, Record, Schema, Struct, Transformation, Value,
 };
@@ -358,7 +359,7 @@ impl Transformation for EventRouter {
         let is_delete = match (&expanded_value, payload_ref) {
             (Some(_), _) => false,
             (None, Value::Null) => true,
-            (None, Value::String(s)) => util::is_java_blank(s),
+            (None, Value::String(s)) => java::collections::is_blank(s),
             _ => false,
         };
 

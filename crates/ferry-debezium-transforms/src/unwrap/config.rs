@@ -1,6 +1,7 @@
 //! Options of `ExtractNewRecordState`.
 
 use ferry_core::config::Width;
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance, Validator,
 };
@@ -246,7 +247,7 @@ impl UnwrapConfig {
             headers,
             drop_fields_header: p
                 .string(DROP_FIELDS_HEADER_NAME)
-                .filter(|s| !crate::util::is_java_blank(s))
+                .filter(|s| !java::collections::is_blank(s))
                 .map(str::to_owned),
             drop_fields_from_key: p.boolean(DROP_FIELDS_FROM_KEY),
             drop_fields_keep_schema_compatible: p.boolean(DROP_FIELDS_KEEP_SCHEMA_COMPATIBLE),

@@ -1,5 +1,6 @@
 //! `add.fields` / `add.headers` entries: `field`, `struct.field`, optional `:alias`.
 
+use ferry_core::java;
 use ferry_core::{ConfigError, DataError, Header, Schema, SchemaType, Struct, Value};
 
 use crate::envelope::{OP, SOURCE, TRANSACTION};
@@ -89,7 +90,7 @@ impl FieldReference {
                 other => {
                     return Err(DataError::new(format!(
                         "class {} cannot be cast to class org.apache.kafka.connect.data.Struct",
-                        util::java_class(other)
+                        java::class_name(other)
                     )))
                 }
             },

@@ -6,6 +6,7 @@ pub mod field_ref;
 
 use std::sync::Arc;
 
+use ferry_core::java;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigMap, ConnectError, DataError, Record, Schema, SchemaType, Struct,
     Transformation, Value,
@@ -116,7 +117,7 @@ fn insert_deleted(
 }
 
 fn set_topic(record: &mut Record, topic: Option<&str>) {
-    if let Some(t) = topic.filter(|t| !util::is_java_blank(t)) {
+    if let Some(t) = topic.filter(|t| !java::collections::is_blank(t)) {
         record.topic = t.into();
     }
 }
