@@ -3,7 +3,7 @@
 
 use ferry_core::config::Width;
 use ferry_core::java;
-use ferry_core::schema::logical;
+use ferry_core::java::object::BytesText;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Converter, DataError, HeaderConverter,
     Importance, Schema, SchemaAndValue, Value,
@@ -145,7 +145,7 @@ impl StringConverter {
             }
             other => {
                 let mut s = String::new();
-                to_java_string(schema, other, &mut s);
+                java::object::write_value_string(schema, other, BytesText::ContentHash, &mut s);
                 self.encoding.encode(&s, out);
                 true
             }
@@ -156,92 +156,6 @@ impl StringConverter {
         SchemaAndValue {
             schema: Some(Schema::optional_string()),
             value: data.map_or(Value::Null, |d| Value::String(self.encoding.decode(d))),
-        }
-    }
-}
-
-/// Appends Java's `Object.toString()` of a Connect value (`[a, b]`, `{k=v}`,
-/// `Struct{f=v}`); logical Date/Time/Timestamp values print as `java.util.Date`.
-pub fn to_java_string(schema: Option<&Schema>, value: &Value, out: &mut String) {
-    use std::fmt::Write;
-    if let (Some(name), Some(v)) = (schema.and_then(Schema::name), value.as_i64()) {
-        let millis = match name {
-            logical::DATE => Some(v.saturating_mul(86_400_000)),
-            logical::TIME | logical::TIMESTAMP => Some(v),
-            _ => None,
-        };
-        if let Some(text) = millis.and_then(java::time::date_to_string) {
-            out.push_str(&text);
-            return;
-        }
-    }
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int8(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int16(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int32(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Int64(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Value::Float32(v) => out.push_str(&java::float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&java::double_to_string(*v)),
-        Value::String(s) => out.push_str(s),
-        Value::Bytes(b) => {
-            // Java prints `[B@` and an identity hash; a content hash keeps the shape deterministic.
-            let h = b
-                .iter()
-                .fold(0x811c_9dc5u32, |h, &x| (h ^ x as u32).wrapping_mul(0x0100_0193));
-            let _ = write!(out, "[B@{h:x}");
-        }
-        Value::Decimal(d) => out.push_str(&java::bigdecimal_to_string(d)),
-        Value::Array(items) => {
-            let item_schema = schema.and_then(Schema::value_schema);
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                to_java_string(item_schema, item, out);
-            }
-            out.push(']');
-        }
-        Value::Map(entries) => {
-            let ks = schema.and_then(Schema::key_schema);
-            let vs = schema.and_then(Schema::value_schema);
-            out.push('{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                to_java_string(ks, k, out);
-                out.push('=');
-                to_java_string(vs, v, out);
-            }
-            out.push('}');
-        }
-        Value::Struct(st) => {
-            out.push_str("Struct{");
-            let mut first = true;
-            for (field, v) in st.schema().fields().iter().zip(st.values()) {
-                if v.is_null() {
-                    continue;
-                }
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                out.push_str(field.name());
-                out.push('=');
-                to_java_string(Some(field.schema()), v, out);
-            }
-            out.push('}');
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod class_name;
 pub mod collections;
 pub mod number;
+pub mod object;
 pub mod regex;
 pub mod time;
 
