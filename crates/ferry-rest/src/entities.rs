@@ -569,8 +569,7 @@ pub struct Created<T> {
 pub fn java_map_string<'a, V: fmt::Display + 'a>(
     entries: impl IntoIterator<Item = (&'a String, V)>,
 ) -> String {
-    let parts: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", parts.join(", "))
+    ferry_core::java::collections::map_to_string(entries)
 }
 
 #[cfg(test)]
