@@ -1,0 +1,217 @@
+//! Connector instances: started from the registry, asked for task configs, and stopped
+//! within a time limit so a plugin whose `stop()` hangs cannot block the herder.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_core::{
+    error_trace, ConfigMap, ConnectError, ConnectorContext, ConnectorType, PluginFactory, SinkConnector,
+    SourceConnector,
+};
+use ferry_kafka::records::{ConfigRecord, StatusKey};
+use futures::FutureExt;
+use tokio::sync::mpsc;
+
+use super::tasks::TaskHandle;
+use super::{Actor, Event};
+use crate::engine;
+use crate::store::ConnectorEntry;
+
+/// What a connector's plugin reports back, as events for the actor.
+struct Ctx {
+    connector: String,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+impl ConnectorContext for Ctx {
+    fn request_task_reconfiguration(&self) {
+        let _ = self.events.send(Event::Reconfigure(self.connector.clone()));
+    }
+    fn raise_error(&self, error: ConnectError) {
+        let _ = self
+            .events
+            .send(Event::Failed(self.connector.clone(), error_trace(&error)));
+    }
+}
+
+/// A started connector plugin.
+pub(super) enum Instance {
+    /// A source connector.
+    Source(Box<dyn SourceConnector>),
+    /// A sink connector.
+    Sink(Box<dyn SinkConnector>),
+}
+
+impl Instance {
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        match self {
+            Instance::Source(c) => c.stop().await,
+            Instance::Sink(c) => c.stop().await,
+        }
+    }
+    fn task_configs(&self, max: usize) -> Result<Vec<ConfigMap>, ConnectError> {
+        match self {
+            Instance::Source(c) => c.task_configs(max),
+            Instance::Sink(c) => c.task_configs(max),
+        }
+    }
+}
+
+/// What runs of one connector.
+#[derive(Default)]
+pub(super) struct Running {
+    /// The connector instance, when started.
+    pub instance: Option<Instance>,
+    /// The instance failed in the background.
+    pub failed: bool,
+    /// Running tasks by number.
+    pub tasks: BTreeMap<u32, TaskHandle>,
+}
+
+/// Stops a connector instance on a task of its own and waits at most `limit`: one whose
+/// `stop()` does not return is left behind with an error naming it, as Connect does.
+/// Returns whether it stopped in time.
+pub(super) async fn stop_instance(name: &str, mut instance: Instance, limit: Duration) -> bool {
+    let stopping = tokio::spawn(async move { instance.stop().await });
+    match tokio::time::timeout(limit, stopping).await {
+        Ok(Ok(Ok(()))) => true,
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(connector = name, "connector stop failed: {}", error_trace(&e));
+            true
+        }
+        Ok(Err(e)) => {
+            let why = match e.try_into_panic() {
+                Ok(p) => engine::panic_message(p.as_ref()),
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(connector = name, "connector stop failed: {why}");
+            true
+        }
+        Err(_) => {
+            tracing::error!(
+                connector = name,
+                "Connector '{name}' failed to properly shut down, has become unresponsive, and may be \
+                 consuming external resources. Correct the configuration for this connector or remove the \
+                 connector. After fixing the connector, it may be necessary to restart this worker to release \
+                 any consumed resources."
+            );
+            false
+        }
+    }
+}
+
+impl Actor {
+    /// Starts the connector instance if it is not running. Ok(true) when it was started now.
+    pub(super) async fn ensure_connector(
+        &mut self,
+        name: &str,
+        entry: &ConnectorEntry,
+    ) -> Result<bool, String> {
+        let running = self.running.entry(name.to_owned()).or_default();
+        if running.instance.is_some() {
+            return Ok(false);
+        }
+        let class = entry.config.get("connector.class").cloned().unwrap_or_default();
+        let desc = self.ctx.registry.find(&class).copied().ok_or_else(|| {
+            format!("org.apache.kafka.connect.errors.ConnectException: Failed to find any class that implements Connector and which name matches {class}")
+        })?;
+        let ctx: Arc<dyn ConnectorContext> = Arc::new(Ctx {
+            connector: name.to_owned(),
+            events: self.events_tx.clone(),
+        });
+        let mut inst = match desc.factory {
+            PluginFactory::Source(make) => Instance::Source(make()),
+            PluginFactory::Sink(make) => Instance::Sink(make()),
+            _ => return Err(format!("{class} is not a connector")),
+        };
+        let start = async {
+            match &mut inst {
+                Instance::Source(c) => c.start(&entry.config, ctx).await,
+                Instance::Sink(c) => c.start(&entry.config, ctx).await,
+            }
+        };
+        let start = std::panic::AssertUnwindSafe(start).catch_unwind();
+        match tokio::time::timeout(Duration::from_secs(60), start).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(error_trace(&e)),
+            Ok(Err(p)) => return Err(engine::panic_message(p.as_ref())),
+            Err(_) => return Err("the connector did not start within 60 s".into()),
+        }
+        tracing::info!(class = %class, "connector started");
+        let running = self.running.entry(name.to_owned()).or_default();
+        running.instance = Some(inst);
+        running.failed = false;
+        Ok(true)
+    }
+
+    /// Asks the connector for task configs and stores them when they changed.
+    pub(super) async fn generate_tasks(
+        &mut self,
+        name: &str,
+        entry: &ConnectorEntry,
+    ) -> Result<Vec<ConfigMap>, String> {
+        let max = entry
+            .config
+            .get("tasks.max")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let kind = self.kind_of(&entry.config);
+        let Some(inst) = self.running.get(name).and_then(|r| r.instance.as_ref()) else {
+            return Err("connector is not running".into());
+        };
+        let mut configs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inst.task_configs(max)))
+            .map_err(|p| engine::panic_message(p.as_ref()))?
+            .map_err(|e| error_trace(&e))?;
+        if configs.len() > max {
+            return Err(format!(
+                "org.apache.kafka.connect.errors.ConnectException: The connector {name} has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create. ",
+                configs.len()
+            ));
+        }
+        let class = entry.config.get("connector.class").cloned().unwrap_or_default();
+        for c in &mut configs {
+            c.insert("task.class".into(), format!("{class}Task"));
+            if kind == Some(ConnectorType::Sink) {
+                for k in ["topics", "topics.regex"] {
+                    if let Some(v) = entry.config.get(k) {
+                        c.insert(k.into(), v.clone());
+                    }
+                }
+            }
+        }
+        if configs != entry.tasks {
+            let mut records: Vec<ConfigRecord> = configs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ConfigRecord::Task {
+                    connector: name.to_owned(),
+                    task: i as u32,
+                    config: Some(c.clone()),
+                })
+                .collect();
+            records.push(ConfigRecord::Commit {
+                connector: name.to_owned(),
+                tasks: configs.len() as u32,
+            });
+            self.write_and_apply(name, records)
+                .await
+                .map_err(|e| e.to_string())?;
+            // Statuses of tasks that no longer exist are removed.
+            for (t, _) in self.ctx.status.task_statuses(name) {
+                if t as usize >= configs.len() {
+                    self.ctx.status.remove(StatusKey::Task(name.to_owned(), t)).await;
+                }
+            }
+        }
+        Ok(configs)
+    }
+
+    /// Stops the connector instance, if one runs, within the connector stop limit.
+    pub(super) async fn stop_connector(&mut self, name: &str) {
+        if let Some(instance) = self.running.get_mut(name).and_then(|r| r.instance.take()) {
+            stop_instance(name, instance, self.limits.connector).await;
+        }
+    }
+}

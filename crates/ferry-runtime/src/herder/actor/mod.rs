@@ -1,0 +1,332 @@
+//! The herder's single owner of connector and task lifecycles.
+//!
+//! Every change (config put, delete, pause, restart, offsets) goes through one
+//! task that owns the running connectors and tasks, so changes apply in order
+//! without locks. Reads never wait for it: they use the shared [`View`].
+//!
+//! - `commands`: what each REST change writes to the config topic and applies;
+//! - `connector`: connector instances (start, task configs, a time-limited stop);
+//! - `tasks`: task runs (start, pause flag, a time-limited stop, shutdown).
+
+mod commands;
+mod connector;
+mod tasks;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ferry_core::{ConfigMap, ConnectorType, OffsetMap, PluginFactory};
+use ferry_kafka::records::{ConfigRecord, State, StatusKey, TargetState};
+use ferry_rest::HerderError;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use super::{View, ViewEntry};
+use crate::engine::WorkerContext;
+use crate::store::{ConfigState, ConfigStore};
+use crate::WorkerConfig;
+use connector::Running;
+
+/// A reply channel.
+pub type Reply<T> = oneshot::Sender<Result<T, HerderError>>;
+
+/// A change requested of the herder.
+pub enum Command {
+    /// Create or replace a connector's config.
+    PutConfig {
+        /// Connector name.
+        name: String,
+        /// The validated config.
+        config: ConfigMap,
+        /// False for `POST /connectors`: an existing name is a conflict.
+        allow_replace: bool,
+        /// The target state of a new connector (`initial_state`).
+        initial: Option<TargetState>,
+        /// True when the connector was created.
+        reply: Reply<bool>,
+    },
+    /// Delete a connector.
+    Delete {
+        /// Connector name.
+        name: String,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Pause, resume or stop.
+    SetTarget {
+        /// Connector name.
+        name: String,
+        /// The new target state.
+        target: TargetState,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Restart the connector instance and, optionally, its tasks.
+    Restart {
+        /// Connector name.
+        name: String,
+        /// Restart the connector instance.
+        connector: bool,
+        /// Tasks to restart.
+        tasks: Vec<u32>,
+        /// `(include_tasks, only_failed)` of a flagged request, recorded on the config topic.
+        request: Option<(bool, bool)>,
+        /// Answered before the restart happens, as Connect does.
+        reply: Reply<()>,
+    },
+    /// Write offsets of a stopped source connector (`None` offset resets a partition).
+    WriteOffsets {
+        /// Connector name.
+        name: String,
+        /// Source partitions and their new offsets.
+        offsets: Vec<(OffsetMap, Option<OffsetMap>)>,
+        /// Done once durable.
+        reply: Reply<()>,
+    },
+    /// Answers once the actor is idle (health check).
+    Ping {
+        /// Answered when the actor reads it.
+        reply: Reply<()>,
+    },
+    /// Stop every task and connector, then end.
+    Shutdown {
+        /// Answered when everything has stopped.
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Something that happened inside a running connector.
+pub enum Event {
+    /// The connector asked for its task configs to be recomputed.
+    Reconfigure(String),
+    /// The connector failed in the background.
+    Failed(String, String),
+}
+
+/// How long a connector's and a task's `stop()` may take before the herder gives up on
+/// it, logs an error naming it, and goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StopLimits {
+    /// For a connector instance (Connect's `CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS`, 5 s).
+    pub connector: Duration,
+    /// For a task run to end once cancelled, its final offset flush included.
+    pub task: Duration,
+}
+
+impl StopLimits {
+    /// Connect's 5 s for connectors; for tasks `task.shutdown.graceful.timeout.ms` (at least
+    /// 1 s) plus 5 s for the final offset flush.
+    pub fn from_config(config: &WorkerConfig) -> Self {
+        StopLimits {
+            connector: Duration::from_secs(5),
+            task: Duration::from_millis(config.task_shutdown_graceful_timeout_ms.max(1000))
+                + Duration::from_secs(5),
+        }
+    }
+}
+
+/// The actor's state.
+pub struct Actor {
+    ctx: Arc<WorkerContext>,
+    store: Arc<ConfigStore>,
+    view: Arc<RwLock<View>>,
+    state: ConfigState,
+    running: HashMap<String, Running>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    limits: StopLimits,
+}
+
+impl Actor {
+    /// An actor over loaded state.
+    pub fn new(
+        ctx: Arc<WorkerContext>,
+        store: Arc<ConfigStore>,
+        view: Arc<RwLock<View>>,
+        state: ConfigState,
+        limits: StopLimits,
+    ) -> (Actor, mpsc::UnboundedReceiver<Event>) {
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let actor = Actor {
+            ctx,
+            store,
+            view,
+            state,
+            running: HashMap::new(),
+            events_tx,
+            limits,
+        };
+        (actor, events_rx)
+    }
+
+    /// Runs until a Shutdown command: starts every connector in its target state, then serves commands.
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut events: mpsc::UnboundedReceiver<Event>,
+    ) {
+        let names: Vec<String> = self.state.connectors.keys().cloned().collect();
+        for name in &names {
+            self.publish(name);
+            self.reconcile(name, false).await;
+        }
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => {
+                    let Some(cmd) = cmd else { break };
+                    if let Command::Shutdown { reply } = cmd {
+                        self.shutdown().await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    self.handle(cmd).await;
+                }
+                Some(ev) = events.recv() => self.on_event(ev).await,
+            }
+        }
+        self.shutdown().await;
+    }
+
+    /// Source or sink, from the config's `connector.class`.
+    fn kind_of(&self, config: &ConfigMap) -> Option<ConnectorType> {
+        let class = config.get("connector.class")?;
+        match self.ctx.registry.find(class)?.factory {
+            PluginFactory::Source(_) => Some(ConnectorType::Source),
+            PluginFactory::Sink(_) => Some(ConnectorType::Sink),
+            _ => None,
+        }
+    }
+
+    /// Copies one connector's state to the read view.
+    fn publish(&self, name: &str) {
+        let mut view = self.view.write().expect("view lock");
+        match self.state.connectors.get(name) {
+            Some(e) => {
+                view.connectors.insert(
+                    name.to_owned(),
+                    ViewEntry {
+                        config: e.config.clone(),
+                        target: e.target,
+                        tasks: e.tasks.clone(),
+                        kind: self.kind_of(&e.config),
+                    },
+                );
+            }
+            None => {
+                view.connectors.shift_remove(name);
+            }
+        }
+    }
+
+    /// Writes config records. A plain fn returning a future, so no `&Actor` is held across the await.
+    fn write(
+        &self,
+        records: &[ConfigRecord],
+    ) -> impl std::future::Future<Output = Result<(), HerderError>> + Send + 'static {
+        let store = self.store.clone();
+        let records = records.to_vec();
+        async move {
+            store.write(&records).await.map_err(|e| {
+                HerderError::Internal(format!(
+                    "Failed to write to config topic; this may be due to a transient error and the request can be safely retried: {e}"
+                ))
+            })
+        }
+    }
+
+    /// Writes config records, then applies them to the state and the view.
+    async fn write_and_apply(&mut self, name: &str, records: Vec<ConfigRecord>) -> Result<(), HerderError> {
+        self.write(&records).await?;
+        for r in records {
+            self.state.apply(r);
+        }
+        self.publish(name);
+        Ok(())
+    }
+
+    /// Something a running connector reported.
+    async fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Reconfigure(name) => {
+                if self.running.get(&name).is_some_and(|r| r.instance.is_some()) {
+                    self.reconcile(&name, true).await;
+                }
+            }
+            Event::Failed(name, trace) => {
+                tracing::error!(connector = %name, "connector failed: {trace}");
+                if let Some(r) = self.running.get_mut(&name) {
+                    r.failed = true;
+                }
+                self.stop_connector(&name).await;
+                self.ctx
+                    .status
+                    .put(StatusKey::Connector(name), State::Failed, Some(trace))
+                    .await;
+            }
+        }
+    }
+
+    /// Records a connector state; a plain fn returning a future, so no `&Actor` is held across the await.
+    fn set_connector_state(
+        &self,
+        name: &str,
+        state: State,
+        trace: Option<String>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let status = self.ctx.status.clone();
+        let key = StatusKey::Connector(name.to_owned());
+        async move { status.put(key, state, trace).await }
+    }
+
+    /// Removes the statuses of every task of a connector.
+    async fn remove_task_statuses(&mut self, name: &str) {
+        for (t, _) in self.ctx.status.task_statuses(name) {
+            self.ctx.status.remove(StatusKey::Task(name.to_owned(), t)).await;
+        }
+    }
+
+    /// Brings the running connector and tasks in line with the stored config and target state.
+    async fn reconcile(&mut self, name: &str, regenerate: bool) {
+        let Some(entry) = self.state.connectors.get(name).cloned() else {
+            self.stop_all(name).await;
+            return;
+        };
+        let span = tracing::info_span!("connector", connector = %name);
+        async {
+            match entry.target {
+                TargetState::Stopped => {
+                    self.stop_all(name).await;
+                    self.remove_task_statuses(name).await;
+                    self.set_connector_state(name, State::Stopped, None).await;
+                }
+                TargetState::Started | TargetState::Paused => {
+                    let paused = entry.target == TargetState::Paused;
+                    let started_now = match self.ensure_connector(name, &entry).await {
+                        Ok(s) => s,
+                        Err(trace) => {
+                            tracing::error!("connector failed to start: {trace}");
+                            self.set_connector_state(name, State::Failed, Some(trace)).await;
+                            return;
+                        }
+                    };
+                    let tasks = if started_now || regenerate || entry.tasks.is_empty() {
+                        match self.generate_tasks(name, &entry).await {
+                            Ok(t) => t,
+                            Err(trace) => {
+                                self.set_connector_state(name, State::Failed, Some(trace)).await;
+                                return;
+                            }
+                        }
+                    } else {
+                        entry.tasks.clone()
+                    };
+                    self.set_connector_state(name, if paused { State::Paused } else { State::Running }, None)
+                        .await;
+                    self.ensure_tasks(name, &entry.config, &tasks, paused).await;
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,162 @@
+//! Task runs: started on the source or sink engine, told when the connector pauses,
+//! and stopped within a time limit (a task that does not end in time is aborted with
+//! Connect's "Graceful stop of task ... failed." error).
+
+use std::time::Duration;
+
+use ferry_core::ConfigMap;
+use ferry_kafka::records::{State, StatusKey};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::connector::{stop_instance, Instance};
+use super::Actor;
+use crate::engine::{self, TaskEnv};
+
+/// One running task.
+pub(crate) struct TaskHandle {
+    /// Cancelled to ask the task to stop.
+    cancel: CancellationToken,
+    /// True while the connector is paused.
+    paused: watch::Sender<bool>,
+    /// The task's engine run.
+    join: JoinHandle<()>,
+    /// The config it runs with (a changed config restarts it).
+    config: ConfigMap,
+}
+
+/// Waits at most `limit` for a cancelled task run to end; aborts it and logs Connect's
+/// error when it does not. Returns whether it ended in time.
+async fn await_task_stop(name: &str, id: u32, join: JoinHandle<()>, limit: Duration) -> bool {
+    let abort = join.abort_handle();
+    if tokio::time::timeout(limit, join).await.is_ok() {
+        return true;
+    }
+    tracing::error!(
+        connector = name,
+        task = id,
+        "Graceful stop of task {name}-{id} failed."
+    );
+    abort.abort();
+    false
+}
+
+impl Actor {
+    /// Runs exactly the given tasks: restarts those whose config changed, sets the pause flag.
+    pub(super) async fn ensure_tasks(
+        &mut self,
+        name: &str,
+        connector_config: &ConfigMap,
+        tasks: &[ConfigMap],
+        paused: bool,
+    ) {
+        let stale: Vec<u32> = self
+            .running
+            .get(name)
+            .map(|r| {
+                r.tasks
+                    .iter()
+                    .filter(|(id, h)| tasks.get(**id as usize) != Some(&h.config) || h.join.is_finished())
+                    .map(|(id, _)| *id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in stale {
+            self.stop_task(name, id).await;
+        }
+        for (i, config) in tasks.iter().enumerate() {
+            let id = i as u32;
+            let running = self.running.entry(name.to_owned()).or_default();
+            if let Some(h) = running.tasks.get(&id) {
+                let _ = h.paused.send(paused);
+                continue;
+            }
+            let Some(inst) = running.instance.as_ref() else {
+                return;
+            };
+            let cancel = CancellationToken::new();
+            let (paused_tx, paused_rx) = watch::channel(paused);
+            let env = TaskEnv {
+                connector: name.to_owned(),
+                task: id,
+                task_config: config.clone(),
+                connector_config: connector_config.clone(),
+                worker: self.ctx.clone(),
+                cancel: cancel.clone(),
+                paused: paused_rx,
+            };
+            let join = match inst {
+                Instance::Source(c) => tokio::spawn(engine::source::run(env, c.create_task())),
+                Instance::Sink(c) => tokio::spawn(engine::sink::run(env, c.create_task())),
+            };
+            running.tasks.insert(
+                id,
+                TaskHandle {
+                    cancel,
+                    paused: paused_tx,
+                    join,
+                    config: config.clone(),
+                },
+            );
+        }
+    }
+
+    /// Stops one task within the task stop limit.
+    pub(super) async fn stop_task(&mut self, name: &str, id: u32) {
+        let Some(h) = self.running.get_mut(name).and_then(|r| r.tasks.remove(&id)) else {
+            return;
+        };
+        h.cancel.cancel();
+        await_task_stop(name, id, h.join, self.limits.task).await;
+    }
+
+    /// Stops every task, then the connector instance.
+    pub(super) async fn stop_all(&mut self, name: &str) {
+        let ids: Vec<u32> = self
+            .running
+            .get(name)
+            .map(|r| r.tasks.keys().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            self.stop_task(name, id).await;
+        }
+        self.stop_connector(name).await;
+    }
+
+    /// Stops everything at worker shutdown: every task at once (so each flushes its
+    /// offsets within the limit), then every connector instance; statuses become UNASSIGNED.
+    pub(super) async fn shutdown(&mut self) {
+        let names: Vec<String> = self.running.keys().cloned().collect();
+        let mut joins = Vec::new();
+        for name in &names {
+            if let Some(r) = self.running.get_mut(name) {
+                for (id, h) in std::mem::take(&mut r.tasks) {
+                    h.cancel.cancel();
+                    joins.push((name.clone(), id, h.join));
+                }
+            }
+        }
+        for (name, id, join) in joins {
+            await_task_stop(&name, id, join, self.limits.task).await;
+            self.ctx
+                .status
+                .put(StatusKey::Task(name.clone(), id), State::Unassigned, None)
+                .await;
+        }
+        let instances: Vec<(String, Instance)> = names
+            .iter()
+            .filter_map(|n| Some((n.clone(), self.running.get_mut(n)?.instance.take()?)))
+            .collect();
+        let limit = self.limits.connector;
+        futures::future::join_all(instances.into_iter().map(|(name, instance)| async move {
+            stop_instance(&name, instance, limit).await;
+        }))
+        .await;
+        for name in &names {
+            if self.state.connectors.contains_key(name) {
+                self.set_connector_state(name, State::Unassigned, None).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Starting and stopping a worker: Kafka clients, internal topics (distributed) or the
+//! offsets file (standalone), the group lease, the stored state, and the actor.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ferry_core::ConfigMap;
+use ferry_kafka::{ClientProps, KafkaLog, TopicAdmin, TopicSpec};
+use tokio::sync::{mpsc, oneshot};
+
+use super::actor::{Actor, Command, StopLimits};
+use super::{Loggers, StartError, View, Worker};
+use crate::engine::WorkerContext;
+use crate::lease::{Lease, LeaseState};
+use crate::store::{ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
+use crate::{Mode, WorkerConfig};
+
+/// Settings of the clients behind the internal topics: like Kafka Connect's backing
+/// stores, they take the worker's top-level settings (those librdkafka knows).
+fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::config::ClientConfig, StartError> {
+    const NOT_FOR_CLIENTS: &[&str] = &[
+        "group.id",
+        "client.id",
+        "bootstrap.servers",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "rebalance.timeout.ms",
+    ];
+    let mut props = ClientProps::new();
+    props.set("bootstrap.servers", config.bootstrap_servers.clone());
+    for (k, v) in &config.originals {
+        let prefixed = [
+            "producer.",
+            "consumer.",
+            "admin.",
+            "key.converter",
+            "value.converter",
+            "header.converter",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p));
+        if !prefixed && !NOT_FOR_CLIENTS.contains(&k.as_str()) {
+            props.set(k.clone(), v.clone());
+        }
+    }
+    Ok(props.to_client_config("worker", "")?)
+}
+
+/// One internal topic: its name, layout, the setting naming it and what it holds.
+struct InternalTopic<'a> {
+    topic: &'a Option<String>,
+    partitions: i32,
+    replication_factor: i32,
+    key: &'static str,
+    purpose: &'static str,
+}
+
+/// The config, offset and status topics, as the worker configuration names them.
+fn internal_topics(config: &WorkerConfig) -> [InternalTopic<'_>; 3] {
+    [
+        InternalTopic {
+            topic: &config.config_storage_topic,
+            partitions: 1,
+            replication_factor: config.config_storage_replication_factor,
+            key: "config.storage.topic",
+            purpose: "connector configurations",
+        },
+        InternalTopic {
+            topic: &config.offset_storage_topic,
+            partitions: config.offset_storage_partitions,
+            replication_factor: config.offset_storage_replication_factor,
+            key: "offset.storage.topic",
+            purpose: "source connector offsets",
+        },
+        InternalTopic {
+            topic: &config.status_storage_topic,
+            partitions: config.status_storage_partitions,
+            replication_factor: config.status_storage_replication_factor,
+            key: "status.storage.topic",
+            purpose: "connector and task statuses",
+        },
+    ]
+}
+
+impl Worker {
+    /// Connects to Kafka, prepares the internal topics (distributed) or the offsets file
+    /// (standalone), reads all state, and starts every connector in its target state.
+    pub async fn start(
+        config: WorkerConfig,
+        mode: Mode,
+        registry: ferry_core::PluginRegistry,
+        loggers: Loggers,
+    ) -> Result<Arc<Worker>, StartError> {
+        let base = internal_clients(&config)?;
+        let mut admin_cfg = base.clone();
+        for (k, v) in config.with_prefix("admin.") {
+            admin_cfg.set(k, v);
+        }
+        let admin = Arc::new(TopicAdmin::new(&admin_cfg)?);
+        let cluster_id = admin.cluster_id().await;
+        let mut lease: Option<Lease> = None;
+        let (config_store, offsets, status) = match mode {
+            Mode::Distributed => {
+                for t in internal_topics(&config) {
+                    let topic = t
+                        .topic
+                        .as_deref()
+                        .ok_or_else(|| StartError::Config(format!("{} is required", t.key)))?;
+                    let rf = Some(t.replication_factor).filter(|r| *r > 0);
+                    let spec = TopicSpec::compacted(topic, t.partitions, rf);
+                    admin.ensure_internal_topic(&spec, t.key, t.purpose).await?;
+                }
+                lease = Some(Self::acquire_lease(&config, &base).await?);
+                let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
+                (
+                    ConfigStore::kafka(log(&config.config_storage_topic)?),
+                    OffsetStore::new(Box::new(log(&config.offset_storage_topic)?)),
+                    StatusStore::new(Some(log(&config.status_storage_topic)?), config.worker_id.clone()),
+                )
+            }
+            Mode::Standalone => {
+                let file = config
+                    .offset_storage_file
+                    .clone()
+                    .ok_or_else(|| StartError::Config("offset.storage.file.filename is required".into()))?;
+                (
+                    ConfigStore::memory(),
+                    OffsetStore::new(Box::new(FileOffsetBackend::new(file))),
+                    StatusStore::new(None, config.worker_id.clone()),
+                )
+            }
+        };
+        let (state, offset_count, ()) = tokio::try_join!(config_store.load(), offsets.load(), status.load())?;
+        let mut status = status;
+        status.start_writer();
+        tracing::info!(
+            connectors = state.connectors.len(),
+            offsets = offset_count,
+            generation = status.generation(),
+            "read stored state"
+        );
+        let ctx = Arc::new(WorkerContext {
+            config,
+            registry,
+            offsets: Arc::new(offsets),
+            status: Arc::new(status),
+            admin,
+            producers: ferry_kafka::WarmProducers::default(),
+        });
+        // A producer with its producer id ready before the first source task starts.
+        match ctx.client_config("producer", &ConfigMap::new()) {
+            Ok(cfg) => {
+                if let Err(e) = ctx.producers.prepare(&cfg) {
+                    tracing::warn!("could not prepare a producer for source tasks: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("could not prepare a producer for source tasks: {e}"),
+        }
+        let view = Arc::new(RwLock::new(View::default()));
+        let limits = StopLimits::from_config(&ctx.config);
+        let (actor, events) = Actor::new(ctx.clone(), Arc::new(config_store), view.clone(), state, limits);
+        let (tx, rx) = mpsc::channel(64);
+        let handle = tokio::spawn(actor.run(rx, events));
+        let lease_state = lease.as_ref().map(|l| l.watch());
+        let worker = Arc::new(Worker {
+            ctx,
+            view,
+            commands: tx,
+            ready: AtomicBool::new(false),
+            loggers,
+            actor: std::sync::Mutex::new(Some(handle)),
+            lease: std::sync::Mutex::new(lease),
+            lease_state,
+            cluster_id,
+        });
+        worker.ping().await?;
+        worker.ready.store(true, Ordering::SeqCst);
+        Ok(worker)
+    }
+
+    /// Joins the worker group and waits until this worker is the active one.
+    async fn acquire_lease(
+        config: &WorkerConfig,
+        base: &ferry_kafka::rdkafka::config::ClientConfig,
+    ) -> Result<Lease, StartError> {
+        let group = config.group_id.clone().unwrap_or_default();
+        let topic = config.config_storage_topic.clone().unwrap_or_default();
+        let mut lease =
+            Lease::join(base, &group, &topic, config.session_timeout_ms).map_err(StartError::Config)?;
+        let first =
+            tokio::time::timeout(Duration::from_secs(5), lease.changed_from(LeaseState::Standby)).await;
+        let state = match first {
+            Ok(s) => s,
+            Err(_) => {
+                tracing::warn!(
+                    group_id = %group,
+                    "another worker of group.id '{group}' is active: this worker waits as a standby and takes over \
+                     when that worker stops or its session expires (session.timeout.ms). Ferry runs one active \
+                     worker per group."
+                );
+                lease.changed_from(LeaseState::Standby).await
+            }
+        };
+        match state {
+            LeaseState::Active => {
+                tracing::info!(group_id = %group, "this worker is the active worker of its group");
+                Ok(lease)
+            }
+            _ => Err(StartError::Config(format!(
+                "lost the worker group lease of group.id '{group}' while starting"
+            ))),
+        }
+    }
+
+    /// Resolves if this worker loses its group lease (another worker took over): it must stop.
+    pub async fn lease_lost(&self) {
+        let Some(mut rx) = self.lease_state.clone() else {
+            return std::future::pending().await;
+        };
+        loop {
+            if *rx.borrow_and_update() == LeaseState::Lost {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    /// Answers once the actor has started every stored connector and is idle.
+    pub(super) async fn ping(&self) -> Result<(), StartError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Ping { reply })
+            .await
+            .map_err(|_| StartError::Config("herder stopped".into()))?;
+        rx.await
+            .map_err(|_| StartError::Config("herder stopped".into()))?
+            .map_err(|e| StartError::Config(e.to_string()))
+    }
+
+    /// Stops every task (flushing offsets) and connector.
+    pub async fn shutdown(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+            let _ = rx.await;
+        }
+        let handle = self.actor.lock().expect("actor handle lock").take();
+        if let Some(h) = handle {
+            let _ = h.await;
+        }
+        // Leave the group last, so a standby takes over only once everything is flushed.
+        let lease = self.lease.lock().expect("lease lock").take();
+        if let Some(l) = lease {
+            let _ = tokio::task::spawn_blocking(move || l.leave()).await;
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
