@@ -45,28 +45,13 @@ pub mod keys {
 
 /// Java's `String.hashCode`.
 pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+    ferry_core::java::collections::string_hash(s)
 }
 
 /// Orders entries as a `java.util.HashMap` (default capacity) built by inserting them
 /// in the given order iterates them.
 pub fn java_hashmap_iteration<K: AsRef<str>, V>(entries: Vec<(K, V)>) -> Vec<(K, V)> {
-    let mut cap = 16usize;
-    while entries.len() > cap * 3 / 4 {
-        cap *= 2;
-    }
-    let mut indexed: Vec<(usize, usize, (K, V))> = entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let h = java_string_hash(e.0.as_ref());
-            let spread = h ^ ((h as u32) >> 16) as i32;
-            ((spread as u32 as usize) & (cap - 1), i, e)
-        })
-        .collect();
-    indexed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
-    indexed.into_iter().map(|(_, _, e)| e).collect()
+    ferry_core::java::collections::hashmap_iteration_order(entries)
 }
 
 /// [`java_hashmap_iteration`] into an offset map.

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use base64::Engine;
 use bigdecimal::BigDecimal;
 use bytes::Bytes;
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use ferry_core::{Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 use crate::config::{BinaryMode, DecimalMode, HStoreMode, IntervalMode, PostgresConfig, TimePrecisionMode};
@@ -762,15 +762,7 @@ fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
 
 /// A date as Java's `ISO_LOCAL_DATE` prints it: 4-digit years, a sign beyond 9999 or before 0.
 fn java_iso_date(d: NaiveDate) -> String {
-    let y = d.year();
-    let year = if y > 9999 {
-        format!("+{y}")
-    } else if y < 0 {
-        format!("-{:04}", -y)
-    } else {
-        format!("{y:04}")
-    };
-    format!("{year}-{:02}-{:02}", d.month(), d.day())
+    ferry_core::java::time::iso_local_date(d)
 }
 
 fn strip_money(text: &str) -> String {
@@ -840,11 +832,7 @@ fn split_offset(text: &str) -> Result<(&str, i32), String> {
 /// Formats nanoseconds the way Java's ISO formatters do (`appendFraction(NANO_OF_SECOND, 0, 9, true)`):
 /// as few digits as needed, nothing at all for zero.
 fn java_fraction(nanos: u32) -> String {
-    if nanos == 0 {
-        String::new()
-    } else {
-        format!(".{nanos:09}").trim_end_matches('0').to_string()
-    }
+    ferry_core::java::time::iso_fraction(nanos)
 }
 
 /// timestamptz text (any offset) → ISO-8601 in UTC, fraction `width` digits wide (Debezium's ZonedTimestamp).
