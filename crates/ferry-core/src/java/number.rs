@@ -8,35 +8,12 @@ use bigdecimal::BigDecimal;
 
 /// Appends `v` as Java's `Double.toString` renders it (`1.0`, `1.5E10`, `1.0E-5`, `NaN`).
 pub fn write_double(v: f64, out: &mut Vec<u8>) {
-    if v.is_finite() {
-        let mut sci = StackText::default();
-        // `{:e}` yields the shortest digits that round-trip, as Java 19+ does.
-        let _ = write!(sci, "{:e}", v.abs());
-        layout(
-            v.is_sign_negative(),
-            sci.as_bytes(),
-            (1e-3..1e7).contains(&v.abs()),
-            out,
-        );
-    } else {
-        write_special(v.is_nan(), v > 0.0, out);
-    }
+    write_floating(v, out);
 }
 
 /// Appends `v` as Java's `Float.toString` renders it (shortest digits of the float itself).
 pub fn write_float(v: f32, out: &mut Vec<u8>) {
-    if v.is_finite() {
-        let mut sci = StackText::default();
-        let _ = write!(sci, "{:e}", v.abs());
-        layout(
-            v.is_sign_negative(),
-            sci.as_bytes(),
-            (1e-3..1e7).contains(&v.abs()),
-            out,
-        );
-    } else {
-        write_special(v.is_nan(), v > 0.0, out);
-    }
+    write_floating(v, out);
 }
 
 /// `Double.toString` as a `String`.
@@ -94,12 +71,24 @@ pub fn bigdecimal_to_string(d: &BigDecimal) -> String {
     s
 }
 
-fn write_special(nan: bool, positive: bool, out: &mut Vec<u8>) {
-    out.extend_from_slice(match (nan, positive) {
-        (true, _) => b"NaN",
-        (false, true) => b"Infinity",
-        (false, false) => b"-Infinity",
-    });
+/// Writes a float or double: `{:e}` of the value's own type yields the shortest digits
+/// that round-trip, as Java 19+ prints them; widening to f64 (exact) picks the layout.
+fn write_floating<F: Copy + Into<f64> + fmt::LowerExp>(v: F, out: &mut Vec<u8>) {
+    let wide: f64 = v.into();
+    let negative = wide.is_sign_negative();
+    if !wide.is_finite() {
+        out.extend_from_slice(match (wide.is_nan(), negative) {
+            (true, _) => b"NaN",
+            (false, false) => b"Infinity",
+            (false, true) => b"-Infinity",
+        });
+        return;
+    }
+    let mut text = StackText::default();
+    let _ = write!(text, "{v:e}");
+    let sci = text.as_bytes();
+    let unsigned = sci.strip_prefix(b"-").unwrap_or(sci);
+    layout(negative, unsigned, (1e-3..1e7).contains(&wide.abs()), out);
 }
 
 fn ascii_string(bytes: Vec<u8>) -> String {
