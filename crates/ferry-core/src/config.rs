@@ -17,14 +17,23 @@ pub type ConfigMap = IndexMap<String, String>;
 /// Value types of configuration keys, named as Kafka names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigType {
+    /// `BOOLEAN`: `true` or `false`.
     Boolean,
+    /// `STRING`: text.
     String,
+    /// `INT`: a 32-bit integer.
     Int,
+    /// `SHORT`: a 16-bit integer.
     Short,
+    /// `LONG`: a 64-bit integer.
     Long,
+    /// `DOUBLE`: a 64-bit float.
     Double,
+    /// `LIST`: comma-separated strings.
     List,
+    /// `CLASS`: a class name.
     Class,
+    /// `PASSWORD`: text never shown back.
     Password,
 }
 
@@ -54,8 +63,11 @@ impl fmt::Display for ConfigType {
 /// Importance of a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Importance {
+    /// `HIGH`.
     High,
+    /// `MEDIUM`.
     Medium,
+    /// `LOW`.
     Low,
 }
 
@@ -73,9 +85,13 @@ impl Importance {
 /// Display width hint of a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
+    /// `NONE`: no hint.
     None,
+    /// `SHORT`.
     Short,
+    /// `MEDIUM`.
     Medium,
+    /// `LONG`.
     Long,
 }
 
@@ -105,15 +121,25 @@ pub enum ConfigDefault {
 /// A parsed configuration value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConfigValue {
+    /// No value (`null`).
     Null,
+    /// A `BOOLEAN` value.
     Boolean(bool),
+    /// A `STRING` value.
     String(String),
+    /// An `INT` value.
     Int(i32),
+    /// A `SHORT` value.
     Short(i16),
+    /// A `LONG` value.
     Long(i64),
+    /// A `DOUBLE` value.
     Double(f64),
+    /// A `LIST` value.
     List(Vec<String>),
+    /// A `CLASS` value (the class name).
     Class(String),
+    /// A `PASSWORD` value.
     Password(String),
 }
 
@@ -141,7 +167,12 @@ pub type CustomValidator = Arc<dyn Fn(&str, &ConfigValue) -> Result<(), String> 
 #[derive(Clone)]
 pub enum Validator {
     /// A number within bounds (inclusive).
-    Range { min: Option<f64>, max: Option<f64> },
+    Range {
+        /// The lowest allowed value.
+        min: Option<f64>,
+        /// The highest allowed value.
+        max: Option<f64>,
+    },
     /// One of the given strings.
     OneOf(Vec<String>),
     /// One of the given strings, ignoring case.
@@ -263,17 +294,29 @@ fn trim_num(v: f64) -> String {
 /// One configuration key and everything `/connector-plugins/P/config` shows of it.
 #[derive(Clone, Debug)]
 pub struct ConfigKey {
+    /// The key.
     pub name: String,
+    /// Its value type.
     pub ty: ConfigType,
+    /// Its default, if any.
     pub default: ConfigDefault,
+    /// How much it matters.
     pub importance: Importance,
+    /// Its description.
     pub documentation: String,
+    /// The group it is shown in.
     pub group: Option<String>,
+    /// Its position in the group.
     pub order_in_group: i32,
+    /// Display width hint.
     pub width: Width,
+    /// The name shown in UIs.
     pub display_name: String,
+    /// Keys whose validity depends on this one.
     pub dependents: Vec<String>,
+    /// The check run on parsed values.
     pub validator: Option<Validator>,
+    /// Values to suggest.
     pub recommended_values: Vec<String>,
 }
 
@@ -396,10 +439,15 @@ pub fn parse_type(key: &str, raw: &str, ty: ConfigType) -> Result<ConfigValue, C
 /// The outcome of validating one key: its value and error messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigValueInfo {
+    /// The key.
     pub name: String,
+    /// Its value as shown (passwords hidden).
     pub value: Option<String>,
+    /// Values to suggest.
     pub recommended_values: Vec<String>,
+    /// What is wrong with it.
     pub errors: Vec<String>,
+    /// Whether UIs show it.
     pub visible: bool,
 }
 

@@ -2,6 +2,8 @@
 //! configuration definitions, errors, and the plugin traits every connector,
 //! transform, predicate and converter implements.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod error;
 pub mod java;

@@ -34,7 +34,9 @@ impl SchemaAndValue {
 /// Connector direction, as `/connectors/NAME` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConnectorType {
+    /// Reads from an external system into Kafka.
     Source,
+    /// Writes from Kafka to an external system.
     Sink,
 }
 
@@ -273,11 +275,17 @@ pub trait HeaderConverter: Send + Sync {
 /// Kind of plugin, as `/connector-plugins` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PluginKind {
+    /// A source connector.
     Source,
+    /// A sink connector.
     Sink,
+    /// A single message transform.
     Transformation,
+    /// A predicate of a transform.
     Predicate,
+    /// A key/value converter.
     Converter,
+    /// A header converter.
     HeaderConverter,
 }
 
@@ -298,11 +306,17 @@ impl PluginKind {
 /// How to build a plugin instance.
 #[derive(Clone, Copy)]
 pub enum PluginFactory {
+    /// Builds a source connector.
     Source(fn() -> Box<dyn SourceConnector>),
+    /// Builds a sink connector.
     Sink(fn() -> Box<dyn SinkConnector>),
+    /// Builds a transformation.
     Transformation(fn() -> Box<dyn Transformation>),
+    /// Builds a predicate.
     Predicate(fn() -> Box<dyn Predicate>),
+    /// Builds a converter.
     Converter(fn() -> Box<dyn Converter>),
+    /// Builds a header converter.
     HeaderConverter(fn() -> Box<dyn HeaderConverter>),
 }
 

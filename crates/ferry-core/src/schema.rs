@@ -14,17 +14,29 @@ use crate::value::Value;
 /// Physical schema types, named as Connect names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SchemaType {
+    /// `INT8`: a byte.
     Int8,
+    /// `INT16`: a short.
     Int16,
+    /// `INT32`: an int.
     Int32,
+    /// `INT64`: a long.
     Int64,
+    /// `FLOAT32`: a float.
     Float32,
+    /// `FLOAT64`: a double.
     Float64,
+    /// `BOOLEAN`.
     Boolean,
+    /// `STRING`.
     String,
+    /// `BYTES`: a byte array.
     Bytes,
+    /// `ARRAY` of one value schema.
     Array,
+    /// `MAP` from a key schema to a value schema.
     Map,
+    /// `STRUCT`: named, ordered fields.
     Struct,
 }
 

@@ -18,20 +18,31 @@ pub enum Value {
     /// No value.
     #[default]
     Null,
+    /// A `java.lang.Boolean`.
     Boolean(bool),
+    /// A `java.lang.Byte`.
     Int8(i8),
+    /// A `java.lang.Short`.
     Int16(i16),
+    /// A `java.lang.Integer` (also Date and Time logical values).
     Int32(i32),
+    /// A `java.lang.Long` (also Timestamp logical values).
     Int64(i64),
+    /// A `java.lang.Float`.
     Float32(f32),
+    /// A `java.lang.Double`.
     Float64(f64),
+    /// A `java.lang.String`.
     String(String),
+    /// A `byte[]`.
     Bytes(Bytes),
     /// Value of a Decimal logical schema.
     Decimal(BigDecimal),
+    /// A `java.util.List`.
     Array(Vec<Value>),
     /// Entries in insertion order; keys may be any value.
     Map(Vec<(Value, Value)>),
+    /// A Connect `Struct`.
     Struct(Struct),
 }
 
