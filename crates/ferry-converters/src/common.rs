@@ -10,8 +10,11 @@ pub const TYPE_CONFIG: &str = "converter.type";
 /// How a converter instance is used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConverterType {
+    /// Converts record keys.
     Key,
+    /// Converts record values.
     Value,
+    /// Converts header values.
     Header,
 }
 

@@ -2,6 +2,8 @@
 //! producing the same bytes: JsonConverter, StringConverter, ByteArrayConverter,
 //! SimpleHeaderConverter and the primitive number/boolean converters.
 
+#![warn(missing_docs)]
+
 pub mod bytearray;
 mod common;
 pub mod json;

@@ -19,13 +19,18 @@ pub const ENCODING_CONFIG: &str = "converter.encoding";
 /// Character sets supported by `converter.encoding`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Encoding {
+    /// `UTF-8` (the default).
     #[default]
     Utf8,
+    /// `US-ASCII`: other characters become `?`.
     Ascii,
+    /// `ISO-8859-1`: other characters become `?`.
     Latin1,
     /// Java's `UTF-16`: writes a big-endian byte order mark, reads either order.
     Utf16,
+    /// `UTF-16BE`, without a byte order mark.
     Utf16Be,
+    /// `UTF-16LE`, without a byte order mark.
     Utf16Le,
 }
 

@@ -1,6 +1,8 @@
 //! Debezium's single message transforms for Ferry: the outbox `EventRouter` and
 //! `ExtractNewRecordState`, behaving as Debezium 3.x does on the same records.
 
+#![warn(missing_docs)]
+
 pub mod envelope;
 pub mod outbox;
 pub mod unwrap;

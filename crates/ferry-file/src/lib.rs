@@ -5,6 +5,8 @@
 //! Both keep Connect's class names, options, task configurations and source
 //! offsets, so existing connector configs and stored offsets carry over.
 
+#![warn(missing_docs)]
+
 mod error;
 mod format;
 pub mod sink;

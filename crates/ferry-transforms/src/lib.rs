@@ -4,6 +4,8 @@
 //! Every plugin is registered under its upstream Java class name (for example
 //! `org.apache.kafka.connect.transforms.InsertField$Value`) by [`plugins`].
 
+#![warn(missing_docs)]
+
 pub mod chain;
 pub mod field_path;
 pub mod kafka;
