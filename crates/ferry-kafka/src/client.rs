@@ -80,7 +80,7 @@ impl ClientProps {
     /// Translates to a librdkafka configuration. `role` names the client in messages
     /// (`producer`, `consumer`, `admin`); `prefix` is how the user wrote the keys
     /// (`producer.`), so errors point at the line in their file.
-    pub fn to_client_config(&self, role: &str, prefix: &str) -> Result<ClientConfig, KafkaStoreError> {
+    pub fn to_client_config(&self, role: &str, prefix: &str) -> Result<ClientSettings, KafkaStoreError> {
         let mut cfg = ClientConfig::new();
         cfg.set_log_level(RDKafkaLogLevel::Warning);
         for (key, value) in &self.entries {
@@ -109,7 +109,7 @@ impl ClientProps {
                 }
             }
         }
-        Ok(cfg)
+        Ok(ClientSettings(cfg))
     }
 }
 

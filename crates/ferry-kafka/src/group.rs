@@ -3,24 +3,23 @@
 
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::KafkaStoreError;
+use crate::{ClientSettings, KafkaStoreError};
 
 /// One committed position: topic, partition, next offset to read.
 pub type GroupOffset = (String, i32, i64);
 
-fn group_consumer(base: &ClientConfig, group: &str) -> Result<BaseConsumer, KafkaStoreError> {
-    let mut cfg = base.clone();
+fn group_consumer(base: &ClientSettings, group: &str) -> Result<BaseConsumer, KafkaStoreError> {
+    let mut cfg = base.rdkafka().clone();
     cfg.set("group.id", group).set("enable.auto.commit", "false");
     Ok(cfg.create()?)
 }
 
 /// Committed offsets of `group` for every partition of `topics` (blocking).
 pub fn read_group_offsets(
-    base: &ClientConfig,
+    base: &ClientSettings,
     group: &str,
     topics: &[String],
 ) -> Result<Vec<GroupOffset>, KafkaStoreError> {
@@ -52,15 +51,15 @@ pub fn read_group_offsets(
 }
 
 /// Every topic name the cluster reports (for `topics.regex`) (blocking).
-pub fn list_topics(base: &ClientConfig) -> Result<Vec<String>, KafkaStoreError> {
-    let consumer: BaseConsumer = base.create()?;
+pub fn list_topics(base: &ClientSettings) -> Result<Vec<String>, KafkaStoreError> {
+    let consumer: BaseConsumer = base.rdkafka().create()?;
     let md = consumer.fetch_metadata(None, Duration::from_secs(10))?;
     Ok(md.topics().iter().map(|t| t.name().to_owned()).collect())
 }
 
 /// Commits offsets for `group`, which must have no active member (blocking).
 pub fn commit_group_offsets(
-    base: &ClientConfig,
+    base: &ClientSettings,
     group: &str,
     offsets: &[GroupOffset],
 ) -> Result<(), KafkaStoreError> {

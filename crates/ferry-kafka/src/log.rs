@@ -14,7 +14,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::KafkaStoreError;
+use crate::{ClientSettings, KafkaStoreError};
 
 /// One record read back from the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,16 +55,16 @@ impl KafkaLog {
     /// A log over `topic`; `consumer` and `producer` are base client configurations.
     pub fn new(
         topic: &str,
-        consumer: &ClientConfig,
-        producer: &ClientConfig,
+        consumer: &ClientSettings,
+        producer: &ClientSettings,
     ) -> Result<Self, KafkaStoreError> {
-        let mut consumer_config = consumer.clone();
+        let mut consumer_config = consumer.rdkafka().clone();
         consumer_config
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("group.id", format!("ferry-internal-reader-{topic}"))
             .set("enable.partition.eof", "false");
-        let mut p = producer.clone();
+        let mut p = producer.rdkafka().clone();
         p.set("acks", "all")
             .set("partitioner", "murmur2_random")
             .set("message.timeout.ms", "30000");
@@ -103,7 +103,7 @@ impl InternalLog for KafkaLog {
             .await
             .map_err(|(e, _)| KafkaStoreError::Write {
                 topic: self.topic.clone(),
-                source: e,
+                source: e.into(),
             })?;
         Ok(())
     }

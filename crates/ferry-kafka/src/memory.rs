@@ -9,9 +9,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use regex::Regex;
+use tokio::sync::mpsc;
 
+use crate::admin::{TopicAdmin, TopicSpec};
+use crate::clients::ClientFactory;
+use crate::consumer::{ConsumeError, ConsumedRecord, KafkaTimestamp, SinkConsumer};
+use crate::dlq::DeadLetterQueue;
+use crate::group::GroupOffset;
 use crate::log::{InternalLog, LogRecord};
-use crate::KafkaStoreError;
+use crate::producer::{Ack, AckReceiver, OutgoingRecord, ProduceError, RecordProducer, SendError};
+use crate::{ClientSettings, KafkaStoreError};
 
 /// A record as the in-memory cluster stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +75,34 @@ pub(crate) struct State {
     pub(crate) cluster_id: Option<String>,
     /// Partitions a topic created by a write (not through the admin) gets.
     auto_partitions: i32,
+    /// Producer faults.
+    producer: ProducerFaults,
+    /// Failures of the next consumer polls, in order.
+    consume_errors: Vec<String>,
+    /// Offset commits fail with this text.
+    failing_commits: Option<String>,
+    /// Admin requests fail with this text.
+    failing_admin: Option<String>,
+    /// Settings of every client made through [`ClientFactory`], by role, in order.
+    clients: Vec<(&'static str, ClientSettings)>,
+}
+
+#[derive(Default)]
+struct ProducerFaults {
+    /// Acknowledgements wait for [`MemoryCluster::release_ack`] or [`MemoryCluster::fail_ack`].
+    hold: bool,
+    held: Vec<HeldSend>,
+    /// The next sends report a full queue.
+    queue_full: usize,
+    /// Sends fail at once with this text.
+    failing: Option<String>,
+}
+
+struct HeldSend {
+    seq: u64,
+    topic: String,
+    record: NewRecord,
+    acks: mpsc::UnboundedSender<Ack>,
 }
 
 /// A shared in-memory cluster; clones share the same topics.
@@ -264,6 +300,358 @@ impl MemoryCluster {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+impl MemoryCluster {
+    /// Holds every later acknowledgement of producers until [`MemoryCluster::release_ack`]
+    /// or [`MemoryCluster::fail_ack`] (`false`: acknowledge at once again).
+    pub fn hold_acks(&self, hold: bool) {
+        self.lock().producer.hold = hold;
+    }
+
+    /// Sequence numbers of the sends whose acknowledgement is held, in send order.
+    pub fn held_acks(&self) -> Vec<u64> {
+        self.lock().producer.held.iter().map(|h| h.seq).collect()
+    }
+
+    fn take_held(&self, seq: u64) -> Option<HeldSend> {
+        let mut state = self.lock();
+        let i = state.producer.held.iter().position(|h| h.seq == seq)?;
+        Some(state.producer.held.remove(i))
+    }
+
+    /// Writes the held record `seq` and acknowledges it; false when none is held.
+    pub fn release_ack(&self, seq: u64) -> bool {
+        let Some(h) = self.take_held(seq) else {
+            return false;
+        };
+        let placed = self.append(&h.topic, h.record);
+        let _ = h.acks.send(Ack {
+            seq,
+            result: Ok(placed),
+        });
+        true
+    }
+
+    /// Fails the held record `seq` with `error`, without writing it; false when none is held.
+    pub fn fail_ack(&self, seq: u64, error: &str) -> bool {
+        let Some(h) = self.take_held(seq) else {
+            return false;
+        };
+        let _ = h.acks.send(Ack {
+            seq,
+            result: Err(ProduceError(error.to_owned())),
+        });
+        true
+    }
+
+    /// Makes the next `sends` sends report a full queue.
+    pub fn fill_queue(&self, sends: usize) {
+        self.lock().producer.queue_full = sends;
+    }
+
+    /// Makes every later send fail at once with `error` (`None` heals it).
+    pub fn fail_sends(&self, error: Option<&str>) {
+        self.lock().producer.failing = error.map(str::to_owned);
+    }
+
+    /// Makes the next consumer poll fail with `error` (queued after earlier ones).
+    pub fn fail_next_poll(&self, error: &str) {
+        self.lock().consume_errors.push(error.to_owned());
+    }
+
+    /// Makes every later offset commit fail with `error` (`None` heals it).
+    pub fn fail_commits(&self, error: Option<&str>) {
+        self.lock().failing_commits = error.map(str::to_owned);
+    }
+
+    /// Makes every later admin request fail with `error` (`None` heals it).
+    pub fn fail_admin(&self, error: Option<&str>) {
+        self.lock().failing_admin = error.map(str::to_owned);
+    }
+
+    /// Settings of the clients made for `role` (`producer`, `consumer`, `dlq`), oldest first.
+    pub fn client_settings(&self, role: &str) -> Vec<ClientSettings> {
+        self.lock()
+            .clients
+            .iter()
+            .filter(|(r, _)| *r == role)
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    fn admin_check(&self) -> Result<(), KafkaStoreError> {
+        match &self.lock().failing_admin {
+            Some(e) => Err(KafkaStoreError::Other(e.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn new_record(record: &OutgoingRecord<'_>) -> NewRecord {
+    NewRecord {
+        partition: record.partition,
+        key: record.key.map(<[u8]>::to_vec),
+        value: record.value.map(<[u8]>::to_vec),
+        headers: record.headers.to_vec(),
+        timestamp: record.timestamp,
+    }
+}
+
+/// A source-task producer writing to a [`MemoryCluster`].
+pub struct MemoryProducer {
+    cluster: MemoryCluster,
+    acks: mpsc::UnboundedSender<Ack>,
+}
+
+impl MemoryProducer {
+    /// A producer and its acknowledgement stream.
+    pub fn new(cluster: &MemoryCluster) -> (Self, AckReceiver) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            MemoryProducer {
+                cluster: cluster.clone(),
+                acks: tx,
+            },
+            rx,
+        )
+    }
+}
+
+impl RecordProducer for MemoryProducer {
+    fn send(&self, seq: u64, record: &OutgoingRecord<'_>) -> Result<(), SendError> {
+        let new = new_record(record);
+        {
+            let mut state = self.cluster.lock();
+            let faults = &mut state.producer;
+            if faults.queue_full > 0 {
+                faults.queue_full -= 1;
+                return Err(SendError::QueueFull);
+            }
+            if let Some(e) = &faults.failing {
+                return Err(SendError::Failed(ProduceError(e.clone())));
+            }
+            if faults.hold {
+                faults.held.push(HeldSend {
+                    seq,
+                    topic: record.topic.to_owned(),
+                    record: new,
+                    acks: self.acks.clone(),
+                });
+                return Ok(());
+            }
+        }
+        let placed = self.cluster.append(record.topic, new);
+        let _ = self.acks.send(Ack {
+            seq,
+            result: Ok(placed),
+        });
+        Ok(())
+    }
+}
+
+enum Subscription {
+    Name(String),
+    Pattern(Regex),
+}
+
+/// A sink-task consumer of one group in a [`MemoryCluster`]; the only member of its group.
+pub struct MemoryConsumer {
+    cluster: MemoryCluster,
+    group: String,
+    subscription: Vec<Subscription>,
+    /// Next offset to read per partition, once reading started there.
+    positions: HashMap<(String, i32), i64>,
+    paused: bool,
+}
+
+impl MemoryConsumer {
+    /// A consumer in `group`, not yet subscribed.
+    pub fn new(cluster: &MemoryCluster, group: &str) -> Self {
+        MemoryConsumer {
+            cluster: cluster.clone(),
+            group: group.to_owned(),
+            subscription: Vec::new(),
+            positions: HashMap::new(),
+            paused: false,
+        }
+    }
+
+    fn subscribed(&self, topic: &str) -> bool {
+        self.subscription.iter().any(|s| match s {
+            Subscription::Name(n) => n == topic,
+            Subscription::Pattern(r) => r.is_match(topic),
+        })
+    }
+
+    /// The next unread record of any assigned partition, or the next injected error.
+    fn next(&mut self) -> Option<Result<ConsumedRecord, ConsumeError>> {
+        let state = self.cluster.lock();
+        let mut state = state;
+        if !state.consume_errors.is_empty() {
+            return Some(Err(ConsumeError(state.consume_errors.remove(0))));
+        }
+        if self.paused {
+            return None;
+        }
+        let committed = state.groups.get(&self.group);
+        for (name, topic) in &state.topics {
+            if !self.subscribed(name) {
+                continue;
+            }
+            for (p, log) in topic.partitions.iter().enumerate() {
+                let key = (name.clone(), p as i32);
+                let pos = *self
+                    .positions
+                    .entry(key.clone())
+                    .or_insert_with(|| committed.and_then(|c| c.get(&key)).copied().unwrap_or(0));
+                if let Some(r) = log.get(pos as usize) {
+                    self.positions.insert(key, pos + 1);
+                    return Some(Ok(ConsumedRecord {
+                        topic: r.topic.clone(),
+                        partition: r.partition,
+                        offset: r.offset,
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                        headers: r.headers.clone(),
+                        timestamp: r
+                            .timestamp
+                            .map_or(KafkaTimestamp::NotAvailable, KafkaTimestamp::CreateTime),
+                    }));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl SinkConsumer for MemoryConsumer {
+    fn subscribe(&mut self, topics: &[String]) -> Result<(), KafkaStoreError> {
+        self.subscription = topics
+            .iter()
+            .map(|t| {
+                if t.starts_with('^') {
+                    Regex::new(t)
+                        .map(Subscription::Pattern)
+                        .map_err(|e| KafkaStoreError::Other(format!("invalid pattern {t}: {e}")))
+                } else {
+                    Ok(Subscription::Name(t.clone()))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    async fn recv(&mut self, wait: Duration) -> Option<Result<ConsumedRecord, ConsumeError>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Registered before looking, so an append in between still wakes us.
+            let appended = self.cluster.appended.clone();
+            let notified = appended.notified();
+            if let Some(r) = self.next() {
+                return Some(r);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    async fn commit(&mut self, offsets: &[GroupOffset]) -> Result<(), KafkaStoreError> {
+        let mut state = self.cluster.lock();
+        if let Some(e) = &state.failing_commits {
+            return Err(KafkaStoreError::Other(e.clone()));
+        }
+        let group = state.groups.entry(self.group.clone()).or_default();
+        for (t, p, o) in offsets {
+            group.insert((t.clone(), *p), *o);
+        }
+        Ok(())
+    }
+
+    fn set_paused(&mut self, paused: bool) -> Result<(), KafkaStoreError> {
+        self.paused = paused;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeadLetterQueue for MemoryCluster {
+    async fn send(&self, record: &OutgoingRecord<'_>) -> Result<(), ProduceError> {
+        self.before_write(record.topic).await.map_err(ProduceError)?;
+        self.append(record.topic, new_record(record));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TopicAdmin for MemoryCluster {
+    async fn partition_count(&self, topic: &str) -> Result<Option<usize>, KafkaStoreError> {
+        self.admin_check()?;
+        Ok(self.lock().topics.get(topic).map(|t| t.partitions.len()))
+    }
+
+    async fn cluster_id(&self) -> Option<String> {
+        self.lock().cluster_id.clone()
+    }
+
+    async fn create(&self, spec: &TopicSpec) -> Result<bool, KafkaStoreError> {
+        self.admin_check()?;
+        // The broker's default is one partition.
+        Ok(self.create_topic_with(
+            &spec.name,
+            spec.partitions.unwrap_or(1),
+            spec.replication_factor,
+            spec.configs.clone(),
+        ))
+    }
+
+    async fn cleanup_policy(&self, topic: &str) -> Result<Option<String>, KafkaStoreError> {
+        self.admin_check()?;
+        let state = self.lock();
+        let configs = state.topics.get(topic).map(|t| t.configs.as_slice()).unwrap_or_default();
+        // Brokers report their default, `delete`, for a topic created without one.
+        Ok(Some(
+            configs
+                .iter()
+                .find(|(k, _)| k == "cleanup.policy")
+                .map_or_else(|| "delete".to_owned(), |(_, v)| v.clone()),
+        ))
+    }
+
+    async fn delete_group(&self, group: &str) -> Result<(), KafkaStoreError> {
+        self.admin_check()?;
+        self.lock().groups.remove(group);
+        Ok(())
+    }
+
+    async fn alter_configs(&self, topic: &str, configs: &[(&str, &str)]) -> Result<(), KafkaStoreError> {
+        self.admin_check()?;
+        for (k, v) in configs {
+            self.set_topic_config(topic, k, v);
+        }
+        Ok(())
+    }
+}
+
+impl ClientFactory for MemoryCluster {
+    type Producer = MemoryProducer;
+    type Consumer = MemoryConsumer;
+
+    fn producer(&self, settings: &ClientSettings) -> Result<(MemoryProducer, AckReceiver), KafkaStoreError> {
+        self.lock().clients.push(("producer", settings.clone()));
+        Ok(MemoryProducer::new(self))
+    }
+
+    fn sink_consumer(&self, settings: &ClientSettings) -> Result<MemoryConsumer, KafkaStoreError> {
+        self.lock().clients.push(("consumer", settings.clone()));
+        Ok(MemoryConsumer::new(self, settings.get("group.id").unwrap_or_default()))
+    }
+
+    fn dead_letter_queue(&self, settings: &ClientSettings) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError> {
+        self.lock().clients.push(("dlq", settings.clone()));
+        Ok(Box::new(self.clone()))
     }
 }
 

@@ -1,24 +1,52 @@
 //! The source-task producer: sends without awaiting each message and reports
 //! every acknowledgement, in whatever order the broker gives them, on a channel.
+//!
+//! [`RecordProducer`] is what the source engine needs; [`DataProducer`] implements it
+//! with librdkafka, `memory::MemoryProducer` (feature `memory`) in memory.
 
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use tokio::sync::mpsc;
 
-use crate::KafkaStoreError;
+use crate::{ClientSettings, KafkaStoreError};
 
-/// The outcome of one send: the sequence number given to [`DataProducer::send`], and where it landed or why not.
+/// Why the broker did not take a record: the client's error text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProduceError(pub String);
+
+/// Why [`RecordProducer::send`] did not queue a record.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The client's queue is full: wait for acknowledgements and send again.
+    #[error("the producer queue is full")]
+    QueueFull,
+    /// The record cannot be sent.
+    #[error(transparent)]
+    Failed(#[from] ProduceError),
+}
+
+/// The outcome of one send: the sequence number given to [`RecordProducer::send`], and where it landed or why not.
 #[derive(Debug)]
 pub struct Ack {
     /// Sequence number of the record.
     pub seq: u64,
     /// `(partition, offset)` on success.
-    pub result: Result<(i32, i64), KafkaError>,
+    pub result: Result<(i32, i64), ProduceError>,
+}
+
+/// Where a producer reports its acknowledgements.
+pub type AckReceiver = mpsc::UnboundedReceiver<Ack>;
+
+/// Sends records without waiting for each; every record's [`Ack`] arrives later on the
+/// producer's [`AckReceiver`], in whatever order the broker gives them.
+pub trait RecordProducer: Send + Sync + 'static {
+    /// Queues one record without blocking; `seq` comes back in its [`Ack`].
+    fn send(&self, seq: u64, record: &OutgoingRecord<'_>) -> Result<(), SendError>;
 }
 
 struct AckContext {
@@ -34,7 +62,7 @@ impl ProducerContext for AckContext {
         use rdkafka::message::Message;
         let result = match result {
             Ok(m) => Ok((m.partition(), m.offset())),
-            Err((e, _)) => Err(e.clone()),
+            Err((e, _)) => Err(ProduceError(e.to_string())),
         };
         // The receiver is gone only when the task is being torn down.
         let _ = self.acks.send(Ack { seq: *seq, result });
@@ -65,8 +93,8 @@ pub struct DataProducer {
 impl DataProducer {
     /// A producer from a base configuration; returns the producer and the acknowledgement stream.
     /// Idempotence, acks=all and Java's murmur2 key partitioning are set unless the user overrode them.
-    pub fn new(base: &ClientConfig) -> Result<(Self, mpsc::UnboundedReceiver<Ack>), KafkaStoreError> {
-        let mut cfg = base.clone();
+    pub fn new(base: &ClientSettings) -> Result<(Self, AckReceiver), KafkaStoreError> {
+        let mut cfg = base.rdkafka().clone();
         for (k, v) in [
             ("enable.idempotence", "true"),
             ("acks", "all"),
@@ -84,9 +112,19 @@ impl DataProducer {
         Ok((DataProducer { inner }, rx))
     }
 
-    /// Queues one record without blocking. `Err(QueueFull)` means librdkafka's queue is
-    /// full: wait for acknowledgements and try again.
-    pub fn send(&self, seq: u64, rec: &OutgoingRecord<'_>) -> Result<(), KafkaError> {
+    /// Waits up to `timeout` for every queued message to be acknowledged.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaStoreError> {
+        Ok(self.inner.flush(timeout)?)
+    }
+
+    /// Messages queued and not yet acknowledged.
+    pub fn in_flight(&self) -> i32 {
+        self.inner.in_flight_count()
+    }
+}
+
+impl RecordProducer for DataProducer {
+    fn send(&self, seq: u64, rec: &OutgoingRecord<'_>) -> Result<(), SendError> {
         let mut r: BaseRecord<'_, [u8], [u8], Box<u64>> =
             BaseRecord::with_opaque_to(rec.topic, Box::new(seq));
         if let Some(k) = rec.key {
@@ -111,27 +149,15 @@ impl DataProducer {
             }
             r = r.headers(headers);
         }
-        self.inner.send(r).map_err(|(e, _)| e)
-    }
-
-    /// True for the error [`DataProducer::send`] returns when the queue is full.
-    pub fn is_queue_full(e: &KafkaError) -> bool {
-        matches!(e, KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull))
-    }
-
-    /// Waits up to `timeout` for every queued message to be acknowledged.
-    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.inner.flush(timeout)
-    }
-
-    /// Messages queued and not yet acknowledged.
-    pub fn in_flight(&self) -> i32 {
-        self.inner.in_flight_count()
+        self.inner.send(r).map_err(|(e, _)| match e {
+            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => SendError::QueueFull,
+            e => SendError::Failed(ProduceError(e.to_string())),
+        })
     }
 }
 
 /// A producer with its acknowledgement stream, as [`DataProducer::new`] returns them.
-pub type ProducerWithAcks = (DataProducer, mpsc::UnboundedReceiver<Ack>);
+pub type ProducerWithAcks = (DataProducer, AckReceiver);
 
 /// Keeps one idle [`DataProducer`] warm for the next task that starts.
 ///
@@ -150,16 +176,13 @@ struct Spare {
     producer: ProducerWithAcks,
 }
 
-fn fingerprint(cfg: &ClientConfig) -> Vec<(String, String)> {
-    cfg.config_map()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+fn fingerprint(cfg: &ClientSettings) -> Vec<(String, String)> {
+    cfg.entries()
 }
 
 impl WarmProducers {
     /// Creates a spare for `cfg` if there is none (connections open in the background).
-    pub fn prepare(&self, cfg: &ClientConfig) -> Result<(), KafkaStoreError> {
+    pub fn prepare(&self, cfg: &ClientSettings) -> Result<(), KafkaStoreError> {
         if self.spare.lock().expect("spare producer lock").is_some() {
             return Ok(());
         }
@@ -177,7 +200,7 @@ impl WarmProducers {
     /// A producer for `cfg`: the warm spare when it was built from the same
     /// configuration (then the flag is true), else a new one. A new spare for `cfg` takes
     /// the place of the one handed out, ready for the next task.
-    pub fn take(&self, cfg: &ClientConfig) -> Result<(ProducerWithAcks, bool), KafkaStoreError> {
+    pub fn take(&self, cfg: &ClientSettings) -> Result<(ProducerWithAcks, bool), KafkaStoreError> {
         let wanted = fingerprint(cfg);
         let taken = {
             let mut spare = self.spare.lock().expect("spare producer lock");
@@ -213,8 +236,8 @@ impl WarmProducers {
 mod tests {
     use super::*;
 
-    fn cfg(client_id: &str) -> ClientConfig {
-        let mut c = ClientConfig::new();
+    fn cfg(client_id: &str) -> ClientSettings {
+        let mut c = ClientSettings::new();
         // No broker is contacted until a record is sent.
         c.set("bootstrap.servers", "127.0.0.1:1")
             .set("client.id", client_id);

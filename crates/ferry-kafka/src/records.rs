@@ -60,28 +60,49 @@ impl TargetState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConfigRecord {
     /// `connector-NAME`: the connector's configuration; `None` is the tombstone of a delete.
-    Connector { name: String, config: Option<ConfigMap> },
+    Connector {
+        /// Connector name.
+        name: String,
+        /// Its configuration.
+        config: Option<ConfigMap>,
+    },
     /// `task-NAME-N`: one task's configuration (only valid once the matching commit arrives).
     Task {
+        /// Connector name.
         connector: String,
+        /// Task number.
         task: u32,
+        /// The task's configuration.
         config: Option<ConfigMap>,
     },
     /// `commit-NAME`: the preceding task records of NAME form a set of `tasks` tasks.
-    Commit { connector: String, tasks: u32 },
+    Commit {
+        /// Connector name.
+        connector: String,
+        /// How many tasks the set has.
+        tasks: u32,
+    },
     /// `target-state-NAME`; `None` is a tombstone.
     TargetState {
+        /// Connector name.
         connector: String,
+        /// The desired state.
         state: Option<TargetState>,
     },
     /// `restart-connector-NAME`: a restart request.
     Restart {
+        /// Connector name.
         connector: String,
+        /// Restart its tasks too.
         include_tasks: bool,
+        /// Restart only what failed.
         only_failed: bool,
     },
     /// Any other key (session-key, tasks-fencing-, logger-cluster-): kept but not interpreted.
-    Other { key: String },
+    Other {
+        /// The record key.
+        key: String,
+    },
 }
 
 const CONNECTOR_PREFIX: &str = "connector-";
@@ -250,11 +271,17 @@ impl ConfigRecord {
 /// A connector or task state, as Kafka Connect names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
+    /// `UNASSIGNED`: not running anywhere yet.
     Unassigned,
+    /// `RUNNING`.
     Running,
+    /// `PAUSED`.
     Paused,
+    /// `FAILED`, with a trace.
     Failed,
+    /// `RESTARTING`.
     Restarting,
+    /// `STOPPED`.
     Stopped,
     /// Written by Connect when a task or connector is removed (`DESTROYED`).
     Destroyed,
@@ -296,7 +323,12 @@ pub enum StatusKey {
     /// `status-task-NAME-N`.
     Task(String, u32),
     /// `status-topic-TOPIC:connector-NAME`.
-    Topic { topic: String, connector: String },
+    Topic {
+        /// The topic.
+        topic: String,
+        /// The connector that used it.
+        connector: String,
+    },
 }
 
 impl StatusKey {

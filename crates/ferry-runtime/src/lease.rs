@@ -8,12 +8,9 @@
 //! loses the partition while active must stop at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
-use ferry_kafka::rdkafka::config::ClientConfig;
-use ferry_kafka::rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
-use ferry_kafka::rdkafka::ClientContext;
+use ferry_kafka::membership::{GroupEvent, GroupMember};
+use ferry_kafka::ClientSettings;
 use tokio::sync::watch;
 
 /// Where this worker stands in its group.
@@ -27,34 +24,32 @@ pub enum LeaseState {
     Lost,
 }
 
-struct LeaseContext {
+struct LeaseTracker {
     state: watch::Sender<LeaseState>,
     /// Revoked while active: lost unless the next assignment gives the partition back
     /// (eager rebalances revoke everything first, then reassign).
     revoked_while_active: AtomicBool,
 }
 
-impl ClientContext for LeaseContext {}
-
-impl ConsumerContext for LeaseContext {
-    fn post_rebalance(&self, _c: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+impl LeaseTracker {
+    fn on_event(&self, event: GroupEvent) {
         let now = *self.state.borrow();
-        let next = match rebalance {
-            Rebalance::Assign(tpl) if tpl.count() > 0 => {
+        let next = match event {
+            GroupEvent::Assigned(n) if n > 0 => {
                 self.revoked_while_active.store(false, Ordering::SeqCst);
                 LeaseState::Active
             }
-            Rebalance::Assign(_) if self.revoked_while_active.swap(false, Ordering::SeqCst) => {
+            GroupEvent::Assigned(_) if self.revoked_while_active.swap(false, Ordering::SeqCst) => {
                 LeaseState::Lost
             }
-            Rebalance::Assign(_) => now,
-            Rebalance::Revoke(tpl) => {
-                if tpl.count() > 0 && now == LeaseState::Active {
+            GroupEvent::Assigned(_) => now,
+            GroupEvent::Revoked(n) => {
+                if n > 0 && now == LeaseState::Active {
                     self.revoked_while_active.store(true, Ordering::SeqCst);
                 }
                 now
             }
-            Rebalance::Error(e) => {
+            GroupEvent::Error(e) => {
                 tracing::warn!("group rebalance error: {e}");
                 now
             }
@@ -68,62 +63,28 @@ impl ConsumerContext for LeaseContext {
 /// A held or awaited lease; dropping it leaves the group.
 pub struct Lease {
     state: watch::Receiver<LeaseState>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    member: Option<GroupMember>,
 }
 
 impl Lease {
     /// Joins `group` on `config_topic` and keeps the membership alive on a background thread.
     pub fn join(
-        base: &ClientConfig,
+        base: &ClientSettings,
         group: &str,
         config_topic: &str,
         session_timeout_ms: u64,
     ) -> Result<Lease, String> {
-        let mut cfg = base.clone();
-        cfg.set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("session.timeout.ms", session_timeout_ms.to_string())
-            .set(
-                "heartbeat.interval.ms",
-                (session_timeout_ms / 3).max(100).to_string(),
-            )
-            .set("partition.assignment.strategy", "cooperative-sticky");
         let (tx, rx) = watch::channel(LeaseState::Standby);
-        let consumer: BaseConsumer<LeaseContext> = cfg
-            .create_with_context(LeaseContext {
-                state: tx,
-                revoked_while_active: AtomicBool::new(false),
-            })
-            .map_err(|e| format!("cannot create the group member for group.id {group}: {e}"))?;
-        consumer
-            .subscribe(&[config_topic])
-            .map_err(|e| format!("cannot join group.id {group}: {e}"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("ferry-group-member".into())
-            .spawn(move || {
-                let mut paused = false;
-                while !stop2.load(Ordering::SeqCst) {
-                    // Records of the config topic are not needed here: pause once assigned.
-                    if let Some(Ok(_)) = consumer.poll(Duration::from_millis(200)) {}
-                    if !paused {
-                        if let Ok(a) = consumer.assignment() {
-                            if a.count() > 0 {
-                                paused = consumer.pause(&a).is_ok();
-                            }
-                        }
-                    }
-                }
-                consumer.unsubscribe();
-                drop(consumer);
-            })
-            .map_err(|e| format!("cannot start the group member thread: {e}"))?;
+        let tracker = LeaseTracker {
+            state: tx,
+            revoked_while_active: AtomicBool::new(false),
+        };
+        let member = GroupMember::join(base, group, config_topic, session_timeout_ms, move |e| {
+            tracker.on_event(e)
+        })?;
         Ok(Lease {
             state: rx,
-            stop,
-            thread: Some(thread),
+            member: Some(member),
         })
     }
 
@@ -152,15 +113,8 @@ impl Lease {
 
     /// Leaves the group (blocks briefly while the member closes).
     pub fn leave(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(m) = self.member.take() {
+            m.leave();
         }
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
     }
 }

@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use ferry_kafka::rdkafka::message::{Header as KHeader, OwnedHeaders};
-use ferry_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
+use ferry_kafka::{DeadLetterQueue, OutgoingRecord};
 
 use crate::connector_config::ErrorPolicy;
 use crate::engine::EngineError;
@@ -11,13 +10,21 @@ use crate::engine::EngineError;
 /// Where in the pipeline a record failed (Connect's `Stage`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// The source task's `poll`.
     TaskPoll,
+    /// The sink task's `put`.
     TaskPut,
+    /// A transformation or predicate.
     Transformation,
+    /// The key converter.
     KeyConverter,
+    /// The value converter.
     ValueConverter,
+    /// The header converter.
     HeaderConverter,
+    /// Producing to Kafka.
     KafkaProduce,
+    /// Consuming from Kafka.
     KafkaConsume,
 }
 
@@ -66,22 +73,33 @@ pub struct ErrorHandler {
     connector: String,
     task: u32,
     skipped: u64,
-    dlq: Option<FutureProducer>,
+    dlq: Option<Box<dyn DeadLetterQueue>>,
 }
 
 /// A consumed record's original bytes, for the dead letter queue.
 pub struct OriginalRecord<'a> {
+    /// Topic it was read from.
     pub topic: &'a str,
+    /// Partition.
     pub partition: i32,
+    /// Offset.
     pub offset: i64,
+    /// Key bytes.
     pub key: Option<&'a [u8]>,
+    /// Value bytes.
     pub value: Option<&'a [u8]>,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Headers.
+    pub headers: &'a [(String, Option<Vec<u8>>)],
 }
 
 impl ErrorHandler {
     /// A handler for one task; `dlq` is a producer when the connector has a DLQ topic.
-    pub fn new(policy: ErrorPolicy, connector: &str, task: u32, dlq: Option<FutureProducer>) -> Self {
+    pub fn new(
+        policy: ErrorPolicy,
+        connector: &str,
+        task: u32,
+        dlq: Option<Box<dyn DeadLetterQueue>>,
+    ) -> Self {
         ErrorHandler {
             policy,
             connector: connector.to_owned(),
@@ -125,53 +143,52 @@ impl ErrorHandler {
             tracing::debug!(record = %failure.record, "record skipped: {}", failure.message);
         }
         if let (Some(dlq), Some(topic), Some(orig)) = (&self.dlq, &self.policy.dlq_topic, original) {
-            let mut headers = OwnedHeaders::new();
-            for (k, v) in &orig.headers {
-                headers = headers.insert(KHeader {
-                    key: k,
-                    value: v.as_deref(),
-                });
-            }
+            let mut headers = orig.headers.to_vec();
             if self.policy.dlq_context_headers {
-                let partition = orig.partition.to_string();
-                let offset = orig.offset.to_string();
-                let task = self.task.to_string();
-                let stage = failure.stage.to_string();
-                let exception = "org.apache.kafka.connect.errors.DataException";
-                let context = [
-                    ("__connect.errors.topic", orig.topic),
-                    ("__connect.errors.partition", partition.as_str()),
-                    ("__connect.errors.offset", offset.as_str()),
-                    ("__connect.errors.connector.name", self.connector.as_str()),
-                    ("__connect.errors.task.id", task.as_str()),
-                    ("__connect.errors.stage", stage.as_str()),
-                    ("__connect.errors.class.name", failure.class.as_str()),
-                    ("__connect.errors.exception.class.name", exception),
-                    ("__connect.errors.exception.message", failure.message.as_str()),
-                    ("__connect.errors.exception.stacktrace", failure.message.as_str()),
-                ];
-                for (k, v) in context {
-                    headers = headers.insert(KHeader {
-                        key: k,
-                        value: Some(v.as_bytes()),
-                    });
-                }
+                headers.extend(
+                    context_headers(&failure, &orig, &self.connector, self.task)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), Some(v.into_bytes()))),
+                );
             }
-            let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-            if let Some(k) = orig.key {
-                rec = rec.key(k);
-            }
-            if let Some(v) = orig.value {
-                rec = rec.payload(v);
-            }
-            dlq.send(rec, std::time::Duration::from_secs(30))
-                .await
-                .map_err(|(e, _)| {
-                    EngineError::Failed(format!(
-                        "org.apache.kafka.connect.errors.ConnectException: could not write to the dead letter queue topic {topic}\nCaused by: {e}"
-                    ))
-                })?;
+            let record = OutgoingRecord {
+                topic,
+                partition: None,
+                key: orig.key,
+                value: orig.value,
+                timestamp: None,
+                headers: &headers,
+            };
+            dlq.send(&record).await.map_err(|e| {
+                EngineError::Failed(format!(
+                    "org.apache.kafka.connect.errors.ConnectException: could not write to the dead letter queue topic {topic}\nCaused by: {e}"
+                ))
+            })?;
         }
         Ok(())
     }
+}
+
+/// The `__connect.errors.*` headers Connect adds to a dead letter queue record.
+fn context_headers(
+    failure: &RecordFailure,
+    orig: &OriginalRecord<'_>,
+    connector: &str,
+    task: u32,
+) -> [(&'static str, String); 10] {
+    [
+        ("__connect.errors.topic", orig.topic.to_owned()),
+        ("__connect.errors.partition", orig.partition.to_string()),
+        ("__connect.errors.offset", orig.offset.to_string()),
+        ("__connect.errors.connector.name", connector.to_owned()),
+        ("__connect.errors.task.id", task.to_string()),
+        ("__connect.errors.stage", failure.stage.to_string()),
+        ("__connect.errors.class.name", failure.class.clone()),
+        (
+            "__connect.errors.exception.class.name",
+            "org.apache.kafka.connect.errors.DataException".to_owned(),
+        ),
+        ("__connect.errors.exception.message", failure.message.clone()),
+        ("__connect.errors.exception.stacktrace", failure.message.clone()),
+    ]
 }

@@ -7,12 +7,15 @@ pub mod sink;
 pub mod source;
 pub mod submitted;
 pub mod topics;
+pub mod trouble;
+
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 
 use ferry_core::{ConfigMap, PluginRegistry};
-use ferry_kafka::rdkafka::config::ClientConfig;
-use ferry_kafka::{ClientProps, TopicAdmin};
+use ferry_kafka::{ClientProps, ClientSettings, KafkaClients, TopicAdmin};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -28,7 +31,7 @@ pub enum EngineError {
     /// The task or a record failed; the text is the status trace.
     #[error("{0}")]
     Failed(String),
-    /// Kafka trouble.
+    /// A Kafka client or internal topic failed.
     #[error(transparent)]
     Kafka(#[from] ferry_kafka::KafkaStoreError),
 }
@@ -103,15 +106,15 @@ pub struct WorkerContext {
     /// Connector and task states.
     pub status: Arc<StatusStore>,
     /// Topic administration.
-    pub admin: Arc<TopicAdmin>,
-    /// A producer kept warm for the next source task.
-    pub producers: ferry_kafka::WarmProducers,
+    pub admin: Arc<dyn TopicAdmin>,
+    /// Makes the tasks' Kafka clients (and keeps a producer warm for the next source task).
+    pub clients: KafkaClients,
 }
 
 impl WorkerContext {
     /// Client properties for a role (`producer`, `consumer`, `admin`): bootstrap servers,
     /// the worker's `ROLE.*` options, then the connector's `ROLE.override.*`.
-    pub fn client_config(&self, role: &str, connector: &ConfigMap) -> Result<ClientConfig, EngineError> {
+    pub fn client_config(&self, role: &str, connector: &ConfigMap) -> Result<ClientSettings, EngineError> {
         let mut props = ClientProps::new();
         props.set("bootstrap.servers", self.config.bootstrap_servers.clone());
         let worker_prefix = format!("{role}.");

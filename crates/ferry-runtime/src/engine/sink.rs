@@ -8,17 +8,14 @@ use std::time::{Duration, Instant};
 use ferry_core::{
     error_trace, Headers, Position, Record, SinkTask, SinkTaskContext, TimestampType, TopicPartition,
 };
-use ferry_kafka::rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use ferry_kafka::rdkafka::message::{BorrowedMessage, Headers as _, Message};
-use ferry_kafka::rdkafka::producer::FutureProducer;
-use ferry_kafka::rdkafka::{Offset, TopicPartitionList};
 use ferry_kafka::records::State;
-use ferry_kafka::TopicSpec;
+use ferry_kafka::{ClientFactory, ConsumedRecord, KafkaTimestamp, SinkConsumer, TopicSpec};
 use ferry_transforms::TransformChain;
 use tracing::Instrument;
 
 use super::convert::Converters;
 use super::errors::{ErrorHandler, OriginalRecord, RecordFailure, Stage};
+use super::trouble::{Trouble, TroubleStatus};
 use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
 
@@ -27,18 +24,25 @@ const MAX_BATCH: usize = 500;
 
 /// Runs a sink task until it is cancelled or fails; writes its status as it goes.
 pub async fn run(env: TaskEnv, task: Box<dyn SinkTask>) {
+    let worker = env.worker.clone();
+    run_with(env, task, &worker.clients).await
+}
+
+/// [`run`] with the Kafka clients made by `clients`.
+pub(crate) async fn run_with<F: ClientFactory>(env: TaskEnv, task: Box<dyn SinkTask>, clients: &F) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        let started = super::catch_panic(SinkEngine::start(&env, task)).await;
+        let started = super::catch_panic(SinkEngine::start(&env, task, clients)).await;
         super::drive(&env, started).await;
     }
     .instrument(span)
     .await
 }
 
-struct SinkEngine {
+/// One running sink task with its consumer.
+struct SinkEngine<C> {
     task: Box<dyn SinkTask>,
-    consumer: BaseConsumer,
+    consumer: C,
     converters: Converters,
     chain: TransformChain,
     errors: ErrorHandler,
@@ -49,11 +53,15 @@ struct SinkEngine {
     flush_interval: Duration,
     topic_names: HashMap<String, Arc<str>>,
     /// The consumer problem currently shown in the task status, if any.
-    trouble: Option<String>,
+    trouble: TroubleStatus,
 }
 
-impl SinkEngine {
-    async fn start(env: &TaskEnv, mut task: Box<dyn SinkTask>) -> Result<SinkEngine, EngineError> {
+impl<C: SinkConsumer> SinkEngine<C> {
+    async fn start<F: ClientFactory<Consumer = C>>(
+        env: &TaskEnv,
+        mut task: Box<dyn SinkTask>,
+        clients: &F,
+    ) -> Result<Self, EngineError> {
         let w = &env.worker;
         let converters = Converters::for_connector(&w.registry, &w.config, &env.connector_config)?;
         let chain = TransformChain::from_config(&env.connector_config, &w.registry)
@@ -68,10 +76,7 @@ impl SinkEngine {
                     w.admin.create(&spec).await?;
                 }
                 let cfg = w.client_config("producer", &env.connector_config)?;
-                let producer: FutureProducer = cfg
-                    .create()
-                    .map_err(|e| EngineError::Kafka(ferry_kafka::KafkaStoreError::Kafka(e)))?;
-                Some(producer)
+                Some(clients.dead_letter_queue(&cfg)?)
             }
             _ => None,
         };
@@ -83,9 +88,7 @@ impl SinkEngine {
         if cfg.get("auto.offset.reset").is_none() {
             cfg.set("auto.offset.reset", "earliest");
         }
-        let consumer: BaseConsumer = cfg
-            .create()
-            .map_err(|e| EngineError::Kafka(ferry_kafka::KafkaStoreError::Kafka(e)))?;
+        let mut consumer = clients.sink_consumer(&cfg)?;
         let topics: Vec<String> = env
             .connector_config
             .get("topics")
@@ -110,10 +113,7 @@ impl SinkEngine {
         } else {
             topics
         };
-        let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
-        consumer
-            .subscribe(&refs)
-            .map_err(|e| EngineError::Kafka(ferry_kafka::KafkaStoreError::Kafka(e)))?;
+        consumer.subscribe(&subscription)?;
         let ctx = SinkTaskContext {
             connector: env.connector.clone(),
             task: env.task,
@@ -138,7 +138,7 @@ impl SinkEngine {
             last_flush: Instant::now(),
             flush_interval: Duration::from_millis(w.config.offset_flush_interval_ms),
             topic_names: HashMap::new(),
-            trouble: None,
+            trouble: TroubleStatus::default(),
         })
     }
 
@@ -150,13 +150,7 @@ impl SinkEngine {
             }
             let want_paused = *env.paused.borrow();
             if want_paused != paused_now {
-                let assignment = self.consumer.assignment().unwrap_or_default();
-                let r = if want_paused {
-                    self.consumer.pause(&assignment)
-                } else {
-                    self.consumer.resume(&assignment)
-                };
-                if let Err(e) = r {
+                if let Err(e) = self.consumer.set_paused(want_paused) {
                     tracing::warn!("could not pause/resume partitions: {e}");
                 }
                 paused_now = want_paused;
@@ -189,40 +183,27 @@ impl SinkEngine {
             if wait.is_zero() && !out.is_empty() {
                 break;
             }
-            let polled =
-                tokio::task::block_in_place(|| self.consumer.poll(wait.max(Duration::from_millis(1))));
+            let polled = self.consumer.recv(wait.max(Duration::from_millis(1))).await;
             let Some(msg) = polled else { break };
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
-                    let text = format!("Kafka consumer error, retrying: {e}");
-                    if self.trouble.as_deref() != Some(text.as_str()) {
-                        tracing::warn!("{text}");
-                        self.trouble = Some(text.clone());
-                        if !*env.paused.borrow() {
-                            env.set_state(State::Running, Some(text)).await;
-                        }
-                    }
+                    self.trouble.report(env, Some(Trouble::ConsumerError(e.0))).await;
                     break;
                 }
             };
-            if self.trouble.take().is_some() {
-                tracing::info!("recovered");
-                if !*env.paused.borrow() {
-                    env.set_state(State::Running, None).await;
-                }
-            }
+            self.trouble.report(env, None).await;
             let tp = TopicPartition {
-                topic: msg.topic().to_owned(),
-                partition: msg.partition(),
+                topic: msg.topic.clone(),
+                partition: msg.partition,
             };
-            if env.worker.config.topic_tracking_enable && !self.topic_names.contains_key(msg.topic()) {
+            if env.worker.config.topic_tracking_enable && !self.topic_names.contains_key(&msg.topic) {
                 env.worker
                     .status
-                    .record_topic(&env.connector, env.task, msg.topic())
+                    .record_topic(&env.connector, env.task, &msg.topic)
                     .await;
             }
-            let next = msg.offset() + 1;
+            let next = msg.offset + 1;
             let converted = convert_message(&msg, &self.converters, &mut self.chain, &mut self.topic_names);
             match converted {
                 Ok(Some(rec)) => out.push(rec),
@@ -235,9 +216,7 @@ impl SinkEngine {
                         message,
                         record: format!(
                             "topic={} partition={} offset={}",
-                            msg.topic(),
-                            msg.partition(),
-                            msg.offset()
+                            msg.topic, msg.partition, msg.offset
                         ),
                     };
                     self.errors.handle(failure, Some(orig)).await?;
@@ -286,12 +265,11 @@ impl SinkEngine {
             tracing::error!("flush failed; offsets not committed: {}", error_trace(&e));
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::new();
-        for (tp, off) in &pending {
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off))
-                .map_err(|e| EngineError::Kafka(ferry_kafka::KafkaStoreError::Kafka(e)))?;
-        }
-        match tokio::task::block_in_place(|| self.consumer.commit(&tpl, CommitMode::Sync)) {
+        let offsets: Vec<ferry_kafka::group::GroupOffset> = pending
+            .iter()
+            .map(|(tp, off)| (tp.topic.clone(), tp.partition, *off))
+            .collect();
+        match self.consumer.commit(&offsets).await {
             Ok(()) => {
                 self.committed.extend(pending);
             }
@@ -316,21 +294,24 @@ impl SinkEngine {
 type ConvertError = (Stage, String, String);
 
 fn convert_message(
-    msg: &BorrowedMessage<'_>,
+    msg: &ConsumedRecord,
     converters: &Converters,
     chain: &mut TransformChain,
     topic_names: &mut HashMap<String, Arc<str>>,
 ) -> Result<Option<Record>, ConvertError> {
-    let topic = msg.topic();
-    let topic_arc = topic_names
-        .entry(topic.to_owned())
-        .or_insert_with(|| Arc::from(topic))
-        .clone();
+    let topic = msg.topic.as_str();
+    let topic_arc = match topic_names.get(topic) {
+        Some(t) => t.clone(),
+        None => topic_names
+            .entry(topic.to_owned())
+            .or_insert_with(|| Arc::from(topic))
+            .clone(),
+    };
     let key = converters
         .key
-        .to_connect(topic, msg.key())
+        .to_connect(topic, msg.key.as_deref())
         .map_err(|e| (Stage::KeyConverter, converters.classes[0].clone(), e.to_string()))?;
-    let value = converters.value.to_connect(topic, msg.payload()).map_err(|e| {
+    let value = converters.value.to_connect(topic, msg.value.as_deref()).map_err(|e| {
         (
             Stage::ValueConverter,
             converters.classes[1].clone(),
@@ -338,29 +319,27 @@ fn convert_message(
         )
     })?;
     let mut headers = Headers::new();
-    if let Some(hs) = msg.headers() {
-        for h in hs.iter() {
-            let v = converters
-                .header
-                .to_connect_header(topic, h.key, h.value)
-                .map_err(|e| {
-                    (
-                        Stage::HeaderConverter,
-                        "header.converter".to_owned(),
-                        e.to_string(),
-                    )
-                })?;
-            headers.add(h.key, v.schema, v.value);
-        }
+    for (key, value) in &msg.headers {
+        let v = converters
+            .header
+            .to_connect_header(topic, key, value.as_deref())
+            .map_err(|e| {
+                (
+                    Stage::HeaderConverter,
+                    "header.converter".to_owned(),
+                    e.to_string(),
+                )
+            })?;
+        headers.add(key, v.schema, v.value);
     }
-    let (timestamp, timestamp_type) = match msg.timestamp() {
-        ferry_kafka::rdkafka::Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
-        ferry_kafka::rdkafka::Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
-        ferry_kafka::rdkafka::Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+    let (timestamp, timestamp_type) = match msg.timestamp {
+        KafkaTimestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+        KafkaTimestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+        KafkaTimestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
     };
     let record = Record {
         topic: topic_arc.clone(),
-        kafka_partition: Some(msg.partition()),
+        kafka_partition: Some(msg.partition),
         key_schema: key.schema,
         key: key.value,
         value_schema: value.schema,
@@ -368,10 +347,10 @@ fn convert_message(
         timestamp,
         headers,
         position: Position::Sink {
-            kafka_offset: msg.offset(),
+            kafka_offset: msg.offset,
             timestamp_type,
             original_topic: topic_arc,
-            original_partition: msg.partition(),
+            original_partition: msg.partition,
         },
     };
     chain
@@ -379,27 +358,19 @@ fn convert_message(
         .map_err(|e| (Stage::Transformation, e.class.clone(), error_trace(&e)))
 }
 
-fn original<'a>(msg: &'a BorrowedMessage<'a>) -> OriginalRecord<'a> {
-    let headers = msg
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                .collect()
-        })
-        .unwrap_or_default();
+fn original(msg: &ConsumedRecord) -> OriginalRecord<'_> {
     OriginalRecord {
-        topic: msg.topic(),
-        partition: msg.partition(),
-        offset: msg.offset(),
-        key: msg.key(),
-        value: msg.payload(),
-        headers,
+        topic: &msg.topic,
+        partition: msg.partition,
+        offset: msg.offset,
+        key: msg.key.as_deref(),
+        value: msg.value.as_deref(),
+        headers: &msg.headers,
     }
 }
 
 #[async_trait::async_trait]
-impl super::TaskLoop for SinkEngine {
+impl<C: SinkConsumer> super::TaskLoop for SinkEngine<C> {
     async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         self.run_loop_impl(env).await
     }

@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 
 use ferry_core::{error_trace, ConfigMap, Position, Record, SourceTask, SourceTaskContext};
 use ferry_kafka::records::State;
-use ferry_kafka::{Ack, DataProducer, OutgoingRecord};
+use ferry_kafka::{Ack, AckReceiver, ClientFactory, OutgoingRecord, RecordProducer, SendError};
 use ferry_transforms::TransformChain;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::convert::Converters;
 use super::errors::{ErrorHandler, RecordFailure, Stage};
 use super::submitted::SubmittedRecords;
 use super::topics::TopicCreator;
+use super::trouble::{Trouble, TroubleStatus};
 use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
 use crate::store::ConnectorOffsetReader;
@@ -28,19 +28,26 @@ const STALL_REPORT_AFTER: Duration = Duration::from_secs(10);
 
 /// Runs a source task until it is cancelled or fails; writes its status as it goes.
 pub async fn run(env: TaskEnv, task: Box<dyn SourceTask>) {
+    let worker = env.worker.clone();
+    run_with(env, task, &worker.clients).await
+}
+
+/// [`run`] with the Kafka clients made by `clients`.
+pub(crate) async fn run_with<F: ClientFactory>(env: TaskEnv, task: Box<dyn SourceTask>, clients: &F) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        let started = super::catch_panic(SourceEngine::start(&env, task)).await;
+        let started = super::catch_panic(SourceEngine::start(&env, task, clients)).await;
         super::drive(&env, started).await;
     }
     .instrument(span)
     .await
 }
 
-struct SourceEngine {
+/// One running source task with its producer.
+struct SourceEngine<P> {
     task: Box<dyn SourceTask>,
-    producer: DataProducer,
-    acks: mpsc::UnboundedReceiver<Ack>,
+    producer: P,
+    acks: AckReceiver,
     converters: Converters,
     chain: TransformChain,
     topics: TopicCreator,
@@ -50,7 +57,7 @@ struct SourceEngine {
     /// When the last acknowledgement arrived (to notice a silent broker).
     last_ack: Instant,
     /// The trouble currently shown in the task status, if any.
-    trouble: Option<String>,
+    trouble: TroubleStatus,
     flush_interval: Duration,
     flush_timeout: Duration,
     key_buf: Vec<u8>,
@@ -61,16 +68,19 @@ fn failure_trace(context: &str, err: &ferry_core::ConnectError) -> String {
     format!("{context}\nCaused by: {}", error_trace(err))
 }
 
-impl SourceEngine {
-    async fn start(env: &TaskEnv, mut task: Box<dyn SourceTask>) -> Result<SourceEngine, EngineError> {
+impl<P: RecordProducer> SourceEngine<P> {
+    async fn start<F: ClientFactory<Producer = P>>(
+        env: &TaskEnv,
+        mut task: Box<dyn SourceTask>,
+        clients: &F,
+    ) -> Result<Self, EngineError> {
         let w = &env.worker;
         let converters = Converters::for_connector(&w.registry, &w.config, &env.connector_config)?;
         let chain = TransformChain::from_config(&env.connector_config, &w.registry)
             .map_err(|e| EngineError::Config(e.to_string()))?;
         let topics = TopicCreator::from_config(&env.connector_config, w.config.topic_creation_enable)?;
         let producer_cfg = w.client_config("producer", &env.connector_config)?;
-        let ((producer, acks), warm) = w.producers.take(&producer_cfg)?;
-        tracing::debug!(warm, "producer ready");
+        let (producer, acks) = clients.producer(&producer_cfg)?;
         let errors = ErrorHandler::new(
             ErrorPolicy::from_config(&env.connector_config),
             &env.connector,
@@ -102,7 +112,7 @@ impl SourceEngine {
             submitted: SubmittedRecords::new(),
             last_flush: Instant::now(),
             last_ack: Instant::now(),
-            trouble: None,
+            trouble: TroubleStatus::default(),
             flush_interval: Duration::from_millis(w.config.offset_flush_interval_ms),
             flush_timeout: Duration::from_millis(w.config.offset_flush_timeout_ms),
             key_buf: Vec::with_capacity(256),
@@ -254,7 +264,7 @@ impl SourceEngine {
             }
         }
         if !self.topics.is_known(&topic) {
-            self.topics.ensure(&env.worker.admin, &topic).await?;
+            self.topics.ensure(env.worker.admin.as_ref(), &topic).await?;
             if env.worker.config.topic_tracking_enable {
                 env.worker
                     .status
@@ -273,11 +283,11 @@ impl SourceEngine {
         loop {
             match self.producer.send(seq, &out) {
                 Ok(()) => return Ok(()),
-                Err(e) if DataProducer::is_queue_full(&e) => {
-                    // Backpressure: librdkafka frees queue space as the broker acknowledges.
+                Err(SendError::QueueFull) => {
+                    // Backpressure: the client frees queue space as the broker acknowledges.
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                 }
-                Err(e) => {
+                Err(SendError::Failed(e)) => {
                     return self
                         .skip_or_fail(seq, Stage::KafkaProduce, e.to_string(), describe())
                         .await
@@ -326,38 +336,19 @@ impl SourceEngine {
             self.last_ack = Instant::now();
         }
         let silent = self.last_ack.elapsed();
-        let stalled = self
-            .trouble
-            .as_deref()
-            .is_some_and(|t| t.starts_with("Kafka has acknowledged nothing"));
+        let stalled = matches!(self.trouble.current(), Some(Trouble::KafkaSilent { .. }));
         if silent >= STALL_REPORT_AFTER {
-            let msg = format!(
-                "Kafka has acknowledged nothing for {} s ({} records waiting); the producer keeps retrying",
-                silent.as_secs(),
-                self.submitted.outstanding()
-            );
             if !stalled {
-                self.report_trouble(env, Some(msg)).await;
+                let trouble = Trouble::KafkaSilent {
+                    secs: silent.as_secs(),
+                    waiting: self.submitted.outstanding(),
+                };
+                self.trouble.report(env, Some(trouble)).await;
             }
         } else if stalled {
-            self.report_trouble(env, None).await;
+            self.trouble.report(env, None).await;
         }
         Ok(())
-    }
-
-    /// Shows (or clears) a problem in the RUNNING status while it lasts.
-    async fn report_trouble(&mut self, env: &TaskEnv, trouble: Option<String>) {
-        if self.trouble == trouble {
-            return;
-        }
-        match &trouble {
-            Some(t) => tracing::warn!("{t}"),
-            None => tracing::info!("recovered"),
-        }
-        self.trouble = trouble.clone();
-        if !*env.paused.borrow() {
-            env.set_state(State::Running, trouble).await;
-        }
     }
 
     async fn apply_ack(&mut self, env: &TaskEnv, ack: Ack) -> Result<(), EngineError> {
@@ -399,12 +390,8 @@ impl SourceEngine {
         match tokio::time::timeout(self.flush_timeout, write).await {
             Ok(Ok(())) => {
                 tracing::debug!(partitions = changed.len(), "offsets flushed");
-                if self
-                    .trouble
-                    .as_deref()
-                    .is_some_and(|t| t.starts_with("Offsets could not be flushed"))
-                {
-                    self.report_trouble(env, None).await;
+                if self.trouble.current().is_some_and(Trouble::is_offset_flush) {
+                    self.trouble.report(env, None).await;
                 }
                 if let Err(e) = self.task.commit(&changed).await {
                     tracing::warn!("task commit hook failed: {}", error_trace(&e));
@@ -413,8 +400,8 @@ impl SourceEngine {
             Ok(Err(e)) => {
                 tracing::error!("Failed to flush offsets to storage: {e}");
                 self.submitted.restore(&changed);
-                self.report_trouble(env, Some(format!("Offsets could not be flushed to Kafka: {e}")))
-                    .await;
+                let trouble = Trouble::OffsetFlushFailed(e.to_string());
+                self.trouble.report(env, Some(trouble)).await;
             }
             Err(_) => {
                 tracing::error!(
@@ -422,11 +409,10 @@ impl SourceEngine {
                     self.flush_timeout
                 );
                 self.submitted.restore(&changed);
-                let msg = format!(
-                    "Offsets could not be flushed to Kafka within offset.flush.timeout.ms ({} ms)",
-                    self.flush_timeout.as_millis()
-                );
-                self.report_trouble(env, Some(msg)).await;
+                let trouble = Trouble::OffsetFlushTimedOut {
+                    timeout_ms: self.flush_timeout.as_millis(),
+                };
+                self.trouble.report(env, Some(trouble)).await;
             }
         }
     }
@@ -469,7 +455,7 @@ pub fn decorate_task_config(mut config: ConfigMap, task_class: &str) -> ConfigMa
 }
 
 #[async_trait::async_trait]
-impl super::TaskLoop for SourceEngine {
+impl<P: RecordProducer> super::TaskLoop for SourceEngine<P> {
     async fn run_loop(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         self.run_loop_impl(env).await
     }
@@ -477,3 +463,6 @@ impl super::TaskLoop for SourceEngine {
         self.shutdown_impl(env, failed).await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -126,7 +126,7 @@ impl TopicCreator {
     }
 
     /// Makes sure `topic` exists, creating it when missing.
-    pub async fn ensure(&mut self, admin: &TopicAdmin, topic: &str) -> Result<(), EngineError> {
+    pub async fn ensure(&mut self, admin: &dyn TopicAdmin, topic: &str) -> Result<(), EngineError> {
         if self.known.contains(topic) {
             return Ok(());
         }
