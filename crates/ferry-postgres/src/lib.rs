@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod connector;
+pub mod decoder;
 pub mod defaults;
 pub mod error;
 pub mod event;

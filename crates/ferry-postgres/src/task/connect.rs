@@ -1,0 +1,115 @@
+//! Ordinary (non-replication) sessions: connecting with TLS as configured, and the
+//! catalog queries the task needs.
+
+use tokio_postgres::{Client, NoTls};
+use tracing::debug;
+
+use crate::config::PostgresConfig;
+use crate::error::{PgError, Result};
+use crate::schema::TableId;
+
+/// A TLS failure (handshake, certificate, server without TLS): retrying will not help.
+fn is_tls_error(e: &tokio_postgres::Error) -> bool {
+    e.to_string().contains("TLS")
+}
+
+/// `e: cause: cause...`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(&format!(": {c}"));
+        cur = c.source();
+    }
+    s
+}
+
+fn spawn_connection<F>(conn: F)
+where
+    F: std::future::Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            debug!(error = %e, "metadata connection ended");
+        }
+    });
+}
+
+pub(super) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
+    let conn_str = cfg.connection_string();
+    let connected = match crate::tls::client_config(cfg)? {
+        None => tokio_postgres::connect(&conn_str, NoTls).await.map(|(c, conn)| {
+            spawn_connection(conn);
+            c
+        }),
+        Some(tls) => tokio_postgres::connect(&conn_str, crate::tls::MakeRustlsConnect::new(tls))
+            .await
+            .map(|(c, conn)| {
+                spawn_connection(conn);
+                c
+            }),
+    };
+    let client = connected.map_err(|e| match e.as_db_error() {
+        // e.g. pg_hba.conf `hostssl` / `clientcert` rules
+        Some(db) if db.message().contains("SSL") || db.message().contains("certificate") => {
+            PgError::Setup(format!(
+                "connecting to {}:{}/{} ({}): {} ({})",
+                cfg.hostname,
+                cfg.port,
+                cfg.dbname,
+                crate::tls::describe(cfg),
+                db.message(),
+                db.code().code()
+            ))
+        }
+        Some(_) => PgError::sql(
+            format!("connecting to {}:{}/{}", cfg.hostname, cfg.port, cfg.dbname),
+            e,
+        ),
+        None if is_tls_error(&e) => {
+            let m = error_chain(&e);
+            let msg = format!(
+                "TLS to {}:{}/{} failed ({}): {m}{}",
+                cfg.hostname,
+                cfg.port,
+                cfg.dbname,
+                crate::tls::describe(cfg),
+                crate::tls::hint(&m)
+            );
+            if crate::tls::is_config_failure(&m) {
+                PgError::Setup(msg)
+            } else {
+                PgError::Transient(msg)
+            }
+        }
+        None => PgError::Transient(format!(
+            "cannot connect to {}:{}/{}: {e}",
+            cfg.hostname, cfg.port, cfg.dbname
+        )),
+    })?;
+    Ok(client)
+}
+
+pub(super) async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Vec<(u32, TableId)>> {
+    let rows = client
+        .query(
+            "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY n.nspname, c.relname",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::sql("listing tables", e))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, u32>(0),
+                TableId {
+                    schema: r.get(1),
+                    table: r.get(2),
+                },
+            )
+        })
+        .filter(|(_, t)| cfg.filters.table_included(&t.schema, &t.table))
+        .collect())
+}

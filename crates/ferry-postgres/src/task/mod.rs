@@ -1,0 +1,478 @@
+//! The source task's I/O shell: connects, snapshots, streams from the slot and
+//! reconnects with retries, fetching table metadata when the [`Decoder`] asks for
+//! it; the decoder turns what it reads into records and offsets. The slot is
+//! confirmed only up to what the runtime reports durable.
+
+mod connect;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use ferry_core::{CommittedOffset, ConfigMap, ConnectError, Record, SourceTask, SourceTaskContext};
+use tokio_postgres::Client;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use crate::config::{PluginName, PostgresConfig, SnapshotMode};
+use crate::decoder::{Decoder, Start, Step};
+use crate::error::{PgError, Result};
+use crate::lsn::Lsn;
+use crate::offset::{self, OffsetState};
+use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
+use crate::schema::{self, TableId, TableMeta, TableSchema};
+use crate::snapshot::SnapshotReader;
+use connect::{captured_tables, connect_meta};
+
+/// The PostgreSQL source task.
+#[derive(Default)]
+pub struct PostgresSourceTask {
+    inner: Option<Inner>,
+}
+
+enum Phase {
+    Snapshot(Box<SnapshotReader>, Option<ReplicationSession>),
+    Streaming,
+    Done,
+}
+
+/// How long a batch stays open after its first record.
+const BATCH_LINGER: Duration = Duration::from_millis(10);
+
+struct Inner {
+    cfg: Arc<PostgresConfig>,
+    ctx: SourceTaskContext,
+    /// The ordinary session: catalog queries, heartbeat action queries, slot checks.
+    meta: Client,
+    phase: Phase,
+    stream: Option<Box<dyn ReplicationStream>>,
+    decoder: Decoder,
+    /// Where streaming started (a reconnect before any commit starts there again).
+    start_lsn: Lsn,
+    /// A reconnect is due at this instant; the attempt number.
+    retry: Option<(Instant, u32)>,
+    /// A streaming failure met after records were built; reported by the next poll.
+    deferred_error: Option<PgError>,
+}
+
+impl Inner {
+    async fn start(config: &ConfigMap, ctx: SourceTaskContext) -> Result<Inner, ConnectError> {
+        let cfg = PostgresConfig::parse(config).map_err(|errs| {
+            ConnectError::config(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+        })?;
+        let cfg = Arc::new(cfg);
+        let meta = connect_meta(&cfg).await?;
+        replication::check_wal_level(&meta).await?;
+        let slot = replication::slot_info(&meta, &cfg.slot_name).await?;
+        if let Some(s) = &slot {
+            if s.plugin != "pgoutput" || cfg.plugin_name != PluginName::Pgoutput {
+                return Err(PgError::Setup(format!(
+                    "Replication slot '{}' uses the '{}' plugin but plugin.name is '{}'; Ferry decodes pgoutput only. Set plugin.name=pgoutput and use a pgoutput slot (drop the slot or choose another slot.name)",
+                    cfg.slot_name,
+                    s.plugin,
+                    cfg.plugin_name.as_str()
+                ))
+                .into());
+            }
+            if let Some(db) = &s.database {
+                if db != &cfg.dbname {
+                    return Err(PgError::Setup(format!(
+                        "Replication slot '{}' belongs to database '{db}', not '{}'; choose another slot.name",
+                        cfg.slot_name, cfg.dbname
+                    ))
+                    .into());
+                }
+            }
+        } else if cfg.plugin_name == PluginName::Decoderbufs {
+            warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
+        }
+        let partition = offset::partition(&cfg.topic_prefix);
+        let stored = ctx.offsets.offset(&partition).map(|m| OffsetState::from_map(&m));
+        let snapshot_needed = match (&stored, cfg.snapshot_mode) {
+            (_, SnapshotMode::NoData) => false,
+            (None, _) => true,
+            (Some(s), _) if s.snapshot_in_progress() => true,
+            (Some(_), SnapshotMode::Always) => true,
+            (Some(_), SnapshotMode::WhenNeeded) => slot.is_none(),
+            (Some(_), _) => false,
+        };
+        if slot.is_none() && stored.is_some() && !snapshot_needed {
+            return Err(PgError::Setup(format!(
+                "Replication slot '{}' does not exist although offsets exist for '{}': changes made since the last stored position are gone. Re-snapshot by deleting the connector's offsets (or set snapshot.mode=when_needed), or restore the slot",
+                cfg.slot_name, cfg.topic_prefix
+            ))
+            .into());
+        }
+        let tables = captured_tables(&meta, &cfg).await?;
+        let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
+        replication::ensure_publication(&meta, &cfg, &ids).await?;
+        if let Some(s) = &slot {
+            // As Debezium: slot.max.retries attempts, slot.retry.delay.ms apart.
+            let mut pid = s.active_pid;
+            for attempt in 1..cfg.slot_max_retries {
+                if pid.is_none() {
+                    break;
+                }
+                info!(slot = %cfg.slot_name, attempt, "replication slot is in use; retrying in {:?}", cfg.slot_retry_delay);
+                tokio::time::sleep(cfg.slot_retry_delay).await;
+                pid = replication::slot_info(&meta, &cfg.slot_name)
+                    .await?
+                    .and_then(|s| s.active_pid);
+            }
+            if let Some(pid) = pid {
+                return Err(PgError::Setup(format!(
+                    "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name (tried {} times, slot.max.retries/slot.retry.delay.ms)",
+                    cfg.slot_name, cfg.slot_max_retries
+                ))
+                .into());
+            }
+        }
+        let start_lsn = if snapshot_needed {
+            Lsn::ZERO
+        } else {
+            stored.as_ref().and_then(|s| s.resume_lsn()).unwrap_or(Lsn::ZERO)
+        };
+        let mut session = ReplicationSession::connect(
+            &cfg,
+            start_lsn,
+            slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default(),
+        )
+        .await?;
+        let mut offset_state = stored.clone().unwrap_or_default();
+        let mut flushed = slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default();
+        let mut exported = None;
+        if slot.is_none() {
+            let created = session.create_slot(&cfg.slot_name).await?;
+            info!(slot = %cfg.slot_name, consistent_point = %created.consistent_point, "created replication slot");
+            flushed = created.consistent_point;
+            offset_state.lsn = Some(created.consistent_point);
+            exported = created.snapshot_name;
+        } else if snapshot_needed {
+            info!(slot = %cfg.slot_name, "the slot exists, so the snapshot is a new one: streamed transactions it already contains are skipped");
+            offset_state.lsn = Some(flushed);
+        }
+        let decoder = Decoder::new(
+            cfg.clone(),
+            Start {
+                offset: offset_state,
+                resume_from: if snapshot_needed { None } else { stored },
+                flushed,
+                now: Instant::now(),
+            },
+        );
+        let mut inner = Inner {
+            cfg: cfg.clone(),
+            ctx,
+            meta,
+            phase: Phase::Done,
+            stream: None,
+            decoder,
+            start_lsn,
+            retry: None,
+            deferred_error: None,
+        };
+        if snapshot_needed {
+            let mut metas = Vec::new();
+            for (oid, _) in &tables {
+                if let Some(m) = schema::load_table(&inner.meta, *oid).await? {
+                    let ts = Arc::new(TableSchema::build(&m, &cfg));
+                    inner.decoder.put_table(*oid, Some(ts.clone()));
+                    metas.push((m, ts));
+                }
+            }
+            let snap_client = connect_meta(&cfg).await?;
+            let reader = SnapshotReader::open(
+                snap_client,
+                exported.as_deref(),
+                metas,
+                cfg.snapshot_fetch_size,
+                cfg.unavailable_value_placeholder.clone(),
+            )
+            .await?;
+            let visibility = exported.is_none().then(|| reader.visibility.clone());
+            inner.decoder.snapshot_started(reader.tx_id, visibility);
+            info!(tables = tables.len(), "starting snapshot");
+            inner.phase = Phase::Snapshot(Box::new(reader), Some(session));
+        } else {
+            inner.stream = Some(Box::new(session.start().await?));
+            inner.phase = Phase::Streaming;
+            info!(start = %start_lsn, "streaming");
+        }
+        Ok(inner)
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Record>, ConnectError> {
+        if let Some((at, attempt)) = self.retry {
+            let now = Instant::now();
+            if now < at {
+                tokio::time::sleep((at - now).min(Duration::from_millis(500))).await;
+                return Ok(Vec::new());
+            }
+            match self.reconnect().await {
+                Ok(()) => {
+                    info!(attempt, "reconnected");
+                    self.retry = None;
+                }
+                Err(e) if e.is_transient() => {
+                    let limit = self.cfg.errors_max_retries;
+                    if limit >= 0 && i64::from(attempt) >= limit {
+                        return Err(ConnectError::fatal(format!(
+                            "The connection to PostgreSQL was lost and could not be re-established in {attempt} attempt(s) (errors.max.retries={limit}; -1 retries without limit): {e}"
+                        )));
+                    }
+                    let delay = Duration::from_secs(1 << attempt.min(5));
+                    warn!(error = %e, attempt, "reconnect failed; retrying in {delay:?}");
+                    self.retry = Some((Instant::now() + delay, attempt + 1));
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(e) = self.deferred_error.take() {
+            return self.stream_failed(e);
+        }
+        let res = match self.phase {
+            Phase::Snapshot(..) => self.poll_snapshot().await,
+            Phase::Streaming => self.poll_stream().await,
+            Phase::Done => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ok(Vec::new())
+            }
+        };
+        match res {
+            Ok(r) => Ok(r),
+            Err(e) => self.stream_failed(e),
+        }
+    }
+
+    /// A transient streaming failure schedules a reconnect (the records already handed
+    /// out stay handed out); anything else fails the task.
+    fn stream_failed(&mut self, e: PgError) -> Result<Vec<Record>, ConnectError> {
+        if e.is_transient() && matches!(self.phase, Phase::Streaming) && self.cfg.errors_max_retries == 0 {
+            return Err(ConnectError::fatal(format!(
+                "The connection to PostgreSQL was lost and errors.max.retries=0 forbids reconnecting: {e}"
+            )));
+        }
+        if e.is_transient() && matches!(self.phase, Phase::Streaming) {
+            warn!(error = %e, "replication connection lost; reconnecting");
+            // Dropping the stream closes the connection.
+            self.stream = None;
+            self.retry = Some((Instant::now() + Duration::from_secs(1), 1));
+            Ok(Vec::new())
+        } else {
+            Err(e.into())
+        }
+    }
+
+    async fn reconnect(&mut self) -> Result<()> {
+        if self.meta.is_closed() {
+            self.meta = connect_meta(&self.cfg).await?;
+        }
+        if let Some(s) = replication::slot_info(&self.meta, &self.cfg.slot_name).await? {
+            if s.active_pid.is_some() {
+                return Err(PgError::Transient(format!(
+                    "replication slot '{}' still active",
+                    self.cfg.slot_name
+                )));
+            }
+        } else {
+            return Err(PgError::Setup(format!(
+                "Replication slot '{}' disappeared while the connector was running; changes may be lost. Delete the offsets to re-snapshot",
+                self.cfg.slot_name
+            )));
+        }
+        let start = self.decoder.resume_lsn().unwrap_or(self.start_lsn);
+        // Stream from what was handed out, but confirm only what is durable.
+        let flushable = self.decoder.flushable();
+        let session = ReplicationSession::connect(&self.cfg, start, flushable).await?;
+        let mut stream = session.start().await?;
+        stream.confirm_flush(flushable);
+        self.stream = Some(Box::new(stream));
+        self.decoder.stream_restarted();
+        Ok(())
+    }
+
+    async fn poll_snapshot(&mut self) -> Result<Vec<Record>> {
+        let Phase::Snapshot(reader, _) = &mut self.phase else {
+            return Ok(Vec::new());
+        };
+        let rows = reader.next_rows(self.cfg.max_batch_size).await?;
+        if rows.is_empty() {
+            let Phase::Snapshot(reader, session) = std::mem::replace(&mut self.phase, Phase::Done) else {
+                unreachable!()
+            };
+            reader.finish().await?;
+            self.decoder.snapshot_finished();
+            info!("snapshot completed");
+            if self.cfg.snapshot_mode == SnapshotMode::InitialOnly {
+                info!("snapshot.mode=initial_only: not streaming");
+                return Ok(Vec::new());
+            }
+            let session = session.expect("replication session kept for streaming");
+            self.stream = Some(Box::new(session.start().await?));
+            self.phase = Phase::Streaming;
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        self.decoder.snapshot_rows(rows, &mut out);
+        Ok(out)
+    }
+
+    async fn poll_stream(&mut self) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let wait = self.cfg.poll_interval.min(Duration::from_millis(500));
+        let deadline = tokio::time::Instant::now() + wait;
+        let shutdown = self.ctx.shutdown.clone();
+        // Once a batch has a record, it closes within BATCH_LINGER: events already received
+        // still join it, but a steady trickle never keeps it open (latency).
+        let mut batch_deadline: Option<tokio::time::Instant> = None;
+        while out.len() < self.cfg.max_batch_size {
+            let Some(stream) = self.stream.as_mut() else { break };
+            if batch_deadline.is_none() && !out.is_empty() {
+                batch_deadline = Some(tokio::time::Instant::now() + BATCH_LINGER);
+            }
+            let ev = match batch_deadline {
+                None => tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    r = tokio::time::timeout_at(deadline, stream.next_event()) => match r {
+                        Ok(r) => r,
+                        Err(_) => break,
+                    },
+                },
+                Some(close_at) => match tokio::time::timeout_at(close_at, stream.next_event()).await {
+                    Ok(r) => r,
+                    Err(_) => break,
+                },
+            };
+            let res = match ev {
+                Ok(Some(ev)) => self.feed(ev, &mut out).await,
+                Ok(None) => Err(PgError::Transient(
+                    "the server ended the replication stream".into(),
+                )),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = res {
+                // Records already built moved the offset past their events: hand them out
+                // and report the failure on the next poll, or they would be lost.
+                if out.is_empty() {
+                    return Err(e);
+                }
+                self.deferred_error = Some(e);
+                break;
+            }
+        }
+        self.decoder.records_emitted(&out);
+        self.maybe_heartbeat(&mut out).await;
+        if let Some(s) = self.stream.as_mut() {
+            s.confirm_flush(self.decoder.flushable());
+        }
+        Ok(out)
+    }
+
+    /// Hands one event to the decoder, loading the table metadata it asks for.
+    async fn feed(&mut self, ev: StreamEvent, out: &mut Vec<Record>) -> Result<()> {
+        let mut ev = ev;
+        loop {
+            match self.decoder.process(ev, out)? {
+                Step::Done => return Ok(()),
+                Step::NeedTable { relation, event } => {
+                    let meta = schema::load_table(&self.meta, relation).await?;
+                    self.decoder.table_loaded(relation, meta);
+                    ev = event;
+                }
+            }
+        }
+    }
+
+    async fn maybe_heartbeat(&mut self, out: &mut Vec<Record>) {
+        let now = Instant::now();
+        if !self.decoder.heartbeat_due(now) {
+            return;
+        }
+        if let Some(q) = &self.cfg.heartbeat_action_query {
+            if let Err(e) = self.meta.batch_execute(q).await {
+                warn!(error = %e, "heartbeat.action.query failed");
+            }
+        }
+        out.push(self.decoder.heartbeat(now));
+    }
+
+    fn commit(&mut self, durable: &[CommittedOffset]) {
+        self.decoder.offsets_durable(durable);
+        let lsn = self.decoder.flushable();
+        if let Some(s) = self.stream.as_mut() {
+            debug!(%lsn, "confirming flush position");
+            s.confirm_flush(lsn);
+        }
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        if let Some(mut s) = self.stream.take() {
+            s.confirm_flush(self.decoder.flushable());
+            s.close().await?;
+        }
+        if let Phase::Snapshot(_, session) = std::mem::replace(&mut self.phase, Phase::Done) {
+            drop(session);
+        }
+        if self.cfg.slot_drop_on_stop {
+            info!(slot = %self.cfg.slot_name, "dropping replication slot (slot.drop.on.stop=true)");
+            replication::drop_slot(&self.meta, &self.cfg.slot_name).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PostgresSourceTask {
+    /// A new, unstarted task.
+    pub fn new() -> Self {
+        PostgresSourceTask::default()
+    }
+
+    /// The highest LSN the task may confirm to the slot right now (for tests and metrics).
+    pub fn flushable_lsn(&self) -> Option<Lsn> {
+        self.inner.as_ref().map(|i| i.decoder.flushable())
+    }
+
+    fn span(&self) -> tracing::Span {
+        match &self.inner {
+            Some(i) => info_span!("postgres-task", connector = %i.ctx.connector, task = i.ctx.task),
+            None => info_span!("postgres-task"),
+        }
+    }
+}
+
+#[async_trait]
+impl SourceTask for PostgresSourceTask {
+    async fn start(&mut self, config: &ConfigMap, ctx: SourceTaskContext) -> Result<(), ConnectError> {
+        let span = info_span!("postgres-task", connector = %ctx.connector, task = ctx.task);
+        self.inner = Some(Inner::start(config, ctx).instrument(span).await?);
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Record>, ConnectError> {
+        let span = self.span();
+        match self.inner.as_mut() {
+            Some(i) => i.poll().instrument(span).await,
+            None => Err(ConnectError::fatal("poll before start")),
+        }
+    }
+
+    async fn commit(&mut self, durable: &[CommittedOffset]) -> Result<(), ConnectError> {
+        if let Some(i) = self.inner.as_mut() {
+            i.commit(durable);
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> Result<(), ConnectError> {
+        let span = self.span();
+        if let Some(mut i) = self.inner.take() {
+            i.stop().instrument(span).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a table's metadata (exposed for tools and tests).
+pub async fn describe_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> {
+    schema::load_table(client, oid).await
+}
