@@ -22,6 +22,9 @@ pub mod start;
 mod status;
 pub mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 

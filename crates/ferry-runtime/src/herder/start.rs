@@ -6,19 +6,19 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ferry_core::ConfigMap;
-use ferry_kafka::{ClientProps, KafkaLog, TopicAdmin, TopicSpec};
+use ferry_kafka::{ClientProps, KafkaAdmin, KafkaLog, TopicAdmin, TopicSpec};
 use tokio::sync::{mpsc, oneshot};
 
-use super::actor::{Actor, Command, StopLimits};
+use super::actor::{Actor, Command, Supervision};
 use super::{Loggers, StartError, View, Worker};
 use crate::engine::WorkerContext;
 use crate::lease::{Lease, LeaseState};
-use crate::store::{ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
+use crate::store::{ConfigState, ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
 use crate::{Mode, WorkerConfig};
 
 /// Settings of the clients behind the internal topics: like Kafka Connect's backing
 /// stores, they take the worker's top-level settings (those librdkafka knows).
-fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::rdkafka::config::ClientConfig, StartError> {
+fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::ClientSettings, StartError> {
     const NOT_FOR_CLIENTS: &[&str] = &[
         "group.id",
         "client.id",
@@ -83,6 +83,42 @@ fn internal_topics(config: &WorkerConfig) -> [InternalTopic<'_>; 3] {
     ]
 }
 
+/// The three stores, read to their end.
+pub(super) struct LoadedStores {
+    /// Connector configs and target states.
+    pub config: ConfigStore,
+    /// What the config store held.
+    pub state: ConfigState,
+    /// Source offsets.
+    pub offsets: Arc<OffsetStore>,
+    /// Connector and task statuses, with their writer started.
+    pub status: Arc<StatusStore>,
+}
+
+impl LoadedStores {
+    /// Reads the three stores at once and starts the status writer.
+    pub(super) async fn load(
+        config: ConfigStore,
+        offsets: OffsetStore,
+        mut status: StatusStore,
+    ) -> Result<LoadedStores, StartError> {
+        let (state, offset_count, ()) = tokio::try_join!(config.load(), offsets.load(), status.load())?;
+        status.start_writer();
+        tracing::info!(
+            connectors = state.connectors.len(),
+            offsets = offset_count,
+            generation = status.generation(),
+            "read stored state"
+        );
+        Ok(LoadedStores {
+            config,
+            state,
+            offsets: Arc::new(offsets),
+            status: Arc::new(status),
+        })
+    }
+}
+
 impl Worker {
     /// Connects to Kafka, prepares the internal topics (distributed) or the offsets file
     /// (standalone), reads all state, and starts every connector in its target state.
@@ -97,7 +133,7 @@ impl Worker {
         for (k, v) in config.with_prefix("admin.") {
             admin_cfg.set(k, v);
         }
-        let admin = Arc::new(TopicAdmin::new(&admin_cfg)?);
+        let admin = Arc::new(KafkaAdmin::new(&admin_cfg)?);
         let cluster_id = admin.cluster_id().await;
         let mut lease: Option<Lease> = None;
         let (config_store, offsets, status) = match mode {
@@ -114,9 +150,12 @@ impl Worker {
                 lease = Some(Self::acquire_lease(&config, &base).await?);
                 let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
                 (
-                    ConfigStore::kafka(log(&config.config_storage_topic)?),
+                    ConfigStore::on_log(log(&config.config_storage_topic)?),
                     OffsetStore::new(Box::new(log(&config.offset_storage_topic)?)),
-                    StatusStore::new(Some(log(&config.status_storage_topic)?), config.worker_id.clone()),
+                    StatusStore::new(
+                        Some(Arc::new(log(&config.status_storage_topic)?)),
+                        config.worker_id.clone(),
+                    ),
                 )
             }
             Mode::Standalone => {
@@ -125,41 +164,62 @@ impl Worker {
                     .clone()
                     .ok_or_else(|| StartError::Config("offset.storage.file.filename is required".into()))?;
                 (
-                    ConfigStore::memory(),
+                    ConfigStore::standalone(),
                     OffsetStore::new(Box::new(FileOffsetBackend::new(file))),
                     StatusStore::new(None, config.worker_id.clone()),
                 )
             }
         };
-        let (state, offset_count, ()) = tokio::try_join!(config_store.load(), offsets.load(), status.load())?;
-        let mut status = status;
-        status.start_writer();
-        tracing::info!(
-            connectors = state.connectors.len(),
-            offsets = offset_count,
-            generation = status.generation(),
-            "read stored state"
-        );
+        let stores = LoadedStores::load(config_store, offsets, status).await?;
         let ctx = Arc::new(WorkerContext {
             config,
             registry,
-            offsets: Arc::new(offsets),
-            status: Arc::new(status),
+            offsets: stores.offsets,
+            status: stores.status,
             admin,
-            producers: ferry_kafka::WarmProducers::default(),
+            clients: ferry_kafka::KafkaClients::default(),
         });
         // A producer with its producer id ready before the first source task starts.
         match ctx.client_config("producer", &ConfigMap::new()) {
             Ok(cfg) => {
-                if let Err(e) = ctx.producers.prepare(&cfg) {
+                if let Err(e) = ctx.clients.prepare_producer(&cfg) {
                     tracing::warn!("could not prepare a producer for source tasks: {e}");
                 }
             }
             Err(e) => tracing::warn!("could not prepare a producer for source tasks: {e}"),
         }
+        let supervision = Supervision::from_config(&ctx.config);
+        Self::launch(
+            ctx,
+            stores.config,
+            stores.state,
+            loggers,
+            lease,
+            cluster_id,
+            supervision,
+        )
+        .await
+    }
+
+    /// Starts the actor over loaded stores (it starts every stored connector in its target
+    /// state) and answers once it has.
+    pub(super) async fn launch(
+        ctx: Arc<WorkerContext>,
+        config_store: ConfigStore,
+        state: ConfigState,
+        loggers: Loggers,
+        lease: Option<Lease>,
+        cluster_id: Option<String>,
+        supervision: Supervision,
+    ) -> Result<Arc<Worker>, StartError> {
         let view = Arc::new(RwLock::new(View::default()));
-        let limits = StopLimits::from_config(&ctx.config);
-        let (actor, events) = Actor::new(ctx.clone(), Arc::new(config_store), view.clone(), state, limits);
+        let (actor, events) = Actor::new(
+            ctx.clone(),
+            Arc::new(config_store),
+            view.clone(),
+            state,
+            supervision,
+        );
         let (tx, rx) = mpsc::channel(64);
         let handle = tokio::spawn(actor.run(rx, events));
         let lease_state = lease.as_ref().map(|l| l.watch());
@@ -182,7 +242,7 @@ impl Worker {
     /// Joins the worker group and waits until this worker is the active one.
     async fn acquire_lease(
         config: &WorkerConfig,
-        base: &ferry_kafka::rdkafka::config::ClientConfig,
+        base: &ferry_kafka::ClientSettings,
     ) -> Result<Lease, StartError> {
         let group = config.group_id.clone().unwrap_or_default();
         let topic = config.config_storage_topic.clone().unwrap_or_default();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use ferry_core::ConfigMap;
 use ferry_kafka::records::{ConfigRecord, TargetState};
-use ferry_kafka::{InternalLog, KafkaLog};
+use ferry_kafka::InternalLog;
 use indexmap::IndexMap;
 
 use super::StoreError;
@@ -111,18 +111,20 @@ impl ConfigState {
     }
 }
 
-/// Writes config records (to Kafka, or nowhere in standalone mode).
+/// Writes config records (to the config topic, or nowhere in standalone mode).
 pub struct ConfigStore {
-    log: Option<KafkaLog>,
+    log: Option<Box<dyn InternalLog>>,
 }
 
 impl ConfigStore {
     /// A store over the config topic.
-    pub fn kafka(log: KafkaLog) -> Self {
-        ConfigStore { log: Some(log) }
+    pub fn on_log(log: impl InternalLog + 'static) -> Self {
+        ConfigStore {
+            log: Some(Box::new(log)),
+        }
     }
     /// A store that keeps nothing (standalone: configs come from files).
-    pub fn memory() -> Self {
+    pub fn standalone() -> Self {
         ConfigStore { log: None }
     }
 

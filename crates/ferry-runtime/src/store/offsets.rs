@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use ferry_core::OffsetMap;
 use ferry_kafka::records::{decode_offset_key, decode_offset_value, encode_offset_key, encode_offset_value};
-use ferry_kafka::{InternalLog, KafkaLog};
+use ferry_kafka::InternalLog;
 
 use super::StoreError;
 
@@ -25,8 +25,9 @@ pub trait OffsetBackend: Send + Sync {
     async fn write(&self, entries: &[RawEntry]) -> Result<(), StoreError>;
 }
 
+/// The offsets topic (or any internal log) as a backend.
 #[async_trait]
-impl OffsetBackend for KafkaLog {
+impl<L: InternalLog + ?Sized> OffsetBackend for L {
     async fn load(&self) -> Result<Vec<RawEntry>, StoreError> {
         Ok(self
             .read_to_end()

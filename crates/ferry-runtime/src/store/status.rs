@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
-use ferry_kafka::{InternalLog, KafkaLog};
+use ferry_kafka::InternalLog;
 
 use super::StoreError;
 
@@ -16,7 +16,7 @@ use super::StoreError;
 /// topic through one background writer, in order, so a slow or unreachable broker
 /// never stalls the caller.
 pub struct StatusStore {
-    log: Option<Arc<KafkaLog>>,
+    log: Option<Arc<dyn InternalLog>>,
     writer: Option<mpsc::UnboundedSender<(String, Option<Vec<u8>>)>>,
     worker_id: String,
     generation: Mutex<i32>,
@@ -27,8 +27,7 @@ pub struct StatusStore {
 
 impl StatusStore {
     /// A store writing to the status topic (or only to memory when `log` is `None`).
-    pub fn new(log: Option<KafkaLog>, worker_id: String) -> Self {
-        let log = log.map(Arc::new);
+    pub fn new(log: Option<Arc<dyn InternalLog>>, worker_id: String) -> Self {
         StatusStore {
             writer: None,
             log,

@@ -206,6 +206,8 @@ mod tests {
             ("status.storage.topic", "s"),
             ("key.converter", "k"),
             ("value.converter", "v"),
+            // Named, so the test does not read this machine's host name.
+            ("rest.advertised.host.name", "w"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -233,17 +235,21 @@ mod tests {
         assert_eq!(cfg.task_shutdown_graceful_timeout_ms, 5_000);
         assert_eq!(cfg.session_timeout_ms, 10_000);
         assert_eq!(cfg.rest_bind.to_string(), "0.0.0.0:8083");
-        assert!(cfg.worker_id.ends_with(":8083"), "{}", cfg.worker_id);
+        assert_eq!(cfg.worker_id, "w:8083");
         assert!(cfg.topic_creation_enable && cfg.topic_tracking_enable && cfg.topic_tracking_allow_reset);
         assert_eq!(cfg.offset_storage_file, None);
     }
 
     #[test]
     fn standalone_needs_the_offsets_file_and_no_storage_topics() {
-        let props: ConfigMap = [("key.converter", "k"), ("value.converter", "v")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let props: ConfigMap = [
+            ("key.converter", "k"),
+            ("value.converter", "v"),
+            ("rest.advertised.host.name", "w"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let err = WorkerConfig::parse(props.clone(), Mode::Standalone).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -27,6 +27,7 @@ use crate::engine::WorkerContext;
 use crate::store::{ConfigState, ConfigStore};
 use crate::WorkerConfig;
 use connector::Running;
+pub use tasks::{EngineSpawner, WorkerEngines};
 
 /// A reply channel.
 pub type Reply<T> = oneshot::Sender<Result<T, HerderError>>;
@@ -126,6 +127,25 @@ impl StopLimits {
     }
 }
 
+/// How the actor runs and stops plugins: stop time limits and the task engines.
+#[derive(Clone)]
+pub struct Supervision {
+    /// How long a stopping connector or task may take.
+    pub limits: StopLimits,
+    /// Starts task engines.
+    pub engines: Arc<dyn EngineSpawner>,
+}
+
+impl Supervision {
+    /// The worker's limits, with task engines on the worker's Kafka clients.
+    pub fn from_config(config: &WorkerConfig) -> Self {
+        Supervision {
+            limits: StopLimits::from_config(config),
+            engines: Arc::new(WorkerEngines),
+        }
+    }
+}
+
 /// The actor's state.
 pub struct Actor {
     ctx: Arc<WorkerContext>,
@@ -135,6 +155,7 @@ pub struct Actor {
     running: HashMap<String, Running>,
     events_tx: mpsc::UnboundedSender<Event>,
     limits: StopLimits,
+    engines: Arc<dyn EngineSpawner>,
 }
 
 impl Actor {
@@ -144,7 +165,7 @@ impl Actor {
         store: Arc<ConfigStore>,
         view: Arc<RwLock<View>>,
         state: ConfigState,
-        limits: StopLimits,
+        supervision: Supervision,
     ) -> (Actor, mpsc::UnboundedReceiver<Event>) {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let actor = Actor {
@@ -154,7 +175,8 @@ impl Actor {
             state,
             running: HashMap::new(),
             events_tx,
-            limits,
+            limits: supervision.limits,
+            engines: supervision.engines,
         };
         (actor, events_rx)
     }

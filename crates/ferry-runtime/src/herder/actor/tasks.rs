@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ferry_core::ConfigMap;
+use ferry_core::{ConfigMap, SinkTask, SourceTask};
 use ferry_kafka::records::{State, StatusKey};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -13,6 +13,26 @@ use tokio_util::sync::CancellationToken;
 use super::connector::{stop_instance, Instance};
 use super::Actor;
 use crate::engine::{self, TaskEnv};
+
+/// Starts a task's engine on its own tokio task.
+pub trait EngineSpawner: Send + Sync {
+    /// Runs a source task until cancelled or failed.
+    fn spawn_source(&self, env: TaskEnv, task: Box<dyn SourceTask>) -> JoinHandle<()>;
+    /// Runs a sink task until cancelled or failed.
+    fn spawn_sink(&self, env: TaskEnv, task: Box<dyn SinkTask>) -> JoinHandle<()>;
+}
+
+/// The engines on the worker's Kafka clients (`WorkerContext::clients`).
+pub struct WorkerEngines;
+
+impl EngineSpawner for WorkerEngines {
+    fn spawn_source(&self, env: TaskEnv, task: Box<dyn SourceTask>) -> JoinHandle<()> {
+        tokio::spawn(engine::source::run(env, task))
+    }
+    fn spawn_sink(&self, env: TaskEnv, task: Box<dyn SinkTask>) -> JoinHandle<()> {
+        tokio::spawn(engine::sink::run(env, task))
+    }
+}
 
 /// One running task.
 pub(crate) struct TaskHandle {
@@ -87,8 +107,8 @@ impl Actor {
                 paused: paused_rx,
             };
             let join = match inst {
-                Instance::Source(c) => tokio::spawn(engine::source::run(env, c.create_task())),
-                Instance::Sink(c) => tokio::spawn(engine::sink::run(env, c.create_task())),
+                Instance::Source(c) => self.engines.spawn_source(env, c.create_task()),
+                Instance::Sink(c) => self.engines.spawn_sink(env, c.create_task()),
             };
             running.tasks.insert(
                 id,
