@@ -191,6 +191,9 @@ impl Decoder {
     pub fn stream_restarted(&mut self) {
         self.relations.clear();
         self.tx = None;
+        // Events are counted afresh, as after a restart: the resume filter's count of
+        // events at the last LSN refers to the re-sent transaction.
+        self.same_lsn = (Lsn::ZERO, 0);
         self.resume = ResumeFilter::new(self.last_emitted.as_ref());
     }
 

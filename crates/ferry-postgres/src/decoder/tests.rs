@@ -580,6 +580,28 @@ fn transactions_the_snapshot_contains_are_skipped_but_move_the_offset() {
 }
 
 #[test]
+fn a_reconnect_resends_the_transaction_and_only_new_events_are_emitted() {
+    let mut d = decoder(&[]);
+    let recs = feed(&mut d, vec![begin(70), relation(T, "t"), insert(0x100, "1", "a")]);
+    assert_eq!(recs.len(), 1);
+    d.stream_restarted();
+    assert!(!d.in_transaction());
+    // The server sends the transaction again from its start, Relation included.
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(70),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            insert(0x108, "2", "b"),
+            commit(0x110, 0x118),
+        ],
+    );
+    assert_eq!(ops(&recs), [Some("c")]);
+    assert_eq!(id_of(sub(envelope(&recs[0]), "after")), &Value::Int32(2));
+}
+
+#[test]
 fn keepalives_move_the_offset_only_between_transactions_with_everything_durable() {
     let mut d = decoder(&[]);
     let recs = feed(&mut d, vec![begin(5), relation(T, "t"), insert(0x100, "1", "a")]);
