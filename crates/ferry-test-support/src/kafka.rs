@@ -295,11 +295,17 @@ pub type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 /// A record read back by [`Tansu::consume`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumedRecord {
+    /// The partition it was read from.
     pub partition: i32,
+    /// Its offset in that partition.
     pub offset: i64,
+    /// The key bytes.
     pub key: Option<Vec<u8>>,
+    /// The value bytes (`None` for a tombstone).
     pub value: Option<Vec<u8>>,
+    /// Headers in order, with their value bytes.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// The record's timestamp in epoch milliseconds.
     pub timestamp: Option<i64>,
 }
 

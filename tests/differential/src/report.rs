@@ -1,0 +1,135 @@
+//! The differences a scenario found, split into the known ones (each with its reason) and
+//! the unexplained ones, which fail the test.
+
+use crate::diff::Difference;
+
+/// A difference that is known and explained: at `step`, at `path` (exact, or a prefix
+/// ending in `*`).
+#[derive(Clone, Copy, Debug)]
+pub struct Known {
+    /// The step's name, as given to the comparison.
+    pub step: &'static str,
+    /// The JSON path, or a prefix followed by `*`.
+    pub path: &'static str,
+    /// Why Ferry differs here (deliberate, or not yet done: see docs/compatibility.md).
+    pub why: &'static str,
+}
+
+impl Known {
+    fn matches(&self, step: &str, d: &Difference) -> bool {
+        if self.step != step {
+            return false;
+        }
+        match self.path.strip_suffix('*') {
+            Some(prefix) => d.path.starts_with(prefix),
+            None => d.path == self.path,
+        }
+    }
+}
+
+/// What one scenario compared and found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Steps compared (REST exchanges, records, internal-topic records).
+    pub compared: usize,
+    /// Change-event and internal-topic records among them.
+    pub records: usize,
+    /// Every difference with the step it was found at.
+    pub differences: Vec<(String, Difference)>,
+}
+
+impl Report {
+    /// Adds the differences found at `step`.
+    pub fn add(&mut self, step: &str, found: Vec<Difference>) {
+        self.compared += 1;
+        self.differences
+            .extend(found.into_iter().map(|d| (step.to_owned(), d)));
+    }
+
+    /// Prints everything, then panics when a difference is not in `known`, or a known one
+    /// no longer occurs (the list must shrink as Ferry catches up).
+    pub fn finish(&self, scenario: &str, known: &[Known]) {
+        let mut unexplained = Vec::new();
+        let mut used = vec![false; known.len()];
+        for (step, d) in &self.differences {
+            match known.iter().position(|k| k.matches(step, d)) {
+                Some(i) => {
+                    used[i] = true;
+                    println!("[{scenario}] known   {step} {d}\n          why: {}", known[i].why);
+                }
+                None => {
+                    println!("[{scenario}] UNEXPLAINED {step} {d}");
+                    unexplained.push(format!("{step} {d}"));
+                }
+            }
+        }
+        let stale: Vec<String> = known
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(k, _)| format!("{} {}", k.step, k.path))
+            .collect();
+        println!(
+            "[{scenario}] compared {} steps ({} records): {} differences, {} known, {} unexplained",
+            self.compared,
+            self.records,
+            self.differences.len(),
+            self.differences.len() - unexplained.len(),
+            unexplained.len()
+        );
+        assert!(
+            unexplained.is_empty(),
+            "{} unexplained differences from Kafka Connect:\n{}",
+            unexplained.len(),
+            unexplained.join("\n")
+        );
+        assert!(
+            stale.is_empty(),
+            "known differences that no longer occur (remove them from the list):\n{}",
+            stale.join("\n")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn d(path: &str) -> Difference {
+        Difference {
+            path: path.into(),
+            ferry: Some(json!(1)),
+            connect: Some(json!(2)),
+        }
+    }
+
+    const KNOWN: &[Known] = &[Known {
+        step: "status",
+        path: "$.connector.*",
+        why: "test",
+    }];
+
+    #[test]
+    fn known_differences_pass() {
+        let mut r = Report::default();
+        r.add("status", vec![d("$.connector.version")]);
+        r.finish("t", KNOWN);
+    }
+
+    #[test]
+    #[should_panic(expected = "1 unexplained")]
+    fn an_unexplained_difference_fails() {
+        let mut r = Report::default();
+        r.add("status", vec![d("$.connector.version"), d("$.tasks")]);
+        r.finish("t", KNOWN);
+    }
+
+    #[test]
+    #[should_panic(expected = "no longer occur")]
+    fn a_stale_known_difference_fails() {
+        let mut r = Report::default();
+        r.add("status", vec![]);
+        r.finish("t", KNOWN);
+    }
+}
