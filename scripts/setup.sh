@@ -11,6 +11,8 @@
 #   tansu         the Tansu broker 0.6.0 (cargo install, about 17 minutes once)
 #   cargo-fuzz    cargo-fuzz (cargo install, about 2 minutes once)
 #   schemathesis  schemathesis from PyPI, at the version scripts/fuzz-rest.sh names
+#   java          Java 17's JDK (Debian: openjdk-17-jdk-headless), for the real Kafka Connect
+#                 worker the differential suite compares with (its jars come from PyPI at test time)
 #
 # Debian packages need root (the tests' own clusters run as user postgres through runuser).
 set -euo pipefail
@@ -120,8 +122,17 @@ setup_schemathesis() {
   fi
 }
 
+setup_java() {
+  if javac -version 2>&1 | grep -q '^javac 17'; then
+    say "Java 17 JDK: installed"
+  else
+    say "Java 17 JDK: installing from Debian packages (openjdk-17-jdk-headless, about a minute)"
+    install_debian openjdk-17-jdk-headless
+  fi
+}
+
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres netns curl tansu cargo-fuzz schemathesis)
+[ ${#components[@]} -gt 0 ] || components=(postgres netns curl java tansu cargo-fuzz schemathesis)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) setup_postgres ;;
@@ -130,6 +141,7 @@ for c in "${components[@]}"; do
     tansu) setup_tansu ;;
     cargo-fuzz) setup_cargo_fuzz ;;
     schemathesis) setup_schemathesis ;;
+    java) setup_java ;;
     *)
       echo "[setup] unknown component: $c (see the comment at the top of $0)" >&2
       exit 2
