@@ -432,14 +432,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn java_hash_matches_known_values() {
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("a"), 97);
-        assert_eq!(java_string_hash("hello"), 99_162_322);
-        assert_eq!(java_string_hash("lsn"), 107_463);
-    }
-
-    #[test]
     fn streaming_offset_key_order_is_hashmap_order() {
         let s = OffsetState {
             ts_usec: Some(1),
