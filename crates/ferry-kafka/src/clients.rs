@@ -20,7 +20,10 @@ pub trait ClientFactory: Send + Sync {
     fn sink_consumer(&self, settings: &ClientSettings) -> Result<Self::Consumer, KafkaStoreError>;
 
     /// A producer for dead letter queue records.
-    fn dead_letter_queue(&self, settings: &ClientSettings) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError>;
+    fn dead_letter_queue(
+        &self,
+        settings: &ClientSettings,
+    ) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError>;
 }
 
 /// librdkafka clients; source producers come from a pool that keeps one warm.
@@ -50,7 +53,10 @@ impl ClientFactory for KafkaClients {
         KafkaSinkConsumer::new(settings)
     }
 
-    fn dead_letter_queue(&self, settings: &ClientSettings) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError> {
+    fn dead_letter_queue(
+        &self,
+        settings: &ClientSettings,
+    ) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError> {
         Ok(Box::new(KafkaDeadLetterQueue::new(settings)?))
     }
 }

@@ -63,7 +63,8 @@ pub trait SinkConsumer: Send + 'static {
     ) -> impl Future<Output = Option<Result<ConsumedRecord, ConsumeError>>> + Send;
 
     /// Commits `(topic, partition, next offset)` positions for the group and waits for the broker.
-    fn commit(&mut self, offsets: &[GroupOffset]) -> impl Future<Output = Result<(), KafkaStoreError>> + Send;
+    fn commit(&mut self, offsets: &[GroupOffset])
+        -> impl Future<Output = Result<(), KafkaStoreError>> + Send;
 
     /// Pauses (or resumes) fetching from every assigned partition.
     fn set_paused(&mut self, paused: bool) -> Result<(), KafkaStoreError>;

@@ -75,7 +75,6 @@ impl KafkaLog {
             timeout: Duration::from_secs(30),
         })
     }
-
 }
 
 #[async_trait]

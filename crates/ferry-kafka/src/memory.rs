@@ -55,6 +55,31 @@ pub struct NewRecord {
     pub timestamp: Option<i64>,
 }
 
+/// How a topic was created: what [`MemoryCluster::topic_layout`] reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicLayout {
+    /// Partition count.
+    pub partitions: usize,
+    /// Replication factor asked for (`None`: the broker's default).
+    pub replication_factor: Option<i32>,
+    /// Topic configs.
+    pub configs: Vec<(String, String)>,
+}
+
+impl TopicLayout {
+    /// A layout, for comparisons in tests.
+    pub fn new(partitions: usize, replication_factor: Option<i32>, configs: &[(&str, &str)]) -> Self {
+        TopicLayout {
+            partitions,
+            replication_factor,
+            configs: configs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct MemTopic {
     pub(crate) partitions: Vec<Vec<StoredRecord>>,
@@ -177,11 +202,12 @@ impl MemoryCluster {
     }
 
     /// Partition count, replication factor and configs of a topic as it was created.
-    pub fn topic_layout(&self, name: &str) -> Option<(usize, Option<i32>, Vec<(String, String)>)> {
-        self.lock()
-            .topics
-            .get(name)
-            .map(|t| (t.partitions.len(), t.replication_factor, t.configs.clone()))
+    pub fn topic_layout(&self, name: &str) -> Option<TopicLayout> {
+        self.lock().topics.get(name).map(|t| TopicLayout {
+            partitions: t.partitions.len(),
+            replication_factor: t.replication_factor,
+            configs: t.configs.clone(),
+        })
     }
 
     /// Sets one config of an existing topic (e.g. `cleanup.policy`).
@@ -610,7 +636,11 @@ impl TopicAdmin for MemoryCluster {
     async fn cleanup_policy(&self, topic: &str) -> Result<Option<String>, KafkaStoreError> {
         self.admin_check()?;
         let state = self.lock();
-        let configs = state.topics.get(topic).map(|t| t.configs.as_slice()).unwrap_or_default();
+        let configs = state
+            .topics
+            .get(topic)
+            .map(|t| t.configs.as_slice())
+            .unwrap_or_default();
         // Brokers report their default, `delete`, for a topic created without one.
         Ok(Some(
             configs
@@ -646,10 +676,16 @@ impl ClientFactory for MemoryCluster {
 
     fn sink_consumer(&self, settings: &ClientSettings) -> Result<MemoryConsumer, KafkaStoreError> {
         self.lock().clients.push(("consumer", settings.clone()));
-        Ok(MemoryConsumer::new(self, settings.get("group.id").unwrap_or_default()))
+        Ok(MemoryConsumer::new(
+            self,
+            settings.get("group.id").unwrap_or_default(),
+        ))
     }
 
-    fn dead_letter_queue(&self, settings: &ClientSettings) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError> {
+    fn dead_letter_queue(
+        &self,
+        settings: &ClientSettings,
+    ) -> Result<Box<dyn DeadLetterQueue>, KafkaStoreError> {
         self.lock().clients.push(("dlq", settings.clone()));
         Ok(Box::new(self.clone()))
     }
@@ -773,12 +809,22 @@ mod tests {
             .filter(|r| r.key.as_deref() == Some(&[b'k', 1][..]))
             .map(|r| (r.partition, r.value.as_ref().unwrap()[0]))
             .collect();
-        assert_eq!(k1.iter().map(|(_, v)| *v).collect::<Vec<_>>(), vec![1, 5, 9, 13, 17]);
+        assert_eq!(
+            k1.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            vec![1, 5, 9, 13, 17]
+        );
         assert!(k1.iter().all(|(p, _)| *p == k1[0].0));
-        let tomb = read.iter().find(|r| r.key.as_deref() == Some(&b"gone"[..])).unwrap();
+        let tomb = read
+            .iter()
+            .find(|r| r.key.as_deref() == Some(&b"gone"[..]))
+            .unwrap();
         assert_eq!(tomb.value, None);
         for p in 0..5 {
-            let offsets: Vec<i64> = read.iter().filter(|r| r.partition == p).map(|r| r.offset).collect();
+            let offsets: Vec<i64> = read
+                .iter()
+                .filter(|r| r.partition == p)
+                .map(|r| r.offset)
+                .collect();
             assert_eq!(offsets, (0..offsets.len() as i64).collect::<Vec<_>>());
         }
     }

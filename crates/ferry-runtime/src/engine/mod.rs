@@ -1,6 +1,8 @@
 //! Task engines: run one source or sink task, moving records in batches between
 //! the task and Kafka through converters and transforms.
 
+#![warn(missing_docs)]
+
 pub mod convert;
 pub mod errors;
 pub mod sink;

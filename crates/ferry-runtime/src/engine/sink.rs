@@ -311,13 +311,16 @@ fn convert_message(
         .key
         .to_connect(topic, msg.key.as_deref())
         .map_err(|e| (Stage::KeyConverter, converters.classes[0].clone(), e.to_string()))?;
-    let value = converters.value.to_connect(topic, msg.value.as_deref()).map_err(|e| {
-        (
-            Stage::ValueConverter,
-            converters.classes[1].clone(),
-            e.to_string(),
-        )
-    })?;
+    let value = converters
+        .value
+        .to_connect(topic, msg.value.as_deref())
+        .map_err(|e| {
+            (
+                Stage::ValueConverter,
+                converters.classes[1].clone(),
+                e.to_string(),
+            )
+        })?;
     let mut headers = Headers::new();
     for (key, value) in &msg.headers {
         let v = converters
@@ -378,3 +381,6 @@ impl<C: SinkConsumer> super::TaskLoop for SinkEngine<C> {
         self.shutdown_impl(failed).await
     }
 }
+
+#[cfg(test)]
+mod tests;

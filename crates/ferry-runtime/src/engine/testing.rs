@@ -62,8 +62,14 @@ impl Harness {
         let mut props = ferry_core::config::config_map(&[
             ("bootstrap.servers", "memory:9092"),
             ("offset.storage.file.filename", "/nonexistent/offsets"),
-            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
-            ("value.converter", "org.apache.kafka.connect.storage.StringConverter"),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.storage.StringConverter",
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.storage.StringConverter",
+            ),
         ]);
         for (k, v) in worker {
             props.insert((*k).into(), (*v).into());
@@ -253,7 +259,10 @@ impl SinkTask for ScriptedSink {
 pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -92,11 +92,16 @@ mod tests {
     #[test]
     fn traces_read_as_before() {
         assert_eq!(
-            Trouble::KafkaSilent { secs: 12, waiting: 345 }.to_string(),
+            Trouble::KafkaSilent {
+                secs: 12,
+                waiting: 345
+            }
+            .to_string(),
             "Kafka has acknowledged nothing for 12 s (345 records waiting); the producer keeps retrying"
         );
         assert_eq!(
-            Trouble::OffsetFlushFailed("could not write to topic o: Broker: Unknown topic".into()).to_string(),
+            Trouble::OffsetFlushFailed("could not write to topic o: Broker: Unknown topic".into())
+                .to_string(),
             "Offsets could not be flushed to Kafka: could not write to topic o: Broker: Unknown topic"
         );
         assert_eq!(

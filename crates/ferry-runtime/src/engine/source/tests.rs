@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use ferry_core::{CommittedOffset, Record};
-use ferry_kafka::memory::MemoryCluster;
+use ferry_kafka::memory::{MemoryCluster, TopicLayout};
 use ferry_kafka::records::State;
 
 use super::SourceEngine;
@@ -61,7 +61,9 @@ async fn an_offset_becomes_committable_only_when_every_earlier_record_is_acknowl
     send_all(
         &h,
         &mut engine,
-        (1..=3).map(|i| source_record("t", 0, i, &format!("v{i}"))).collect(),
+        (1..=3)
+            .map(|i| source_record("t", 0, i, &format!("v{i}")))
+            .collect(),
     )
     .await;
     assert_eq!(h.cluster.held_acks(), vec![0, 1, 2]);
@@ -71,7 +73,10 @@ async fn an_offset_becomes_committable_only_when_every_earlier_record_is_acknowl
     engine.drain_acks(&h.env).await.unwrap();
     engine.maybe_flush(&h.env, true).await;
     assert_eq!(h.stored_offset(&part), None);
-    assert!(committed_positions(&calls).is_empty(), "commit() is not called with nothing durable");
+    assert!(
+        committed_positions(&calls).is_empty(),
+        "commit() is not called with nothing durable"
+    );
 
     h.cluster.release_ack(0);
     engine.drain_acks(&h.env).await.unwrap();
@@ -84,7 +89,11 @@ async fn an_offset_becomes_committable_only_when_every_earlier_record_is_acknowl
     engine.maybe_flush(&h.env, true).await;
     assert_eq!(h.stored_offset(&part), Some(map("pos", 3)));
     assert_eq!(committed_positions(&calls), vec![vec![1], vec![3]]);
-    assert_eq!(values(&h.cluster, "t"), vec!["v3", "v1", "v2"], "records land as acknowledged");
+    assert_eq!(
+        values(&h.cluster, "t"),
+        vec!["v3", "v1", "v2"],
+        "records land as acknowledged"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +112,10 @@ async fn offsets_flush_on_the_interval_and_on_stop_and_commit_gets_exactly_the_d
     .await;
     engine.drain_acks(&h.env).await.unwrap();
     engine.maybe_flush(&h.env, false).await;
-    assert!(h.cluster.records(OFFSETS_TOPIC).is_empty(), "the interval has not passed");
+    assert!(
+        h.cluster.records(OFFSETS_TOPIC).is_empty(),
+        "the interval has not passed"
+    );
 
     engine.last_flush = Instant::now() - Duration::from_secs(61);
     engine.maybe_flush(&h.env, false).await;
@@ -114,8 +126,10 @@ async fn offsets_flush_on_the_interval_and_on_stop_and_commit_gets_exactly_the_d
     assert_eq!(first, vec![2, 7]);
     // The offsets topic holds Connect's key and value bytes.
     let stored = h.cluster.records(OFFSETS_TOPIC);
-    assert!(stored.iter().any(|r| r.key.as_deref() == Some(&br#"["c",{"part":0}]"#[..])
-        && r.value.as_deref() == Some(&br#"{"pos":2}"#[..])));
+    assert!(stored
+        .iter()
+        .any(|r| r.key.as_deref() == Some(&br#"["c",{"part":0}]"#[..])
+            && r.value.as_deref() == Some(&br#"{"pos":2}"#[..])));
 
     // Only what changed since is written and committed at stop.
     send_all(&h, &mut engine, vec![source_record("t", 1, 8, "d")]).await;
@@ -153,7 +167,11 @@ async fn a_failed_offset_flush_shows_in_the_status_and_is_retried() {
     engine.maybe_flush(&h.env, true).await;
     assert_eq!(h.stored_offset(&map("part", 0)), Some(map("pos", 1)));
     assert_eq!(committed_positions(&calls), vec![vec![1]]);
-    assert_eq!(h.status(), Some((State::Running, None)), "a good flush clears the trouble");
+    assert_eq!(
+        h.status(),
+        Some((State::Running, None)),
+        "a good flush clears the trouble"
+    );
 }
 
 #[tokio::test]
@@ -175,7 +193,8 @@ async fn a_slow_offset_flush_gives_up_after_the_flush_timeout() {
 
 #[tokio::test]
 async fn a_failed_acknowledgement_under_tolerance_none_fails_the_task_with_connects_trace() {
-    let h = Harness::new(&[], &[]);
+    // Stopping waits this long for the acknowledgement that never comes.
+    let h = Harness::new(&[("task.shutdown.graceful.timeout.ms", "1000")], &[]);
     h.cluster.hold_acks(true);
     let (mut engine, calls) = start(&h, Vec::new()).await;
     send_all(
@@ -185,8 +204,7 @@ async fn a_failed_acknowledgement_under_tolerance_none_fails_the_task_with_conne
     )
     .await;
     h.cluster.release_ack(1);
-    h.cluster
-        .fail_ack(0, "Broker: Message size too large");
+    h.cluster.fail_ack(0, "Broker: Message size too large");
     let err = engine.drain_acks(&h.env).await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -195,7 +213,11 @@ async fn a_failed_acknowledgement_under_tolerance_none_fails_the_task_with_conne
          for record #0 of task 0: Broker: Message size too large"
     );
     engine.shutdown_impl(&h.env, true).await;
-    assert_eq!(h.stored_offset(&map("part", 0)), None, "nothing after the failed record is committed");
+    assert_eq!(
+        h.stored_offset(&map("part", 0)),
+        None,
+        "nothing after the failed record is committed"
+    );
     assert!(committed_positions(&calls).is_empty());
 }
 
@@ -263,7 +285,7 @@ async fn destination_topics_are_created_before_their_first_record_and_tracked() 
     assert!(h.cluster.records("orders").is_empty());
     assert_eq!(
         h.cluster.topic_layout("orders"),
-        Some((3, Some(1), vec![("cleanup.policy".into(), "compact".into())]))
+        Some(TopicLayout::new(3, Some(1), &[("cleanup.policy", "compact")]))
     );
     assert_eq!(h.env.worker.status.active_topics("c"), vec!["orders".to_string()]);
 }
@@ -316,7 +338,12 @@ async fn a_running_task_moves_records_flushes_on_its_interval_and_stops() {
     assert!(calls.lock().unwrap().stopped);
     assert_eq!(h.status().map(|s| s.0), Some(State::Running));
     // The keys went through the worker's StringConverter.
-    let keys: Vec<Vec<u8>> = h.cluster.records("t").into_iter().map(|r| r.key.unwrap()).collect();
+    let keys: Vec<Vec<u8>> = h
+        .cluster
+        .records("t")
+        .into_iter()
+        .map(|r| r.key.unwrap())
+        .collect();
     assert_eq!(keys, vec![b"k1".to_vec(), b"k2".to_vec(), b"k3".to_vec()]);
 }
 
@@ -332,9 +359,7 @@ async fn a_failing_task_run_ends_failed_with_the_trace() {
     super::run_with(env, Box::new(task), &h.cluster).await;
     let (state, trace) = h.status().unwrap();
     assert_eq!(state, State::Failed);
-    assert!(
-        trace
-            .unwrap()
-            .ends_with("for record source partition {\"part\":0} offset {\"pos\":1}: Broker: Invalid message"),
-    );
+    assert!(trace
+        .unwrap()
+        .ends_with("for record source partition {\"part\":0} offset {\"pos\":1}: Broker: Invalid message"),);
 }
