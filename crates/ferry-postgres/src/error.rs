@@ -1,6 +1,7 @@
 //! Errors of the PostgreSQL connector.
 
 use ferry_core::{ConnectError, ErrorKind};
+use tokio_postgres::error::SqlState;
 
 /// What went wrong while talking to PostgreSQL or decoding its data.
 #[derive(Debug, thiserror::Error)]
@@ -66,5 +67,115 @@ impl From<PgError> for ConnectError {
     }
 }
 
+/// What a server error means for the connector, decided by its SQLSTATE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerError {
+    /// `55006` object_in_use: e.g. the replication slot is active for another process.
+    InUse,
+    /// `42704` undefined_object: e.g. the replication slot or publication does not exist.
+    Undefined,
+    /// `42501` insufficient_privilege: e.g. the role lacks the REPLICATION attribute.
+    Privilege,
+    /// `28000` invalid_authorization_specification: `pg_hba.conf` refused the connection
+    /// (no matching entry, `hostssl`/`hostnossl`, a client certificate required or refused).
+    Authorization,
+    /// The server is starting, stopping or ended the session (`57P01`–`57P05`; the
+    /// session-ending `25P03`, `40001`, `40P01`): reconnecting may succeed.
+    Unavailable,
+    /// Anything else.
+    Other,
+}
+
+impl ServerError {
+    /// The class of SQLSTATE `code`.
+    pub fn classify(code: &SqlState) -> ServerError {
+        let is = |states: &[SqlState]| states.contains(code);
+        if *code == SqlState::OBJECT_IN_USE {
+            ServerError::InUse
+        } else if *code == SqlState::UNDEFINED_OBJECT {
+            ServerError::Undefined
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            ServerError::Privilege
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            ServerError::Authorization
+        } else if is(&[
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::DATABASE_DROPPED,
+            SqlState::IDLE_SESSION_TIMEOUT,
+            SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]) {
+            ServerError::Unavailable
+        } else {
+            ServerError::Other
+        }
+    }
+
+    /// The class of a server error as pgwire-replication reports it. That library keeps
+    /// only a formatted string (`"<message> (SQLSTATE <code>)"`), so the code is read
+    /// back from its end; an error without one is [`ServerError::Other`].
+    pub fn of_wire_message(msg: &str) -> ServerError {
+        wire_sqlstate(msg).map_or(ServerError::Other, |code| {
+            ServerError::classify(&SqlState::from_code(code))
+        })
+    }
+}
+
+/// The SQLSTATE at the end of a pgwire-replication server error string.
+fn wire_sqlstate(msg: &str) -> Option<&str> {
+    let code = msg.strip_suffix(')')?.rsplit_once("(SQLSTATE ")?.1;
+    (code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(code)
+}
+
 /// Result alias.
 pub type Result<T, E = PgError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_are_classified_by_sqlstate() {
+        for (code, class) in [
+            ("55006", ServerError::InUse),
+            ("42704", ServerError::Undefined),
+            ("42501", ServerError::Privilege),
+            ("28000", ServerError::Authorization),
+            ("57P01", ServerError::Unavailable),
+            ("57P03", ServerError::Unavailable),
+            ("57P05", ServerError::Unavailable),
+            ("40001", ServerError::Unavailable),
+            ("28P01", ServerError::Other),
+            ("42P01", ServerError::Other),
+            ("57014", ServerError::Other),
+        ] {
+            assert_eq!(ServerError::classify(&SqlState::from_code(code)), class, "{code}");
+        }
+    }
+
+    #[test]
+    fn the_sqlstate_of_a_wire_error_is_read_from_its_end_not_its_wording() {
+        let in_use = "replication slot \"s\" is active for PID 42 (SQLSTATE 55006)";
+        assert_eq!(ServerError::of_wire_message(in_use), ServerError::InUse);
+        // The wording does not matter (servers translate it); the code does.
+        let translated = "le slot de réplication « s » est actif pour le PID 42 (SQLSTATE 55006)";
+        assert_eq!(ServerError::of_wire_message(translated), ServerError::InUse);
+        let starting = "the database system is starting up (SQLSTATE 57P03)";
+        assert_eq!(ServerError::of_wire_message(starting), ServerError::Unavailable);
+        assert_eq!(
+            ServerError::of_wire_message("replication slot \"s\" is active for PID 42"),
+            ServerError::Other
+        );
+        assert_eq!(
+            ServerError::of_wire_message("error (SQLSTATE 42501)"),
+            ServerError::Privilege
+        );
+        assert_eq!(
+            ServerError::of_wire_message("odd (SQLSTATE 1)"),
+            ServerError::Other
+        );
+    }
+}

@@ -9,7 +9,7 @@ use pgwire_replication::{ReplicationClient, ReplicationConfig, ReplicationEvent}
 use tokio_postgres::Client;
 
 use crate::config::{AutocreateMode, PostgresConfig};
-use crate::error::{PgError, Result};
+use crate::error::{PgError, Result, ServerError};
 use crate::lsn::Lsn;
 
 /// One item of the replication stream.
@@ -90,26 +90,18 @@ fn wire_error(context: &str, e: pgwire_replication::PgWireError) -> PgError {
         W::Auth(m) => PgError::Setup(format!(
             "{context}: authentication failed: {m}. Check database.user/database.password and pg_hba.conf (a 'replication' entry is needed)"
         )),
-        W::Server(m) => {
-            if m.contains("is active for PID") {
-                PgError::Setup(format!(
-                    "{context}: {m}. Another client (often a second connector using the same slot.name) is consuming this slot; stop it or give this connector its own slot.name"
-                ))
-            } else if m.contains("does not exist") && m.contains("replication slot") {
-                PgError::Setup(format!("{context}: {m}"))
-            } else if m.contains("must be superuser or replication role")
-                || m.contains("permission denied")
-                || m.contains("REPLICATION attribute")
-            {
-                PgError::Setup(format!(
-                    "{context}: {m}. Grant the REPLICATION attribute: ALTER ROLE <user> REPLICATION"
-                ))
-            } else if m.contains("the database system is") || m.contains("terminating connection") {
-                PgError::Transient(format!("{context}: {m}"))
-            } else {
+        W::Server(m) => match ServerError::of_wire_message(&m) {
+            ServerError::InUse => PgError::Setup(format!(
+                "{context}: {m}. Another client (often a second connector using the same slot.name) is consuming this slot; stop it or give this connector its own slot.name"
+            )),
+            ServerError::Privilege => PgError::Setup(format!(
+                "{context}: {m}. Grant the REPLICATION attribute: ALTER ROLE <user> REPLICATION"
+            )),
+            ServerError::Unavailable => PgError::Transient(format!("{context}: {m}")),
+            ServerError::Undefined | ServerError::Authorization | ServerError::Other => {
                 PgError::Setup(format!("{context}: {m}"))
             }
-        }
+        },
         other => PgError::Protocol(format!("{context}: {other}")),
     }
 }

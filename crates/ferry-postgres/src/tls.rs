@@ -65,6 +65,9 @@ pub fn describe(cfg: &PostgresConfig) -> String {
 
 /// Whether a TLS failure message is about certificates or configuration (retrying will not
 /// help) rather than I/O during the handshake.
+///
+/// By text: TLS failures carry no SQLSTATE, and pgwire-replication reports them as a string
+/// only (`PgWireError::Tls(String)`), so rustls' error names are matched in the message.
 pub fn is_config_failure(msg: &str) -> bool {
     [
         "certificate",

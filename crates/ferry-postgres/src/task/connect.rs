@@ -5,10 +5,13 @@ use tokio_postgres::{Client, NoTls};
 use tracing::debug;
 
 use crate::config::PostgresConfig;
-use crate::error::{PgError, Result};
+use crate::error::{PgError, Result, ServerError};
 use crate::schema::TableId;
 
 /// A TLS failure (handshake, certificate, server without TLS): retrying will not help.
+///
+/// By text: tokio-postgres does not expose its error kinds, and its TLS failures
+/// ("error performing TLS handshake", "server does not support TLS") carry no SQLSTATE.
 fn is_tls_error(e: &tokio_postgres::Error) -> bool {
     e.to_string().contains("TLS")
 }
@@ -50,8 +53,8 @@ pub(super) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
             }),
     };
     let client = connected.map_err(|e| match e.as_db_error() {
-        // e.g. pg_hba.conf `hostssl` / `clientcert` rules
-        Some(db) if db.message().contains("SSL") || db.message().contains("certificate") => {
+        // pg_hba.conf refused the connection, e.g. `hostssl` / `clientcert` rules
+        Some(db) if ServerError::classify(db.code()) == ServerError::Authorization => {
             PgError::Setup(format!(
                 "connecting to {}:{}/{} ({}): {} ({})",
                 cfg.hostname,
