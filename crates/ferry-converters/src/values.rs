@@ -8,8 +8,8 @@ use base64::Engine;
 use bigdecimal::num_bigint::BigInt;
 use bigdecimal::BigDecimal;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use ferry_core::java::{self, MILLIS_PER_DAY};
-use ferry_core::schema::logical;
+use ferry_core::java;
+use ferry_core::java::collections::write_joined;
 use ferry_core::{Schema, SchemaAndValue, Value};
 
 /// `Values.convertToString`: the text SimpleHeaderConverter writes. `None` for null.
@@ -23,16 +23,9 @@ pub fn convert_to_string(schema: Option<&Schema>, value: &Value) -> Option<Strin
 }
 
 fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut String) {
-    if let (Some(name), Some(v)) = (schema.and_then(Schema::name), value.as_i64()) {
-        let millis = match name {
-            logical::DATE => Some(v.saturating_mul(MILLIS_PER_DAY)),
-            logical::TIME | logical::TIMESTAMP => Some(v),
-            _ => None,
-        };
-        if let Some(text) = millis.map(java::time::iso_format_for) {
-            out.push_str(&text);
-            return;
-        }
+    if let Some(millis) = java::time::logical_millis(schema, value) {
+        out.push_str(&java::time::iso_format_for(millis));
+        return;
     }
     match value {
         Value::Null => out.push_str("null"),
@@ -65,41 +58,28 @@ fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut Stri
         }
         Value::Array(items) => {
             let item_schema = schema.and_then(Schema::value_schema);
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                append(item_schema, item, true, out);
-            }
-            out.push(']');
+            write_joined(out, ('[', ",", ']'), items, |out, item| {
+                append(item_schema, item, true, out)
+            });
         }
         Value::Map(entries) => {
-            let ks = schema.and_then(Schema::key_schema);
-            let vs = schema.and_then(Schema::value_schema);
-            out.push('{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            let (ks, vs) = (
+                schema.and_then(Schema::key_schema),
+                schema.and_then(Schema::value_schema),
+            );
+            write_joined(out, ('{', ",", '}'), entries, |out, (k, v)| {
                 append(ks, k, true, out);
                 out.push(':');
                 append(vs, v, true, out);
-            }
-            out.push('}');
+            });
         }
         Value::Struct(st) => {
-            out.push('{');
-            for (i, field) in st.schema().fields().iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            write_joined(out, ('{', ",", '}'), st.schema().fields(), |out, field| {
                 append(None, &Value::String(field.name().to_string()), true, out);
                 out.push(':');
                 let v = st.get_or_default(field.name()).unwrap_or(&Value::Null);
                 append(Some(field.schema()), v, true, out);
-            }
-            out.push('}');
+            });
         }
     }
 }
@@ -256,6 +236,7 @@ fn parse_temporal(token: &str) -> Option<SchemaAndValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_core::schema::logical;
     use ferry_core::{SchemaType, Struct};
 
     fn parsed(s: &str) -> (Option<SchemaType>, Value) {

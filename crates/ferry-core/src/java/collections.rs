@@ -32,28 +32,38 @@ pub fn hashmap_iteration_order<K: AsRef<str>, V>(entries: Vec<(K, V)>) -> Vec<(K
 
 /// `AbstractMap.toString`: `{k=v, k2=v2}` in the entries' order.
 pub fn map_to_string<K: Display, V: Display>(entries: impl IntoIterator<Item = (K, V)>) -> String {
-    let mut out = String::from("{");
-    for (i, (k, v)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
+    let mut out = String::new();
+    write_joined(&mut out, ('{', ", ", '}'), entries, |out, (k, v)| {
         let _ = write!(out, "{k}={v}");
-    }
-    out.push('}');
+    });
     out
 }
 
 /// `AbstractCollection.toString`: `[a, b]` in the items' order.
 pub fn list_to_string<T: Display>(items: impl IntoIterator<Item = T>) -> String {
-    let mut out = String::from("[");
+    let mut out = String::new();
+    write_joined(&mut out, ('[', ", ", ']'), items, |out, item| {
+        let _ = write!(out, "{item}");
+    });
+    out
+}
+
+/// Appends `open`, the items (each by `write_item`) between `separator`s, and `close`:
+/// the loop behind every `toString` of a collection, with its punctuation.
+pub fn write_joined<T>(
+    out: &mut String,
+    (open, separator, close): (char, &str, char),
+    items: impl IntoIterator<Item = T>,
+    mut write_item: impl FnMut(&mut String, T),
+) {
+    out.push(open);
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.push_str(separator);
         }
-        let _ = write!(out, "{item}");
+        write_item(out, item);
     }
-    out.push(']');
-    out
+    out.push(close);
 }
 
 /// Java's `String.split(regex)` for a one-character literal separator: trailing empty

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
+use super::collections::write_joined;
 use super::{number, time};
-use crate::schema::logical;
 use crate::{Schema, Value};
 
 /// How a byte array prints, since Java's `[B@` and an identity hash carry no content.
@@ -19,16 +19,9 @@ pub enum BytesText {
 
 /// Appends Java's `toString()` of `value` (described by `schema`, when known) to `out`.
 pub fn write_value_string(schema: Option<&Schema>, value: &Value, bytes: BytesText, out: &mut String) {
-    if let (Some(name), Some(v)) = (schema.and_then(Schema::name), value.as_i64()) {
-        let millis = match name {
-            logical::DATE => Some(v.saturating_mul(time::MILLIS_PER_DAY)),
-            logical::TIME | logical::TIMESTAMP => Some(v),
-            _ => None,
-        };
-        if let Some(text) = millis.and_then(time::date_to_string) {
-            out.push_str(&text);
-            return;
-        }
+    if let Some(text) = time::logical_millis(schema, value).and_then(time::date_to_string) {
+        out.push_str(&text);
+        return;
     }
     match value {
         Value::Null => out.push_str("null"),
@@ -52,49 +45,35 @@ pub fn write_value_string(schema: Option<&Schema>, value: &Value, bytes: BytesTe
         Value::Decimal(d) => out.push_str(&number::bigdecimal_to_string(d)),
         Value::Array(items) => {
             let item_schema = schema.and_then(Schema::value_schema);
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value_string(item_schema, item, bytes, out);
-            }
-            out.push(']');
+            write_joined(out, ('[', ", ", ']'), items, |out, item| {
+                write_value_string(item_schema, item, bytes, out)
+            });
         }
         Value::Map(entries) => {
             let (ks, vs) = (
                 schema.and_then(Schema::key_schema),
                 schema.and_then(Schema::value_schema),
             );
-            out.push('{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            write_joined(out, ('{', ", ", '}'), entries, |out, (k, v)| {
                 write_value_string(ks, k, bytes, out);
                 out.push('=');
                 write_value_string(vs, v, bytes, out);
-            }
-            out.push('}');
+            });
         }
         Value::Struct(st) => {
             // `Struct.toString` lists the fields that are set, without spaces.
-            out.push_str("Struct{");
+            out.push_str("Struct");
             let set = st
                 .schema()
                 .fields()
                 .iter()
                 .zip(st.values())
                 .filter(|(_, v)| !v.is_null());
-            for (i, (field, v)) in set.enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            write_joined(out, ('{', ",", '}'), set, |out, (field, v)| {
                 out.push_str(field.name());
                 out.push('=');
                 write_value_string(Some(field.schema()), v, bytes, out);
-            }
-            out.push('}');
+            });
         }
     }
 }

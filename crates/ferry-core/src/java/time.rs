@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate};
 
+use crate::schema::logical;
+use crate::{Schema, Value};
+
 /// Milliseconds in a day.
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
 
@@ -485,6 +488,17 @@ pub fn iso_format_for(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Milliseconds since the epoch of a Connect Date, Time or Timestamp logical value
+/// (a `java.util.Date` in Java); `None` for any other schema or value.
+pub fn logical_millis(schema: Option<&Schema>, value: &Value) -> Option<i64> {
+    let v = value.as_i64()?;
+    match schema?.name()? {
+        logical::DATE => Some(v.saturating_mul(MILLIS_PER_DAY)),
+        logical::TIME | logical::TIMESTAMP => Some(v),
+        _ => None,
+    }
+}
+
 /// `java.util.Date.toString()` in UTC (`Thu Jan 01 00:00:00 UTC 1970`); `None` beyond chrono's range.
 pub fn date_to_string(millis: i64) -> Option<String> {
     let dt = DateTime::from_timestamp_millis(millis)?;
@@ -621,5 +635,19 @@ mod tests {
         assert_eq!(iso_fraction(123_456_789), ".123456789");
         assert_eq!(iso_fraction(1_000), ".000001");
         assert_eq!(date_to_string(0).as_deref(), Some("Thu Jan 01 00:00:00 UTC 1970"));
+    }
+
+    #[test]
+    fn logical_millis_only_for_temporal_logical_types() {
+        let date = Schema::date().build();
+        assert_eq!(
+            logical_millis(Some(&date), &Value::Int32(2)),
+            Some(2 * MILLIS_PER_DAY)
+        );
+        let ts = Schema::timestamp().build();
+        assert_eq!(logical_millis(Some(&ts), &Value::Int64(-5)), Some(-5));
+        assert_eq!(logical_millis(Some(&Schema::int64()), &Value::Int64(5)), None);
+        assert_eq!(logical_millis(None, &Value::Int64(5)), None);
+        assert_eq!(logical_millis(Some(&ts), &Value::String("5".into())), None);
     }
 }
