@@ -2,6 +2,8 @@
 //! stores, connector and task lifecycle (the herder), and the source and sink
 //! task engines.
 
+#![warn(missing_docs)]
+
 pub mod connector_config;
 pub mod engine;
 pub mod herder;

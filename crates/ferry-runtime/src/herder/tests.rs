@@ -317,8 +317,7 @@ fn last_status(cluster: &MemoryCluster, key: &StatusKey) -> Option<Option<Status
     cluster
         .records(STATUSES)
         .into_iter()
-        .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
-        .last()
+        .rfind(|r| r.key.as_deref() == Some(key.as_bytes()))
         .map(|r| {
             r.value
                 .map(|v| StatusRecord::decode(&key, &v).expect("a status Connect can read"))
