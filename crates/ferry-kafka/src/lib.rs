@@ -18,7 +18,7 @@ pub mod dlq;
 pub mod group;
 pub mod log;
 pub mod membership;
-#[cfg(feature = "memory")]
+#[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod producer;
 pub mod records;

@@ -844,4 +844,160 @@ mod tests {
         log.send(b"k", Some(b"v")).await.unwrap();
         assert_eq!(log.read_to_end().await.unwrap().len(), 1);
     }
+
+    fn outgoing<'a>(topic: &'a str, key: &'a [u8], value: &'a [u8]) -> OutgoingRecord<'a> {
+        OutgoingRecord {
+            topic,
+            partition: None,
+            key: Some(key),
+            value: Some(value),
+            timestamp: Some(42),
+            headers: &[],
+        }
+    }
+
+    #[tokio::test]
+    async fn held_acknowledgements_arrive_in_the_order_the_test_releases_them() {
+        let cluster = MemoryCluster::new();
+        cluster.hold_acks(true);
+        let (producer, mut acks) = MemoryProducer::new(&cluster);
+        for (seq, v) in [(7u64, &b"a"[..]), (8, b"b"), (9, b"c")] {
+            producer.send(seq, &outgoing("t", b"k", v)).unwrap();
+        }
+        assert_eq!(cluster.held_acks(), vec![7, 8, 9]);
+        assert!(acks.try_recv().is_err(), "nothing acknowledged yet");
+        assert!(cluster.release_ack(9));
+        assert!(cluster.fail_ack(7, "Broker: Request timed out"));
+        assert!(!cluster.release_ack(7), "already answered");
+        let first = acks.recv().await.unwrap();
+        assert_eq!((first.seq, first.result), (9, Ok((0, 0))));
+        let second = acks.recv().await.unwrap();
+        assert_eq!(second.seq, 7);
+        assert_eq!(
+            second.result,
+            Err(ProduceError("Broker: Request timed out".into()))
+        );
+        assert_eq!(cluster.held_acks(), vec![8]);
+        let stored = cluster.records("t");
+        assert_eq!(stored.len(), 1, "a failed record is not written");
+        assert_eq!(stored[0].value.as_deref(), Some(&b"c"[..]));
+        assert_eq!(stored[0].timestamp, Some(42));
+
+        cluster.fill_queue(1);
+        assert_eq!(
+            producer.send(10, &outgoing("t", b"k", b"d")),
+            Err(SendError::QueueFull)
+        );
+        cluster.fail_sends(Some("Local: Invalid argument"));
+        assert_eq!(
+            producer.send(11, &outgoing("t", b"k", b"e")),
+            Err(SendError::Failed(ProduceError("Local: Invalid argument".into())))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_consumer_starts_at_its_groups_committed_offsets_and_pauses() {
+        let cluster = MemoryCluster::new();
+        cluster.create_topic("in", 2);
+        for p in [0, 1, 0] {
+            cluster.append(
+                "in",
+                NewRecord {
+                    partition: Some(p),
+                    value: Some(vec![p as u8]),
+                    ..NewRecord::default()
+                },
+            );
+        }
+        let mut first = MemoryConsumer::new(&cluster, "g");
+        first.subscribe(&["in".into()]).unwrap();
+        let r = first.recv(Duration::from_millis(10)).await.unwrap().unwrap();
+        assert_eq!((r.partition, r.offset), (0, 0));
+        first.commit(&[("in".into(), 0, 1)]).await.unwrap();
+        assert_eq!(cluster.committed("g"), vec![("in".to_string(), 0, 1)]);
+
+        let mut second = MemoryConsumer::new(&cluster, "g");
+        second.subscribe(&["^i.*".into()]).unwrap();
+        let mut read = Vec::new();
+        while let Some(r) = second.recv(Duration::from_millis(10)).await {
+            let r = r.unwrap();
+            read.push((r.partition, r.offset));
+        }
+        assert_eq!(
+            read,
+            vec![(0, 1), (1, 0)],
+            "partition 0 resumes after its committed offset"
+        );
+
+        second.set_paused(true).unwrap();
+        cluster.append("in", NewRecord::default());
+        assert!(second.recv(Duration::from_millis(10)).await.is_none());
+        second.set_paused(false).unwrap();
+        assert!(second.recv(Duration::from_millis(10)).await.is_some());
+
+        cluster.fail_next_poll("Broker: Unknown topic or partition");
+        assert_eq!(
+            second.recv(Duration::from_millis(10)).await,
+            Some(Err(ConsumeError("Broker: Unknown topic or partition".into())))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiting_consumer_wakes_for_a_new_record() {
+        let cluster = MemoryCluster::new();
+        cluster.create_topic("in", 1);
+        let mut consumer = MemoryConsumer::new(&cluster, "g");
+        consumer.subscribe(&["in".into()]).unwrap();
+        let writer = cluster.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            writer.append("in", NewRecord::default());
+        });
+        let started = std::time::Instant::now();
+        assert!(consumer.recv(Duration::from_secs(5)).await.is_some());
+        assert!(started.elapsed() < Duration::from_secs(4));
+    }
+
+    #[tokio::test]
+    async fn an_internal_topic_with_another_cleanup_policy_is_refused_in_connects_words() {
+        let cluster = MemoryCluster::new();
+        let spec = TopicSpec::compacted("connect-configs", 1, Some(1));
+        cluster
+            .ensure_internal_topic(&spec, "config.storage.topic", "connector configurations")
+            .await
+            .unwrap();
+        assert_eq!(
+            cluster.topic_layout("connect-configs"),
+            Some(TopicLayout::new(1, Some(1), &[("cleanup.policy", "compact")]))
+        );
+        // Existing and compacted: accepted as is.
+        cluster
+            .ensure_internal_topic(&spec, "config.storage.topic", "connector configurations")
+            .await
+            .unwrap();
+
+        cluster.create_topic("statuses", 5);
+        let err = cluster
+            .ensure_internal_topic(
+                &TopicSpec::compacted("statuses", 5, None),
+                "status.storage.topic",
+                "connector and task statuses",
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Topic 'statuses' supplied via the 'status.storage.topic' property is required to have \
+             'cleanup.policy=compact' to guarantee consistency and durability of connector and task \
+             statuses, but found the topic currently has 'cleanup.policy=delete'. Continuing would likely \
+             result in eventually losing connector and task statuses and problems restarting this Connect \
+             cluster in the future. Change the 'status.storage.topic' property in the Connect worker \
+             configurations to use a topic with 'cleanup.policy=compact'."
+        );
+        cluster.set_topic_config("statuses", "cleanup.policy", "compact,delete");
+        assert!(cluster
+            .ensure_internal_topic(&TopicSpec::compacted("statuses", 5, None), "k", "p")
+            .await
+            .is_err());
+    }
 }

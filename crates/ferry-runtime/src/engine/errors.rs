@@ -192,3 +192,88 @@ fn context_headers(
         ("__connect.errors.exception.stacktrace", failure.message.clone()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use ferry_kafka::memory::MemoryCluster;
+
+    use super::*;
+
+    fn failure() -> RecordFailure {
+        RecordFailure {
+            stage: Stage::ValueConverter,
+            class: "org.apache.kafka.connect.json.JsonConverter".into(),
+            message: "Converting byte[] to Kafka Connect data failed due to serialization error".into(),
+            record: "topic=in partition=2 offset=40".into(),
+        }
+    }
+
+    fn original<'a>(headers: &'a [(String, Option<Vec<u8>>)]) -> OriginalRecord<'a> {
+        OriginalRecord {
+            topic: "in",
+            partition: 2,
+            offset: 40,
+            key: Some(b"k"),
+            value: Some(b"{oops"),
+            headers,
+        }
+    }
+
+    fn policy(pairs: &[(&str, &str)]) -> ErrorPolicy {
+        ErrorPolicy::from_config(&ferry_core::config::config_map(pairs))
+    }
+
+    #[tokio::test]
+    async fn tolerance_none_fails_with_connects_trace_and_counts_nothing() {
+        let mut h = ErrorHandler::new(policy(&[]), "c", 1, None);
+        let err = h.handle(failure(), None).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\n\
+             Caused by: Error in stage VALUE_CONVERTER (org.apache.kafka.connect.json.JsonConverter) for record \
+             topic=in partition=2 offset=40: Converting byte[] to Kafka Connect data failed due to serialization error"
+        );
+        assert_eq!(h.skipped(), 0);
+    }
+
+    #[tokio::test]
+    async fn without_context_headers_the_dead_letter_is_the_original_record() {
+        let cluster = MemoryCluster::new();
+        let p = policy(&[
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", "dlq"),
+        ]);
+        let mut h = ErrorHandler::new(p, "c", 1, Some(Box::new(cluster.clone())));
+        let headers = vec![("h".to_string(), Some(b"v".to_vec()))];
+        h.handle(failure(), Some(original(&headers))).await.unwrap();
+        h.handle(failure(), None).await.unwrap();
+        assert_eq!(h.skipped(), 2);
+        let dlq = cluster.records("dlq");
+        assert_eq!(
+            dlq.len(),
+            1,
+            "only records with their original bytes go to the queue"
+        );
+        assert_eq!(dlq[0].key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(dlq[0].value.as_deref(), Some(&b"{oops"[..]));
+        assert_eq!(dlq[0].headers, headers);
+    }
+
+    #[tokio::test]
+    async fn a_dead_letter_queue_write_failure_fails_the_task_naming_the_topic() {
+        let cluster = MemoryCluster::new();
+        cluster.fail_writes("dlq", Some("Broker: Topic authorization failed"));
+        let p = policy(&[
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", "dlq"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ]);
+        let mut h = ErrorHandler::new(p, "c", 1, Some(Box::new(cluster.clone())));
+        let err = h.handle(failure(), Some(original(&[]))).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "org.apache.kafka.connect.errors.ConnectException: could not write to the dead letter queue topic dlq\n\
+             Caused by: Broker: Topic authorization failed"
+        );
+    }
+}

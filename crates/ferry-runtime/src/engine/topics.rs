@@ -182,4 +182,29 @@ mod tests {
             TopicCreator::from_config(&cfg(&[("topic.creation.default.partitions", "3")]), false).unwrap();
         assert_eq!(disabled.spec_for("t").partitions, None);
     }
+
+    #[tokio::test]
+    async fn ensure_creates_a_missing_topic_once_and_leaves_existing_ones_alone() {
+        use ferry_kafka::memory::{MemoryCluster, TopicLayout};
+        let cluster = MemoryCluster::new();
+        cluster.create_topic("existing", 2);
+        let mut c =
+            TopicCreator::from_config(&cfg(&[("topic.creation.default.partitions", "4")]), true).unwrap();
+        assert!(!c.is_known("new"));
+        c.ensure(&cluster, "new").await.unwrap();
+        c.ensure(&cluster, "existing").await.unwrap();
+        assert!(c.is_known("new") && c.is_known("existing"));
+        assert_eq!(cluster.topic_layout("new"), Some(TopicLayout::new(4, None, &[])));
+        assert_eq!(
+            cluster.topic_layout("existing"),
+            Some(TopicLayout::new(2, None, &[]))
+        );
+
+        // Known topics are not asked about again, even when the admin is failing.
+        cluster.fail_admin(Some("Broker: Cluster authorization failed"));
+        c.ensure(&cluster, "new").await.unwrap();
+        let err = c.ensure(&cluster, "other").await.unwrap_err();
+        assert_eq!(err.to_string(), "Broker: Cluster authorization failed");
+        assert!(!c.is_known("other"));
+    }
 }

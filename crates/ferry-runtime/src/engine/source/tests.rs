@@ -349,7 +349,7 @@ async fn a_running_task_moves_records_flushes_on_its_interval_and_stops() {
 
 #[tokio::test]
 async fn a_failing_task_run_ends_failed_with_the_trace() {
-    let h = Harness::new(&[], &[]);
+    let h = Harness::new(&[("task.shutdown.graceful.timeout.ms", "1000")], &[]);
     h.cluster.fail_sends(Some("Broker: Invalid message"));
     let task = ScriptedSource {
         batches: vec![vec![source_record("t", 0, 1, "a")]],
