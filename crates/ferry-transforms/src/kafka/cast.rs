@@ -17,7 +17,8 @@ use crate::util::{
 
 const PURPOSE: &str = "cast types";
 
-const INPUT_TYPES: [SchemaType; 9] = [
+/// Connect's schema types in `Schema.Type` order: the first nine can be cast from, the first eight to.
+const TYPES: [SchemaType; 12] = [
     SchemaType::Int8,
     SchemaType::Int16,
     SchemaType::Int32,
@@ -27,41 +28,20 @@ const INPUT_TYPES: [SchemaType; 9] = [
     SchemaType::Boolean,
     SchemaType::String,
     SchemaType::Bytes,
+    SchemaType::Array,
+    SchemaType::Map,
+    SchemaType::Struct,
 ];
-const OUTPUT_TYPES: [SchemaType; 8] = [
-    SchemaType::Int8,
-    SchemaType::Int16,
-    SchemaType::Int32,
-    SchemaType::Int64,
-    SchemaType::Float32,
-    SchemaType::Float64,
-    SchemaType::Boolean,
-    SchemaType::String,
-];
+const INPUT_TYPES: &[SchemaType] = TYPES.split_at(9).0;
+const OUTPUT_TYPES: &[SchemaType] = TYPES.split_at(8).0;
 
 fn type_list(types: &[SchemaType]) -> String {
-    let names: Vec<String> = types.iter().map(|t| t.java_name().to_owned()).collect();
-    java::collections::list_to_string(&names)
+    java::collections::list_to_string(types.iter().map(|t| t.java_name()))
 }
 
 fn type_from_java_name(name: &str) -> Option<SchemaType> {
     let upper = name.to_ascii_uppercase();
-    [
-        SchemaType::Int8,
-        SchemaType::Int16,
-        SchemaType::Int32,
-        SchemaType::Int64,
-        SchemaType::Float32,
-        SchemaType::Float64,
-        SchemaType::Boolean,
-        SchemaType::String,
-        SchemaType::Bytes,
-        SchemaType::Array,
-        SchemaType::Map,
-        SchemaType::Struct,
-    ]
-    .into_iter()
-    .find(|t| t.java_name() == upper)
+    TYPES.into_iter().find(|t| t.java_name() == upper)
 }
 
 fn valid_output(t: SchemaType) -> Result<SchemaType, ConfigError> {
@@ -72,7 +52,7 @@ fn valid_output(t: SchemaType) -> Result<SchemaType, ConfigError> {
             None,
             format!(
                 "Cast transformation does not support casting to {t}; supported types are {}",
-                type_list(&OUTPUT_TYPES)
+                type_list(OUTPUT_TYPES)
             ),
         ))
     }
@@ -348,7 +328,7 @@ fn cast_value(schema: Option<&Schema>, value: &Value, target: SchemaType) -> Res
     if !INPUT_TYPES.contains(&inferred) {
         return Err(DataError::new(format!(
             "Cast transformation does not support casting from {inferred}; supported types are {}",
-            type_list(&INPUT_TYPES)
+            type_list(INPUT_TYPES)
         )));
     }
     // Date, Time and Timestamp are java.util.Date objects upstream: only the string cast sees them as dates.
