@@ -1,12 +1,9 @@
 //! `org.apache.kafka.connect.converters.ByteArrayConverter`: raw bytes in and out.
 
 use ferry_core::java;
-use ferry_core::{
-    ConfigDef, ConfigError, ConfigMap, Converter, DataError, HeaderConverter, Schema, SchemaAndValue,
-    SchemaType, Value,
-};
+use ferry_core::{ConfigDef, ConfigError, ConfigMap, DataError, Schema, SchemaAndValue, SchemaType, Value};
 
-use crate::common;
+use crate::common::{self, both_converter_traits, ConverterSides, ConverterType};
 
 /// Java class name.
 pub const CLASS: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
@@ -45,57 +42,28 @@ impl ByteArrayConverter {
     }
 }
 
-impl Converter for ByteArrayConverter {
-    fn config_def(&self) -> ConfigDef {
+impl ConverterSides for ByteArrayConverter {
+    fn definition(&self) -> ConfigDef {
         common::base_config_def()
     }
-    fn configure(&mut self, _config: &ConfigMap, _is_key: bool) -> Result<(), ConfigError> {
+    /// Kafka's `ByteArrayConverter.configure` ignores its configuration.
+    fn configure_as(&mut self, _config: &ConfigMap, _ty: ConverterType) -> Result<(), ConfigError> {
         Ok(())
     }
-    fn from_connect_into(
-        &self,
-        _topic: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-        out: &mut Vec<u8>,
-    ) -> Result<bool, DataError> {
+    fn write(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<bool, DataError> {
         Self::serialize(schema, value, out)
     }
-    fn to_connect(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+    fn read(&self, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
         Ok(Self::deserialize(data))
     }
 }
 
-impl HeaderConverter for ByteArrayConverter {
-    fn config_def(&self) -> ConfigDef {
-        common::base_config_def()
-    }
-    fn configure(&mut self, _config: &ConfigMap) -> Result<(), ConfigError> {
-        Ok(())
-    }
-    fn from_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, DataError> {
-        let mut out = Vec::new();
-        Ok(Self::serialize(schema, value, &mut out)?.then_some(out))
-    }
-    fn to_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        data: Option<&[u8]>,
-    ) -> Result<SchemaAndValue, DataError> {
-        Ok(Self::deserialize(data))
-    }
-}
+both_converter_traits!(ByteArrayConverter);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_core::Converter;
 
     #[test]
     fn passes_bytes_through() {

@@ -2,12 +2,9 @@
 //! fixed-width big-endian encodings of single primitives.
 
 use ferry_core::java;
-use ferry_core::{
-    ConfigDef, ConfigError, ConfigMap, Converter, DataError, HeaderConverter, Schema, SchemaAndValue,
-    SchemaType, Value,
-};
+use ferry_core::{ConfigDef, ConfigError, ConfigMap, DataError, Schema, SchemaAndValue, SchemaType, Value};
 
-use crate::common;
+use crate::common::{self, both_converter_traits, ConverterSides, ConverterType};
 
 /// Java class name of the int32 converter.
 pub const INTEGER_CLASS: &str = "org.apache.kafka.connect.converters.IntegerConverter";
@@ -194,97 +191,48 @@ impl BooleanConverter {
     }
 }
 
-macro_rules! converter_impls {
-    ($ty:ty, |$this:ident, $schema:ident, $value:ident, $out:ident| $ser:expr, |$this2:ident, $data:ident| $de:expr) => {
-        impl Converter for $ty {
-            fn config_def(&self) -> ConfigDef {
-                common::base_config_def()
-            }
-            fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {
-                let ty = if is_key {
-                    common::ConverterType::Key
-                } else {
-                    common::ConverterType::Value
-                };
-                common::parse_with_type(&common::base_config_def(), config, ty).map(|_| ())
-            }
-            fn from_connect_into(
-                &self,
-                _topic: &str,
-                $schema: Option<&Schema>,
-                $value: &Value,
-                $out: &mut Vec<u8>,
-            ) -> Result<bool, DataError> {
-                let $this = self;
-                $ser
-            }
-            fn to_connect(&self, _topic: &str, $data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
-                let $this2 = self;
-                $de
-            }
-        }
-
-        impl HeaderConverter for $ty {
-            fn config_def(&self) -> ConfigDef {
-                common::base_config_def()
-            }
-            fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
-                common::parse_with_type(
-                    &common::base_config_def(),
-                    config,
-                    common::ConverterType::Header,
-                )
-                .map(|_| ())
-            }
-            fn from_connect_header(
-                &self,
-                _topic: &str,
-                _header_key: &str,
-                $schema: Option<&Schema>,
-                $value: &Value,
-            ) -> Result<Option<Vec<u8>>, DataError> {
-                let $this = self;
-                let mut buf = Vec::new();
-                let $out = &mut buf;
-                let written: bool = $ser?;
-                Ok(written.then_some(buf))
-            }
-            fn to_connect_header(
-                &self,
-                _topic: &str,
-                _header_key: &str,
-                $data: Option<&[u8]>,
-            ) -> Result<SchemaAndValue, DataError> {
-                let $this2 = self;
-                $de
-            }
-        }
-    };
+/// `converter.type` is their only option (`ConverterConfig`).
+fn configure_base(config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+    common::parse_with_type(&common::base_config_def(), config, ty).map(|_| ())
 }
 
-converter_impls!(
-    NumberConverter,
-    |this, schema, value, out| {
-        let _ = schema;
-        this.serialize(value, out)
-    },
-    |this, data| this.deserialize(data)
-);
-converter_impls!(
-    BooleanConverter,
-    |this, schema, value, out| {
-        let _ = this;
-        BooleanConverter::serialize(schema, value, out)
-    },
-    |this, data| {
-        let _ = this;
-        BooleanConverter::deserialize(data)
+impl ConverterSides for NumberConverter {
+    fn definition(&self) -> ConfigDef {
+        common::base_config_def()
     }
-);
+    fn configure_as(&mut self, config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+        configure_base(config, ty)
+    }
+    fn write(&self, _schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<bool, DataError> {
+        self.serialize(value, out)
+    }
+    fn read(&self, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+        self.deserialize(data)
+    }
+}
+
+impl ConverterSides for BooleanConverter {
+    fn definition(&self) -> ConfigDef {
+        common::base_config_def()
+    }
+    fn configure_as(&mut self, config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+        configure_base(config, ty)
+    }
+    fn write(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<bool, DataError> {
+        Self::serialize(schema, value, out)
+    }
+    fn read(&self, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+        Self::deserialize(data)
+    }
+}
+
+both_converter_traits!(NumberConverter);
+both_converter_traits!(BooleanConverter);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_core::Converter;
 
     #[test]
     fn numbers_are_big_endian() {

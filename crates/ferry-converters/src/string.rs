@@ -5,11 +5,11 @@ use ferry_core::config::Width;
 use ferry_core::java;
 use ferry_core::java::object::BytesText;
 use ferry_core::{
-    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Converter, DataError, HeaderConverter,
-    Importance, Schema, SchemaAndValue, Value,
+    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, DataError, Importance, Schema, SchemaAndValue,
+    Value,
 };
 
-use crate::common::{self, ConverterType};
+use crate::common::{self, both_converter_traits, ConverterSides, ConverterType};
 
 /// Java class name.
 pub const CLASS: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -165,64 +165,27 @@ impl StringConverter {
     }
 }
 
-impl Converter for StringConverter {
-    fn config_def(&self) -> ConfigDef {
+impl ConverterSides for StringConverter {
+    fn definition(&self) -> ConfigDef {
         Self::definition()
     }
-    fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {
-        self.configure_as(
-            config,
-            if is_key {
-                ConverterType::Key
-            } else {
-                ConverterType::Value
-            },
-        )
+    fn configure_as(&mut self, config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+        StringConverter::configure_as(self, config, ty)
     }
-    fn from_connect_into(
-        &self,
-        _topic: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-        out: &mut Vec<u8>,
-    ) -> Result<bool, DataError> {
+    fn write(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<bool, DataError> {
         Ok(self.serialize(schema, value, out))
     }
-    fn to_connect(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+    fn read(&self, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
         Ok(self.deserialize(data))
     }
 }
 
-impl HeaderConverter for StringConverter {
-    fn config_def(&self) -> ConfigDef {
-        Self::definition()
-    }
-    fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
-        self.configure_as(config, ConverterType::Header)
-    }
-    fn from_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, DataError> {
-        let mut out = Vec::new();
-        Ok(self.serialize(schema, value, &mut out).then_some(out))
-    }
-    fn to_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        data: Option<&[u8]>,
-    ) -> Result<SchemaAndValue, DataError> {
-        Ok(self.deserialize(data))
-    }
-}
+both_converter_traits!(StringConverter);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_core::Converter;
     use ferry_core::Struct;
 
     fn text(c: &StringConverter, schema: Option<&Schema>, v: Value) -> String {

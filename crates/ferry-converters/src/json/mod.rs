@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use ferry_core::config::Width;
 use ferry_core::{
-    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, Converter, DataError, HeaderConverter,
-    Importance, Schema, SchemaAndValue, Validator, Value,
+    ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, DataError, Importance, Schema, SchemaAndValue,
+    Validator, Value,
 };
 
-use crate::common::{self, ConverterType};
+use crate::common::{self, both_converter_traits, ConverterSides, ConverterType};
 use parse::Node;
 
 pub use encode::{write_schema, write_value};
@@ -318,64 +318,22 @@ impl JsonConverter {
     }
 }
 
-impl Converter for JsonConverter {
-    fn config_def(&self) -> ConfigDef {
+impl ConverterSides for JsonConverter {
+    fn definition(&self) -> ConfigDef {
         Self::definition()
     }
-
-    fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {
-        let ty = if is_key {
-            ConverterType::Key
-        } else {
-            ConverterType::Value
-        };
-        self.configure_as(config, ty)
+    fn configure_as(&mut self, config: &ConfigMap, ty: ConverterType) -> Result<(), ConfigError> {
+        JsonConverter::configure_as(self, config, ty)
     }
-
-    fn from_connect_into(
-        &self,
-        _topic: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-        out: &mut Vec<u8>,
-    ) -> Result<bool, DataError> {
+    fn write(&self, schema: Option<&Schema>, value: &Value, out: &mut Vec<u8>) -> Result<bool, DataError> {
         self.serialize_into(schema, value, out)
     }
-
-    fn to_connect(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
+    fn read(&self, data: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
         self.deserialize(data)
     }
 }
 
-impl HeaderConverter for JsonConverter {
-    fn config_def(&self) -> ConfigDef {
-        Self::definition()
-    }
-
-    fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
-        self.configure_as(config, ConverterType::Header)
-    }
-
-    fn from_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, DataError> {
-        let mut out = Vec::new();
-        Ok(self.serialize_into(schema, value, &mut out)?.then_some(out))
-    }
-
-    fn to_connect_header(
-        &self,
-        _topic: &str,
-        _header_key: &str,
-        data: Option<&[u8]>,
-    ) -> Result<SchemaAndValue, DataError> {
-        self.deserialize(data)
-    }
-}
+both_converter_traits!(JsonConverter);
 
 #[cfg(test)]
 mod tests;
