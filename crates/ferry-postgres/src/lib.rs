@@ -9,7 +9,11 @@
 //! - [`types`] and [`schema`]: PostgreSQL types and tables to Connect schemas and values;
 //! - [`event`]: Debezium envelopes, keys, source blocks and heartbeats;
 //! - [`offset`]: Debezium-compatible offsets and the resume/flush bookkeeping;
-//! - [`snapshot`], [`task`], [`connector`]: the Connect plugin.
+//! - [`decoder`]: the pure state machine from replication events and snapshot rows to
+//!   records and offsets (no I/O; it asks for the table schemas it lacks);
+//! - [`snapshot`], [`task`] (the I/O shell around the decoder), [`connector`]: the Connect plugin.
+
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod connector;
