@@ -1,0 +1,378 @@
+//! What creating, changing, pausing, stopping, restarting and deleting a connector
+//! writes, and what a restarted worker restores.
+
+use std::sync::atomic::Ordering;
+
+use std::time::Duration;
+
+use ferry_kafka::memory::MemoryCluster;
+use ferry_kafka::records::{ConfigRecord, State as StoredState, StatusKey, TargetState};
+use ferry_rest::entities::{InitialState, RestartRequest, State};
+use ferry_rest::{Herder, HerderError};
+
+use super::*;
+use plugins::STOPPED;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_writes_the_config_then_task_configs_and_their_commit() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    let info = w
+        .create_connector("c", config("c", "test.QuietSource", &[("tasks.max", "2")]), None)
+        .await
+        .unwrap();
+    assert_eq!(info.name, "c");
+    wait_for_state(&w, "c", State::Running).await;
+    wait_for_tasks(&w, "c", &[State::Running, State::Running]).await;
+
+    assert_eq!(
+        config_keys(&cluster),
+        ["connector-c", "task-c-0", "task-c-1", "commit-c"]
+    );
+    let records = config_records(&cluster);
+    let ConfigRecord::Task {
+        config: Some(task0), ..
+    } = &records[1]
+    else {
+        panic!("{:?}", records[1]);
+    };
+    assert_eq!(task0["n"], "0");
+    assert_eq!(task0["task.class"], "test.QuietSourceTask");
+    assert_eq!(
+        records[3],
+        ConfigRecord::Commit {
+            connector: "c".into(),
+            tasks: 2
+        }
+    );
+    let tasks = w.task_configs("c").await.unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[1].config["n"], "1");
+
+    // A second create of the same name is a conflict and writes nothing.
+    let again = w
+        .create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await;
+    assert!(matches!(again, Err(HerderError::AlreadyExists(_))), "{again:?}");
+    assert_eq!(config_records(&cluster).len(), 4);
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_state_is_written_before_the_config() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector(
+        "p",
+        config("p", "test.QuietSource", &[]),
+        Some(InitialState::Paused),
+    )
+    .await
+    .unwrap();
+    wait_for_state(&w, "p", State::Paused).await;
+    wait_for_tasks(&w, "p", &[State::Paused]).await;
+    let records = config_records(&cluster);
+    assert_eq!(
+        records[0],
+        ConfigRecord::TargetState {
+            connector: "p".into(),
+            state: Some(TargetState::Paused)
+        }
+    );
+    assert_eq!(records[1].key(), "connector-p");
+
+    w.create_connector(
+        "s",
+        config("s", "test.QuietSource", &[]),
+        Some(InitialState::Stopped),
+    )
+    .await
+    .unwrap();
+    wait_for_state(&w, "s", State::Stopped).await;
+    assert!(w.task_configs("s").await.unwrap().is_empty());
+    assert!(!config_keys(&cluster).contains(&"task-s-0".to_owned()));
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_stop_write_target_states() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await
+        .unwrap();
+    wait_for_tasks(&w, "c", &[State::Running]).await;
+    let target = |state| ConfigRecord::TargetState {
+        connector: "c".into(),
+        state: Some(state),
+    };
+
+    w.pause_connector("c").await.unwrap();
+    assert_eq!(
+        config_records(&cluster).last(),
+        Some(&target(TargetState::Paused))
+    );
+    wait_for_state(&w, "c", State::Paused).await;
+    wait_for_tasks(&w, "c", &[State::Paused]).await;
+
+    w.resume_connector("c").await.unwrap();
+    assert_eq!(
+        config_records(&cluster).last(),
+        Some(&target(TargetState::Started))
+    );
+    wait_for_state(&w, "c", State::Running).await;
+    wait_for_tasks(&w, "c", &[State::Running]).await;
+
+    // Stopping also commits zero tasks, as Connect does, and removes the task statuses.
+    w.stop_connector("c").await.unwrap();
+    let records = config_records(&cluster);
+    assert_eq!(records[records.len() - 2], target(TargetState::Stopped));
+    assert_eq!(
+        records[records.len() - 1],
+        ConfigRecord::Commit {
+            connector: "c".into(),
+            tasks: 0
+        }
+    );
+    wait_for_state(&w, "c", State::Stopped).await;
+    wait_for_tasks(&w, "c", &[]).await;
+    assert!(w.task_configs("c").await.unwrap().is_empty());
+
+    let unknown = w.pause_connector("nope").await;
+    assert!(matches!(unknown, Err(HerderError::NotFound(_))), "{unknown:?}");
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_writes_tombstones_and_removes_statuses() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await
+        .unwrap();
+    wait_for_tasks(&w, "c", &[State::Running]).await;
+    let stopped_before = STOPPED.load(Ordering::SeqCst);
+
+    w.delete_connector("c").await.unwrap();
+    let records = config_records(&cluster);
+    assert_eq!(
+        records[records.len() - 2],
+        ConfigRecord::Connector {
+            name: "c".into(),
+            config: None
+        }
+    );
+    assert_eq!(
+        records[records.len() - 1],
+        ConfigRecord::TargetState {
+            connector: "c".into(),
+            state: None
+        }
+    );
+    assert!(
+        STOPPED.load(Ordering::SeqCst) > stopped_before,
+        "the instance was not stopped"
+    );
+    assert!(w.connectors().await.unwrap().is_empty());
+    assert!(matches!(
+        w.connector_info("c").await,
+        Err(HerderError::NotFound(_))
+    ));
+    for key in [StatusKey::Connector("c".into()), StatusKey::Task("c".into(), 0)] {
+        eventually(&format!("a tombstone for {}", key.encode()), || {
+            last_status(&cluster, &key) == Some(None)
+        })
+        .await;
+    }
+    let again = w.delete_connector("c").await;
+    assert!(matches!(again, Err(HerderError::NotFound(_))), "{again:?}");
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_config_is_stored_and_regenerates_the_task_configs() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    let put = w
+        .put_connector_config("c", config("c", "test.QuietSource", &[("generation", "1")]))
+        .await
+        .unwrap();
+    assert!(put.created);
+    wait_for_tasks(&w, "c", &[State::Running]).await;
+
+    let put = w
+        .put_connector_config(
+            "c",
+            config(
+                "c",
+                "test.QuietSource",
+                &[("generation", "2"), ("tasks.max", "2")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(!put.created);
+    wait_for_tasks(&w, "c", &[State::Running, State::Running]).await;
+    let tasks = w.task_configs("c").await.unwrap();
+    assert!(tasks.iter().all(|t| t.config["generation"] == "2"), "{tasks:?}");
+    let keys = config_keys(&cluster);
+    assert_eq!(
+        keys,
+        [
+            "connector-c",
+            "task-c-0",
+            "commit-c",
+            "connector-c",
+            "task-c-0",
+            "task-c-1",
+            "commit-c"
+        ]
+    );
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flagged_restart_is_recorded_and_answers_with_what_restarts() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector("c", config("c", "test.QuietSource", &[("tasks.max", "2")]), None)
+        .await
+        .unwrap();
+    wait_for_tasks(&w, "c", &[State::Running, State::Running]).await;
+
+    // Only failed instances: nothing has failed, so nothing restarts.
+    let request = |only_failed| RestartRequest {
+        connector: "c".into(),
+        only_failed,
+        include_tasks: true,
+    };
+    let answer = w.restart_connector_and_tasks(&request(true)).await.unwrap();
+    assert_eq!(answer.connector.state, State::Running);
+    assert!(answer.tasks.iter().all(|t| t.state == State::Running));
+
+    let answer = w.restart_connector_and_tasks(&request(false)).await.unwrap();
+    assert_eq!(answer.connector.state, State::Restarting);
+    assert_eq!(
+        answer.tasks.iter().map(|t| t.state).collect::<Vec<_>>(),
+        [State::Restarting, State::Restarting]
+    );
+    let restarts: Vec<ConfigRecord> = config_records(&cluster)
+        .into_iter()
+        .filter(|r| matches!(r, ConfigRecord::Restart { .. }))
+        .collect();
+    assert_eq!(
+        restarts,
+        [
+            ConfigRecord::Restart {
+                connector: "c".into(),
+                include_tasks: true,
+                only_failed: true
+            },
+            ConfigRecord::Restart {
+                connector: "c".into(),
+                include_tasks: true,
+                only_failed: false
+            }
+        ]
+    );
+    wait_for_state(&w, "c", State::Running).await;
+    wait_for_tasks(&w, "c", &[State::Running, State::Running]).await;
+
+    let unknown_task = w
+        .restart_task(&ferry_rest::entities::ConnectorTaskId::new("c", 5))
+        .await;
+    assert!(
+        matches!(unknown_task, Err(HerderError::NotFound(_))),
+        "{unknown_task:?}"
+    );
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_restores_connectors_in_their_target_states() {
+    let cluster = MemoryCluster::new();
+    let first = start_worker(&cluster).await;
+    for (name, initial) in [
+        ("running", None),
+        ("paused", Some(InitialState::Paused)),
+        ("stopped", Some(InitialState::Stopped)),
+    ] {
+        first
+            .create_connector(
+                name,
+                config(name, "test.QuietSource", &[("tasks.max", "2")]),
+                initial,
+            )
+            .await
+            .unwrap();
+    }
+    wait_for_tasks(&first, "running", &[State::Running, State::Running]).await;
+    wait_for_tasks(&first, "paused", &[State::Paused, State::Paused]).await;
+    first.shutdown().await;
+    // Statuses reach the topic through a background writer.
+    eventually("UNASSIGNED after shutdown", || {
+        last_status(&cluster, &StatusKey::Connector("running".into()))
+            .flatten()
+            .is_some_and(|s| s.state == StoredState::Unassigned)
+    })
+    .await;
+
+    let second = start_worker(&cluster).await;
+    assert_eq!(
+        second.connectors().await.unwrap(),
+        ["running", "paused", "stopped"]
+    );
+    wait_for_state(&second, "running", State::Running).await;
+    wait_for_state(&second, "paused", State::Paused).await;
+    wait_for_state(&second, "stopped", State::Stopped).await;
+    wait_for_tasks(&second, "running", &[State::Running, State::Running]).await;
+    wait_for_tasks(&second, "paused", &[State::Paused, State::Paused]).await;
+    assert_eq!(second.task_configs("paused").await.unwrap().len(), 2);
+    assert!(second.task_configs("stopped").await.unwrap().is_empty());
+    // The restored task configs equal what the connector generates: nothing new is written.
+    let written = config_records(&cluster).len();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(config_records(&cluster).len(), written);
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_change_only_when_the_connector_is_stopped() {
+    use ferry_rest::entities::ConnectorOffset;
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await
+        .unwrap();
+    let partition: ferry_core::OffsetMap = [("file".to_owned(), "a".into())].into_iter().collect();
+    let offset: ferry_core::OffsetMap = [("position".to_owned(), 7.into())].into_iter().collect();
+    let body = || {
+        vec![ConnectorOffset {
+            partition: Some(partition.clone()),
+            offset: Some(offset.clone()),
+        }]
+    };
+    let running = w.alter_connector_offsets("c", body()).await;
+    assert!(
+        matches!(&running, Err(HerderError::BadRequest(m)) if m.starts_with("Connectors must be in the STOPPED state")),
+        "{running:?}"
+    );
+    w.stop_connector("c").await.unwrap();
+    w.alter_connector_offsets("c", body()).await.unwrap();
+    let stored = w.connector_offsets("c").await.unwrap().offsets;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].offset.as_ref(), Some(&offset));
+    // Written to the offsets topic in Connect's key format.
+    let records = cluster.records(OFFSETS);
+    assert_eq!(
+        records.last().and_then(|r| r.key.clone()),
+        Some(br#"["c",{"file":"a"}]"#.to_vec())
+    );
+    w.reset_connector_offsets("c").await.unwrap();
+    assert!(w.connector_offsets("c").await.unwrap().offsets.is_empty());
+    assert_eq!(
+        cluster.records(OFFSETS).last().map(|r| r.value.clone()),
+        Some(None)
+    );
+    w.shutdown().await;
+}
