@@ -247,8 +247,8 @@ fn check_placements(items: &[String]) -> Result<(), String> {
         });
     if bad {
         return Err(format!(
-            "A comma-separated list of valid String pairs or trios is expected but got: [{}]",
-            items.join(", ")
+            "A comma-separated list of valid String pairs or trios is expected but got: {}",
+            java::collections::list_to_string(items)
         ));
     }
     Ok(())
