@@ -4,6 +4,7 @@
 //! confirmed only up to what the runtime reports durable.
 
 mod connect;
+mod plan;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,6 +55,29 @@ struct Inner {
     deferred_error: Option<PgError>,
 }
 
+/// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
+/// attempts, `slot.retry.delay.ms` apart.
+async fn wait_until_slot_free(meta: &Client, cfg: &PostgresConfig, active_pid: Option<i32>) -> Result<()> {
+    let mut pid = active_pid;
+    for attempt in 1..cfg.slot_max_retries {
+        if pid.is_none() {
+            break;
+        }
+        info!(slot = %cfg.slot_name, attempt, "replication slot is in use; retrying in {:?}", cfg.slot_retry_delay);
+        tokio::time::sleep(cfg.slot_retry_delay).await;
+        pid = replication::slot_info(meta, &cfg.slot_name)
+            .await?
+            .and_then(|s| s.active_pid);
+    }
+    match pid {
+        Some(pid) => Err(PgError::Setup(format!(
+            "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name (tried {} times, slot.max.retries/slot.retry.delay.ms)",
+            cfg.slot_name, cfg.slot_max_retries
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl Inner {
     async fn start(config: &ConfigMap, ctx: SourceTaskContext) -> Result<Inner, ConnectError> {
         let cfg = PostgresConfig::parse(config).map_err(|errs| {
@@ -63,74 +87,24 @@ impl Inner {
         let meta = connect_meta(&cfg).await?;
         replication::check_wal_level(&meta).await?;
         let slot = replication::slot_info(&meta, &cfg.slot_name).await?;
-        if let Some(s) = &slot {
-            if s.plugin != "pgoutput" || cfg.plugin_name != PluginName::Pgoutput {
-                return Err(PgError::Setup(format!(
-                    "Replication slot '{}' uses the '{}' plugin but plugin.name is '{}'; Ferry decodes pgoutput only. Set plugin.name=pgoutput and use a pgoutput slot (drop the slot or choose another slot.name)",
-                    cfg.slot_name,
-                    s.plugin,
-                    cfg.plugin_name.as_str()
-                ))
-                .into());
+        match &slot {
+            Some(s) => plan::check_existing_slot(&cfg, s)?,
+            None if cfg.plugin_name == PluginName::Decoderbufs => {
+                warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
             }
-            if let Some(db) = &s.database {
-                if db != &cfg.dbname {
-                    return Err(PgError::Setup(format!(
-                        "Replication slot '{}' belongs to database '{db}', not '{}'; choose another slot.name",
-                        cfg.slot_name, cfg.dbname
-                    ))
-                    .into());
-                }
-            }
-        } else if cfg.plugin_name == PluginName::Decoderbufs {
-            warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
+            None => {}
         }
         let partition = offset::partition(&cfg.topic_prefix);
         let stored = ctx.offsets.offset(&partition).map(|m| OffsetState::from_map(&m));
-        let snapshot_needed = match (&stored, cfg.snapshot_mode) {
-            (_, SnapshotMode::NoData) => false,
-            (None, _) => true,
-            (Some(s), _) if s.snapshot_in_progress() => true,
-            (Some(_), SnapshotMode::Always) => true,
-            (Some(_), SnapshotMode::WhenNeeded) => slot.is_none(),
-            (Some(_), _) => false,
-        };
-        if slot.is_none() && stored.is_some() && !snapshot_needed {
-            return Err(PgError::Setup(format!(
-                "Replication slot '{}' does not exist although offsets exist for '{}': changes made since the last stored position are gone. Re-snapshot by deleting the connector's offsets (or set snapshot.mode=when_needed), or restore the slot",
-                cfg.slot_name, cfg.topic_prefix
-            ))
-            .into());
-        }
+        let snapshot_needed = plan::snapshot_needed(stored.as_ref(), cfg.snapshot_mode, slot.is_some());
+        plan::check_offsets_usable(&cfg, slot.is_some(), stored.as_ref(), snapshot_needed)?;
         let tables = captured_tables(&meta, &cfg).await?;
         let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
         replication::ensure_publication(&meta, &cfg, &ids).await?;
         if let Some(s) = &slot {
-            // As Debezium: slot.max.retries attempts, slot.retry.delay.ms apart.
-            let mut pid = s.active_pid;
-            for attempt in 1..cfg.slot_max_retries {
-                if pid.is_none() {
-                    break;
-                }
-                info!(slot = %cfg.slot_name, attempt, "replication slot is in use; retrying in {:?}", cfg.slot_retry_delay);
-                tokio::time::sleep(cfg.slot_retry_delay).await;
-                pid = replication::slot_info(&meta, &cfg.slot_name)
-                    .await?
-                    .and_then(|s| s.active_pid);
-            }
-            if let Some(pid) = pid {
-                return Err(PgError::Setup(format!(
-                    "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name (tried {} times, slot.max.retries/slot.retry.delay.ms)",
-                    cfg.slot_name, cfg.slot_max_retries
-                ))
-                .into());
-            }
+            wait_until_slot_free(&meta, &cfg, s.active_pid).await?;
         }
-        let start_lsn = if snapshot_needed {
-            Lsn::ZERO
-        } else {
-            stored.as_ref().and_then(|s| s.resume_lsn()).unwrap_or(Lsn::ZERO)
-        };
+        let start_lsn = plan::start_lsn(stored.as_ref(), snapshot_needed);
         let mut session = ReplicationSession::connect(
             &cfg,
             start_lsn,

@@ -1,0 +1,164 @@
+//! The task's start-up decisions, without I/O: whether an existing slot fits, whether
+//! to snapshot, and where streaming starts.
+
+use crate::config::{PluginName, PostgresConfig, SnapshotMode};
+use crate::error::PgError;
+use crate::lsn::Lsn;
+use crate::offset::OffsetState;
+use crate::replication::SlotInfo;
+
+/// Refuses an existing slot Ferry cannot stream from: another output plugin (or
+/// `plugin.name` other than pgoutput), or another database.
+pub(super) fn check_existing_slot(cfg: &PostgresConfig, slot: &SlotInfo) -> Result<(), PgError> {
+    if slot.plugin != "pgoutput" || cfg.plugin_name != PluginName::Pgoutput {
+        return Err(PgError::Setup(format!(
+            "Replication slot '{}' uses the '{}' plugin but plugin.name is '{}'; Ferry decodes pgoutput only. Set plugin.name=pgoutput and use a pgoutput slot (drop the slot or choose another slot.name)",
+            cfg.slot_name,
+            slot.plugin,
+            cfg.plugin_name.as_str()
+        )));
+    }
+    if let Some(db) = &slot.database {
+        if db != &cfg.dbname {
+            return Err(PgError::Setup(format!(
+                "Replication slot '{}' belongs to database '{db}', not '{}'; choose another slot.name",
+                cfg.slot_name, cfg.dbname
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the task snapshots before streaming (Debezium's `snapshot.mode` rules).
+pub(super) fn snapshot_needed(stored: Option<&OffsetState>, mode: SnapshotMode, slot_exists: bool) -> bool {
+    match (stored, mode) {
+        (_, SnapshotMode::NoData) => false,
+        (None, _) => true,
+        (Some(s), _) if s.snapshot_in_progress() => true,
+        (Some(_), SnapshotMode::Always) => true,
+        (Some(_), SnapshotMode::WhenNeeded) => !slot_exists,
+        (Some(_), _) => false,
+    }
+}
+
+/// Refuses to stream from a new slot when offsets exist and no snapshot will be taken:
+/// the changes since the stored position are gone.
+pub(super) fn check_offsets_usable(
+    cfg: &PostgresConfig,
+    slot_exists: bool,
+    stored: Option<&OffsetState>,
+    snapshot: bool,
+) -> Result<(), PgError> {
+    if !slot_exists && stored.is_some() && !snapshot {
+        return Err(PgError::Setup(format!(
+            "Replication slot '{}' does not exist although offsets exist for '{}': changes made since the last stored position are gone. Re-snapshot by deleting the connector's offsets (or set snapshot.mode=when_needed), or restore the slot",
+            cfg.slot_name, cfg.topic_prefix
+        )));
+    }
+    Ok(())
+}
+
+/// Where streaming starts: after the stored offset, or (for a snapshot) wherever the
+/// slot stands.
+pub(super) fn start_lsn(stored: Option<&OffsetState>, snapshot: bool) -> Lsn {
+    if snapshot {
+        Lsn::ZERO
+    } else {
+        stored.and_then(|s| s.resume_lsn()).unwrap_or(Lsn::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferry_core::ConfigMap;
+
+    use super::*;
+    use crate::offset::SnapshotMarker;
+
+    fn cfg(extra: &[(&str, &str)]) -> Arc<PostgresConfig> {
+        let mut m: ConfigMap = [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "db"),
+            ("topic.prefix", "srv"),
+            ("plugin.name", "pgoutput"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.to_string());
+        }
+        Arc::new(PostgresConfig::parse(&m).unwrap())
+    }
+
+    fn slot(plugin: &str, db: &str) -> SlotInfo {
+        SlotInfo {
+            plugin: plugin.into(),
+            database: Some(db.into()),
+            active_pid: None,
+            confirmed_flush: None,
+        }
+    }
+
+    #[test]
+    fn an_existing_slot_must_be_pgoutput_on_the_same_database() {
+        let c = cfg(&[]);
+        assert!(check_existing_slot(&c, &slot("pgoutput", "db")).is_ok());
+        let e = check_existing_slot(&c, &slot("decoderbufs", "db")).unwrap_err();
+        assert!(e.to_string().contains("uses the 'decoderbufs' plugin"), "{e}");
+        let e = check_existing_slot(&c, &slot("pgoutput", "other")).unwrap_err();
+        assert!(e.to_string().contains("belongs to database 'other'"), "{e}");
+        let decoderbufs = cfg(&[("plugin.name", "decoderbufs")]);
+        assert!(check_existing_slot(&decoderbufs, &slot("pgoutput", "db")).is_err());
+    }
+
+    #[test]
+    fn snapshot_modes_decide_with_stored_offsets_and_the_slot() {
+        let streamed = OffsetState {
+            lsn_commit: Some(Lsn(0x50)),
+            ..Default::default()
+        };
+        let mid_snapshot = OffsetState {
+            snapshot: Some(SnapshotMarker { last_record: false }),
+            ..Default::default()
+        };
+        use SnapshotMode::*;
+        assert!(snapshot_needed(None, Initial, true));
+        assert!(!snapshot_needed(None, NoData, false));
+        assert!(!snapshot_needed(Some(&streamed), Initial, true));
+        assert!(snapshot_needed(Some(&mid_snapshot), Initial, true));
+        assert!(snapshot_needed(Some(&streamed), Always, true));
+        assert!(snapshot_needed(Some(&streamed), WhenNeeded, false));
+        assert!(!snapshot_needed(Some(&streamed), WhenNeeded, true));
+        assert!(!snapshot_needed(Some(&streamed), InitialOnly, false));
+    }
+
+    #[test]
+    fn a_lost_slot_with_offsets_and_no_snapshot_is_refused() {
+        let c = cfg(&[]);
+        let stored = OffsetState::default();
+        let e = check_offsets_usable(&c, false, Some(&stored), false).unwrap_err();
+        assert!(
+            e.to_string().contains("does not exist although offsets exist"),
+            "{e}"
+        );
+        assert!(check_offsets_usable(&c, false, Some(&stored), true).is_ok());
+        assert!(check_offsets_usable(&c, true, Some(&stored), false).is_ok());
+        assert!(check_offsets_usable(&c, false, None, false).is_ok());
+    }
+
+    #[test]
+    fn streaming_starts_after_the_stored_commit_unless_snapshotting() {
+        let stored = OffsetState {
+            lsn_proc: Some(Lsn(0x40)),
+            lsn_commit: Some(Lsn(0x30)),
+            ..Default::default()
+        };
+        assert_eq!(start_lsn(Some(&stored), false), Lsn(0x30));
+        assert_eq!(start_lsn(Some(&stored), true), Lsn::ZERO);
+        assert_eq!(start_lsn(None, false), Lsn::ZERO);
+    }
+}
