@@ -16,6 +16,9 @@ use crate::lease::{Lease, LeaseState};
 use crate::store::{ConfigState, ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
 use crate::{Mode, WorkerConfig};
 
+/// How long a stopping worker waits for its last statuses to be written.
+const STATUS_FLUSH_LIMIT: Duration = Duration::from_secs(5);
+
 /// Settings of the clients behind the internal topics: like Kafka Connect's backing
 /// stores, they take the worker's top-level settings (those librdkafka knows).
 fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::ClientSettings, StartError> {
@@ -309,6 +312,10 @@ impl Worker {
         let handle = self.actor.lock().expect("actor handle lock").take();
         if let Some(h) = handle {
             let _ = h.await;
+        }
+        // The UNASSIGNED statuses of what just stopped reach the status topic before the worker ends.
+        if !self.ctx.status.flush(STATUS_FLUSH_LIMIT).await {
+            tracing::warn!("not every status reached the status topic within {STATUS_FLUSH_LIMIT:?}");
         }
         // Leave the group last, so a standby takes over only once everything is flushed.
         let lease = self.lease.lock().expect("lease lock").take();

@@ -2,13 +2,22 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
 use ferry_kafka::InternalLog;
 
 use super::StoreError;
+
+/// What the background writer is asked to do, in order.
+enum StatusWrite {
+    /// Write a record (a `None` value is a tombstone).
+    Record(String, Option<Vec<u8>>),
+    /// Answer once everything asked before has been written.
+    Flush(oneshot::Sender<()>),
+}
 
 /// Latest status per connector and task.
 ///
@@ -17,7 +26,7 @@ use super::StoreError;
 /// never stalls the caller.
 pub struct StatusStore {
     log: Option<Arc<dyn InternalLog>>,
-    writer: Option<mpsc::UnboundedSender<(String, Option<Vec<u8>>)>>,
+    writer: Option<mpsc::UnboundedSender<StatusWrite>>,
     worker_id: String,
     generation: Mutex<i32>,
     data: Mutex<HashMap<StatusKey, StatusRecord>>,
@@ -41,12 +50,19 @@ impl StatusStore {
     /// Starts the background writer (call once, inside the runtime).
     pub fn start_writer(&mut self) {
         let Some(log) = self.log.clone() else { return };
-        let (tx, mut rx) = mpsc::unbounded_channel::<(String, Option<Vec<u8>>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<StatusWrite>();
         tokio::spawn(async move {
-            while let Some((key, value)) = rx.recv().await {
-                if let Err(e) = log.send(key.as_bytes(), value.as_deref()).await {
-                    // Status is advisory; memory still answers REST. The next status write retries.
-                    tracing::warn!(key = %key, "could not write status: {e}");
+            while let Some(write) = rx.recv().await {
+                match write {
+                    StatusWrite::Record(key, value) => {
+                        if let Err(e) = log.send(key.as_bytes(), value.as_deref()).await {
+                            // Status is advisory; memory still answers REST. The next status write retries.
+                            tracing::warn!(key = %key, "could not write status: {e}");
+                        }
+                    }
+                    StatusWrite::Flush(done) => {
+                        let _ = done.send(());
+                    }
                 }
             }
         });
@@ -118,8 +134,20 @@ impl StatusStore {
 
     fn write(&self, key: String, value: Option<Vec<u8>>) {
         if let Some(w) = &self.writer {
-            let _ = w.send((key, value));
+            let _ = w.send(StatusWrite::Record(key, value));
         }
+    }
+
+    /// Waits, at most `limit`, until every status recorded so far has been written to the
+    /// status topic (at worker shutdown, as Connect's status store flushes its producer).
+    /// False when the limit passed first.
+    pub async fn flush(&self, limit: Duration) -> bool {
+        let Some(w) = &self.writer else { return true };
+        let (done, written) = oneshot::channel();
+        if w.send(StatusWrite::Flush(done)).is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(limit, written).await, Ok(Ok(())))
     }
 
     /// The latest status of a key.
@@ -194,5 +222,73 @@ impl StatusStore {
 
     async fn put_raw(&self, key: &str, value: Option<&[u8]>) {
         self.write(key.to_owned(), value.map(<[u8]>::to_vec));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_kafka::memory::MemoryCluster;
+
+    fn store(cluster: &MemoryCluster) -> StatusStore {
+        StatusStore::new(Some(Arc::new(cluster.log("statuses"))), "w:8083".into())
+    }
+
+    #[tokio::test]
+    async fn flush_waits_until_every_recorded_status_is_on_the_topic() {
+        let cluster = MemoryCluster::new();
+        cluster.slow_writes("statuses", Some(Duration::from_millis(30)));
+        let mut statuses = store(&cluster);
+        statuses.start_writer();
+        for t in 0..3 {
+            statuses
+                .put(StatusKey::Task("c".into(), t), State::Unassigned, None)
+                .await;
+        }
+        // Memory answers at once; the topic lags behind the slow broker.
+        assert_eq!(statuses.task_statuses("c").len(), 3);
+        assert!(cluster.records("statuses").len() < 3);
+        assert!(statuses.flush(Duration::from_secs(5)).await);
+        assert_eq!(cluster.records("statuses").len(), 3);
+
+        // A flush that cannot finish in time says so.
+        cluster.slow_writes("statuses", Some(Duration::from_secs(10)));
+        statuses.remove(StatusKey::Task("c".into(), 0)).await;
+        assert!(!statuses.flush(Duration::from_millis(50)).await);
+    }
+
+    #[tokio::test]
+    async fn load_restores_statuses_topics_and_the_next_generation() {
+        let cluster = MemoryCluster::new();
+        let mut first = store(&cluster);
+        first.load().await.unwrap();
+        first.start_writer();
+        assert_eq!(first.generation(), 1);
+        first
+            .put(StatusKey::Connector("c".into()), State::Running, None)
+            .await;
+        first
+            .put(
+                StatusKey::Task("c".into(), 0),
+                State::Failed,
+                Some("trace".into()),
+            )
+            .await;
+        first.record_topic("c", 0, "orders").await;
+        first.record_topic("c", 0, "payments").await;
+        first.reset_topics("c").await;
+        first.record_topic("c", 0, "orders").await;
+        assert!(first.flush(Duration::from_secs(5)).await);
+
+        let second = store(&cluster);
+        second.load().await.unwrap();
+        assert_eq!(second.generation(), 2);
+        let task = second.get(&StatusKey::Task("c".into(), 0)).unwrap();
+        assert_eq!(
+            (task.state, task.trace.as_deref()),
+            (State::Failed, Some("trace"))
+        );
+        assert_eq!(task.worker_id, "w:8083");
+        assert_eq!(second.active_topics("c"), ["orders"]);
     }
 }

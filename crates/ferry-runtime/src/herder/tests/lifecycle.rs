@@ -309,13 +309,15 @@ async fn a_restarted_worker_restores_connectors_in_their_target_states() {
     wait_for_tasks(&first, "running", &[State::Running, State::Running]).await;
     wait_for_tasks(&first, "paused", &[State::Paused, State::Paused]).await;
     first.shutdown().await;
-    // Statuses reach the topic through a background writer.
-    eventually("UNASSIGNED after shutdown", || {
-        last_status(&cluster, &StatusKey::Connector("running".into()))
-            .flatten()
-            .is_some_and(|s| s.state == StoredState::Unassigned)
-    })
-    .await;
+    // Shutdown waits for the statuses of what it stopped to reach the status topic.
+    for key in [
+        StatusKey::Connector("running".into()),
+        StatusKey::Task("running".into(), 0),
+        StatusKey::Task("paused".into(), 1),
+    ] {
+        let state = last_status(&cluster, &key).flatten().map(|s| s.state);
+        assert_eq!(state, Some(StoredState::Unassigned), "{}", key.encode());
+    }
 
     let second = start_worker(&cluster).await;
     assert_eq!(
