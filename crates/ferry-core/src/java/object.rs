@@ -101,6 +101,8 @@ mod tests {
         assert_eq!(text(None, &Value::Int64(-5)), "-5");
         assert_eq!(text(None, &Value::Float64(1.0)), "1.0");
         assert_eq!(text(None, &Value::Float64(-0.0)), "-0.0");
+        assert_eq!(text(None, &Value::Float64(0.5)), "0.5");
+        assert_eq!(text(None, &Value::Float64(f64::NEG_INFINITY)), "-Infinity");
         assert_eq!(text(None, &Value::Float64(1e7)), "1.0E7");
         assert_eq!(text(None, &Value::Float64(1.5e-5)), "1.5E-5");
         assert_eq!(text(None, &Value::Float32(0.1)), "0.1");
