@@ -709,3 +709,101 @@ fn a_protocol_error_is_reported_and_a_change_before_its_relation_is_one() {
     let err = d.process(insert(0x20, "1", "a"), &mut out).unwrap_err();
     assert!(err.to_string().contains("before its Relation message"), "{err}");
 }
+
+#[test]
+fn an_unchanged_toasted_value_is_taken_from_the_full_old_row_or_becomes_the_placeholder() {
+    let mut d = decoder(&[]);
+    let full_old = Enc::default()
+        .u8(b'U')
+        .i32(T as i32)
+        .u8(b'O')
+        .i16(2)
+        .text("1")
+        .text("big")
+        .u8(b'N')
+        .i16(2)
+        .text("1")
+        .u8(b'u');
+    let key_only = Enc::default()
+        .u8(b'U')
+        .i32(T as i32)
+        .u8(b'N')
+        .i16(2)
+        .text("1")
+        .u8(b'u');
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(12),
+            relation(T, "t"),
+            data(0x100, full_old),
+            data(0x108, key_only),
+            commit(0x110, 0x118),
+        ],
+    );
+    assert_eq!(ops(&recs), [Some("u"), Some("u")]);
+    let name = |r: &Record| field(sub(envelope(r), "after"), "name").clone();
+    assert_eq!(name(&recs[0]), Value::String("big".into()));
+    assert_eq!(
+        name(&recs[1]),
+        Value::String("__debezium_unavailable_value".into())
+    );
+}
+
+#[test]
+fn the_replication_origin_shows_in_the_source_block_of_its_transaction() {
+    let mut d = decoder(&[]);
+    let origin = Enc::default().u8(b'O').i64(0x9999).s("upstream");
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(13),
+            data(0, origin),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            commit(0x108, 0x110),
+            begin(14),
+            insert(0x120, "2", "b"),
+            commit(0x128, 0x130),
+        ],
+    );
+    let source = |r: &Record| sub(envelope(r), "source").clone();
+    assert_eq!(
+        field(&source(&recs[0]), "origin"),
+        &Value::String("upstream".into())
+    );
+    assert_eq!(field(&source(&recs[0]), "origin_lsn"), &Value::Int64(0x9999));
+    assert_eq!(field(&source(&recs[1]), "origin"), &Value::Null);
+    assert_eq!(
+        field(&source(&recs[1]), "sequence"),
+        &Value::String(format!("[\"{}\",\"{}\"]", 0x110, 0x120)),
+        "the sequence is the last commit's end and the event's LSN"
+    );
+}
+
+#[test]
+fn a_reconnect_before_the_first_change_still_gives_exactly_one_begin() {
+    let extra = [("provide.transaction.metadata", "true")];
+    let mut d = decoder(&extra);
+    let recs = feed(&mut d, vec![begin(90), relation(T, "t")]);
+    assert!(recs.is_empty(), "BEGIN waits for the first change's LSN");
+    d.stream_restarted();
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(90),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            commit(0x108, 0x110),
+        ],
+    );
+    let statuses: Vec<Value> = recs
+        .iter()
+        .filter(|r| &*r.topic == "srv.transaction")
+        .map(|r| field(envelope(r), "status").clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [Value::String("BEGIN".into()), Value::String("END".into())]
+    );
+}
