@@ -159,6 +159,7 @@ impl ConfigStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_kafka::memory::{MemoryCluster, NewRecord};
 
     fn cfg(k: &str) -> ConfigMap {
         [("connector.class".to_string(), k.to_string())]
@@ -194,5 +195,69 @@ mod tests {
             config: None,
         });
         assert!(s.connectors.is_empty());
+    }
+
+    #[tokio::test]
+    async fn what_is_written_is_read_back_by_the_next_worker() {
+        let cluster = MemoryCluster::new();
+        let store = ConfigStore::on_log(cluster.log("configs"));
+        assert!(store.load().await.unwrap().connectors.is_empty());
+        store
+            .write(&[
+                ConfigRecord::TargetState {
+                    connector: "a".into(),
+                    state: Some(TargetState::Stopped),
+                },
+                ConfigRecord::Connector {
+                    name: "a".into(),
+                    config: Some(cfg("X")),
+                },
+                ConfigRecord::Task {
+                    connector: "a".into(),
+                    task: 0,
+                    config: Some(cfg("T")),
+                },
+                ConfigRecord::Commit {
+                    connector: "a".into(),
+                    tasks: 1,
+                },
+                ConfigRecord::Restart {
+                    connector: "a".into(),
+                    include_tasks: true,
+                    only_failed: false,
+                },
+            ])
+            .await
+            .unwrap();
+        // A record no Connect version writes is skipped, not fatal.
+        cluster.append(
+            "configs",
+            NewRecord {
+                key: Some(b"commit-a".to_vec()),
+                value: Some(b"not json".to_vec()),
+                ..NewRecord::default()
+            },
+        );
+
+        let state = ConfigStore::on_log(cluster.log("configs")).load().await.unwrap();
+        let a = &state.connectors["a"];
+        assert_eq!(a.target, TargetState::Stopped);
+        assert_eq!(a.config, cfg("X"));
+        assert_eq!(a.tasks, vec![cfg("T")]);
+        // Restart requests read back are not replayed on start.
+        assert!(state.restarts.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_standalone_store_keeps_nothing() {
+        let store = ConfigStore::standalone();
+        store
+            .write(&[ConfigRecord::Connector {
+                name: "a".into(),
+                config: Some(cfg("X")),
+            }])
+            .await
+            .unwrap();
+        assert!(store.load().await.unwrap().connectors.is_empty());
     }
 }
