@@ -113,10 +113,14 @@ pub fn diff(path: &str, ferry: &Value, connect: &Value, ordered: bool, out: &mut
     }
 }
 
-/// What identifies an element of a list of named things: `name` (settings), `class` and
-/// `type` (plugins), `definition.name` (validated settings), `id` (tasks).
+/// What identifies an element of a list of named things: `field` (fields of a Connect
+/// schema), `name` (settings), `class` and `type` (plugins), `definition.name` (validated
+/// settings), `id` (tasks).
 fn identity(v: &Value) -> Option<String> {
     let s = |v: &Value| v.as_str().map(str::to_owned);
+    if let Some(n) = s(&v["field"]) {
+        return Some(n);
+    }
     if let Some(n) = s(&v["name"]) {
         return Some(n);
     }

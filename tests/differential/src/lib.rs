@@ -13,4 +13,5 @@
 pub mod diff;
 pub mod normalise;
 pub mod pair;
+pub mod records;
 pub mod report;

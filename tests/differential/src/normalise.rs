@@ -3,11 +3,37 @@
 
 use serde_json::Value;
 
-/// One side's facts that differ by construction: where its worker listens.
+/// One side's facts that differ by construction: where its worker listens, and names that
+/// must differ because both runtimes share one database (replication slots, publications).
 #[derive(Clone, Debug)]
 pub struct Side {
-    /// `127.0.0.1:PORT` of its REST listener (each runtime has its own port).
-    pub worker: String,
+    /// `(text, placeholder)`: `text` inside any string becomes `placeholder`.
+    pub aliases: Vec<(String, &'static str)>,
+}
+
+impl Side {
+    /// A side whose worker listens on `127.0.0.1:port`.
+    pub fn new(port: u16) -> Side {
+        Side {
+            aliases: vec![(format!("127.0.0.1:{port}"), "<worker>")],
+        }
+    }
+
+    /// Also replaces `text` by `placeholder` (e.g. this side's slot name by `<slot>`).
+    pub fn alias(&mut self, text: impl Into<String>, placeholder: &'static str) {
+        self.aliases.push((text.into(), placeholder));
+    }
+
+    /// `s` with every alias replaced.
+    pub fn replace(&self, s: &str) -> String {
+        let mut out = s.to_owned();
+        for (text, placeholder) in &self.aliases {
+            if out.contains(text.as_str()) {
+                out = out.replace(text.as_str(), placeholder);
+            }
+        }
+        out
+    }
 }
 
 /// The rules, for the report and the docs: `(what, why)`.
@@ -17,12 +43,32 @@ pub const RULES: &[(&str, &str)] = &[
         "each runtime's REST listener has its own free port",
     ),
     (
+        "each side's replication slot and publication names become `<slot>` and `<publication>`",
+        "both runtimes stream from one database, so that they see the same transactions, LSNs and ids",
+    ),
+    (
+        "the envelope's `ts_ms`, `ts_us` and `ts_ns` (processing time) become `<time>`",
+        "when each runtime processed the event; the source block's times (commit time) are compared",
+    ),
+    (
         "`commit` and `kafka_cluster_id` of `GET /` become `<commit>` and `<cluster>`",
         "the build's commit id and each broker's random cluster id",
     ),
     (
         "a `trace` keeps its first line only",
         "Java stack frames cannot match Rust's; the exception class and message on the first line must",
+    ),
+    (
+        "in snapshot events (`op: r`), the source block's `ts_ms`, `ts_us`, `ts_ns`, `lsn`, `txId` and `sequence` become `<snapshot>`",
+        "each runtime takes its own snapshot, at its own moment and LSN; streamed events carry the same commit's values on both",
+    ),
+    (
+        "the `__debezium.context.runId` header becomes `<run>`",
+        "a random id per connector run",
+    ),
+    (
+        "in the status topic, `generation` and `discoverTimestamp` become `<generation>` and `<time>`",
+        "the worker group's generation counts its rebalances; topic discovery time is wall-clock time",
     ),
     (
         "`last_modified` of a logger becomes `<time>` when it is a number",
@@ -46,8 +92,97 @@ pub fn normalise(v: &mut Value, side: &Side) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|x| normalise(x, side)),
-        Value::String(s) if s.contains(&side.worker) => *s = s.replace(&side.worker, "<worker>"),
+        Value::String(s) => {
+            let replaced = side.replace(s);
+            if replaced != *s {
+                *s = replaced;
+            }
+        }
         _ => {}
+    }
+}
+
+/// The processing-time rule for a change event's value (`{schema, payload}` or a bare
+/// payload): the envelope's `ts_ms`, `ts_us`, `ts_ns`.
+pub fn normalise_envelope_times(value: &mut Value) {
+    let payload = if value.get("payload").is_some() && value.get("schema").is_some() {
+        &mut value["payload"]
+    } else {
+        value
+    };
+    if let Some(map) = payload.as_object_mut() {
+        if map.contains_key("op") && map.contains_key("source") {
+            for k in ["ts_ms", "ts_us", "ts_ns"] {
+                if let Some(v) = map.get_mut(k) {
+                    if v.is_number() {
+                        *v = Value::from("<time>");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each runtime's own snapshot position in a snapshot event's source block.
+pub fn normalise_snapshot_position(value: &mut Value) {
+    let payload = if value.get("payload").is_some() && value.get("schema").is_some() {
+        &mut value["payload"]
+    } else {
+        value
+    };
+    // A flattened snapshot row (ExtractNewRecordState with `add.fields`): `__op` is `r`.
+    if let Some(row) = payload
+        .as_object_mut()
+        .filter(|m| m.get("__op").and_then(Value::as_str) == Some("r"))
+    {
+        for k in [
+            "__lsn",
+            "__source_ts_ms",
+            "__source_ts_us",
+            "__source_ts_ns",
+            "__txId",
+            "__source_sequence",
+        ] {
+            if let Some(v) = row.get_mut(k).filter(|v| !v.is_null()) {
+                *v = Value::from("<snapshot>");
+            }
+        }
+        return;
+    }
+    if payload.get("op").and_then(Value::as_str) != Some("r") {
+        return;
+    }
+    if let Some(source) = payload.get_mut("source").and_then(Value::as_object_mut) {
+        for k in ["ts_ms", "ts_us", "ts_ns", "lsn", "txId", "sequence"] {
+            if let Some(v) = source.get_mut(k) {
+                if !v.is_null() {
+                    *v = Value::from("<snapshot>");
+                }
+            }
+        }
+    }
+}
+
+/// Rules for internal-topic records, given as `{key: value}`: status records' `generation`
+/// and `discoverTimestamp`.
+pub fn normalise_internal_record(records: &mut Value) {
+    let Some(map) = records.as_object_mut() else {
+        return;
+    };
+    for value in map.values_mut() {
+        if let Some(generation) = value.get_mut("generation") {
+            if generation.is_number() {
+                *generation = Value::from("<generation>");
+            }
+        }
+        if let Some(t) = value
+            .get_mut("topic")
+            .and_then(|t| t.get_mut("discoverTimestamp"))
+        {
+            if t.is_number() {
+                *t = Value::from("<time>");
+            }
+        }
     }
 }
 
@@ -70,15 +205,15 @@ mod tests {
 
     #[test]
     fn worker_ids_ports_and_traces_are_normalised_nothing_else() {
-        let side = Side {
-            worker: "127.0.0.1:40123".into(),
-        };
+        let mut side = Side::new(40123);
+        side.alias("ferry_slot", "<slot>");
         let mut v = json!({
             "name": "a",
             "connector": {"state": "FAILED", "worker_id": "127.0.0.1:40123", "trace": "org.X: boom\n\tat a.b(C.java:1)"},
             "message": "forwarded to http://127.0.0.1:40123/connectors",
             "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:40123"}],
-            "other": "127.0.0.1:9"
+            "other": "127.0.0.1:9",
+            "config": {"slot.name": "ferry_slot"}
         });
         normalise(&mut v, &side);
         assert_eq!(
@@ -88,8 +223,42 @@ mod tests {
                 "connector": {"state": "FAILED", "worker_id": "<worker>", "trace": "org.X: boom"},
                 "message": "forwarded to http://<worker>/connectors",
                 "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "<worker>"}],
-                "other": "127.0.0.1:9"
+                "other": "127.0.0.1:9",
+                "config": {"slot.name": "<slot>"}
             })
+        );
+    }
+
+    #[test]
+    fn only_the_envelopes_processing_times_are_normalised() {
+        let mut v =
+            json!({"schema": {}, "payload": {"op": "c", "source": {"ts_ms": 5}, "ts_ms": 7, "ts_us": 7000}});
+        normalise_envelope_times(&mut v);
+        assert_eq!(
+            v,
+            json!({"schema": {}, "payload": {"op": "c", "source": {"ts_ms": 5}, "ts_ms": "<time>", "ts_us": "<time>"}})
+        );
+        let mut outbox = json!({"ts_ms": 7, "id": 1});
+        normalise_envelope_times(&mut outbox);
+        assert_eq!(outbox["ts_ms"], 7);
+    }
+
+    #[test]
+    fn snapshot_positions_are_normalised_in_envelopes_and_flattened_rows() {
+        let mut r = json!({"op": "r", "source": {"lsn": 5, "txId": 7, "ts_ms": 1, "db": "d"}});
+        normalise_snapshot_position(&mut r);
+        assert_eq!(
+            r,
+            json!({"op": "r", "source": {"lsn": "<snapshot>", "txId": "<snapshot>", "ts_ms": "<snapshot>", "db": "d"}})
+        );
+        let mut c = json!({"op": "c", "source": {"lsn": 5}});
+        normalise_snapshot_position(&mut c);
+        assert_eq!(c["source"]["lsn"], 5);
+        let mut flat = json!({"id": 1, "__op": "r", "__lsn": 9, "__source_ts_ms": 3});
+        normalise_snapshot_position(&mut flat);
+        assert_eq!(
+            flat,
+            json!({"id": 1, "__op": "r", "__lsn": "<snapshot>", "__source_ts_ms": "<snapshot>"})
         );
     }
 

@@ -21,7 +21,8 @@ pub struct Runtime<W> {
     pub worker: W,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    side: Side,
+    /// What differs by construction on this side.
+    pub side: Side,
 }
 
 /// Both runtimes, and what the comparisons found so far.
@@ -57,9 +58,7 @@ impl Pair {
             broker,
             base: worker.base.clone(),
             worker,
-            side: Side {
-                worker: format!("127.0.0.1:{port}"),
-            },
+            side: Side::new(port),
         };
 
         let broker = Tansu::start();
@@ -75,9 +74,7 @@ impl Pair {
             broker,
             base: worker.base.clone(),
             worker,
-            side: Side {
-                worker: format!("127.0.0.1:{port}"),
-            },
+            side: Side::new(port),
         };
         Pair {
             ferry,
@@ -97,6 +94,33 @@ impl Pair {
         body: Option<&str>,
     ) -> (Answer, Answer) {
         let (f, c) = self.send_both(method, path, body).await;
+        self.compare_answers(step, path, &f, &c);
+        (f, c)
+    }
+
+    /// Sends each its own body (e.g. a connector config naming its own slot) and compares
+    /// the answers.
+    pub async fn exchange_each(
+        &mut self,
+        step: &str,
+        method: &str,
+        path: &str,
+        ferry_body: &str,
+        connect_body: &str,
+    ) -> (Answer, Answer) {
+        let limit = Duration::from_secs(120);
+        let (ferry_url, connect_url) = (
+            format!("{}{path}", self.ferry.base),
+            format!("{}{path}", self.connect.base),
+        );
+        let (f, c) = tokio::join!(
+            try_call(method, &ferry_url, Some(ferry_body), limit),
+            try_call(method, &connect_url, Some(connect_body), limit),
+        );
+        let (f, c) = (
+            f.unwrap_or_else(|e| panic!("ferry: {e}")),
+            c.unwrap_or_else(|e| panic!("connect: {e}")),
+        );
         self.compare_answers(step, path, &f, &c);
         (f, c)
     }
@@ -128,11 +152,7 @@ impl Pair {
                 connect: Some(Value::from(c.status)),
             });
         }
-        let location = |a: &Answer, side: &Side| {
-            a.location
-                .as_ref()
-                .map(|l| Value::from(l.replace(&side.worker, "<worker>")))
-        };
+        let location = |a: &Answer, side: &Side| a.location.as_ref().map(|l| Value::from(side.replace(l)));
         let (lf, lc) = (location(f, &self.ferry.side), location(c, &self.connect.side));
         if lf != lc {
             found.push(Difference {

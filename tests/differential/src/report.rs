@@ -46,20 +46,39 @@ impl Report {
             .extend(found.into_iter().map(|d| (step.to_owned(), d)));
     }
 
-    /// Prints everything, then panics when a difference is not in `known`, or a known one
-    /// no longer occurs (the list must shrink as Ferry catches up).
+    /// Prints everything (a difference found at the same step and path several times, as
+    /// on every record of a topic, once with its count and first example), then panics
+    /// when a difference is not in `known`, or a known one no longer occurs (the list must
+    /// shrink as Ferry catches up).
     pub fn finish(&self, scenario: &str, known: &[Known]) {
         let mut unexplained = Vec::new();
         let mut used = vec![false; known.len()];
+        let mut known_places = 0;
+        let mut groups: Vec<(&str, &Difference, usize)> = Vec::new();
         for (step, d) in &self.differences {
+            match groups
+                .iter_mut()
+                .find(|(s, g, _)| *s == step.as_str() && g.path == d.path)
+            {
+                Some(group) => group.2 += 1,
+                None => groups.push((step.as_str(), d, 1)),
+            }
+        }
+        for (step, d, count) in groups {
+            let times = if count > 1 {
+                format!(" (×{count}, first shown)")
+            } else {
+                String::new()
+            };
             match known.iter().position(|k| k.matches(step, d)) {
                 Some(i) => {
                     used[i] = true;
-                    println!("[{scenario}] known   {step} {d}\n          why: {}", known[i].why);
+                    known_places += 1;
+                    println!("[{scenario}] known {step} {d}{times}\n    why: {}", known[i].why);
                 }
                 None => {
-                    println!("[{scenario}] UNEXPLAINED {step} {d}");
-                    unexplained.push(format!("{step} {d}"));
+                    println!("[{scenario}] UNEXPLAINED {step} {d}{times}");
+                    unexplained.push(format!("{step} {d}{times}"));
                 }
             }
         }
@@ -70,11 +89,12 @@ impl Report {
             .map(|(k, _)| format!("{} {}", k.step, k.path))
             .collect();
         println!(
-            "[{scenario}] compared {} steps ({} records): {} differences, {} known, {} unexplained",
+            "[{scenario}] compared {} steps ({} records): {} differences at {} places, {} of them known, {} unexplained",
             self.compared,
             self.records,
             self.differences.len(),
-            self.differences.len() - unexplained.len(),
+            known_places + unexplained.len(),
+            known_places,
             unexplained.len()
         );
         assert!(
