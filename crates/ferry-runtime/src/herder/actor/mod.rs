@@ -352,3 +352,33 @@ impl Actor {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mode;
+
+    fn config(task_shutdown_ms: &str) -> WorkerConfig {
+        let props = [
+            ("offset.storage.file.filename", "unused"),
+            ("key.converter", "k"),
+            ("value.converter", "v"),
+            ("rest.advertised.host.name", "w"),
+            ("task.shutdown.graceful.timeout.ms", task_shutdown_ms),
+        ];
+        let props = props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        WorkerConfig::parse(props, Mode::Standalone).unwrap()
+    }
+
+    #[test]
+    fn stop_limits_follow_the_worker_config() {
+        let limits = StopLimits::from_config(&config("20000"));
+        assert_eq!(limits.connector, Duration::from_secs(5));
+        assert_eq!(limits.task, Duration::from_secs(25));
+        // Tasks get at least a second (plus the flush allowance) however small the setting.
+        assert_eq!(StopLimits::from_config(&config("0")).task, Duration::from_secs(6));
+    }
+}
