@@ -354,14 +354,14 @@ pub struct ConfigKeyInfo {
     pub documentation: Option<String>,
     /// Its group, when it has one.
     pub group: Option<String>,
+    /// Order within the group (-1 when none); Connect 4.x names it `order_in_group`.
+    pub order_in_group: i32,
     /// `NONE`, `SHORT`, `MEDIUM` or `LONG`.
     pub width: String,
     /// The name for display.
     pub display_name: String,
     /// Settings whose recommended values depend on this one.
     pub dependents: Vec<String>,
-    /// Order within the group (-1 when none).
-    pub order: i32,
 }
 
 impl From<&ConfigKey> for ConfigKeyInfo {
@@ -374,10 +374,10 @@ impl From<&ConfigKey> for ConfigKeyInfo {
             importance: k.importance.java_name().to_owned(),
             documentation: Some(k.documentation.clone()),
             group: k.group.clone(),
+            order_in_group: k.order_in_group,
             width: k.width.java_name().to_owned(),
             display_name: k.display_name.clone(),
             dependents: k.dependents.clone(),
-            order: k.order_in_group,
         }
     }
 }
@@ -645,11 +645,11 @@ mod tests {
         assert_eq!(
             v["definition"],
             json!({"name": "batch.size", "type": "INT", "required": false, "default_value": "2000",
-                   "importance": "MEDIUM", "documentation": "", "group": null, "width": "NONE",
-                   "display_name": "batch.size", "dependents": [], "order": -1})
+                   "importance": "MEDIUM", "documentation": "", "group": null, "order_in_group": -1,
+                   "width": "NONE", "display_name": "batch.size", "dependents": []})
         );
         let keys: Vec<_> = v["definition"].as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys.last().map(String::as_str), Some("order"));
+        assert_eq!(keys[7], "order_in_group");
         assert_eq!(
             infos.invalid_config_message().unwrap(),
             "Connector configuration is invalid and contains the following 2 error(s):\n\

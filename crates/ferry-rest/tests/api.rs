@@ -711,10 +711,10 @@ async fn plugin_config_lists_definitions() {
             "importance",
             "documentation",
             "group",
+            "order_in_group",
             "width",
             "display_name",
-            "dependents",
-            "order"
+            "dependents"
         ]
     );
     assert_eq!(first["name"], "file");
