@@ -27,16 +27,10 @@ fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut Stri
         out.push_str(&java::time::iso_format_for(millis));
         return;
     }
+    if java::object::write_primitive_string(value, out) {
+        return;
+    }
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int8(v) => out.push_str(&v.to_string()),
-        Value::Int16(v) => out.push_str(&v.to_string()),
-        Value::Int32(v) => out.push_str(&v.to_string()),
-        Value::Int64(v) => out.push_str(&v.to_string()),
-        Value::Float32(v) => out.push_str(&java::float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&java::double_to_string(*v)),
-        Value::Decimal(d) => out.push_str(&java::bigdecimal_to_string(d)),
         Value::String(s) => {
             if embedded {
                 out.push('"');
@@ -81,6 +75,8 @@ fn append(schema: Option<&Schema>, value: &Value, embedded: bool, out: &mut Stri
                 append(Some(field.schema()), v, true, out);
             });
         }
+        // Written above.
+        _ => {}
     }
 }
 

@@ -23,15 +23,10 @@ pub fn write_value_string(schema: Option<&Schema>, value: &Value, bytes: BytesTe
         out.push_str(&text);
         return;
     }
+    if write_primitive_string(value, out) {
+        return;
+    }
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int8(v) => push_display(out, v),
-        Value::Int16(v) => push_display(out, v),
-        Value::Int32(v) => push_display(out, v),
-        Value::Int64(v) => push_display(out, v),
-        Value::Float32(v) => out.push_str(&number::float_to_string(*v)),
-        Value::Float64(v) => out.push_str(&number::double_to_string(*v)),
         Value::String(s) => out.push_str(s),
         Value::Bytes(b) => match bytes {
             BytesText::ContentHash => {
@@ -42,7 +37,6 @@ pub fn write_value_string(schema: Option<&Schema>, value: &Value, bytes: BytesTe
             }
             BytesText::Utf8 => out.push_str(&String::from_utf8_lossy(b)),
         },
-        Value::Decimal(d) => out.push_str(&number::bigdecimal_to_string(d)),
         Value::Array(items) => {
             let item_schema = schema.and_then(Schema::value_schema);
             write_joined(out, ('[', ", ", ']'), items, |out, item| {
@@ -75,7 +69,27 @@ pub fn write_value_string(schema: Option<&Schema>, value: &Value, bytes: BytesTe
                 write_value_string(Some(field.schema()), v, bytes, out);
             });
         }
+        // Written above.
+        _ => {}
     }
+}
+
+/// Appends Java's `toString()` of a null, boolean, number or decimal and returns `true`;
+/// `false` (nothing written) for strings, bytes and containers.
+pub fn write_primitive_string(value: &Value, out: &mut String) -> bool {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int8(v) => push_display(out, v),
+        Value::Int16(v) => push_display(out, v),
+        Value::Int32(v) => push_display(out, v),
+        Value::Int64(v) => push_display(out, v),
+        Value::Float32(v) => out.push_str(&number::float_to_string(*v)),
+        Value::Float64(v) => out.push_str(&number::double_to_string(*v)),
+        Value::Decimal(d) => out.push_str(&number::bigdecimal_to_string(d)),
+        _ => return false,
+    }
+    true
 }
 
 fn push_display(out: &mut String, v: impl std::fmt::Display) {
@@ -108,6 +122,18 @@ mod tests {
         assert_eq!(text(None, &Value::Float32(0.1)), "0.1");
         assert_eq!(text(None, &Value::Float32(f32::NAN)), "NaN");
         assert_eq!(text(None, &Value::Decimal("1.56E+4".parse().unwrap())), "1.56E+4");
+    }
+
+    #[test]
+    fn primitives_are_written_and_the_rest_left() {
+        let mut out = String::new();
+        assert!(write_primitive_string(&Value::Int16(-3), &mut out));
+        assert!(write_primitive_string(&Value::Null, &mut out));
+        assert_eq!(out, "-3null");
+        for other in [Value::from("s"), Value::Array(vec![]), Value::Bytes(vec![1].into())] {
+            assert!(!write_primitive_string(&other, &mut out));
+        }
+        assert_eq!(out, "-3null", "nothing written for the rest");
     }
 
     #[test]
