@@ -130,7 +130,11 @@ mod tests {
         assert!(write_primitive_string(&Value::Int16(-3), &mut out));
         assert!(write_primitive_string(&Value::Null, &mut out));
         assert_eq!(out, "-3null");
-        for other in [Value::from("s"), Value::Array(vec![]), Value::Bytes(vec![1].into())] {
+        for other in [
+            Value::from("s"),
+            Value::Array(vec![]),
+            Value::Bytes(vec![1].into()),
+        ] {
             assert!(!write_primitive_string(&other, &mut out));
         }
         assert_eq!(out, "-3null", "nothing written for the rest");
