@@ -118,3 +118,60 @@ impl Lease {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tracker and the state it publishes, after `events` in order.
+    fn after(events: Vec<GroupEvent>) -> LeaseState {
+        let (tx, rx) = watch::channel(LeaseState::Standby);
+        let tracker = LeaseTracker {
+            state: tx,
+            revoked_while_active: AtomicBool::new(false),
+        };
+        for e in events {
+            tracker.on_event(e);
+        }
+        let state = *rx.borrow();
+        state
+    }
+
+    #[test]
+    fn the_member_assigned_the_partition_is_active() {
+        assert_eq!(after(vec![]), LeaseState::Standby);
+        assert_eq!(after(vec![GroupEvent::Assigned(0)]), LeaseState::Standby);
+        assert_eq!(after(vec![GroupEvent::Assigned(1)]), LeaseState::Active);
+        // A standby that is revoked nothing and assigned nothing stays a standby.
+        assert_eq!(
+            after(vec![GroupEvent::Revoked(0), GroupEvent::Assigned(0)]),
+            LeaseState::Standby
+        );
+    }
+
+    #[test]
+    fn an_eager_rebalance_that_gives_the_partition_back_keeps_the_lease() {
+        let events = vec![
+            GroupEvent::Assigned(1),
+            GroupEvent::Revoked(1),
+            GroupEvent::Assigned(1),
+        ];
+        assert_eq!(after(events), LeaseState::Active);
+    }
+
+    #[test]
+    fn losing_the_partition_while_active_is_lost() {
+        let events = vec![
+            GroupEvent::Assigned(1),
+            GroupEvent::Revoked(1),
+            GroupEvent::Assigned(0),
+        ];
+        assert_eq!(after(events), LeaseState::Lost);
+        // A rebalance error changes nothing by itself.
+        let events = vec![
+            GroupEvent::Assigned(1),
+            GroupEvent::Error("coordinator moved".into()),
+        ];
+        assert_eq!(after(events), LeaseState::Active);
+    }
+}
