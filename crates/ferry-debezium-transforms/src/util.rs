@@ -85,16 +85,7 @@ fn mistyped(name: &str, value: &Value) -> DataError {
 /// `SchemaUtil.copySchemaBasics(source, new SchemaBuilder(ty))`: name, version,
 /// doc and parameters; neither optionality, default nor fields.
 pub(crate) fn copy_schema_basics(source: &Schema, ty: SchemaType) -> SchemaBuilder {
-    let mut b = SchemaBuilder::new(ty)
-        .set_name(source.name().map(str::to_owned))
-        .set_version(source.version());
-    if let Some(doc) = source.doc() {
-        b = b.doc(doc);
-    }
-    if let Some(params) = source.parameters() {
-        b = b.parameters(Some(params.clone()));
-    }
-    b
+    ferry_transforms::util::copy_schema_basics(source, SchemaBuilder::new(ty))
 }
 
 /// A small bounded cache from a key (usually an input schema) to a derived value.

@@ -200,7 +200,7 @@ pub(crate) fn config_def() -> ConfigDef {
                 .default_value("(?<routedByValue>.*)")
                 .importance(Importance::Low)
                 .validator(Validator::custom(|_, v| match v {
-                    ConfigValue::String(p) => regex::Regex::new(p)
+                    ConfigValue::String(p) => java::JavaPattern::compile(p)
                         .map(|_| ())
                         .map_err(|e| format!("A valid regular expressions is expected, but {e}")),
                     _ => Ok(()),
