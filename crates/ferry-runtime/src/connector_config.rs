@@ -313,26 +313,50 @@ pub struct ErrorPolicy {
     pub dlq_context_headers: bool,
 }
 
+/// The `errors.*` keys of the sink definition (a superset of the source's), as declared there.
+fn error_config_def() -> ConfigDef {
+    sink_config_def()
+        .keys()
+        .filter(|k| k.name.starts_with("errors."))
+        .fold(ConfigDef::new(), |def, k| def.define(k.clone()))
+}
+
 impl ErrorPolicy {
-    /// Reads the errors.* options of a connector config (assumed validated).
+    /// Reads the errors.* options of a connector config (assumed validated), through their
+    /// declarations: an unset option takes its declared default, and so does a malformed one.
     pub fn from_config(config: &ConfigMap) -> Self {
-        let get = |k: &str| config.get(k).map(|s| s.trim().to_owned());
-        let flag = |k: &str| get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let def = error_config_def();
+        let mut given: ConfigMap = config
+            .iter()
+            .filter(|(k, _)| def.key(k).is_some())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let parsed = loop {
+            match def.parse(&given) {
+                Ok(p) => break p,
+                Err(e) => {
+                    let dropped = e.key.as_deref().and_then(|k| given.shift_remove(k));
+                    assert!(dropped.is_some(), "errors.* defaults parse: {e}");
+                }
+            }
+        };
+        let long = |k: &str| parsed.long(k).expect("declared with a default");
         ErrorPolicy {
-            tolerate_all: get("errors.tolerance").is_some_and(|v| v.eq_ignore_ascii_case("all")),
-            log: flag("errors.log.enable"),
-            log_messages: flag("errors.log.include.messages"),
-            retry_timeout_ms: get("errors.retry.timeout")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            retry_delay_max_ms: get("errors.retry.delay.max.ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(60000),
-            dlq_topic: get("errors.deadletterqueue.topic.name").filter(|s| !s.is_empty()),
-            dlq_replication_factor: get("errors.deadletterqueue.topic.replication.factor")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(3),
-            dlq_context_headers: flag("errors.deadletterqueue.context.headers.enable"),
+            tolerate_all: parsed
+                .string("errors.tolerance")
+                .is_some_and(|v| v.eq_ignore_ascii_case("all")),
+            log: parsed.boolean("errors.log.enable"),
+            log_messages: parsed.boolean("errors.log.include.messages"),
+            retry_timeout_ms: long("errors.retry.timeout"),
+            retry_delay_max_ms: long("errors.retry.delay.max.ms"),
+            dlq_topic: parsed
+                .string("errors.deadletterqueue.topic.name")
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            dlq_replication_factor: parsed
+                .int("errors.deadletterqueue.topic.replication.factor")
+                .expect("declared with a default"),
+            dlq_context_headers: parsed.boolean("errors.deadletterqueue.context.headers.enable"),
         }
     }
 }
@@ -373,6 +397,42 @@ mod tests {
         assert!(errs
             .iter()
             .any(|e| e.starts_with("Invalid value some for configuration errors.tolerance")));
+    }
+
+    #[test]
+    fn error_policy_defaults_are_the_declared_ones() {
+        let p = ErrorPolicy::from_config(&cfg(&[
+            ("errors.retry.timeout", "soon"),
+            ("errors.log.enable", "TRUE"),
+        ]));
+        assert_eq!(
+            p,
+            ErrorPolicy {
+                tolerate_all: false,
+                log: true,
+                log_messages: false,
+                retry_timeout_ms: 0,
+                retry_delay_max_ms: 60000,
+                dlq_topic: None,
+                dlq_replication_factor: 3,
+                dlq_context_headers: false,
+            }
+        );
+        let p = ErrorPolicy::from_config(&cfg(&[
+            ("errors.retry.timeout", "-1"),
+            ("errors.retry.delay.max.ms", "250"),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.tolerance", "ALL"),
+        ]));
+        assert_eq!(
+            (
+                p.retry_timeout_ms,
+                p.retry_delay_max_ms,
+                p.dlq_replication_factor,
+                p.tolerate_all
+            ),
+            (-1, 250, 1, true)
+        );
     }
 
     #[test]
