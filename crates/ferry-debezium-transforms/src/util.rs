@@ -5,14 +5,7 @@ use ferry_core::java;
 use ferry_core::{DataError, Schema, SchemaBuilder, SchemaType, Struct, Value};
 
 /// `Requirements.requireStruct`: the value as a struct, or Connect's error.
-pub(crate) fn require_struct<'a>(value: &'a Value, purpose: &str) -> Result<&'a Struct, DataError> {
-    value.as_struct().ok_or_else(|| {
-        DataError::new(format!(
-            "Only Struct objects supported for [{purpose}], found: {}",
-            java::class_name(value)
-        ))
-    })
-}
+pub(crate) use ferry_transforms::util::require_struct;
 
 fn not_a_field(name: &str) -> DataError {
     DataError::new(format!("{name} is not a valid field name"))
