@@ -11,6 +11,7 @@ pub mod plugin;
 pub mod record;
 pub mod schema;
 pub mod value;
+pub mod versions;
 
 pub use config::{
     ConfigDef, ConfigKey, ConfigMap, ConfigType, ConfigValue, Importance, ParsedConfig, Validator,
