@@ -292,6 +292,24 @@ pub fn sink_cross_checks(config: &ConfigMap) -> Vec<(String, String)> {
     out
 }
 
+/// `tasks.max` of a connector config (at least 1): its value, or the declared default
+/// when it is unset or malformed (a config read back from the config topic is not validated).
+pub fn tasks_max(config: &ConfigMap) -> usize {
+    const KEY: &str = "tasks.max";
+    let given = config
+        .get(KEY)
+        .map(|v| ConfigMap::from_iter([(KEY.to_owned(), v.clone())]));
+    let declared = common_config_def()
+        .key(KEY)
+        .cloned()
+        .expect("tasks.max is declared");
+    let def = ConfigDef::new().define(declared);
+    let parsed = given
+        .and_then(|g| def.parse(&g).ok())
+        .unwrap_or_else(|| def.parse(&ConfigMap::new()).expect("tasks.max has a default"));
+    parsed.int(KEY).map_or(1, |n| n.max(1) as usize)
+}
+
 /// How a task treats records that fail conversion or transformation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorPolicy {
@@ -397,6 +415,15 @@ mod tests {
         assert!(errs
             .iter()
             .any(|e| e.starts_with("Invalid value some for configuration errors.tolerance")));
+    }
+
+    #[test]
+    fn tasks_max_falls_back_to_its_declared_default() {
+        assert_eq!(tasks_max(&cfg(&[("tasks.max", " 4 ")])), 4);
+        for bad in ["0", "-3", "many", "99999999999"] {
+            assert_eq!(tasks_max(&cfg(&[("tasks.max", bad)])), 1, "{bad}");
+        }
+        assert_eq!(tasks_max(&cfg(&[])), 1);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::tasks::TaskHandle;
 use super::{Actor, Event};
+use crate::connector_config::tasks_max;
 use crate::engine;
 use crate::store::ConnectorEntry;
 
@@ -151,12 +152,7 @@ impl Actor {
         name: &str,
         entry: &ConnectorEntry,
     ) -> Result<Vec<ConfigMap>, String> {
-        let max = entry
-            .config
-            .get("tasks.max")
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
+        let max = tasks_max(&entry.config);
         let kind = self.kind_of(&entry.config);
         let Some(inst) = self.running.get(name).and_then(|r| r.instance.as_ref()) else {
             return Err("connector is not running".into());
