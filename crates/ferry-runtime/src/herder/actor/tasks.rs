@@ -157,11 +157,17 @@ impl Actor {
                 }
             }
         }
-        for (name, id, join) in joins {
-            await_task_stop(&name, id, join, self.limits.task).await;
+        // Waited for together: hung tasks cost one limit in all, not one each.
+        let limit = self.limits.task;
+        let stopped = futures::future::join_all(joins.into_iter().map(|(name, id, join)| async move {
+            await_task_stop(&name, id, join, limit).await;
+            (name, id)
+        }))
+        .await;
+        for (name, id) in stopped {
             self.ctx
                 .status
-                .put(StatusKey::Task(name.clone(), id), State::Unassigned, None)
+                .put(StatusKey::Task(name, id), State::Unassigned, None)
                 .await;
         }
         let instances: Vec<(String, Instance)> = names

@@ -115,3 +115,31 @@ async fn a_failed_config_write_answers_500_and_changes_nothing() {
     assert_eq!(w.connectors().await.unwrap(), ["c"]);
     w.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_hung_tasks_together_not_one_after_another() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector(
+        "t",
+        config("t", "test.HungTaskSource", &[("tasks.max", "8")]),
+        None,
+    )
+    .await
+    .unwrap();
+    wait_for_tasks(&w, "t", &[State::Running; 8]).await;
+    let started = Instant::now();
+    w.shutdown().await;
+    let took = started.elapsed();
+    // One after another, eight hung tasks would take 8 x the limit (2.4 s).
+    assert!(
+        took >= LIMITS.task && took < LIMITS.task * 5,
+        "shutdown took {took:?}"
+    );
+    for t in 0..8 {
+        let state = last_status(&cluster, &StatusKey::Task("t".into(), t))
+            .flatten()
+            .map(|s| s.state);
+        assert_eq!(state, Some(StoredState::Unassigned), "task {t}");
+    }
+}
