@@ -131,16 +131,24 @@ impl Actor {
         await_task_stop(name, id, h.join, self.limits.task).await;
     }
 
-    /// Stops every task, then the connector instance.
+    /// Stops every task (all asked at once, then waited for together, as Connect's
+    /// `stopAndAwaitTasks`), then the connector instance.
     pub(super) async fn stop_all(&mut self, name: &str) {
-        let ids: Vec<u32> = self
+        let tasks = self
             .running
-            .get(name)
-            .map(|r| r.tasks.keys().copied().collect())
+            .get_mut(name)
+            .map(|r| std::mem::take(&mut r.tasks))
             .unwrap_or_default();
-        for id in ids {
-            self.stop_task(name, id).await;
+        for h in tasks.values() {
+            h.cancel.cancel();
         }
+        let limit = self.limits.task;
+        futures::future::join_all(
+            tasks
+                .into_iter()
+                .map(|(id, h)| await_task_stop(name, id, h.join, limit)),
+        )
+        .await;
         self.stop_connector(name).await;
     }
 

@@ -117,6 +117,28 @@ async fn a_failed_config_write_answers_500_and_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_connector_waits_for_its_hung_tasks_together() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    w.create_connector(
+        "t",
+        config("t", "test.HungTaskSource", &[("tasks.max", "8")]),
+        None,
+    )
+    .await
+    .unwrap();
+    wait_for_tasks(&w, "t", &[State::Running; 8]).await;
+    let started = Instant::now();
+    w.delete_connector("t").await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= LIMITS.task && took < LIMITS.task * 5,
+        "delete took {took:?}"
+    );
+    w.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_waits_for_hung_tasks_together_not_one_after_another() {
     let cluster = MemoryCluster::new();
     let w = start_worker(&cluster).await;
