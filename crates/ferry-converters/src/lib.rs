@@ -20,12 +20,10 @@ pub use json::{
     DecimalFormat, JsonConverter, JsonOptions,
 };
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 fn descriptor(class: &'static str, factory: PluginFactory) -> PluginDescriptor {
     PluginDescriptor {
         class,
-        version: VERSION,
+        version: ferry_core::versions::KAFKA_CONNECT,
         factory,
     }
 }
@@ -128,5 +126,12 @@ mod tests {
         assert!(r.find("JsonConverter").is_some());
         assert!(header_converter("JsonConverter").is_some());
         assert!(header_converter("org.example.Nope").is_none());
+    }
+
+    #[test]
+    fn every_converter_reports_the_emulated_kafka_connect_version() {
+        for p in plugins() {
+            assert_eq!(p.version, ferry_core::versions::KAFKA_CONNECT, "{}", p.class);
+        }
     }
 }

@@ -13,9 +13,6 @@ use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
 pub use outbox::EventRouter;
 pub use unwrap::ExtractNewRecordState;
 
-/// Version reported by `/connector-plugins` (the Debezium line these transforms follow).
-pub const VERSION: &str = "3.2.0.Final";
-
 fn event_router() -> Box<dyn Transformation> {
     Box::new(EventRouter::new())
 }
@@ -29,13 +26,27 @@ pub fn plugins() -> Vec<PluginDescriptor> {
     vec![
         PluginDescriptor {
             class: outbox::CLASS,
-            version: VERSION,
+            version: ferry_core::versions::DEBEZIUM,
             factory: PluginFactory::Transformation(event_router),
         },
         PluginDescriptor {
             class: unwrap::CLASS,
-            version: VERSION,
+            version: ferry_core::versions::DEBEZIUM,
             factory: PluginFactory::Transformation(extract_new_record_state),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_core::versions::DEBEZIUM;
+
+    #[test]
+    fn every_plugin_reports_the_emulated_debezium_version() {
+        let plugins = super::plugins();
+        assert_eq!(plugins.len(), 2);
+        for p in plugins {
+            assert_eq!(p.version, DEBEZIUM, "{}", p.class);
+        }
+    }
 }

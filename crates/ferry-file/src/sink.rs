@@ -14,7 +14,8 @@ use tracing::{info, trace};
 
 use crate::error::FileError;
 use crate::format::write_line;
-use crate::{FILE_CONFIG, VERSION};
+use crate::FILE_CONFIG;
+use ferry_core::versions::KAFKA_CONNECT;
 
 /// Java class name of the sink connector.
 pub const SINK_CLASS: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
@@ -43,7 +44,7 @@ pub struct FileStreamSinkConnector {
 #[async_trait]
 impl Connector for FileStreamSinkConnector {
     fn version(&self) -> String {
-        VERSION.to_string()
+        KAFKA_CONNECT.to_string()
     }
 
     fn config_def(&self) -> ConfigDef {

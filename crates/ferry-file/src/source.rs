@@ -16,7 +16,8 @@ use tokio::time::{sleep, sleep_until, Instant};
 use tracing::{debug, info, trace, warn};
 
 use crate::error::FileError;
-use crate::{FILE_CONFIG, VERSION};
+use crate::FILE_CONFIG;
+use ferry_core::versions::KAFKA_CONNECT;
 
 /// Java class name of the source connector.
 pub const SOURCE_CLASS: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
@@ -77,7 +78,7 @@ pub struct FileStreamSourceConnector {
 #[async_trait]
 impl Connector for FileStreamSourceConnector {
     fn version(&self) -> String {
-        VERSION.to_string()
+        KAFKA_CONNECT.to_string()
     }
 
     fn config_def(&self) -> ConfigDef {

@@ -18,9 +18,6 @@ pub use util::Side;
 
 use ferry_core::{PluginDescriptor, PluginFactory};
 
-/// The Kafka version these plugins mirror, reported as their plugin version.
-pub const KAFKA_VERSION: &str = "3.9.0";
-
 /// Package of the built-in transforms.
 pub const TRANSFORMS_PACKAGE: &str = "org.apache.kafka.connect.transforms";
 
@@ -28,12 +25,12 @@ macro_rules! key_value {
     ($out:ident, $name:literal, $ty:ty) => {
         $out.push(PluginDescriptor {
             class: concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
-            version: KAFKA_VERSION,
+            version: ferry_core::versions::KAFKA_CONNECT,
             factory: PluginFactory::Transformation(|| Box::new(<$ty>::new(Side::Key))),
         });
         $out.push(PluginDescriptor {
             class: concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
-            version: KAFKA_VERSION,
+            version: ferry_core::versions::KAFKA_CONNECT,
             factory: PluginFactory::Transformation(|| Box::new(<$ty>::new(Side::Value))),
         });
     };
@@ -43,7 +40,7 @@ macro_rules! single {
     ($out:ident, $name:literal, $ty:ty) => {
         $out.push(PluginDescriptor {
             class: concat!("org.apache.kafka.connect.transforms.", $name),
-            version: KAFKA_VERSION,
+            version: ferry_core::versions::KAFKA_CONNECT,
             factory: PluginFactory::Transformation(|| Box::new(<$ty>::default())),
         });
     };
@@ -53,7 +50,7 @@ macro_rules! predicate {
     ($out:ident, $name:literal, $ty:ty) => {
         $out.push(PluginDescriptor {
             class: concat!("org.apache.kafka.connect.transforms.predicates.", $name),
-            version: KAFKA_VERSION,
+            version: ferry_core::versions::KAFKA_CONNECT,
             factory: PluginFactory::Predicate(|| Box::new(<$ty>::default())),
         });
     };
@@ -83,4 +80,18 @@ pub fn plugins() -> Vec<PluginDescriptor> {
     predicate!(out, "HasHeaderKey", predicates::HasHeaderKey);
     predicate!(out, "RecordIsTombstone", predicates::RecordIsTombstone);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_core::versions::KAFKA_CONNECT;
+
+    #[test]
+    fn every_plugin_reports_the_emulated_kafka_connect_version() {
+        let plugins = super::plugins();
+        assert!(!plugins.is_empty());
+        for p in plugins {
+            assert_eq!(p.version, KAFKA_CONNECT, "{}", p.class);
+        }
+    }
 }
