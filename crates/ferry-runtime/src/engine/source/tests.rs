@@ -363,3 +363,26 @@ async fn a_failing_task_run_ends_failed_with_the_trace() {
         .unwrap()
         .ends_with("for record source partition {\"part\":0} offset {\"pos\":1}: Broker: Invalid message"),);
 }
+
+#[tokio::test]
+async fn records_a_transform_drops_still_advance_the_committed_offset() {
+    let h = Harness::new(
+        &[],
+        &[
+            ("transforms", "drop"),
+            ("transforms.drop.type", "org.apache.kafka.connect.transforms.Filter"),
+        ],
+    );
+    let (mut engine, calls) = start(&h, Vec::new()).await;
+    send_all(
+        &h,
+        &mut engine,
+        vec![source_record("t", 0, 1, "a"), source_record("t", 0, 2, "b")],
+    )
+    .await;
+    assert_eq!(engine.submitted.outstanding(), 0);
+    engine.maybe_flush(&h.env, true).await;
+    assert_eq!(h.stored_offset(&map("part", 0)), Some(map("pos", 2)));
+    assert_eq!(committed_positions(&calls), vec![vec![2]]);
+    assert!(!h.cluster.has_topic("t"), "nothing was sent, so no topic was made");
+}
