@@ -370,7 +370,10 @@ async fn records_a_transform_drops_still_advance_the_committed_offset() {
         &[],
         &[
             ("transforms", "drop"),
-            ("transforms.drop.type", "org.apache.kafka.connect.transforms.Filter"),
+            (
+                "transforms.drop.type",
+                "org.apache.kafka.connect.transforms.Filter",
+            ),
         ],
     );
     let (mut engine, calls) = start(&h, Vec::new()).await;
@@ -384,5 +387,8 @@ async fn records_a_transform_drops_still_advance_the_committed_offset() {
     engine.maybe_flush(&h.env, true).await;
     assert_eq!(h.stored_offset(&map("part", 0)), Some(map("pos", 2)));
     assert_eq!(committed_positions(&calls), vec![vec![2]]);
-    assert!(!h.cluster.has_topic("t"), "nothing was sent, so no topic was made");
+    assert!(
+        !h.cluster.has_topic("t"),
+        "nothing was sent, so no topic was made"
+    );
 }
