@@ -563,3 +563,24 @@ fn configuration_is_validated() {
         Some("outbox.event.${routedByValue}")
     );
 }
+
+/// Debezium's EventRouter adds to the incoming record's headers: the connector's context
+/// headers come first, then `id`, then the header placements (an incoming header of the
+/// same name stays, as `Headers.add` appends).
+#[test]
+fn context_headers_come_first_then_id_and_header_placements() {
+    let t = example_table();
+    let mut r = router(&[("table.fields.additional.placement", "type:header:eventType")]);
+    let mut rec = with_context_headers(t.event("c", None, Some(example_row(&t, Value::Null))));
+    rec.headers.add_string("id", "upstream");
+    let out = apply(&mut r, rec);
+    let mut expected: Vec<&str> = CONTEXT_HEADERS.to_vec();
+    expected.extend(["id", "id", "eventType"]);
+    assert_eq!(header_keys(&out), expected);
+    assert_eq!(
+        out.headers.iter().nth(3).unwrap().value,
+        s("019a0000-0000-7000-8000-000000000000")
+    );
+    let ids: Vec<_> = out.headers.all_with_name("id").map(|h| h.value.clone()).collect();
+    assert_eq!(ids, [s("upstream"), s(ID)]);
+}

@@ -391,3 +391,42 @@ fn plugins_are_registered_by_class() {
         ]
     );
 }
+
+/// Debezium's ExtractNewRecordState adds `add.headers` to the incoming record's headers,
+/// so the connector's context headers come first: on creates, rewritten deletes and the
+/// tombstones kept after them.
+#[test]
+fn context_headers_come_first_then_add_headers() {
+    let t = customers();
+    let mut x = unwrap(&[
+        ("add.headers", "op,db"),
+        ("delete.tombstone.handling.mode", "rewrite-with-tombstone"),
+    ]);
+    let mut expected: Vec<&str> = CONTEXT_HEADERS.to_vec();
+    expected.extend(["__op", "__db"]);
+
+    let created = with_context_headers(t.event("c", None, Some(row(&t, 1, "a", Value::Null))));
+    let out = apply(&mut x, created).unwrap();
+    assert_eq!(header_keys(&out), expected);
+    assert_eq!(out.headers.iter().next().unwrap().value, s(PREFIX));
+
+    let deleted = with_context_headers(t.event("d", Some(row(&t, 1, "a", Value::Null)), None));
+    let out = apply(&mut x, deleted).unwrap();
+    assert_eq!(header_keys(&out), expected);
+    assert_eq!(out.headers.last_with_name("__op").unwrap().value, s("d"));
+
+    let tomb = apply(&mut x, with_context_headers(t.tombstone(Value::Int32(1)))).unwrap();
+    let mut expected: Vec<&str> = CONTEXT_HEADERS.to_vec();
+    expected.push("__op");
+    assert_eq!(header_keys(&tomb), expected);
+}
+
+/// Without `add.headers`, the incoming headers pass through unchanged in order.
+#[test]
+fn context_headers_pass_through_without_add_headers() {
+    let t = customers();
+    let mut x = unwrap(&[]);
+    let updated = with_context_headers(t.event("u", None, Some(row(&t, 1, "a", Value::Null))));
+    let out = apply(&mut x, updated).unwrap();
+    assert_eq!(header_keys(&out), CONTEXT_HEADERS);
+}

@@ -176,3 +176,26 @@ impl Table {
 pub fn s(v: &str) -> Value {
     Value::from(v)
 }
+
+/// The four `__debezium.context.*` headers Debezium 3.6's PostgreSQL connector puts on
+/// every change event (and its tombstone), in its order.
+pub const CONTEXT_HEADERS: [&str; 4] = [
+    "__debezium.context.connectorLogicalName",
+    "__debezium.context.taskId",
+    "__debezium.context.connectorName",
+    "__debezium.context.runId",
+];
+
+/// `record` carrying the context headers, as the connector emits it.
+pub fn with_context_headers(mut record: Record) -> Record {
+    let values = [PREFIX, "0", "postgresql", "019a0000-0000-7000-8000-000000000000"];
+    for (key, value) in CONTEXT_HEADERS.iter().zip(values) {
+        record.headers.add_string(*key, value);
+    }
+    record
+}
+
+/// The header names of `record`, in order.
+pub fn header_keys(record: &Record) -> Vec<&str> {
+    record.headers.iter().map(|h| h.key.as_str()).collect()
+}
