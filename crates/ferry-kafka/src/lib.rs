@@ -6,7 +6,8 @@
 //! cluster for tests (feature `memory`), and Kafka Connect's config/offset/status
 //! record formats.
 //!
-//! No librdkafka type appears in this crate's public API.
+//! Callers never name a librdkafka type: settings are [`ClientSettings`], errors
+//! [`KafkaStoreError`], and records this crate's own types.
 
 #![warn(missing_docs)]
 

@@ -4,11 +4,9 @@
 //! [`RecordProducer`] is what the source engine needs; [`DataProducer`] implements it
 //! with librdkafka, `memory::MemoryProducer` (feature `memory`) in memory.
 
-use std::time::Duration;
-
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use tokio::sync::mpsc;
 
@@ -110,16 +108,6 @@ impl DataProducer {
         let (tx, rx) = mpsc::unbounded_channel();
         let inner = cfg.create_with_context(AckContext { acks: tx })?;
         Ok((DataProducer { inner }, rx))
-    }
-
-    /// Waits up to `timeout` for every queued message to be acknowledged.
-    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaStoreError> {
-        Ok(self.inner.flush(timeout)?)
-    }
-
-    /// Messages queued and not yet acknowledged.
-    pub fn in_flight(&self) -> i32 {
-        self.inner.in_flight_count()
     }
 }
 
