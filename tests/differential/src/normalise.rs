@@ -71,6 +71,10 @@ pub const RULES: &[(&str, &str)] = &[
         "the worker group's generation counts its rebalances; topic discovery time is wall-clock time",
     ),
     (
+        "a setting definition's non-empty `documentation` becomes `<documented>`",
+        "Ferry documents every setting in its own words (Connect's and Debezium's prose is not copied); an empty one still differs",
+    ),
+    (
         "`last_modified` of a logger becomes `<time>` when it is a number",
         "the wall-clock time of the PUT",
     ),
@@ -80,7 +84,13 @@ pub const RULES: &[(&str, &str)] = &[
 pub fn normalise(v: &mut Value, side: &Side) {
     match v {
         Value::Object(map) => {
+            let is_setting_definition = map.contains_key("importance") && map.contains_key("display_name");
             for (k, x) in map.iter_mut() {
+                if is_setting_definition && k == "documentation" && x.as_str().is_some_and(|d| !d.is_empty())
+                {
+                    *x = Value::from("<documented>");
+                    continue;
+                }
                 match (k.as_str(), &*x) {
                     ("worker_id", Value::String(_)) => *x = Value::from("<worker>"),
                     ("trace", Value::String(s)) => {
@@ -260,6 +270,20 @@ mod tests {
             flat,
             json!({"id": 1, "__op": "r", "__lsn": "<snapshot>", "__source_ts_ms": "<snapshot>"})
         );
+    }
+
+    #[test]
+    fn setting_documentation_is_compared_for_presence_only() {
+        let side = Side::new(1);
+        let mut v = json!([
+            {"name": "a", "importance": "HIGH", "display_name": "A", "documentation": "Words."},
+            {"name": "b", "importance": "LOW", "display_name": "B", "documentation": ""},
+            {"name": "c", "documentation": "not a definition"}
+        ]);
+        normalise(&mut v, &side);
+        assert_eq!(v[0]["documentation"], "<documented>");
+        assert_eq!(v[1]["documentation"], "");
+        assert_eq!(v[2]["documentation"], "not a definition");
     }
 
     #[test]
