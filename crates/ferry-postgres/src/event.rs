@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use ferry_core::{OffsetMap, Record, Schema, SchemaType, Struct, Value};
+use ferry_core::{Headers, OffsetMap, Record, Schema, SchemaType, Struct, Value};
 
+use crate::headers::{self, ContextHeaders};
 use crate::schema::TableSchema;
 
 /// `source.snapshot` values.
@@ -146,6 +147,62 @@ pub fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
+/// The envelope's fields, in Debezium 3.6's order: `TableSchemaBuilder` declares
+/// `before`, `after`, `source` and `transaction`, and `Envelope.Builder.build()` appends
+/// `op`, `ts_ms`, `ts_us` and `ts_ns` (Debezium has no setting for another layout).
+pub const ENVELOPE_FIELDS: [&str; 8] = [
+    "before",
+    "after",
+    "source",
+    "transaction",
+    "op",
+    "ts_ms",
+    "ts_us",
+    "ts_ns",
+];
+
+/// Index of `transaction` in every envelope ([`ENVELOPE_FIELDS`]).
+pub const ENVELOPE_TRANSACTION_INDEX: usize = 3;
+
+/// The envelope schema `name` (`PREFIX.SCHEMA.TABLE.Envelope`) around rows of `value_schema`.
+pub fn envelope_schema(name: String, value_schema: &Schema) -> Schema {
+    Schema::struct_builder()
+        .name(name)
+        .version(2)
+        .field("before", value_schema.clone())
+        .field("after", value_schema.clone())
+        .field("source", source_schema().clone())
+        .field("transaction", transaction_block_schema().clone())
+        .field("op", Schema::string())
+        .field("ts_ms", Schema::optional_int64())
+        .field("ts_us", Schema::optional_int64())
+        .field("ts_ns", Schema::optional_int64())
+        .build()
+}
+
+/// An envelope of `schema` (built by [`envelope_schema`]) stamped with the current time;
+/// the `transaction` block is left null (filled in later with transaction metadata).
+fn envelope(
+    schema: &Schema,
+    before: Option<Struct>,
+    after: Option<Struct>,
+    source: Struct,
+    op: &str,
+) -> Struct {
+    let now = now_us();
+    let values = vec![
+        before.map_or(Value::Null, Value::Struct),
+        after.map_or(Value::Null, Value::Struct),
+        Value::Struct(source),
+        Value::Null,
+        Value::String(op.into()),
+        Value::Int64(now.div_euclid(1000)),
+        Value::Int64(now),
+        Value::Int64(now.saturating_mul(1000)),
+    ];
+    Struct::from_values(schema.clone(), values).expect("envelope field count")
+}
+
 /// A change to turn into records.
 pub struct Change<'a> {
     /// Table schemas.
@@ -162,44 +219,46 @@ pub struct Change<'a> {
     pub partition: Arc<OffsetMap>,
     /// Offset after this event.
     pub offset: Arc<OffsetMap>,
+    /// The context headers every record gets (`None`: `extended.headers.enabled=false`).
+    pub context: Option<&'a ContextHeaders>,
 }
 
 impl Change<'_> {
     /// The change event (and a tombstone after deletes when `tombstones`).
-    /// A key change becomes delete + tombstone + create, as Debezium emits it.
+    /// A key change becomes delete + tombstone + create, as Debezium emits it: the delete
+    /// (and its tombstone) carry header `__debezium.newkey`, the create `__debezium.oldkey`,
+    /// each before the context headers.
     pub fn into_records(self, tombstones: bool, out: &mut Vec<Record>) {
         let t = self.table;
         let key_after = self.after.as_ref().and_then(|a| t.key_of(a));
         let key_before = self.before.as_ref().and_then(|b| t.key_of(b));
         if self.op == "u" {
-            if let (Some(kb), Some(ka)) = (&key_before, &key_after) {
+            if let (Some(kb), Some(ka)) = (key_before.clone(), key_after.clone()) {
                 if kb != ka {
-                    let del = Change {
+                    let mut headers = Headers::new();
+                    headers.add(
+                        headers::PK_UPDATE_NEWKEY,
+                        t.key_schema.clone(),
+                        Value::Struct(ka.clone()),
+                    );
+                    Change {
                         op: "d",
                         after: None,
                         source: self.source.clone(),
                         partition: self.partition.clone(),
                         offset: self.offset.clone(),
                         before: self.before.clone(),
-                        table: t,
-                    };
-                    let new_key = ka.clone();
-                    let old_key = kb.clone();
-                    let start = out.len();
-                    del.into_records(tombstones, out);
-                    out[start]
-                        .headers
-                        .add("__debezium.newkey", t.key_schema.clone(), Value::Struct(new_key));
-                    let start = out.len();
+                        ..self
+                    }
+                    .emit(headers, Some(kb.clone()), tombstones, out);
+                    let mut headers = Headers::new();
+                    headers.add(headers::PK_UPDATE_OLDKEY, t.key_schema.clone(), Value::Struct(kb));
                     Change {
                         op: "c",
                         before: None,
                         ..self
                     }
-                    .into_records(tombstones, out);
-                    out[start]
-                        .headers
-                        .add("__debezium.oldkey", t.key_schema.clone(), Value::Struct(old_key));
+                    .emit(headers, Some(ka), tombstones, out);
                     return;
                 }
             }
@@ -209,63 +268,58 @@ impl Change<'_> {
         } else {
             key_after.or(key_before)
         };
-        let now = now_us();
-        let values = vec![
-            self.before.map_or(Value::Null, Value::Struct),
-            self.after.map_or(Value::Null, Value::Struct),
-            Value::Struct(self.source),
-            Value::String(self.op.into()),
-            Value::Int64(now / 1000),
-            Value::Int64(now),
-            Value::Int64(now * 1000),
-            Value::Null,
-        ];
-        let envelope = Struct::from_values(t.envelope_schema.clone(), values).expect("envelope");
+        self.emit(Headers::new(), key, tombstones, out);
+    }
+
+    /// One event's record (and its tombstone): `headers` are the emitter's, the context
+    /// headers follow; the tombstone copies the delete's headers, as Debezium's does.
+    fn emit(self, mut headers: Headers, key: Option<Struct>, tombstones: bool, out: &mut Vec<Record>) {
+        let t = self.table;
+        if let Some(context) = self.context {
+            context.append_to(&mut headers);
+        }
+        let value = envelope(&t.envelope_schema, self.before, self.after, self.source, self.op);
         let key_value = key.map_or(Value::Null, Value::Struct);
-        let rec = Record::new(
+        let tombstone = (self.op == "d" && tombstones).then(|| {
+            let mut r = Record::new(t.topic.clone(), None, Value::Null)
+                .with_key(t.key_schema.clone(), key_value.clone())
+                .with_source_position(self.partition.clone(), self.offset.clone());
+            r.headers = headers.clone();
+            r
+        });
+        let mut rec = Record::new(
             t.topic.clone(),
             Some(t.envelope_schema.clone()),
-            Value::Struct(envelope),
+            Value::Struct(value),
         )
-        .with_key(t.key_schema.clone(), key_value.clone())
-        .with_source_position(self.partition.clone(), self.offset.clone());
+        .with_key(t.key_schema.clone(), key_value)
+        .with_source_position(self.partition, self.offset);
+        rec.headers = headers;
         out.push(rec);
-        if self.op == "d" && tombstones {
-            out.push(
-                Record::new(t.topic.clone(), None, Value::Null)
-                    .with_key(t.key_schema.clone(), key_value)
-                    .with_source_position(self.partition, self.offset),
-            );
-        }
+        out.extend(tombstone);
     }
 }
 
 /// A truncate event (`op: t`): no key (and no key schema), no before/after, as Debezium's
-/// `PostgresChangeRecordEmitter` emits it.
+/// `PostgresChangeRecordEmitter` emits it, with the context headers.
 pub fn truncate(
     table: &TableSchema,
     source: Struct,
     partition: Arc<OffsetMap>,
     offset: Arc<OffsetMap>,
+    context: Option<&ContextHeaders>,
 ) -> Record {
-    let now = now_us();
-    let values = vec![
-        Value::Null,
-        Value::Null,
-        Value::Struct(source),
-        Value::String("t".into()),
-        Value::Int64(now / 1000),
-        Value::Int64(now),
-        Value::Int64(now * 1000),
-        Value::Null,
-    ];
-    let envelope = Struct::from_values(table.envelope_schema.clone(), values).expect("envelope");
-    Record::new(
+    let value = envelope(&table.envelope_schema, None, None, source, "t");
+    let mut rec = Record::new(
         table.topic.clone(),
         Some(table.envelope_schema.clone()),
-        Value::Struct(envelope),
+        Value::Struct(value),
     )
-    .with_source_position(partition, offset)
+    .with_source_position(partition, offset);
+    if let Some(context) = context {
+        context.append_to(&mut rec.headers);
+    }
+    rec
 }
 
 /// Heartbeat key schema `io.debezium.connector.common.ServerNameKey`.
@@ -378,9 +432,6 @@ pub fn logical_message(
         .with_key(Some(message_key_schema().clone()), Value::Struct(key))
         .with_source_position(partition, offset)
 }
-
-/// Index of `transaction` in every envelope (before, after, source, op, ts_ms, ts_us, ts_ns, transaction).
-pub const ENVELOPE_TRANSACTION_INDEX: usize = 7;
 
 /// The envelope's `transaction` block: `id` is `xid:lsn` of the event, as Debezium's
 /// `PostgresTransactionMonitor` writes it.

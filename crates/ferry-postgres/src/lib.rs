@@ -6,8 +6,10 @@
 //! - [`replication`]: the replication client (slot, publication, stream) behind
 //!   the [`replication::ReplicationStream`] trait;
 //! - [`pgoutput`]: a pure, zero-copy pgoutput v1 decoder;
-//! - [`types`] and [`schema`]: PostgreSQL types and tables to Connect schemas and values;
+//! - [`types`], [`geometry`] and [`schema`]: PostgreSQL types and tables to Connect schemas
+//!   and values;
 //! - [`event`]: Debezium envelopes, keys, source blocks and heartbeats;
+//! - [`headers`]: Debezium's context headers and the key-change headers;
 //! - [`offset`]: Debezium-compatible offsets and the resume/flush bookkeeping;
 //! - [`decoder`]: the pure state machine from replication events and snapshot rows to
 //!   records and offsets (no I/O; it asks for the table schemas it lacks);
@@ -21,6 +23,8 @@ pub mod decoder;
 pub mod defaults;
 pub mod error;
 pub mod event;
+pub mod geometry;
+pub mod headers;
 pub mod lsn;
 pub mod offset;
 pub mod pgoutput;
@@ -39,8 +43,9 @@ pub use task::PostgresSourceTask;
 /// Java class name the connector registers under.
 pub const CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
 
-/// Debezium version reported in `source.version` and `/connector-plugins`.
-pub const DEBEZIUM_VERSION: &str = "3.0.0.Final";
+/// Debezium version reported in `source.version` and `/connector-plugins`: the one Ferry
+/// emulates, stated in [`ferry_core::versions::DEBEZIUM`].
+pub const DEBEZIUM_VERSION: &str = ferry_core::versions::DEBEZIUM;
 
 /// The plugins this crate provides.
 pub fn plugins() -> Vec<ferry_core::PluginDescriptor> {

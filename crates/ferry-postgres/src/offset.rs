@@ -35,7 +35,8 @@ pub mod keys {
     pub const LSN_COMMIT: &str = "lsn_commit";
     /// Operation of the last message.
     pub const MESSAGE_TYPE: &str = "messageType";
-    /// Events already emitted at `lsn`.
+    /// Events already emitted at `lsn`, written only when more than one (Debezium 3.7's
+    /// key; Debezium 3.6.3 writes none).
     pub const LSN_EVENTS_PROCESSED: &str = "lsn_events_processed";
     /// Transaction in progress (`provide.transaction.metadata`).
     pub const TRANSACTION_ID: &str = "transaction_id";
@@ -220,7 +221,10 @@ impl OffsetState {
         if let Some(m) = self.message_type {
             e.push((keys::MESSAGE_TYPE.into(), Json::String(m.into())));
         }
-        if self.lsn_events_processed > 0 {
+        // Debezium 3.6.3 has no such key; Ferry needs it only when several events share
+        // an LSN (a TRUNCATE of several tables), so the common offset keeps 3.6.3's bytes.
+        // Absent reads as "the first event at lsn", as Debezium 3.7 reads it too.
+        if self.lsn_events_processed > 1 {
             e.push((
                 keys::LSN_EVENTS_PROCESSED.into(),
                 self.lsn_events_processed.into(),
@@ -440,7 +444,7 @@ mod tests {
             lsn_proc: Some(Lsn(3)),
             lsn_commit: Some(Lsn(4)),
             message_type: Some("INSERT"),
-            lsn_events_processed: 1,
+            lsn_events_processed: 2,
             ..Default::default()
         };
         let m = s.to_map();
@@ -464,6 +468,27 @@ mod tests {
     }
 
     #[test]
+    fn the_first_event_at_an_lsn_writes_no_event_count_as_debezium_3_6() {
+        let first = OffsetState {
+            tx_id: Some(2),
+            lsn: Some(Lsn(3)),
+            lsn_proc: Some(Lsn(3)),
+            message_type: Some("INSERT"),
+            lsn_events_processed: 1,
+            ..Default::default()
+        };
+        let m = first.to_map();
+        assert!(!m.contains_key(keys::LSN_EVENTS_PROCESSED), "{m:?}");
+        // Read back, the event still counts as emitted: a restart skips it and what follows
+        // at the same LSN is not skipped.
+        let back = OffsetState::from_map(&m);
+        let mut f = ResumeFilter::new(Some(&back));
+        f.begin(2);
+        assert!(f.skip(Lsn(3), 1));
+        assert!(!f.skip(Lsn(3), 2));
+    }
+
+    #[test]
     fn transaction_counters_follow_the_offset_map_order_and_round_trip() {
         let mut s = OffsetState {
             ts_usec: Some(1),
@@ -472,7 +497,7 @@ mod tests {
             lsn_proc: Some(Lsn(3)),
             lsn_commit: Some(Lsn(4)),
             message_type: Some("INSERT"),
-            lsn_events_processed: 1,
+            lsn_events_processed: 2,
             ..Default::default()
         };
         s.transaction.begin("2".into());

@@ -9,7 +9,6 @@ use tokio_postgres::Client;
 
 use crate::config::PostgresConfig;
 use crate::error::{PgError, Result};
-use crate::event::source_schema;
 use crate::pgoutput::{Relation, TupleValue};
 use crate::types::{Converter, PgType, TypeOptions};
 
@@ -236,18 +235,7 @@ impl TableSchema {
                 key_schema = Some(kb.build());
             }
         }
-        let envelope_schema = Schema::struct_builder()
-            .name(format!("{prefix}.Envelope"))
-            .version(2)
-            .field("before", value_schema.clone())
-            .field("after", value_schema.clone())
-            .field("source", source_schema().clone())
-            .field("op", Schema::string())
-            .field("ts_ms", Schema::optional_int64())
-            .field("ts_us", Schema::optional_int64())
-            .field("ts_ns", Schema::optional_int64())
-            .field("transaction", crate::event::transaction_block_schema().clone())
-            .build();
+        let envelope_schema = crate::event::envelope_schema(format!("{prefix}.Envelope"), &value_schema);
         let by_name = columns
             .iter()
             .enumerate()

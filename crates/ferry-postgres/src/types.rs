@@ -157,6 +157,7 @@ enum Kind {
     HStore(HStoreMode),
     BitBool,
     Bits,
+    Point,
     Array(Box<Converter>),
 }
 
@@ -383,6 +384,7 @@ impl Converter {
                     named(SchemaType::Bytes, names::BITS).parameter("length", length.to_string()),
                 )
             }
+            POINT => (Kind::Point, crate::geometry::point_schema()),
             _ if opts.include_unknown => (Kind::Bytea(opts.binary), binary_schema(opts.binary)),
             _ => return None,
         })
@@ -438,6 +440,8 @@ impl Converter {
             Kind::Bytea(_) => Value::String(String::new()),
             Kind::Array(_) => Value::Array(Vec::new()),
             Kind::Bits => Value::Bytes(Bytes::new()),
+            // convertPoint's fallback: Point.createValue(schema, 0, 0).
+            Kind::Point => crate::geometry::point_value(&self.schema, 0.0, 0.0),
             Kind::HStore(HStoreMode::Json) => Value::String("{}".into()),
             Kind::HStore(HStoreMode::Map) => Value::Map(Vec::new()),
         }
@@ -699,6 +703,10 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         }
         Kind::Bytea(mode) => binary_value(*mode, Bytes::from(parse_bytea(text)?)),
         Kind::HStore(mode) => hstore_value(*mode, parse_hstore(text)?),
+        Kind::Point => {
+            let (x, y) = crate::geometry::parse_point(text)?;
+            crate::geometry::point_value(schema, x, y)
+        }
         Kind::Bits => Value::Bytes(Bytes::from(bits_little_endian(text)?)),
         Kind::Array(inner) => {
             let items = parse_array(text)?;
@@ -1220,6 +1228,52 @@ mod tests {
         let c = Converter::for_type(&e, true, &TypeOptions::default()).unwrap();
         assert_eq!(c.schema().name(), Some(names::ENUM));
         assert_eq!(c.schema().parameter("allowed"), Some("happy,sad"));
-        assert!(Converter::for_type(&PgType::scalar(600, -1), true, &TypeOptions::default()).is_none());
+        // box: Debezium has no mapping for it (JDBC type OTHER), the column is skipped.
+        assert!(Converter::for_type(&PgType::scalar(603, -1), true, &TypeOptions::default()).is_none());
+    }
+
+    #[test]
+    fn points_are_debezium_geometry_points_and_other_geometric_types_are_skipped() {
+        let opts = TypeOptions::default();
+        let c = Converter::for_type(&PgType::scalar(oid::POINT, -1), true, &opts).unwrap();
+        assert_eq!(c.schema().name(), Some(crate::geometry::POINT));
+        assert!(c.schema().is_optional());
+        let Value::Struct(p) = c.convert("(1.5,-1)").unwrap() else {
+            panic!("not a struct")
+        };
+        assert_eq!(p.get("x"), Some(&Value::Float64(1.5)));
+        assert_eq!(p.get("y"), Some(&Value::Float64(-1.0)));
+        assert_eq!(
+            p.get("wkb"),
+            Some(&Value::Bytes(crate::geometry::wkb_point(1.5, -1.0)))
+        );
+        assert_eq!(p.get("srid"), Some(&Value::Null));
+        assert!(c.convert("1.5,-1").is_err());
+        // A required point without a value: convertPoint's fallback, the point (0,0).
+        let required = Converter::for_type(&PgType::scalar(oid::POINT, -1), false, &opts).unwrap();
+        assert_eq!(
+            required.fallback(),
+            crate::geometry::point_value(required.schema(), 0.0, 0.0)
+        );
+        // box, circle, line, lseg, path, polygon: no mapping in Debezium; bytes with
+        // include.unknown.datatypes, as any unknown type.
+        for oid in [603, 718, 628, 601, 602, 604] {
+            assert!(
+                Converter::for_type(&PgType::scalar(oid, -1), true, &opts).is_none(),
+                "{oid}"
+            );
+            let unknown = TypeOptions {
+                include_unknown: true,
+                ..opts
+            };
+            let c = Converter::for_type(&PgType::scalar(oid, -1), true, &unknown).unwrap();
+            assert_eq!(c.schema().schema_type(), SchemaType::Bytes);
+        }
+        // point[] stays skipped (DBZ-459).
+        let array = PgType {
+            element: Some(Box::new(PgType::scalar(oid::POINT, -1))),
+            ..PgType::scalar(1017, -1)
+        };
+        assert!(Converter::for_type(&array, true, &opts).is_none());
     }
 }

@@ -146,8 +146,9 @@ async fn truncate_is_skipped_by_default() {
     assert_eq!(ops(&recs), [Some("t".into()), Some("t".into())]);
     let topics: Vec<&str> = recs.iter().map(|r| &*r.topic).collect();
     assert_eq!(topics, ["srv.public.t", "srv.public.u"]);
-    // Both at the same LSN: the second is the second event there.
-    assert_eq!(offset_of(&recs[0]).get("lsn_events_processed").unwrap(), 1);
+    // Both at the same LSN: the second is the second event there (the first, like every
+    // offset of Debezium 3.6.3, has no count).
+    assert_eq!(offset_of(&recs[0]).get("lsn_events_processed"), None);
     assert_eq!(offset_of(&recs[1]).get("lsn_events_processed").unwrap(), 2);
 }
 

@@ -47,12 +47,43 @@ async fn snapshot_then_stream_with_debezium_shapes() {
             "before",
             "after",
             "source",
+            "transaction",
             "op",
             "ts_ms",
             "ts_us",
-            "ts_ns",
-            "transaction"
+            "ts_ns"
         ]
+    );
+    // Debezium 3.6's context headers, one run id for the task run.
+    let headers: Vec<(&str, &Value)> = snap[0]
+        .headers
+        .iter()
+        .map(|h| (h.key.as_str(), &h.value))
+        .collect();
+    assert_eq!(headers.len(), 4);
+    assert_eq!(
+        headers[0],
+        (
+            "__debezium.context.connectorLogicalName",
+            &Value::String("srv".into())
+        )
+    );
+    assert_eq!(
+        headers[1],
+        ("__debezium.context.taskId", &Value::String("0".into()))
+    );
+    assert_eq!(
+        headers[2],
+        (
+            "__debezium.context.connectorName",
+            &Value::String("postgresql".into())
+        )
+    );
+    assert_eq!(headers[3].0, "__debezium.context.runId");
+    assert_eq!(snap[1].headers, snap[0].headers);
+    assert_eq!(
+        field(&snap[0].value, &["source", "version"]),
+        &Value::String(ferry_core::versions::DEBEZIUM.into())
     );
     let row = vs.field("after").unwrap().schema();
     assert_eq!(row.name(), Some("srv.public.orders.Value"));
@@ -142,17 +173,7 @@ async fn snapshot_then_stream_with_debezium_shapes() {
     let off = offset_of(&recs[0]);
     let keys: Vec<&str> = off.keys().map(String::as_str).collect();
     // First transaction after the snapshot: no lsn_commit yet (as Debezium).
-    assert_eq!(
-        keys,
-        [
-            "lsn_proc",
-            "lsn_events_processed",
-            "messageType",
-            "lsn",
-            "txId",
-            "ts_usec"
-        ]
-    );
+    assert_eq!(keys, ["lsn_proc", "messageType", "lsn", "txId", "ts_usec"]);
     assert_eq!(off.get("messageType").unwrap(), "INSERT");
     let src = field(&recs[0].value, &["source"]).as_struct().unwrap();
     assert_eq!(src.get("connector"), Some(&Value::String("postgresql".into())));
@@ -200,6 +221,17 @@ async fn restart_resumes_without_gap_or_duplicate() {
     let extra = poll_until(&mut t, 1, Duration::from_secs(2)).await;
     assert!(extra.is_empty(), "no duplicates: {extra:?}");
     t.stop().await.unwrap();
+    // Each task start is a new run: a new __debezium.context.runId, the same for all of
+    // a run's records.
+    let run_id = |r: &ferry_core::Record| {
+        r.headers
+            .last_with_name("__debezium.context.runId")
+            .map(|h| h.value.clone())
+            .expect("a runId header")
+    };
+    assert!(recs.iter().all(|r| run_id(r) == run_id(&recs[0])));
+    assert!(again.iter().all(|r| run_id(r) == run_id(&again[0])));
+    assert_ne!(run_id(&recs[0]), run_id(&again[0]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

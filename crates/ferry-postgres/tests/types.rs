@@ -707,3 +707,42 @@ async fn tsvector_as_debezium_tsvector() {
         )],
     );
 }
+
+/// point as io.debezium.data.geometry.Point (x, y, little-endian WKB, null SRID), required
+/// or optional; box and the other geometric types have no Debezium mapping and are skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_as_debezium_geometry_points() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("points").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE places (id int PRIMARY KEY, at point NOT NULL, maybe point, area box)")
+        .await
+        .unwrap();
+    let cfg = config(pg, &db, "points", &[("snapshot.mode", "no_data")]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    c.batch_execute("INSERT INTO places VALUES (1, '(1.5,-1)', NULL, '((0,0),(1,1))')")
+        .await
+        .unwrap();
+    let recs = poll_until(&mut t, 1, Duration::from_secs(20)).await;
+    t.stop().await.unwrap();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let v = parse(&to_json(&recs[0]).1.unwrap());
+    let point = |optional: bool| {
+        format!(
+            r#"{{"type":"struct","fields":[{{"type":"double","optional":false,"field":"x"}},{{"type":"double","optional":false,"field":"y"}},{{"type":"bytes","optional":true,"field":"wkb"}},{{"type":"int32","optional":true,"field":"srid"}}],"optional":{optional},"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)"}}"#
+        )
+    };
+    check(
+        &v,
+        &[
+            (
+                "at",
+                &point(false),
+                r#"{"x":1.5,"y":-1.0,"wkb":"AQEAAAAAAAAAAAD4PwAAAAAAAPC/","srid":null}"#,
+            ),
+            ("maybe", &point(true), "null"),
+        ],
+    );
+    assert!(after_column(&v, "area").is_none(), "box has no Debezium mapping");
+}

@@ -93,4 +93,7 @@ pub fn config_def() -> ConfigDef {
         .define(i("status.update.interval.ms").default_value("10000").validator(Validator::at_least(1.0)))
         .define(s("unavailable.value.placeholder").default_value("__debezium_unavailable_value"))
         .define(b("include.unknown.datatypes").default_value("false"))
+        .define(b("extended.headers.enabled").default_value("true").doc(
+            "Enable/Disable Debezium context headers that provides essential metadata for tracking and identifying the source of CDC events in downstream processing systems.",
+        ))
 }

@@ -106,6 +106,8 @@ pub struct PostgresConfig {
     pub unavailable_value_placeholder: String,
     /// `include.unknown.datatypes`.
     pub include_unknown_datatypes: bool,
+    /// `extended.headers.enabled`: Debezium's `__debezium.context.*` headers on change events.
+    pub extended_headers_enabled: bool,
 }
 
 impl PostgresConfig {
@@ -211,6 +213,7 @@ impl PostgresConfig {
         let status_update_interval = Duration::from_millis(r.int("status.update.interval.ms") as u64);
         let unavailable_value_placeholder = r.string("unavailable.value.placeholder");
         let include_unknown_datatypes = r.boolean("include.unknown.datatypes");
+        let extended_headers_enabled = r.boolean("extended.headers.enabled");
         PostgresConfig {
             hostname,
             port: port as u16,
@@ -252,6 +255,7 @@ impl PostgresConfig {
             status_update_interval,
             unavailable_value_placeholder,
             include_unknown_datatypes,
+            extended_headers_enabled,
         }
     }
 

@@ -152,6 +152,7 @@ impl Decoder {
             source,
             partition: self.partition.clone(),
             offset: off,
+            context: self.context.as_ref(),
         }
         .into_records(self.cfg.tombstones_on_delete, out);
         self.finish_event(&mut out[start..], &table, lsn, before_event);
@@ -178,7 +179,13 @@ impl Decoder {
         let source = self.source_struct(&table, lsn);
         let off = Arc::new(self.offset.to_map());
         let start = out.len();
-        out.push(event::truncate(&table, source, self.partition.clone(), off));
+        out.push(event::truncate(
+            &table,
+            source,
+            self.partition.clone(),
+            off,
+            self.context.as_ref(),
+        ));
         self.finish_event(&mut out[start..], &table, lsn, before_event);
         Ok(())
     }

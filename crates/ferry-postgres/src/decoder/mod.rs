@@ -18,10 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ferry_core::{CommittedOffset, OffsetMap, Position, Record, Schema};
+use uuid::Uuid;
 
 use crate::config::PostgresConfig;
 use crate::error::{PgError, Result};
 use crate::event::{self, SnapshotRecord, SourceInfo};
+use crate::headers::ContextHeaders;
 use crate::lsn::Lsn;
 use crate::offset::{self, FlushTracker, OffsetState, ResumeFilter, SnapshotMarker};
 use crate::pgoutput::{self, Relation};
@@ -73,6 +75,9 @@ pub struct Start {
     pub flushed: Lsn,
     /// Now, for the heartbeat interval.
     pub now: Instant,
+    /// This task run's id, in the `__debezium.context.runId` header
+    /// ([`ContextHeaders::new_run_id`] for a new run).
+    pub run_id: Uuid,
 }
 
 /// The replication-to-records state machine of one task.
@@ -101,6 +106,8 @@ pub struct Decoder {
     /// The transaction being streamed is one the snapshot saw.
     skip_tx: bool,
     last_heartbeat: Instant,
+    /// The context headers of change events; `None` when `extended.headers.enabled` is off.
+    context: Option<ContextHeaders>,
     /// The clock for `source.ts_us` outside transactions (µs since the epoch).
     now_us: fn() -> i64,
 }
@@ -132,6 +139,9 @@ impl Decoder {
             snapshot_visibility: None,
             skip_tx: false,
             last_heartbeat: start.now,
+            context: cfg
+                .extended_headers_enabled
+                .then(|| ContextHeaders::new(&cfg.topic_prefix, start.run_id)),
             now_us: event::now_us,
             cfg,
         }
@@ -345,6 +355,7 @@ impl Decoder {
                 source,
                 partition: self.partition.clone(),
                 offset: off,
+                context: self.context.as_ref(),
             }
             .into_records(self.cfg.tombstones_on_delete, out);
         }

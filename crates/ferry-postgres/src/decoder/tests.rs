@@ -16,6 +16,7 @@ use crate::types::PgType;
 const T: u32 = 16384;
 const COMMIT_TIME_US: i64 = 1_700_000_000_123_456;
 const CLOCK_US: i64 = 1_600_000_000_000_000;
+const RUN_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
 
 fn cfg(extra: &[(&str, &str)]) -> Arc<PostgresConfig> {
     let mut m: ConfigMap = [
@@ -61,6 +62,7 @@ fn decoder_with(cfg: Arc<PostgresConfig>, stored: Option<OffsetState>) -> Decode
             resume_from: stored,
             flushed: Lsn::ZERO,
             now: Instant::now(),
+            run_id: RUN_ID,
         },
     )
     .with_clock(|| CLOCK_US)
@@ -227,6 +229,37 @@ fn ops(recs: &[Record]) -> Vec<Option<&str>> {
     recs.iter().map(op).collect()
 }
 
+fn header_keys(r: &Record) -> Vec<&str> {
+    r.headers.iter().map(|h| h.key.as_str()).collect()
+}
+
+fn d_key_schema(r: &Record) -> ferry_core::Schema {
+    r.key_schema.clone().expect("a key schema")
+}
+
+/// The context headers as `(key, value)`, for a decoder of topic prefix `srv`.
+fn context_headers() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "__debezium.context.connectorLogicalName",
+            Value::String("srv".into()),
+        ),
+        ("__debezium.context.taskId", Value::String("0".into())),
+        (
+            "__debezium.context.connectorName",
+            Value::String("postgresql".into()),
+        ),
+        ("__debezium.context.runId", Value::String(RUN_ID.to_string())),
+    ]
+}
+
+fn headers_of(r: &Record) -> Vec<(&str, Value)> {
+    r.headers
+        .iter()
+        .map(|h| (h.key.as_str(), h.value.clone()))
+        .collect()
+}
+
 fn id_of(row: &Struct) -> &Value {
     field(row, "id")
 }
@@ -370,8 +403,28 @@ fn a_key_change_is_delete_tombstone_create_and_only_the_last_carries_the_new_off
     assert_eq!(ops(&recs), [Some("c"), Some("d"), None, Some("c")]);
     assert_eq!(id_of(sub(envelope(&recs[1]), "before")), &Value::Int32(1));
     assert_eq!(id_of(sub(envelope(&recs[3]), "after")), &Value::Int32(2));
-    assert!(recs[1].headers.iter().any(|h| h.key == "__debezium.newkey"));
-    assert!(recs[3].headers.iter().any(|h| h.key == "__debezium.oldkey"));
+    // Debezium's emitter headers come first, the context headers after them; the
+    // tombstone copies the delete's headers.
+    let context = [
+        "__debezium.context.connectorLogicalName",
+        "__debezium.context.taskId",
+        "__debezium.context.connectorName",
+        "__debezium.context.runId",
+    ];
+    let with = |first: &'static str| std::iter::once(first).chain(context).collect::<Vec<_>>();
+    assert_eq!(header_keys(&recs[1]), with("__debezium.newkey"));
+    assert_eq!(header_keys(&recs[2]), with("__debezium.newkey"));
+    assert_eq!(header_keys(&recs[3]), with("__debezium.oldkey"));
+    assert_eq!(header_keys(&recs[0]), context);
+    let key = |id: i32| {
+        let mut k = Struct::new(d_key_schema(&recs[0]));
+        k.put("id", Value::Int32(id)).unwrap();
+        Value::Struct(k)
+    };
+    assert_eq!(recs[1].headers.iter().next().unwrap().value, key(2));
+    assert_eq!(recs[2].headers.iter().next().unwrap().value, key(2));
+    assert_eq!(recs[3].headers.iter().next().unwrap().value, key(1));
+    assert_eq!(recs[3].headers.iter().next().unwrap().schema, recs[3].key_schema);
     let previous = at(0x100, 1, "INSERT", 11).to_map();
     assert_eq!(offset_map(&recs[1]), &previous);
     assert_eq!(offset_map(&recs[2]), &previous);
@@ -477,7 +530,8 @@ fn a_restart_skips_events_at_the_same_lsn_by_their_count() {
     assert_eq!(asked, [T, T + 1, T + 2]);
     assert_eq!(ops(&recs), [Some("t"), Some("t"), Some("t")]);
     let nth: Vec<i64> = recs.iter().map(|r| offset_of(r).lsn_events_processed).collect();
-    assert_eq!(nth, [1, 2, 3]);
+    // The first event at the LSN writes no count (as Debezium 3.6.3), the next ones do.
+    assert_eq!(nth, [0, 2, 3]);
     let stored = offset_of(&recs[0]);
     let mut again = decoder_with(cfg(&extra), Some(stored));
     let (recs, asked) = feed_with(&mut again, &meta, tx());
@@ -637,6 +691,7 @@ fn heartbeats_are_due_after_the_interval_and_never_inside_a_transaction() {
             resume_from: None,
             flushed: Lsn::ZERO,
             now: t0,
+            run_id: RUN_ID,
         },
     );
     assert!(!d.heartbeat_due(t0 + Duration::from_millis(999)));
@@ -806,4 +861,127 @@ fn a_reconnect_before_the_first_change_still_gives_exactly_one_begin() {
         statuses,
         [Value::String("BEGIN".into()), Value::String("END".into())]
     );
+}
+
+#[test]
+fn envelopes_put_transaction_after_source_as_debezium_3_6() {
+    let mut d = decoder(&[]);
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(5),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            commit(0x108, 0x110),
+        ],
+    );
+    let expected = [
+        "before",
+        "after",
+        "source",
+        "transaction",
+        "op",
+        "ts_ms",
+        "ts_us",
+        "ts_ns",
+    ];
+    let schema = recs[0].value_schema.as_ref().unwrap();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name()).collect();
+    assert_eq!(names, expected);
+    let value = envelope(&recs[0]);
+    assert_eq!(value.values()[event::ENVELOPE_TRANSACTION_INDEX], Value::Null);
+    assert_eq!(field(value, "op"), &Value::String("c".into()));
+    assert_eq!(
+        field(sub(value, "source"), "version"),
+        &Value::String(ferry_core::versions::DEBEZIUM.into())
+    );
+}
+
+#[test]
+fn change_events_carry_the_context_headers_and_other_records_none() {
+    let extra = [
+        ("provide.transaction.metadata", "true"),
+        ("skipped.operations", "none"),
+        ("heartbeat.interval.ms", "1"),
+    ];
+    let mut d = decoder(&extra);
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(9),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            update(0x108, None, "1", "b"),
+            delete(0x110, "1"),
+            truncate(0x118, &[T]),
+            message(true, 0x120, "p", "x"),
+            commit(0x128, 0x130),
+            message(false, 0x140, "p", "y"),
+        ],
+    );
+    let topics: Vec<&str> = recs.iter().map(|r| &*r.topic).collect();
+    assert_eq!(
+        topics,
+        [
+            "srv.transaction",
+            "srv.public.t",
+            "srv.public.t",
+            "srv.public.t",
+            "srv.public.t",
+            "srv.public.t",
+            "srv.message",
+            "srv.transaction",
+            "srv.message"
+        ]
+    );
+    // c, u, d, its tombstone and the truncate: the four context headers, in order.
+    for r in &recs[1..6] {
+        assert_eq!(headers_of(r), context_headers(), "{:?}", op(r));
+    }
+    // Transaction records and logical decoding messages: none (Debezium's
+    // TransactionMonitor and LogicalDecodingMessageMonitor add none).
+    for r in [&recs[0], &recs[6], &recs[7], &recs[8]] {
+        assert!(r.headers.is_empty(), "{}", r.topic);
+    }
+    // Heartbeats: none.
+    let hb = d.heartbeat(Instant::now() + Duration::from_secs(1));
+    assert!(hb.headers.is_empty());
+
+    // Snapshot reads get them too.
+    let cfg = cfg(&[]);
+    let table = Arc::new(TableSchema::build(&table_meta(T, "t"), &cfg));
+    let mut d = decoder_with(cfg, None);
+    d.snapshot_started(1, None);
+    let mut row = Struct::new(table.value_schema.clone());
+    row.put("id", Value::Int32(1)).unwrap();
+    let mut out = Vec::new();
+    d.snapshot_rows(
+        vec![SnapshotRow {
+            table,
+            row,
+            marker: SnapshotRecord::Last,
+        }],
+        &mut out,
+    );
+    assert_eq!(headers_of(&out[0]), context_headers());
+}
+
+#[test]
+fn extended_headers_disabled_leaves_only_the_key_change_headers() {
+    let mut d = decoder(&[("extended.headers.enabled", "false")]);
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(3),
+            relation(T, "t"),
+            insert(0x100, "1", "a"),
+            update(0x108, Some("1"), "2", "a"),
+            commit(0x110, 0x118),
+        ],
+    );
+    assert_eq!(ops(&recs), [Some("c"), Some("d"), None, Some("c")]);
+    assert!(recs[0].headers.is_empty());
+    assert_eq!(header_keys(&recs[1]), ["__debezium.newkey"]);
+    assert_eq!(header_keys(&recs[2]), ["__debezium.newkey"]);
+    assert_eq!(header_keys(&recs[3]), ["__debezium.oldkey"]);
 }

@@ -17,6 +17,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 use crate::config::{PluginName, PostgresConfig, SnapshotMode};
 use crate::decoder::{Decoder, Start, Step};
 use crate::error::{PgError, Result};
+use crate::headers::ContextHeaders;
 use crate::lsn::Lsn;
 use crate::offset::{self, OffsetState};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
@@ -131,6 +132,7 @@ impl Inner {
                 resume_from: if snapshot_needed { None } else { stored },
                 flushed,
                 now: Instant::now(),
+                run_id: ContextHeaders::new_run_id(),
             },
         );
         let mut inner = Inner {
