@@ -5,27 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ferry_test_support::worker::WorkerProps;
 use serde_json::Value;
 
 /// Worker properties as the end-to-end tests write them (Tansu needs batch.num.messages=1
-/// for the internal topics' clients; see docs/compatibility.md).
+/// for the internal topics' clients; see docs/compatibility.md), without the tests' short
+/// offset flush interval: the benchmark measures Connect's default.
 pub fn write_props(dir: &Path, name: &str, bootstrap: &str, prefix: &str, port: u16) -> PathBuf {
-    let lines = [
-        format!("bootstrap.servers={bootstrap}"),
-        format!("group.id={prefix}-group"),
-        format!("config.storage.topic={prefix}-configs"),
-        format!("offset.storage.topic={prefix}-offsets"),
-        format!("status.storage.topic={prefix}-status"),
-        "config.storage.replication.factor=1".into(),
-        "offset.storage.replication.factor=1".into(),
-        "status.storage.replication.factor=1".into(),
-        "key.converter=org.apache.kafka.connect.json.JsonConverter".into(),
-        "value.converter=org.apache.kafka.connect.json.JsonConverter".into(),
-        format!("listeners=http://127.0.0.1:{port}"),
-        "batch.num.messages=1".into(),
-    ];
+    let mut props = WorkerProps::new(prefix, bootstrap, port);
+    props.set("offset.flush.interval.ms", "60000").set("batch.num.messages", "1");
     let path = dir.join(format!("{name}.properties"));
-    std::fs::write(&path, lines.join("\n")).expect("write worker properties");
+    props.write(&path);
     path
 }
 

@@ -1,15 +1,12 @@
 //! Ferry's fault-injection suite: the real `ferry` binary, a real PostgreSQL 15 cluster and
 //! a real Tansu broker, with faults injected from outside (signals, `pg_ctl`, SQL).
 //!
-//! How the suite finds the binary: [`bin::ferry_bin`] runs `cargo build -p ferry
-//! --message-format=json` once per test process and takes the executable's path from
-//! cargo's JSON (set `FERRY_BIN` to use a prebuilt binary instead). `env!("CARGO_BIN_EXE_ferry")`
-//! only exists inside the `ferry` package, so this package cannot use it.
+//! The binary, its worker properties and process come from `ferry_test_support::worker`
+//! (`ferry_bin` builds it once per test process; `FERRY_BIN` names a prebuilt one).
 //!
 //! Every scenario draws its randomness from [`rng::Rng`] seeded from `FERRY_FAULTS_SEED`
 //! (or the clock) and prints the seed first, so a failure can be replayed.
 
-pub mod bin;
 pub mod broker;
 pub mod outbox;
 pub mod pg;
@@ -25,11 +22,4 @@ pub fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// A name unique to this process and moment (for topics, databases, slots).
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}_{}_{nanos}", std::process::id())
-}
+pub use ferry_test_support::worker::unique;
