@@ -346,7 +346,8 @@ pub fn heartbeat_value_schema() -> &'static Schema {
     })
 }
 
-/// A heartbeat record on `topic` carrying `offset`.
+/// A heartbeat record on `topic` carrying `offset`, for Kafka partition 0 and without
+/// headers, as Debezium's `HeartbeatImpl.heartbeatRecord` builds it.
 pub fn heartbeat(topic: &str, server: &str, partition: Arc<OffsetMap>, offset: Arc<OffsetMap>) -> Record {
     let key = Struct::from_values(heartbeat_key_schema().clone(), vec![Value::String(server.into())])
         .expect("heartbeat key");
@@ -355,13 +356,15 @@ pub fn heartbeat(topic: &str, server: &str, partition: Arc<OffsetMap>, offset: A
         vec![Value::Int64(now_us() / 1000)],
     )
     .expect("heartbeat value");
-    Record::new(
+    let mut record = Record::new(
         topic,
         Some(heartbeat_value_schema().clone()),
         Value::Struct(value),
     )
     .with_key(Some(heartbeat_key_schema().clone()), Value::Struct(key))
-    .with_source_position(partition, offset)
+    .with_source_position(partition, offset);
+    record.kafka_partition = Some(0);
+    record
 }
 
 /// Logical decoding message key schema `io.debezium.connector.postgresql.MessageKey`.

@@ -946,6 +946,8 @@ fn change_events_carry_the_context_headers_and_other_records_none() {
     // Heartbeats: none.
     let hb = d.heartbeat(Instant::now() + Duration::from_secs(1));
     assert!(hb.headers.is_empty());
+    assert_eq!(hb.kafka_partition, Some(0), "HeartbeatImpl writes to partition 0");
+    assert!(recs.iter().all(|r| r.kafka_partition.is_none()));
 
     // Snapshot reads get them too.
     let cfg = cfg(&[]);
