@@ -232,43 +232,57 @@ impl Change<'_> {
         let t = self.table;
         let key_after = self.after.as_ref().and_then(|a| t.key_of(a));
         let key_before = self.before.as_ref().and_then(|b| t.key_of(b));
-        if self.op == "u" {
-            if let (Some(kb), Some(ka)) = (key_before.clone(), key_after.clone()) {
-                if kb != ka {
-                    let mut headers = Headers::new();
-                    headers.add(
-                        headers::PK_UPDATE_NEWKEY,
-                        t.key_schema.clone(),
-                        Value::Struct(ka.clone()),
-                    );
-                    Change {
-                        op: "d",
-                        after: None,
-                        source: self.source.clone(),
-                        partition: self.partition.clone(),
-                        offset: self.offset.clone(),
-                        before: self.before.clone(),
-                        ..self
-                    }
-                    .emit(headers, Some(kb.clone()), tombstones, out);
-                    let mut headers = Headers::new();
-                    headers.add(headers::PK_UPDATE_OLDKEY, t.key_schema.clone(), Value::Struct(kb));
-                    Change {
-                        op: "c",
-                        before: None,
-                        ..self
-                    }
-                    .emit(headers, Some(ka), tombstones, out);
-                    return;
-                }
+        match (key_before, key_after) {
+            (Some(kb), Some(ka)) if self.op == "u" && kb != ka => self.key_change(kb, ka, tombstones, out),
+            (key_before, key_after) => {
+                let key = if self.op == "d" {
+                    key_before
+                } else {
+                    key_after.or(key_before)
+                };
+                self.emit(Headers::new(), key, tombstones, out);
             }
         }
-        let key = if self.op == "d" {
-            key_before
-        } else {
-            key_after.or(key_before)
-        };
-        self.emit(Headers::new(), key, tombstones, out);
+    }
+
+    /// An update that changed the key `old_key` to `new_key`: delete (and tombstone) with
+    /// header `__debezium.newkey`, then create with `__debezium.oldkey`.
+    fn key_change(self, old_key: Struct, new_key: Struct, tombstones: bool, out: &mut Vec<Record>) {
+        let t = self.table;
+        let mut headers = Headers::new();
+        headers.add(
+            headers::PK_UPDATE_NEWKEY,
+            t.key_schema.clone(),
+            Value::Struct(new_key.clone()),
+        );
+        Change {
+            op: "d",
+            after: None,
+            source: self.source.clone(),
+            partition: self.partition.clone(),
+            offset: self.offset.clone(),
+            before: self.before,
+            table: t,
+            context: self.context,
+        }
+        .emit(headers, Some(old_key.clone()), tombstones, out);
+        let mut headers = Headers::new();
+        headers.add(
+            headers::PK_UPDATE_OLDKEY,
+            t.key_schema.clone(),
+            Value::Struct(old_key),
+        );
+        Change {
+            op: "c",
+            before: None,
+            after: self.after,
+            source: self.source,
+            partition: self.partition,
+            offset: self.offset,
+            table: t,
+            context: self.context,
+        }
+        .emit(headers, Some(new_key), tombstones, out);
     }
 
     /// One event's record (and its tombstone): `headers` are the emitter's, the context
