@@ -371,10 +371,12 @@ pub struct StatusRecord {
     pub worker_id: String,
     /// Generation of the assignment.
     pub generation: i32,
+    /// The connector's or task's plugin version (Connect 4.x); `None` when unknown.
+    pub version: Option<String>,
 }
 
 impl StatusRecord {
-    /// `{"state":..,"trace":..,"worker_id":..,"generation":..}`.
+    /// `{"state":..,"trace":..,"worker_id":..,"generation":..,"version":..}`.
     pub fn encode(&self) -> Vec<u8> {
         let mut m = Map::new();
         m.insert("state".into(), Json::from(self.state.as_str()));
@@ -384,6 +386,10 @@ impl StatusRecord {
         );
         m.insert("worker_id".into(), Json::from(self.worker_id.as_str()));
         m.insert("generation".into(), Json::from(self.generation));
+        m.insert(
+            "version".into(),
+            self.version.clone().map_or(Json::Null, Json::String),
+        );
         serde_json::to_vec(&Json::Object(m)).expect("JSON maps always serialize")
     }
     /// Reads a status record.
@@ -404,6 +410,7 @@ impl StatusRecord {
                 .unwrap_or_default()
                 .to_owned(),
             generation: v.get("generation").and_then(Json::as_i64).unwrap_or(0) as i32,
+            version: v.get("version").and_then(Json::as_str).map(str::to_owned),
         })
     }
 }
@@ -566,12 +573,18 @@ mod tests {
             trace: None,
             worker_id: "127.0.0.1:8083".into(),
             generation: 3,
+            version: Some("4.3.0".into()),
         };
         assert_eq!(
             s.encode(),
-            br#"{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":3}"#
+            br#"{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":3,"version":"4.3.0"}"#
         );
         assert_eq!(StatusRecord::decode("k", &s.encode()).unwrap(), s);
+        // Connect 4.x writes a null version when it has none; Connect 3.x records have no key.
+        let unknown = StatusRecord { version: None, ..s };
+        assert!(unknown.encode().ends_with(br#""generation":3,"version":null}"#));
+        let v3 = br#"{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":3}"#;
+        assert_eq!(StatusRecord::decode("k", v3).unwrap(), unknown);
         assert_eq!(StatusKey::Task("a-b".into(), 2).encode(), "status-task-a-b-2");
         assert_eq!(
             StatusKey::decode("status-task-a-b-2"),

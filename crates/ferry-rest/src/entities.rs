@@ -176,19 +176,23 @@ fn blank(trace: &Option<String>) -> bool {
     trace.as_deref().is_none_or(str::is_empty)
 }
 
-/// The connector entry of a status.
+/// The connector entry of a status. Connect 4.x writes `version` before `trace`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectorState {
     /// Its state.
     pub state: State,
     /// Advertised `host:port` of the worker running it.
     pub worker_id: String,
+    /// The connector plugin's version (`null` when unknown).
+    #[serde(default)]
+    pub version: Option<String>,
     /// Stack trace of a failure; omitted from JSON when absent or empty.
     #[serde(default, skip_serializing_if = "blank")]
     pub trace: Option<String>,
 }
 
-/// One task entry of a status (`GET /connectors/NAME/tasks/N/status`).
+/// One task entry of a status (`GET /connectors/NAME/tasks/N/status`); `version` comes
+/// before `trace`, as Connect 4.x writes them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskState {
     /// The task number.
@@ -197,6 +201,9 @@ pub struct TaskState {
     pub state: State,
     /// Advertised `host:port` of the worker running it.
     pub worker_id: String,
+    /// The task plugin's version (`null` when unknown).
+    #[serde(default)]
+    pub version: Option<String>,
     /// Stack trace of a failure; omitted from JSON when absent or empty.
     #[serde(default, skip_serializing_if = "blank")]
     pub trace: Option<String>,
@@ -585,19 +592,32 @@ mod tests {
             connector: ConnectorState {
                 state: State::Running,
                 worker_id: "w:8083".into(),
+                version: Some("4.3.0".into()),
                 trace: Some(String::new()),
             },
-            tasks: vec![TaskState {
-                id: 0,
-                state: State::Failed,
-                worker_id: "w:8083".into(),
-                trace: Some("boom".into()),
-            }],
+            tasks: vec![
+                TaskState {
+                    id: 0,
+                    state: State::Failed,
+                    worker_id: "w:8083".into(),
+                    version: Some("4.3.0".into()),
+                    trace: Some("boom".into()),
+                },
+                TaskState {
+                    id: 1,
+                    state: State::Unassigned,
+                    worker_id: "w:8083".into(),
+                    version: None,
+                    trace: None,
+                },
+            ],
             ty: ConnectorType::Source,
         };
+        // Key order as Kafka Connect 4.3's Jackson writes these entities (checked against
+        // its jars): version after worker_id, trace last, a null version kept.
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"name":"c","connector":{"state":"RUNNING","worker_id":"w:8083"},"tasks":[{"id":0,"state":"FAILED","worker_id":"w:8083","trace":"boom"}],"type":"source"}"#
+            r#"{"name":"c","connector":{"state":"RUNNING","worker_id":"w:8083","version":"4.3.0"},"tasks":[{"id":0,"state":"FAILED","worker_id":"w:8083","version":"4.3.0","trace":"boom"},{"id":1,"state":"UNASSIGNED","worker_id":"w:8083","version":null}],"type":"source"}"#
         );
     }
 

@@ -324,13 +324,13 @@ async fn get_info_config_tasks_and_status() {
     let r = send(&app, "GET", "/connectors/local-file-source/status", None).await;
     assert_eq!(
         r.text(),
-        r#"{"name":"local-file-source","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083"}],"type":"source"}"#
+        r#"{"name":"local-file-source","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"4.3.0"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"4.3.0"}],"type":"source"}"#
     );
 
     let r = send(&app, "GET", "/connectors/local-file-source/tasks/0/status", None).await;
     assert_eq!(
         r.json(),
-        json!({"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083"})
+        json!({"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "4.3.0"})
     );
 }
 

@@ -9,6 +9,11 @@ const TRANSFORMS: &str = "Transforms";
 const PREDICATES: &str = "Predicates";
 const ERRORS: &str = "Error Handling";
 const TOPIC_CREATION: &str = "Topic Creation";
+const EXACTLY_ONCE: &str = "Exactly Once Support";
+const OFFSETS_TOPIC: &str = "offsets.topic";
+
+/// The setting naming the connector plugin's version (Connect 4.x).
+pub const CONNECTOR_PLUGIN_VERSION: &str = "connector.plugin.version";
 
 fn no_control_chars() -> Validator {
     Validator::custom(|_, v| match v {
@@ -16,6 +21,14 @@ fn no_control_chars() -> Validator {
         ferry_core::ConfigValue::String(s) if s.chars().any(|c| c.is_control()) => {
             Err("String may not contain control sequences".into())
         }
+        _ => Ok(()),
+    })
+}
+
+/// Connect's `NonEmptyString`.
+fn non_empty() -> Validator {
+    Validator::custom(|_, v| match v {
+        ferry_core::ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".into()),
         _ => Ok(()),
     })
 }
@@ -34,7 +47,29 @@ fn no_duplicate_alias() -> Validator {
     })
 }
 
-/// The options common to every connector, in upstream's order and groups.
+/// A key whose allowed values are checked but not offered as recommendations (Connect's
+/// `ValidString` validators recommend nothing; only recommenders do).
+fn unrecommended(mut key: ConfigKey) -> ConfigKey {
+    key.recommended_values.clear();
+    key
+}
+
+/// A `*.plugin.version` key (Connect 4.x, KIP-891): Ferry has one version of each plugin,
+/// so the setting is accepted and has no effect.
+fn plugin_version_key(name: &str, order: i32, display: &str, what: &str) -> ConfigKey {
+    ConfigKey::new(name, ConfigType::String)
+        .default_null()
+        .importance(Importance::Low)
+        .doc(format!(
+            "Version of the {what} plugin to use. Ferry ships one version of each plugin, so \
+             the only accepted value is that version; unset means that version."
+        ))
+        .group(COMMON, order)
+        .width(Width::Short)
+        .display_name(display)
+}
+
+/// The options common to every connector, in Kafka Connect 4.3's order and groups.
 pub fn common_config_def() -> ConfigDef {
     ConfigDef::new()
         .define(
@@ -55,12 +90,24 @@ pub fn common_config_def() -> ConfigDef {
                 .display_name("Connector class"),
         )
         .define(
+            ConfigKey::new(CONNECTOR_PLUGIN_VERSION, ConfigType::String)
+                .default_null()
+                .importance(Importance::Medium)
+                .doc(
+                    "Version of the connector plugin to run. Ferry ships one version of each \
+                     connector; unset (or that version) runs it.",
+                )
+                .group(COMMON, 3)
+                .width(Width::Medium)
+                .display_name("Connector version"),
+        )
+        .define(
             ConfigKey::new("tasks.max", ConfigType::Int)
                 .default_value("1")
                 .validator(Validator::at_least(1.0))
                 .importance(Importance::High)
                 .doc("Maximum number of tasks to use for this connector.")
-                .group(COMMON, 3)
+                .group(COMMON, 4)
                 .width(Width::Short)
                 .display_name("Tasks max"),
         )
@@ -68,7 +115,11 @@ pub fn common_config_def() -> ConfigDef {
             ConfigKey::new("tasks.max.enforce", ConfigType::Boolean)
                 .default_value("true")
                 .importance(Importance::Low)
-                .group(COMMON, 4)
+                .doc(
+                    "Whether a connector that generates more task configs than tasks.max fails \
+                     (true) or has its extra tasks run anyway (false, deprecated).",
+                )
+                .group(COMMON, 5)
                 .width(Width::Short)
                 .display_name("Enforce tasks max"),
         )
@@ -77,35 +128,53 @@ pub fn common_config_def() -> ConfigDef {
                 .default_null()
                 .importance(Importance::Low)
                 .doc("Converter class for keys; the worker's key.converter when absent.")
-                .group(COMMON, 5)
+                .group(COMMON, 6)
                 .width(Width::Short)
                 .display_name("Key converter class"),
         )
+        .define(plugin_version_key(
+            "key.converter.plugin.version",
+            7,
+            "Key converter version",
+            "key converter",
+        ))
         .define(
             ConfigKey::new("value.converter", ConfigType::Class)
                 .default_null()
                 .importance(Importance::Low)
                 .doc("Converter class for values; the worker's value.converter when absent.")
-                .group(COMMON, 6)
+                .group(COMMON, 8)
                 .width(Width::Short)
                 .display_name("Value converter class"),
         )
+        .define(plugin_version_key(
+            "value.converter.plugin.version",
+            9,
+            "Value converter version",
+            "value converter",
+        ))
         .define(
             ConfigKey::new("header.converter", ConfigType::Class)
                 .default_null()
                 .importance(Importance::Low)
                 .doc("Header converter class; the worker's header.converter when absent.")
-                .group(COMMON, 7)
+                .group(COMMON, 10)
                 .width(Width::Short)
                 .display_name("Header converter class"),
         )
+        .define(plugin_version_key(
+            "header.converter.plugin.version",
+            11,
+            "Header converter version",
+            "header converter",
+        ))
         .define(
             ConfigKey::new("transforms", ConfigType::List)
                 .default_value("")
                 .validator(no_duplicate_alias())
                 .importance(Importance::Low)
                 .doc("Aliases for the transformations to be applied to records.")
-                .group(TRANSFORMS, 8)
+                .group(TRANSFORMS, 12)
                 .width(Width::Long)
                 .display_name("Transforms"),
         )
@@ -115,19 +184,23 @@ pub fn common_config_def() -> ConfigDef {
                 .validator(no_duplicate_alias())
                 .importance(Importance::Low)
                 .doc("Aliases for the predicates used by transformations.")
-                .group(PREDICATES, 9)
+                .group(PREDICATES, 13)
                 .width(Width::Long)
                 .display_name("Predicates"),
         )
-        .define(
+        .define(unrecommended(
             ConfigKey::new("config.action.reload", ConfigType::String)
                 .default_value("restart")
                 .validator(Validator::one_of_ignore_case(["none", "restart"]))
                 .importance(Importance::Low)
-                .group(COMMON, 10)
+                .doc(
+                    "What happens when a config provider reports that a value this connector \
+                     uses changed: 'restart' restarts the connector, 'none' does nothing.",
+                )
+                .group(COMMON, 14)
                 .width(Width::Medium)
                 .display_name("Reload Action"),
-        )
+        ))
         .define(
             ConfigKey::new("errors.retry.timeout", ConfigType::Long)
                 .default_value("0")
@@ -141,11 +214,12 @@ pub fn common_config_def() -> ConfigDef {
             ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long)
                 .default_value("60000")
                 .importance(Importance::Medium)
+                .doc("Longest wait, in milliseconds, between two retries of a failed operation.")
                 .group(ERRORS, 2)
                 .width(Width::Medium)
                 .display_name("Maximum Delay Between Retries for Errors"),
         )
-        .define(
+        .define(unrecommended(
             ConfigKey::new("errors.tolerance", ConfigType::String)
                 .default_value("none")
                 .validator(Validator::one_of_ignore_case(["none", "all"]))
@@ -154,11 +228,12 @@ pub fn common_config_def() -> ConfigDef {
                 .group(ERRORS, 3)
                 .width(Width::Short)
                 .display_name("Error Tolerance"),
-        )
+        ))
         .define(
             ConfigKey::new("errors.log.enable", ConfigType::Boolean)
                 .default_value("false")
                 .importance(Importance::Medium)
+                .doc("Whether each failed operation and skipped record is logged as a warning.")
                 .group(ERRORS, 4)
                 .width(Width::Short)
                 .display_name("Log Errors"),
@@ -167,24 +242,80 @@ pub fn common_config_def() -> ConfigDef {
             ConfigKey::new("errors.log.include.messages", ConfigType::Boolean)
                 .default_value("false")
                 .importance(Importance::Medium)
+                .doc(
+                    "Whether the logged failures include the record itself (topic, partition, \
+                     offset, key and value); only with errors.log.enable.",
+                )
                 .group(ERRORS, 5)
                 .width(Width::Short)
                 .display_name("Log Error Details"),
         )
 }
 
-/// Source-only options (topic creation, KIP-158).
+/// Source-only options: topic creation (KIP-158), exactly-once support (KIP-618) and a
+/// connector's own offsets topic. Ferry accepts the last two and ignores them: it delivers
+/// at least once and keeps every connector's offsets in the worker's offsets topic.
 pub fn source_config_def() -> ConfigDef {
-    common_config_def().define(
-        ConfigKey::new("topic.creation.groups", ConfigType::List)
-            .default_value("")
-            .validator(no_duplicate_alias())
-            .importance(Importance::Low)
-            .doc("Groups of configurations for topics created by source connectors.")
-            .group(TOPIC_CREATION, 1)
-            .width(Width::Long)
-            .display_name("Topic Creation Groups"),
-    )
+    common_config_def()
+        .define(
+            ConfigKey::new("topic.creation.groups", ConfigType::List)
+                .default_value("")
+                .validator(no_duplicate_alias())
+                .importance(Importance::Low)
+                .doc("Groups of configurations for topics created by source connectors.")
+                .group(TOPIC_CREATION, 1)
+                .width(Width::Long)
+                .display_name("Topic Creation Groups"),
+        )
+        .define(unrecommended(
+            ConfigKey::new("exactly.once.support", ConfigType::String)
+                .default_value("requested")
+                .validator(Validator::one_of_ignore_case(["required", "requested"]))
+                .importance(Importance::Medium)
+                .doc(
+                    "Whether the connector must be able to deliver exactly once ('required') or \
+                     may not ('requested'). Ferry delivers at least once either way.",
+                )
+                .group(EXACTLY_ONCE, 2)
+                .width(Width::Short)
+                .display_name("Exactly once support"),
+        ))
+        .define(unrecommended(
+            ConfigKey::new("transaction.boundary", ConfigType::String)
+                .default_value("poll")
+                .validator(Validator::one_of_ignore_case(["interval", "poll", "connector"]))
+                .importance(Importance::Medium)
+                .doc(
+                    "Where exactly-once transactions would end: after each poll, after an \
+                     interval, or where the connector says. Not used by Ferry.",
+                )
+                .group(EXACTLY_ONCE, 3)
+                .width(Width::Short)
+                .display_name("Transaction Boundary"),
+        ))
+        .define(
+            ConfigKey::new("transaction.boundary.interval.ms", ConfigType::Long)
+                .default_null()
+                .validator(Validator::at_least(0.0))
+                .importance(Importance::Low)
+                .doc("Transaction length in milliseconds for transaction.boundary=interval. Not used by Ferry.")
+                .group(EXACTLY_ONCE, 4)
+                .width(Width::Short)
+                .display_name("Transaction boundary interval"),
+        )
+        .define(
+            ConfigKey::new("offsets.storage.topic", ConfigType::String)
+                .default_null()
+                .validator(non_empty())
+                .importance(Importance::Low)
+                .doc(
+                    "A topic of the connector's own for its source offsets. Accepted; Ferry keeps \
+                     the offsets in the worker's offsets topic.",
+                )
+                .group(OFFSETS_TOPIC, 1)
+                .width(Width::Long)
+                .display_name("Offsets topic"),
+        )
 }
 
 /// Sink-only options.
@@ -230,6 +361,7 @@ pub fn sink_config_def() -> ConfigDef {
             )
             .default_value("3")
             .importance(Importance::Medium)
+            .doc("Replication factor of the dead letter queue topic when Ferry creates it.")
             .group(ERRORS, 7)
             .width(Width::Medium)
             .display_name("Dead Letter Queue Topic Replication Factor"),
@@ -241,6 +373,7 @@ pub fn sink_config_def() -> ConfigDef {
             )
             .default_value("false")
             .importance(Importance::Medium)
+            .doc("Whether records written to the dead letter queue carry __connect.errors.* headers saying what failed.")
             .group(ERRORS, 8)
             .width(Width::Medium)
             .display_name("Enable Error Context Headers"),

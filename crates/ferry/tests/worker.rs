@@ -496,7 +496,7 @@ async fn bad_input_gets_connects_answers_and_the_worker_keeps_serving() {
 
     let unknown =
         post(json!({"name": "x", "config": {"connector.class": "com.example.Nope"}}).to_string()).await;
-    assert_eq!(unknown.status, 500);
+    assert_eq!(unknown.status, 400);
     assert!(unknown.body["message"]
         .as_str()
         .unwrap()

@@ -192,6 +192,7 @@ impl TestHerder {
                 id: 0,
                 state: c.state,
                 worker_id: "127.0.0.1:8083".into(),
+                version: Some("4.3.0".into()),
                 trace: None,
             }]
         };
@@ -200,6 +201,7 @@ impl TestHerder {
             connector: ConnectorState {
                 state: c.state,
                 worker_id: "127.0.0.1:8083".into(),
+                version: Some("4.3.0".into()),
                 trace: None,
             },
             tasks,

@@ -114,6 +114,13 @@ pub struct WorkerContext {
 }
 
 impl WorkerContext {
+    /// The version of the connector plugin a connector config names (Connect 4.x shows
+    /// it in connector and task statuses); `None` when the class is unknown.
+    pub fn plugin_version(&self, connector: &ConfigMap) -> Option<String> {
+        let class = connector.get("connector.class")?;
+        Some(self.registry.find(class.trim())?.version.to_owned())
+    }
+
     /// Client properties for a role (`producer`, `consumer`, `admin`): bootstrap servers,
     /// the worker's `ROLE.*` options, then the connector's `ROLE.override.*`.
     pub fn client_config(&self, role: &str, connector: &ConfigMap) -> Result<ClientSettings, EngineError> {
@@ -154,7 +161,11 @@ impl TaskEnv {
 
     /// Records a task state.
     pub async fn set_state(&self, state: ferry_kafka::records::State, trace: Option<String>) {
-        self.worker.status.put(self.status_key(), state, trace).await;
+        let version = self.worker.plugin_version(&self.connector_config);
+        self.worker
+            .status
+            .put(self.status_key(), state, trace, version)
+            .await;
     }
 }
 

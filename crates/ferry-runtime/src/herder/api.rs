@@ -106,7 +106,6 @@ impl Herder for Worker {
     }
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
-        self.entry_or_404(name)?;
         self.set_target(name, TargetState::Stopped).await
     }
 

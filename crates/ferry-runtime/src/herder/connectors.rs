@@ -7,7 +7,9 @@ use ferry_rest::entities::{ConnectorInfo, ConnectorTaskId, InitialState, Nullabl
 use ferry_rest::{HerderError, HerderResult};
 
 use super::actor::Command;
+use super::enrich::WorkerConverters;
 use super::{validate, Worker};
+use crate::store::hash_order::java_hash_map;
 
 impl Worker {
     /// Connector names in creation order.
@@ -55,17 +57,22 @@ impl Worker {
         patch: NullableConfig,
     ) -> HerderResult<ConnectorInfo> {
         let e = self.entry_or_404(name)?;
-        let mut merged: NullableConfig = e.config.into_iter().map(|(k, v)| (k, Some(v))).collect();
+        let mut merged = e.config;
         for (k, v) in patch {
             match v {
                 Some(v) => {
-                    merged.insert(k, Some(v));
+                    merged.insert(k, v);
                 }
                 None => {
                     merged.shift_remove(&k);
                 }
             }
         }
+        // Connect merges the patch into a java.util.HashMap copy of the config.
+        let merged: NullableConfig = java_hash_map(merged)
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
         Ok(self.put_validated(name, merged, true, None).await?.1)
     }
 
@@ -78,25 +85,36 @@ impl Worker {
         initial: Option<TargetState>,
     ) -> HerderResult<(bool, ConnectorInfo)> {
         let registry = self.ctx.registry.clone();
-        let validated = tokio::task::spawn_blocking(move || validate::validate(&registry, &config))
+        let worker = WorkerConverters::of(&self.ctx.config);
+        let validated = tokio::task::spawn_blocking(move || validate::validate(&registry, &worker, &config))
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))??;
         if let Some(msg) = validated.infos.invalid_config_message() {
             return Err(HerderError::BadRequest(msg));
         }
-        let cfg = validated.config;
+        let config = validated.config;
+        // Connect answers with the config as sent and the tasks as they were before the
+        // change (none for a new connector: its tasks are generated after the answer).
+        let tasks_before = self.entry(name).map_or(0, |e| e.tasks.len());
+        let info = ConnectorInfo {
+            name: name.to_owned(),
+            config: config.clone(),
+            tasks: (0..tasks_before)
+                .map(|i| ConnectorTaskId::new(name, i as i32))
+                .collect(),
+            ty: validated.kind.into(),
+        };
         let name_owned = name.to_owned();
         let created = self
             .send(move |reply| Command::PutConfig {
                 name: name_owned,
-                config: cfg,
+                config,
                 allow_replace,
                 initial,
                 reply,
             })
             .await?;
-        let e = self.entry_or_404(name)?;
-        Ok((created, Self::info(name, &e)))
+        Ok((created, info))
     }
 
     /// `DELETE /connectors/NAME`.

@@ -13,6 +13,7 @@
 mod actor;
 mod api;
 mod connectors;
+pub mod enrich;
 pub mod late;
 pub mod logging;
 mod offsets;
@@ -131,11 +132,20 @@ impl Worker {
     }
 }
 
-/// `GET /`: version, build commit and the Kafka cluster id when known.
+/// `GET /`: the Kafka Connect version Ferry emulates, Ferry's identity as the commit, and
+/// the Kafka cluster id when known.
 pub(crate) fn server_info(cluster_id: Option<String>) -> ServerInfo {
     ServerInfo {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        commit: option_env!("FERRY_GIT_COMMIT").unwrap_or("unknown").to_owned(),
+        version: ferry_core::versions::KAFKA_CONNECT.to_owned(),
+        commit: ferry_commit(option_env!("FERRY_GIT_COMMIT")),
         kafka_cluster_id: cluster_id,
+    }
+}
+
+/// `ferry-VERSION`, followed by `-GITCOMMIT` when the build knows its commit.
+fn ferry_commit(git: Option<&str>) -> String {
+    match git.filter(|c| !c.is_empty()) {
+        Some(c) => format!("ferry-{}-{c}", ferry_core::versions::FERRY),
+        None => format!("ferry-{}", ferry_core::versions::FERRY),
     }
 }

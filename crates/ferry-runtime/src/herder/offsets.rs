@@ -24,7 +24,7 @@ impl Worker {
                 .into_iter()
                 .map(|(p, o)| ConnectorOffset {
                     partition: Some(p),
-                    offset: Some(o),
+                    offset: o,
                 })
                 .collect(),
         })

@@ -4,6 +4,7 @@ use ferry_core::{ConnectorType, PluginFactory, PluginKind};
 use ferry_rest::entities::{ConfigInfos, ConfigKeyInfo, NullableConfig, PluginInfo};
 use ferry_rest::{HerderError, HerderResult};
 
+use super::enrich::{self, WorkerConverters};
 use super::{validate, Worker};
 use crate::connector_config::config_def_for;
 
@@ -45,7 +46,8 @@ impl Worker {
             PluginFactory::Source(_) => Some(config_def_for(ConnectorType::Source)),
             PluginFactory::Sink(_) => Some(config_def_for(ConnectorType::Sink)),
             _ => None,
-        };
+        }
+        .map(|def| enrich::for_plugin(def, p));
         if let Some(common) = common {
             keys.extend(
                 common
@@ -60,7 +62,8 @@ impl Worker {
     /// `PUT /connector-plugins/P/config/validate`.
     pub(super) async fn validate_config(&self, config: NullableConfig) -> HerderResult<ConfigInfos> {
         let registry = self.ctx.registry.clone();
-        let v = tokio::task::spawn_blocking(move || validate::validate(&registry, &config))
+        let worker = WorkerConverters::of(&self.ctx.config);
+        let v = tokio::task::spawn_blocking(move || validate::validate(&registry, &worker, &config))
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))??;
         Ok(v.infos)

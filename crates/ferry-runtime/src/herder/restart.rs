@@ -11,7 +11,9 @@ use super::Worker;
 impl Worker {
     /// `POST /connectors/NAME/restart` without flags: the connector instance only.
     pub(super) async fn restart_instance(&self, name: &str) -> HerderResult<()> {
-        self.entry_or_404(name)?;
+        if self.entry(name).is_none() {
+            return Err(HerderError::NotFound(format!("Unknown connector: {name}")));
+        }
         let name = name.to_owned();
         self.send(move |reply| Command::Restart {
             name,
@@ -47,12 +49,18 @@ impl Worker {
         }
         let st = &self.ctx.status;
         if restart_connector {
-            st.put(StatusKey::Connector(name.clone()), rec::State::Restarting, None)
-                .await;
+            let version = status.connector.version.clone();
+            st.put(
+                StatusKey::Connector(name.clone()),
+                rec::State::Restarting,
+                None,
+                version,
+            )
+            .await;
         }
-        for t in &tasks {
-            st.put(StatusKey::Task(name.clone(), *t), rec::State::Restarting, None)
-                .await;
+        for t in status.tasks.iter().filter(|t| tasks.contains(&(t.id as u32))) {
+            let key = StatusKey::Task(name.clone(), t.id as u32);
+            st.put(key, rec::State::Restarting, None, t.version.clone()).await;
         }
         let n = name.clone();
         self.send(move |reply| Command::Restart {

@@ -26,6 +26,7 @@ fn task_state(id: u32, r: &rec::StatusRecord) -> TaskState {
         id: id as i32,
         state: state_of(r),
         worker_id: r.worker_id.clone(),
+        version: r.version.clone(),
         trace: r.trace.clone(),
     }
 }
@@ -53,6 +54,7 @@ impl Worker {
             connector: ConnectorState {
                 state: state_of(&c),
                 worker_id: c.worker_id.clone(),
+                version: c.version.clone(),
                 trace: c.trace.clone(),
             },
             tasks,

@@ -2,10 +2,12 @@
 //! common options, transforms and predicates, the connector's own options.
 
 use ferry_core::config::{ConfigDef, ConfigValueInfo};
+use ferry_core::java::collections::hashmap_iteration_order;
 use ferry_core::{ConfigMap, ConnectorType, PluginDescriptor, PluginFactory, PluginKind, PluginRegistry};
 use ferry_rest::entities::{java_map_string, ConfigInfos, NullableConfig};
 use ferry_rest::HerderError;
 
+use super::enrich::{self, WorkerConverters};
 use crate::connector_config::{config_def_for, sink_cross_checks};
 
 /// The outcome of validating a connector config.
@@ -36,11 +38,12 @@ pub fn connector_plugin<'a>(
     let class = match config.get("connector.class") {
         Some(Some(c)) => c.trim(),
         _ => {
-            let shown = java_map_string(
-                config
-                    .iter()
-                    .map(|(k, v)| (k, v.as_deref().unwrap_or("null").to_owned())),
-            );
+            // Connect prints the config after copying it into a java.util.HashMap.
+            let entries = config
+                .iter()
+                .map(|(k, v)| (k, v.as_deref().unwrap_or("null").to_owned()))
+                .collect();
+            let shown = java_map_string(hashmap_iteration_order(entries));
             return Err(HerderError::BadRequest(format!(
                 "Connector config {shown} contains no connector type"
             )));
@@ -55,7 +58,7 @@ pub fn connector_plugin<'a>(
                 .filter(|p| matches!(p.kind(), PluginKind::Source | PluginKind::Sink))
                 .map(plugin_desc)
                 .collect();
-            HerderError::Internal(format!(
+            HerderError::BadRequest(format!(
                 "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
                 available.join(", ")
             ))
@@ -75,8 +78,13 @@ fn add_error(values: &mut Vec<ConfigValueInfo>, key: &str, value: Option<&str>, 
     }
 }
 
-/// Validates a connector config for create, update and `/config/validate`.
-pub fn validate(registry: &PluginRegistry, raw: &NullableConfig) -> Result<Validated, HerderError> {
+/// Validates a connector config for create, update and `/config/validate`, against the
+/// plugin's definition enriched as Connect 4.3 does ([`enrich`]).
+pub fn validate(
+    registry: &PluginRegistry,
+    worker: &WorkerConverters,
+    raw: &NullableConfig,
+) -> Result<Validated, HerderError> {
     let desc = connector_plugin(registry, raw)?;
     let class_as_given = raw
         .get("connector.class")
@@ -97,7 +105,7 @@ pub fn validate(registry: &PluginRegistry, raw: &NullableConfig) -> Result<Valid
         }
         _ => unreachable!("connector_plugin returns connectors"),
     };
-    let common = config_def_for(kind);
+    let common = enrich::for_validation(config_def_for(kind), desc, registry, worker, &config);
     let mut values = common.validate(&config);
     for (key, msg) in if kind == ConnectorType::Sink {
         sink_cross_checks(&config)
@@ -139,6 +147,7 @@ pub fn validate(registry: &PluginRegistry, raw: &NullableConfig) -> Result<Valid
     }
     values.extend(conn_values);
     let def = common.merge(&chain_def).merge(&conn_def);
+    enrich::recommend(&mut values, &def, desc, registry, worker);
     let infos = ConfigInfos::generate(&class_as_given, &def, &values);
     Ok(Validated { infos, kind, config })
 }

@@ -7,6 +7,7 @@ use ferry_kafka::records::{ConfigRecord, TargetState};
 use ferry_kafka::InternalLog;
 use indexmap::IndexMap;
 
+use super::hash_order::java_hash_map;
 use super::StoreError;
 
 /// What the config topic says about one connector.
@@ -32,13 +33,15 @@ pub struct ConfigState {
 }
 
 impl ConfigState {
-    /// Applies one record, as Kafka Connect's reader does: task records wait for their commit.
+    /// Applies one record, as Kafka Connect's reader does: task records wait for their
+    /// commit, and configs read back in `java.util.HashMap` order.
     pub fn apply(&mut self, record: ConfigRecord) {
         match record {
             ConfigRecord::Connector {
                 name,
                 config: Some(config),
             } => {
+                let config = java_hash_map(config);
                 let target = self.pending_targets.remove(&name);
                 match self.connectors.get_mut(&name) {
                     Some(e) => {
@@ -72,7 +75,7 @@ impl ConfigState {
                 self.pending_tasks
                     .entry(connector)
                     .or_default()
-                    .insert(task, config);
+                    .insert(task, java_hash_map(config));
             }
             ConfigRecord::Task { config: None, .. } => {}
             ConfigRecord::Commit { connector, tasks } => {

@@ -1,6 +1,7 @@
 //! The worker's persistent state: configs, offsets and statuses.
 
 pub mod configs;
+pub mod hash_order;
 pub mod offset_file;
 pub mod offsets;
 pub mod status;

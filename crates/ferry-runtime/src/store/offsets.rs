@@ -46,9 +46,12 @@ impl<L: InternalLog + ?Sized> OffsetBackend for L {
 }
 
 /// Latest offset per (connector, source partition).
+///
+/// A partition whose offset was reset (a tombstone) stays known with no offset: Connect
+/// lists it in `GET /connectors/NAME/offsets` with `"offset": null`.
 pub struct OffsetStore {
     backend: Box<dyn OffsetBackend>,
-    data: Mutex<HashMap<Vec<u8>, OffsetMap>>,
+    data: Mutex<HashMap<Vec<u8>, Option<OffsetMap>>>,
 }
 
 impl OffsetStore {
@@ -65,28 +68,27 @@ impl OffsetStore {
         let entries = self.backend.load().await?;
         let mut data = self.data.lock().expect("offset map lock");
         for (k, v) in entries {
-            match decode_offset_value(v.as_deref()) {
-                Some(offset) => {
-                    data.insert(k, offset);
-                }
-                None => {
-                    data.remove(&k);
-                }
-            }
+            data.insert(k, decode_offset_value(v.as_deref()));
         }
-        Ok(data.len())
+        Ok(data.values().filter(|o| o.is_some()).count())
     }
 
     /// The stored offset of a connector's source partition.
     pub fn get(&self, connector: &str, partition: &OffsetMap) -> Option<OffsetMap> {
         let key = encode_offset_key(connector, partition);
-        self.data.lock().expect("offset map lock").get(&key).cloned()
+        self.data
+            .lock()
+            .expect("offset map lock")
+            .get(&key)
+            .cloned()
+            .flatten()
     }
 
-    /// Every (partition, offset) of a connector, sorted by key bytes for stable output.
-    pub fn connector_offsets(&self, connector: &str) -> Vec<(OffsetMap, OffsetMap)> {
+    /// Every (partition, offset) of a connector, sorted by key bytes for stable output;
+    /// a reset partition has no offset.
+    pub fn connector_offsets(&self, connector: &str) -> Vec<(OffsetMap, Option<OffsetMap>)> {
         let data = self.data.lock().expect("offset map lock");
-        let mut out: Vec<(Vec<u8>, OffsetMap, OffsetMap)> = data
+        let mut out: Vec<(Vec<u8>, OffsetMap, Option<OffsetMap>)> = data
             .iter()
             .filter_map(|(k, v)| {
                 let (name, partition) = decode_offset_key(k)?;
@@ -110,14 +112,7 @@ impl OffsetStore {
         self.backend.write(&raw).await?;
         let mut data = self.data.lock().expect("offset map lock");
         for ((key, _), (_, o)) in raw.into_iter().zip(entries) {
-            match o {
-                Some(o) => {
-                    data.insert(key, (*o).clone());
-                }
-                None => {
-                    data.remove(&key);
-                }
-            }
+            data.insert(key, o.map(|o| (*o).clone()));
         }
         Ok(())
     }
@@ -172,5 +167,8 @@ mod tests {
         assert_eq!(reopened.get("c", &p), Some(map("position", 25.into())));
         assert_eq!(reopened.get("d", &p), None);
         assert_eq!(reopened.connector_offsets("c").len(), 1);
+        // The reset partition is still listed, with no offset.
+        assert_eq!(reopened.connector_offsets("d"), [(p.clone(), None)]);
+        assert_eq!(store.connector_offsets("d"), [(p, None)]);
     }
 }

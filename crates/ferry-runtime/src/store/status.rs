@@ -113,13 +113,14 @@ impl StatusStore {
         *self.generation.lock().expect("generation lock")
     }
 
-    /// Records a state (in memory at once, then on the status topic).
-    pub async fn put(&self, key: StatusKey, state: State, trace: Option<String>) {
+    /// Records a state with the plugin's version (in memory at once, then on the status topic).
+    pub async fn put(&self, key: StatusKey, state: State, trace: Option<String>, version: Option<String>) {
         let rec = StatusRecord {
             state,
             trace,
             worker_id: self.worker_id.clone(),
             generation: self.generation(),
+            version,
         };
         let bytes = rec.encode();
         self.data.lock().expect("status lock").insert(key.clone(), rec);
@@ -242,7 +243,7 @@ mod tests {
         statuses.start_writer();
         for t in 0..3 {
             statuses
-                .put(StatusKey::Task("c".into(), t), State::Unassigned, None)
+                .put(StatusKey::Task("c".into(), t), State::Unassigned, None, None)
                 .await;
         }
         // Memory answers at once; the topic lags behind the slow broker.
@@ -265,13 +266,19 @@ mod tests {
         first.start_writer();
         assert_eq!(first.generation(), 1);
         first
-            .put(StatusKey::Connector("c".into()), State::Running, None)
+            .put(
+                StatusKey::Connector("c".into()),
+                State::Running,
+                None,
+                Some("4.3.0".into()),
+            )
             .await;
         first
             .put(
                 StatusKey::Task("c".into(), 0),
                 State::Failed,
                 Some("trace".into()),
+                Some("4.3.0".into()),
             )
             .await;
         first.record_topic("c", 0, "orders").await;
@@ -289,6 +296,7 @@ mod tests {
             (State::Failed, Some("trace"))
         );
         assert_eq!(task.worker_id, "w:8083");
+        assert_eq!(task.version.as_deref(), Some("4.3.0"));
         assert_eq!(second.active_topics("c"), ["orders"]);
     }
 }

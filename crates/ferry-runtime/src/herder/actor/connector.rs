@@ -17,6 +17,7 @@ use super::tasks::TaskHandle;
 use super::{Actor, Event};
 use crate::connector_config::tasks_max;
 use crate::engine;
+use crate::store::hash_order::java_hash_map;
 use crate::store::ConnectorEntry;
 
 /// What a connector's plugin reports back, as events for the actor.
@@ -176,6 +177,8 @@ impl Actor {
                     }
                 }
             }
+            // Connect copies each task config into a java.util.HashMap before writing it.
+            *c = java_hash_map(std::mem::take(c));
         }
         if configs != entry.tasks {
             let mut records: Vec<ConfigRecord> = configs

@@ -280,9 +280,10 @@ impl Actor {
                     r.failed = true;
                 }
                 self.stop_connector(&name).await;
+                let version = self.version_of(&name);
                 self.ctx
                     .status
-                    .put(StatusKey::Connector(name), State::Failed, Some(trace))
+                    .put(StatusKey::Connector(name), State::Failed, Some(trace), version)
                     .await;
             }
         }
@@ -297,7 +298,14 @@ impl Actor {
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let status = self.ctx.status.clone();
         let key = StatusKey::Connector(name.to_owned());
-        async move { status.put(key, state, trace).await }
+        let version = self.version_of(name);
+        async move { status.put(key, state, trace, version).await }
+    }
+
+    /// The plugin version of a connector's class (shown in its and its tasks' statuses).
+    fn version_of(&self, name: &str) -> Option<String> {
+        let entry = self.state.connectors.get(name)?;
+        self.ctx.plugin_version(&entry.config)
     }
 
     /// Removes the statuses of every task of a connector.

@@ -173,9 +173,10 @@ impl Actor {
         }))
         .await;
         for (name, id) in stopped {
+            let version = self.version_of(&name);
             self.ctx
                 .status
-                .put(StatusKey::Task(name, id), State::Unassigned, None)
+                .put(StatusKey::Task(name, id), State::Unassigned, None, version)
                 .await;
         }
         let instances: Vec<(String, Instance)> = names
