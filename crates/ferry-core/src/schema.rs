@@ -267,6 +267,14 @@ impl Schema {
         b.inner.value = Some(value);
         b
     }
+    /// A map schema with keys of `key` and no value schema (Connect's
+    /// `SchemaBuilder.mapWithNullValues`, what `Values.parseString` gives a map whose
+    /// values share no schema).
+    pub fn map_with_null_values(key: Schema) -> SchemaBuilder {
+        let mut b = SchemaBuilder::new(SchemaType::Map);
+        b.inner.key = Some(key);
+        b
+    }
     /// A builder pre-filled with this schema's properties (fields included).
     pub fn to_builder(&self) -> SchemaBuilder {
         let i = &self.0;

@@ -81,6 +81,19 @@ pub fn epoch_days_of_month(year: i64, month: u32) -> i64 {
     (first - cycle_start).num_days() + CYCLE_START_DAYS + (cycles - 5) * DAYS_PER_400_YEARS
 }
 
+/// 1582-10-15, the first Gregorian day of `GregorianCalendar`, in days since 1970-01-01.
+const GREGORIAN_CUTOVER_DAYS: i64 = -141_427;
+
+/// Days since 1970-01-01 of the first day of `month` (1 to 12) of `year` in the Julian
+/// calendar (year 0 is 1 BC), by the Julian day number.
+fn julian_epoch_days_of_month(year: i64, month: u32) -> i64 {
+    let month = i64::from(month);
+    let a = (14 - month) / 12;
+    let y = year + 4800 - a;
+    let m = month + 12 * a - 3;
+    1 + (153 * m + 2) / 5 + 365 * y + y.div_euclid(4) - 32_083 - 2_440_588
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Item {
     Literal(String),
@@ -208,12 +221,23 @@ impl JavaDateFormat {
     }
 
     /// Parses from the start of `text` (trailing text is ignored, as `DateFormat.parse` does),
-    /// leniently like a default `SimpleDateFormat`; `None` when the text does not match.
+    /// leniently like a default `SimpleDateFormat`: spaces and tabs before a field are
+    /// skipped, numbers may be negative and in any script's digits, out-of-range fields
+    /// roll over, and dates before the Gregorian cutover (1582-10-15) are Julian, as
+    /// `GregorianCalendar` reckons them. `None` when the text does not match.
     pub fn parse(&self, text: &str) -> Option<i64> {
         let t: Vec<char> = text.chars().collect();
         let mut f = Fields::default();
         let mut pos = 0usize;
         for (idx, item) in self.items.iter().enumerate() {
+            if matches!(item, Item::Field(..)) {
+                while matches!(t.get(pos), Some(' ' | '\t')) {
+                    pos += 1;
+                }
+                if pos >= t.len() {
+                    return None;
+                }
+            }
             match item {
                 Item::Literal(s) => {
                     for c in s.chars() {
@@ -327,15 +351,15 @@ impl Fields {
             pos += 1;
         }
         let digits_start = pos;
-        while pos < t.len() && t[pos].is_ascii_digit() && (!abutting || pos - digits_start < n) {
+        let mut v: i64 = 0;
+        while let Some(d) = t.get(pos).and_then(|&c| super::chars::digit(c)) {
+            if abutting && pos - digits_start >= n {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(i64::from(d))?;
             pos += 1;
         }
-        if pos == digits_start {
-            return None;
-        }
-        let s: String = t[digits_start..pos].iter().collect();
-        let mut v: i64 = s.parse().ok()?;
-        if v > 1_000_000_000_000 {
+        if pos == digits_start || v > 1_000_000_000_000 {
             return None;
         }
         if negative {
@@ -384,26 +408,37 @@ impl Fields {
         Some(pos + len)
     }
 
-    /// Resolves the fields leniently (month 13 is January of the next year).
+    /// Resolves the fields leniently (month 13 is January of the next year, hour 24 the
+    /// next day) in `GregorianCalendar`'s hybrid calendar: a year field before 1582 is
+    /// Julian, a later date is Gregorian unless it falls before the cutover.
     fn epoch_millis(&self) -> Option<i64> {
         let hour = match self.hour12 {
             Some(h) => h + if self.pm == Some(true) { 12 } else { 0 },
             None => self.hour,
         };
-        let days = match self.day_of_year {
-            Some(doy) => epoch_days_of_month(self.year, 1) + doy - 1,
-            None => {
-                let year = self.year + (self.month - 1).div_euclid(12);
-                let month = (self.month - 1).rem_euclid(12) as u32 + 1;
-                epoch_days_of_month(year, month) + self.day - 1
-            }
+        let time_of_day = i128::from(hour) * 3_600_000
+            + i128::from(self.minute) * 60_000
+            + i128::from(self.second) * 1000
+            + i128::from(self.milli);
+        let day_carry = i64::try_from(time_of_day.div_euclid(i128::from(MILLIS_PER_DAY))).ok()?;
+        let (year, month, day_offset) = match self.day_of_year {
+            Some(doy) => (self.year, 1, doy - 1),
+            None => (
+                self.year + (self.month - 1).div_euclid(12),
+                (self.month - 1).rem_euclid(12) as u32 + 1,
+                self.day - 1,
+            ),
         };
-        let millis = days as i128 * MILLIS_PER_DAY as i128
-            + hour as i128 * 3_600_000
-            + self.minute as i128 * 60_000
-            + self.second as i128 * 1000
-            + self.milli as i128
-            - self.offset_ms as i128;
+        let offset = day_offset + day_carry;
+        let gregorian = epoch_days_of_month(year, month) + offset;
+        let days = if self.year >= 1582 && gregorian >= GREGORIAN_CUTOVER_DAYS {
+            gregorian
+        } else {
+            julian_epoch_days_of_month(year, month) + offset
+        };
+        let millis = i128::from(days) * i128::from(MILLIS_PER_DAY)
+            + time_of_day.rem_euclid(i128::from(MILLIS_PER_DAY))
+            - i128::from(self.offset_ms);
         i64::try_from(millis).ok()
     }
 }
@@ -493,6 +528,9 @@ pub fn iso_format_for(millis: i64) -> String {
 pub fn logical_millis(schema: Option<&Schema>, value: &Value) -> Option<i64> {
     let v = value.as_i64()?;
     match schema?.name()? {
+        // An Int64 under a Date schema is a `java.util.Date` off a day boundary that
+        // `Values.parseString` put in a list of dates (see `java::values`): milliseconds.
+        logical::DATE if matches!(value, Value::Int64(_)) => Some(v),
         logical::DATE => Some(v.saturating_mul(MILLIS_PER_DAY)),
         logical::TIME | logical::TIMESTAMP => Some(v),
         _ => None,
@@ -532,6 +570,33 @@ pub fn iso_fraction(nanos: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Outputs of `new SimpleDateFormat(pattern).parse(text, new ParsePosition(0))` in UTC
+    /// on Java 17.
+    #[test]
+    fn lenient_parse_reads_like_simple_date_format() {
+        let date = JavaDateFormat::new("yyyy-MM-dd").unwrap();
+        let time = JavaDateFormat::new("HH:mm:ss.SSS'Z'").unwrap();
+        // Julian before the cutover, the ten missing days read as Julian dates.
+        assert_eq!(date.parse("0001-01-01"), Some(-62_135_769_600_000));
+        assert_eq!(date.parse("1582-10-04"), Some(-12_219_379_200_000));
+        assert_eq!(date.parse("1582-10-05"), Some(-12_219_292_800_000));
+        assert_eq!(date.parse("1582-10-14"), Some(-12_218_515_200_000));
+        assert_eq!(date.parse("1582-10-15"), Some(-12_219_292_800_000));
+        assert_eq!(date.parse("1581-12-32"), Some(-12_243_225_600_000));
+        assert_eq!(date.parse("0000-00-00"), Some(-62_170_156_800_000));
+        // Rolled over, spaces before a field, negative fields, any script's digits.
+        assert_eq!(date.parse("2024-13-45"), Some(1_739_491_200_000));
+        assert_eq!(date.parse("2024- 1-02"), Some(1_704_153_600_000));
+        assert_eq!(
+            date.parse("\u{662}\u{660}\u{662}\u{664}-\u{660}\u{661}-\u{660}\u{662}"),
+            Some(1_704_153_600_000)
+        );
+        assert_eq!(time.parse("12: 4:56.789Z"), Some(43_496_789));
+        assert_eq!(time.parse("12:-1:00.000Z"), Some(43_140_000));
+        assert_eq!(time.parse("24:00:00.000Z"), Some(86_400_000));
+        assert_eq!(time.parse("12:34:56.789"), None);
+    }
 
     #[test]
     fn civil_dates_follow_the_gregorian_calendar() {
