@@ -5,6 +5,8 @@ use ferry_core::{
     ConfigDef, ConfigError, ConfigMap, DataError, HeaderConverter, Schema, SchemaAndValue, Value,
 };
 
+use ferry_core::java::values::parse_string;
+
 use crate::values;
 
 /// Java class name.
@@ -41,7 +43,7 @@ impl HeaderConverter for SimpleHeaderConverter {
     ) -> Result<SchemaAndValue, DataError> {
         Ok(match data {
             None => SchemaAndValue::NULL,
-            Some(bytes) => values::parse_string(&String::from_utf8_lossy(bytes)),
+            Some(bytes) => parse_string(&String::from_utf8_lossy(bytes)),
         })
     }
 }
@@ -65,5 +67,26 @@ mod tests {
         assert_eq!(s.value, Value::from("some text"));
         assert_eq!(c.to_connect_header("t", "h", None).unwrap(), SchemaAndValue::NULL);
         assert_eq!(c.from_connect_header("t", "h", None, &Value::Null).unwrap(), None);
+    }
+
+    /// Connect 4.3 reads only the first value of a header (`Values.parseString("12,34")`
+    /// is the int8 12) and types arrays and maps (see ferry-core's parse table).
+    #[test]
+    fn reads_headers_as_connect_4_3_does() {
+        let c = SimpleHeaderConverter;
+        let read = |text: &str| c.to_connect_header("t", "h", Some(text.as_bytes())).unwrap();
+        assert_eq!(read("12,34").value, Value::Int8(12));
+        assert_eq!(read("true}").value, Value::from("true}"));
+        let array = read("[1,1000]");
+        assert_eq!(array.schema, Some(Schema::array(Schema::int16()).build()));
+        assert_eq!(
+            array.value,
+            Value::Array(vec![Value::Int16(1), Value::Int16(1000)])
+        );
+        let date = read("2024-13-45");
+        assert_eq!(date.schema, Some(Schema::date().build()));
+        assert_eq!(date.value, Value::Int32(20133));
+        assert_eq!(read("").value, Value::from(""));
+        assert_eq!(read("null"), SchemaAndValue::NULL);
     }
 }

@@ -11,7 +11,6 @@ pub mod field_path;
 pub mod kafka;
 pub mod predicates;
 pub mod util;
-pub mod values;
 
 pub use chain::{chain_config_def, validate_chain, ChainConfigError, TransformChain, TransformError};
 pub use util::Side;

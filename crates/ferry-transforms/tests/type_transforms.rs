@@ -452,6 +452,25 @@ fn header_transforms() {
     );
     let out = apply(&mut t, Record::new("t", None, Value::Null));
     assert_eq!(out.headers.last_with_name("h").unwrap().value, s("hello world"));
+    // Connect 4.3's Values.parseString reads the first value only, and types lists:
+    // "1,2" is the int8 1 (the removed copy of parseString made it a string).
+    for (literal, schema, value) in [
+        ("1,2", Schema::int8(), Value::Int8(1)),
+        (
+            "[1,1.5]",
+            Schema::array(Schema::float32()).build(),
+            Value::Array(vec![Value::Float32(1.0), Value::Float32(1.5)]),
+        ),
+    ] {
+        let mut t = xform("InsertHeader", &[("header", "h"), ("value.literal", literal)]);
+        let out = apply(&mut t, Record::new("t", None, Value::Null));
+        let h = out.headers.last_with_name("h").unwrap();
+        assert_eq!(
+            (h.schema.clone(), h.value.clone()),
+            (Some(schema), value),
+            "{literal}"
+        );
+    }
 
     let mut t = xform("DropHeaders", &[("headers", "a,b")]);
     let mut r = Record::new("t", None, Value::Null);

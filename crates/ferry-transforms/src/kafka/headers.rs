@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use ferry_core::java::values::parse_string;
 use ferry_core::{
     ConfigDef, ConfigError, ConfigKey, ConfigMap, ConfigType, ConnectError, DataError, Importance, Record,
     Schema, Struct, Transformation, Validator, Value,
@@ -12,7 +13,6 @@ use crate::util::{
     cached_schema, copy_schema_basics, ensure_non_empty_list, field_value, map_get, map_remove,
     non_empty_list, replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
 };
-use crate::values::parse_string;
 
 /// Adds one header with a literal value to every record.
 #[derive(Default)]
