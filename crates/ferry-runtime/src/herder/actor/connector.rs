@@ -103,6 +103,14 @@ pub(super) async fn stop_instance(name: &str, mut instance: Instance, limit: Dur
     }
 }
 
+/// The default `task.class` of a connector's tasks: its registered class name (an alias
+/// resolved) followed by `Task`, as Debezium names its task classes.
+pub(crate) fn task_class_of(registry: &ferry_core::PluginRegistry, entry: &ConnectorEntry) -> String {
+    let given = entry.config.get("connector.class").map_or("", |c| c.trim());
+    let class = registry.find(given).map_or(given, |p| p.class);
+    format!("{class}Task")
+}
+
 impl Actor {
     /// Starts the connector instance if it is not running. Ok(true) when it was started now.
     pub(super) async fn ensure_connector(
@@ -167,9 +175,11 @@ impl Actor {
                 configs.len()
             ));
         }
-        let class = entry.config.get("connector.class").cloned().unwrap_or_default();
+        let task_class = task_class_of(&self.ctx.registry, entry);
         for c in &mut configs {
-            c.insert("task.class".into(), format!("{class}Task"));
+            // A connector states its task class (Connect's `taskClass()`) in its task configs;
+            // otherwise it is the connector's class name followed by `Task`.
+            c.entry("task.class".into()).or_insert_with(|| task_class.clone());
             if kind == Some(ConnectorType::Sink) {
                 for k in ["topics", "topics.regex"] {
                     if let Some(v) = entry.config.get(k) {
@@ -212,5 +222,46 @@ impl Actor {
         if let Some(instance) = self.running.get_mut(name).and_then(|r| r.instance.take()) {
             stop_instance(name, instance, self.limits.connector).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::{PluginDescriptor, PluginRegistry};
+    use ferry_kafka::records::TargetState;
+
+    fn not_built() -> Box<dyn SourceConnector> {
+        unreachable!("only looked up")
+    }
+
+    fn entry(class: &str) -> ConnectorEntry {
+        ConnectorEntry {
+            config: [("connector.class".to_string(), class.to_string())]
+                .into_iter()
+                .collect(),
+            target: TargetState::Started,
+            tasks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_default_task_class_follows_the_registered_class_name() {
+        let mut registry = PluginRegistry::new();
+        registry.register([PluginDescriptor {
+            class: "io.example.ShopConnector",
+            version: "1",
+            factory: PluginFactory::Source(not_built),
+        }]);
+        // An alias resolves to the full class name, as Connect's taskClass().getName() is one.
+        assert_eq!(
+            task_class_of(&registry, &entry("Shop")),
+            "io.example.ShopConnectorTask"
+        );
+        assert_eq!(
+            task_class_of(&registry, &entry(" io.example.ShopConnector ")),
+            "io.example.ShopConnectorTask"
+        );
+        assert_eq!(task_class_of(&registry, &entry("a.Unknown")), "a.UnknownTask");
     }
 }
