@@ -30,18 +30,39 @@ pub struct ConfigState {
     pub restarts: Vec<(String, bool, bool)>,
     pending_tasks: HashMap<String, HashMap<u32, ConfigMap>>,
     pending_targets: HashMap<String, TargetState>,
+    /// Configs are read back from the config topic (distributed mode), so they iterate in
+    /// `java.util.HashMap` order; standalone Connect keeps a connector's config as given.
+    read_back: bool,
 }
 
 impl ConfigState {
+    /// A config as this state's reader sees it.
+    fn as_read(&self, config: ConfigMap) -> ConfigMap {
+        if self.read_back {
+            java_hash_map(config)
+        } else {
+            config
+        }
+    }
+
+    /// An empty state whose configs are read back from a config topic (`true`) or kept
+    /// as given (`false`, standalone).
+    pub fn new(read_back: bool) -> Self {
+        ConfigState {
+            read_back,
+            ..ConfigState::default()
+        }
+    }
+
     /// Applies one record, as Kafka Connect's reader does: task records wait for their
-    /// commit, and configs read back in `java.util.HashMap` order.
+    /// commit, and configs read back from the topic come in `java.util.HashMap` order.
     pub fn apply(&mut self, record: ConfigRecord) {
         match record {
             ConfigRecord::Connector {
                 name,
                 config: Some(config),
             } => {
-                let config = java_hash_map(config);
+                let config = self.as_read(config);
                 let target = self.pending_targets.remove(&name);
                 match self.connectors.get_mut(&name) {
                     Some(e) => {
@@ -72,10 +93,11 @@ impl ConfigState {
                 task,
                 config: Some(config),
             } => {
+                let config = self.as_read(config);
                 self.pending_tasks
                     .entry(connector)
                     .or_default()
-                    .insert(task, java_hash_map(config));
+                    .insert(task, config);
             }
             ConfigRecord::Task { config: None, .. } => {}
             ConfigRecord::Commit { connector, tasks } => {
@@ -133,7 +155,7 @@ impl ConfigStore {
 
     /// Replays the config topic.
     pub async fn load(&self) -> Result<ConfigState, StoreError> {
-        let mut state = ConfigState::default();
+        let mut state = ConfigState::new(self.log.is_some());
         if let Some(log) = &self.log {
             for r in log.read_to_end().await? {
                 let Some(key) = r.key else { continue };
@@ -168,6 +190,26 @@ mod tests {
         [("connector.class".to_string(), k.to_string())]
             .into_iter()
             .collect()
+    }
+
+    #[test]
+    fn configs_read_back_from_the_topic_iterate_in_hash_map_order() {
+        let sent: ConfigMap = [("topic", "t"), ("name", "x"), ("connector.class", "C")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let record = || ConfigRecord::Connector {
+            name: "x".into(),
+            config: Some(sent.clone()),
+        };
+        let keys = |s: &ConfigState| -> Vec<String> { s.connectors["x"].config.keys().cloned().collect() };
+        let mut distributed = ConfigState::new(true);
+        distributed.apply(record());
+        assert_eq!(keys(&distributed), ["connector.class", "name", "topic"]);
+        // Standalone Connect keeps the map it was given.
+        let mut standalone = ConfigState::new(false);
+        standalone.apply(record());
+        assert_eq!(keys(&standalone), ["topic", "name", "connector.class"]);
     }
 
     #[test]
