@@ -26,8 +26,8 @@ pub type HerderResult<T> = Result<T, HerderError>;
 ///
 /// Everything else is the herder's job, with Connect's messages:
 /// - unknown connector: `NotFound("Connector NAME not found")`
-///   ([`HerderError::connector_not_found`]); pause/resume say
-///   `Unknown connector NAME`;
+///   ([`HerderError::connector_not_found`]); pause/resume/stop say
+///   `Unknown connector NAME`, restart (connector or task) `Unknown connector: NAME`;
 /// - create of an existing name: `AlreadyExists("Connector NAME already exists")`;
 /// - config validation before create/update (see
 ///   [`validate_connector_config`](Herder::validate_connector_config)); when it
@@ -59,7 +59,8 @@ pub trait Herder: Send + Sync + 'static {
     /// `GET /connectors/NAME`.
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo>;
 
-    /// `POST /connectors`: creates a connector; `AlreadyExists` when it exists.
+    /// `POST /connectors`: creates a connector; `AlreadyExists` when it exists. Answers
+    /// with the config as sent and no tasks (Connect generates them after answering).
     ///
     /// `name` is trimmed and `config["name"]` equals it (possibly both empty:
     /// validation must then fail with the `name` key's error). The herder
@@ -78,7 +79,8 @@ pub trait Herder: Send + Sync + 'static {
 
     /// `PUT /connectors/NAME/config`: creates or replaces the config
     /// (`created` decides 201 vs 200). Same validation as `create_connector`;
-    /// `config["name"]` equals `name`.
+    /// `config["name"]` equals `name`. Answers with the config as sent and the tasks the
+    /// connector had before; `GET` answers show configs in `java.util.HashMap` order.
     async fn put_connector_config(
         &self,
         name: &str,
@@ -97,7 +99,8 @@ pub trait Herder: Send + Sync + 'static {
     /// references left unresolved).
     async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap>;
 
-    /// `GET /connectors/NAME/status`. Before the first status record exists:
+    /// `GET /connectors/NAME/status`, each entry with its plugin's `version` (Connect
+    /// 4.x). Before the first status record exists:
     /// `NotFound("No status found for connector NAME")`. Tasks sorted by id.
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo>;
 
