@@ -95,7 +95,7 @@ impl From<ferry_core::ConnectorType> for ConnectorType {
     }
 }
 
-/// A task of a connector; prints as `NAME-N`, the key `/tasks-config` uses.
+/// A task of a connector; prints as `NAME-N`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ConnectorTaskId {
     /// The connector's name.

@@ -107,17 +107,6 @@ pub trait Herder: Send + Sync + 'static {
     /// `GET /connectors/NAME/tasks`: each task's config.
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
 
-    /// `GET /connectors/NAME/tasks-config` (deprecated): task configs keyed
-    /// `NAME-N`. Defaults to [`task_configs`](Herder::task_configs).
-    async fn tasks_config(&self, name: &str) -> HerderResult<IndexMap<String, ConfigMap>> {
-        Ok(self
-            .task_configs(name)
-            .await?
-            .into_iter()
-            .map(|t| (t.id.to_string(), t.config))
-            .collect())
-    }
-
     /// `GET /connectors/NAME/tasks/N/status`; unknown task:
     /// `NotFound("No status found for task NAME-N")`.
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState>;

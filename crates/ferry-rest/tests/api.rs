@@ -318,8 +318,10 @@ async fn get_info_config_tasks_and_status() {
     );
     assert_eq!(r.json()[0]["config"]["topic"], "t");
 
-    let r = send(&app, "GET", "/connectors/local-file-source/tasks-config", None).await;
-    assert_eq!(r.json()["local-file-source-0"]["topic"], "t");
+    // Kafka Connect 4.0 removed the deprecated /tasks-config (KIP-970).
+    send(&app, "GET", "/connectors/local-file-source/tasks-config", None)
+        .await
+        .assert_error(404, "HTTP 404 Not Found");
 
     let r = send(&app, "GET", "/connectors/local-file-source/status", None).await;
     assert_eq!(
@@ -357,24 +359,18 @@ async fn unknown_connector_is_404_on_every_name_route() {
             "POST",
             "/connectors/nope/restart",
             None,
-            "Connector nope not found",
+            "Unknown connector: nope",
         ),
         (
             "POST",
             "/connectors/nope/restart?includeTasks=true",
             None,
-            "Connector nope not found",
+            "Unknown connector: nope",
         ),
         ("PUT", "/connectors/nope/pause", None, "Unknown connector nope"),
         ("PUT", "/connectors/nope/resume", None, "Unknown connector nope"),
-        ("PUT", "/connectors/nope/stop", None, "Connector nope not found"),
+        ("PUT", "/connectors/nope/stop", None, "Unknown connector nope"),
         ("GET", "/connectors/nope/tasks", None, "Connector nope not found"),
-        (
-            "GET",
-            "/connectors/nope/tasks-config",
-            None,
-            "Connector nope not found",
-        ),
         (
             "GET",
             "/connectors/nope/tasks/0/status",

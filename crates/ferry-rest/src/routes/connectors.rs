@@ -192,14 +192,6 @@ pub(super) async fn tasks(State(s): State<AppState>, path: Segments) -> Result {
     Ok(ok(&s.call(s.herder.task_configs(path.name())).await?))
 }
 
-/// `GET /connectors/NAME/tasks-config` (deprecated).
-pub(super) async fn tasks_config(State(s): State<AppState>, path: Segments) -> Result {
-    tracing::warn!(
-        "The 'GET /connectors/{{connector}}/tasks-config' endpoint is deprecated; use 'GET /connectors/{{connector}}/tasks'"
-    );
-    Ok(ok(&s.call(s.herder.tasks_config(path.name())).await?))
-}
-
 /// `GET /connectors/NAME/tasks/N/status`.
 pub(super) async fn task_status(State(s): State<AppState>, path: Segments) -> Result {
     let id = path.task()?;

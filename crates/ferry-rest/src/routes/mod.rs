@@ -88,9 +88,6 @@ const TABLE: &[(&str, &str, MakeRoute)] = &[
     }),
     ("PUT", "/connectors/{connector}/stop", || put(connectors::stop)),
     ("GET", "/connectors/{connector}/tasks", || get(connectors::tasks)),
-    ("GET", "/connectors/{connector}/tasks-config", || {
-        get(connectors::tasks_config)
-    }),
     ("GET", "/connectors/{connector}/tasks/{task}/status", || {
         get(connectors::task_status)
     }),

@@ -32,7 +32,9 @@ impl Worker {
         request: &RestartRequest,
     ) -> HerderResult<ConnectorStateInfo> {
         let name = &request.connector;
-        self.entry_or_404(name)?;
+        if self.entry(name).is_none() {
+            return Err(HerderError::NotFound(format!("Unknown connector: {name}")));
+        }
         let mut status = self.status_of(name)?;
         let restart_connector = !request.only_failed || status.connector.state == State::Failed;
         if restart_connector {
