@@ -385,3 +385,32 @@ async fn offsets_change_only_when_the_connector_is_stopped() {
     );
     w.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_show_configs_and_statuses_as_connect_4_3_does() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    let sent = config("v", "test.QuietSource", &[("tasks.max", "1"), ("topic", "t")]);
+    let created = w.create_connector("v", sent, None).await.unwrap();
+    // The create answer: the config as sent, and no tasks yet.
+    let keys: Vec<&str> = created.config.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["name", "connector.class", "tasks.max", "topic"]);
+    assert!(created.tasks.is_empty());
+
+    wait_for_state(&w, "v", State::Running).await;
+    wait_for_tasks(&w, "v", &[State::Running]).await;
+    // Read back from the config topic: java.util.HashMap order.
+    let stored = w.connector_config("v").await.unwrap();
+    let keys: Vec<&str> = stored.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["connector.class", "tasks.max", "name", "topic"]);
+
+    // Statuses carry the plugin's version, over REST and on the status topic.
+    let status = w.connector_status("v").await.unwrap();
+    assert_eq!(status.connector.version.as_deref(), Some("test"));
+    assert_eq!(status.tasks[0].version.as_deref(), Some("test"));
+    let record = last_status(&cluster, &StatusKey::Task("v".into(), 0))
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.version.as_deref(), Some("test"));
+    w.shutdown().await;
+}
