@@ -71,6 +71,11 @@ pub trait Connector: Send {
     fn version(&self) -> String {
         env!("CARGO_PKG_VERSION").to_string()
     }
+    /// The Java class name of its tasks (Connect's `taskClass()`), written as `task.class`
+    /// into each task config; `None`: the connector's class name followed by `Task`.
+    fn task_class(&self) -> Option<&'static str> {
+        None
+    }
     /// The connector's own options (the runtime adds the common ones).
     fn config_def(&self) -> ConfigDef;
     /// Validates a configuration, one entry per key (default: the config def's checks).

@@ -66,6 +66,10 @@ impl Connector for FileStreamSinkConnector {
         Ok(())
     }
 
+    fn task_class(&self) -> Option<&'static str> {
+        Some("org.apache.kafka.connect.file.FileStreamSinkTask")
+    }
+
     /// `max_tasks` copies of the full connector configuration, as upstream does.
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
         Ok(vec![self.props.clone(); max_tasks])

@@ -100,6 +100,10 @@ impl Connector for FileStreamSourceConnector {
         Ok(())
     }
 
+    fn task_class(&self) -> Option<&'static str> {
+        Some("org.apache.kafka.connect.file.FileStreamSourceTask")
+    }
+
     /// One task with the full connector configuration, whatever `max_tasks` is.
     fn task_configs(&self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
         Ok(vec![self.props.clone()])

@@ -28,6 +28,10 @@ impl Connector for PostgresConnector {
         crate::DEBEZIUM_VERSION.to_string()
     }
 
+    fn task_class(&self) -> Option<&'static str> {
+        Some("io.debezium.connector.postgresql.PostgresConnectorTask")
+    }
+
     fn config_def(&self) -> ConfigDef {
         config_def()
     }

@@ -58,6 +58,12 @@ impl Instance {
             Instance::Sink(c) => c.task_configs(max),
         }
     }
+    fn task_class(&self) -> Option<&'static str> {
+        match self {
+            Instance::Source(c) => c.task_class(),
+            Instance::Sink(c) => c.task_class(),
+        }
+    }
 }
 
 /// What runs of one connector.
@@ -175,10 +181,13 @@ impl Actor {
                 configs.len()
             ));
         }
-        let task_class = task_class_of(&self.ctx.registry, entry);
+        let task_class = match inst.task_class() {
+            Some(class) => class.to_owned(),
+            None => task_class_of(&self.ctx.registry, entry),
+        };
         for c in &mut configs {
-            // A connector states its task class (Connect's `taskClass()`) in its task configs;
-            // otherwise it is the connector's class name followed by `Task`.
+            // The connector's task class (Connect's `taskClass()`), unless its task configs
+            // name one; otherwise the connector's class name followed by `Task`.
             c.entry("task.class".into()).or_insert_with(|| task_class.clone());
             if kind == Some(ConnectorType::Sink) {
                 for k in ["topics", "topics.regex"] {
