@@ -72,7 +72,10 @@ mod tests {
         assert_eq!(v["name"], super::CONNECTOR_NAME);
         let config = &v["config"];
         assert_eq!(config["database.dbname"], super::ORDER_DB);
-        assert_eq!(config["connector.class"], "io.debezium.connector.postgresql.PostgresConnector");
+        assert_eq!(
+            config["connector.class"],
+            "io.debezium.connector.postgresql.PostgresConnector"
+        );
         assert_eq!(config["plugin.name"], "pgoutput");
         assert_eq!(config["table.include.list"], "public.outbox");
         assert_eq!(

@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn rounds_to_the_nearest_float_and_double() {
         let d = |s: &str| parse_big_decimal(s).unwrap();
-        assert_eq!(big_decimal_to_float(&d("3.14159265358979323846")), std::f32::consts::PI);
+        assert_eq!(
+            big_decimal_to_float(&d("3.14159265358979323846")),
+            std::f32::consts::PI
+        );
         assert_eq!(big_decimal_to_float(&d("16777217")), 16_777_216.0);
         assert_eq!(big_decimal_to_float(&d("3.4028236e38")), f32::INFINITY);
         assert_eq!(big_decimal_to_double(&d("3.4028236e38")), 3.4028236e38);
