@@ -189,7 +189,18 @@ impl FerryProcess {
 
     /// Spawns and waits until `GET /health` answers 200.
     pub fn start(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> FerryProcess {
-        let mut f = Self::spawn(props, port, log, env);
+        Self::start_binary(&ferry_bin(), props, port, log, env)
+    }
+
+    /// [`FerryProcess::start`] with an explicit executable.
+    pub fn start_binary(
+        bin: &Path,
+        props: &Path,
+        port: u16,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> FerryProcess {
+        let mut f = Self::spawn_binary(bin, props, port, log, env);
         f.wait_ready();
         f
     }

@@ -1150,7 +1150,7 @@ async fn rest_answers_before_the_worker_has_started() {
         ),
     )
     .unwrap();
-    let ferry = common::Ferry::spawn(&props, port, &dir.path().join("ferry.log"), &[]);
+    let ferry = common::spawn_ferry(&props, port, &dir.path().join("ferry.log"), &[]);
     eventually(Duration::from_secs(10), "GET / before Kafka answers", || async {
         reqwest::get(ferry.url("/"))
             .await

@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use ferry_test_support::kafka::Tansu;
 use ferry_test_support::net::free_port;
+pub use ferry_test_support::worker::{call, Answer, FerryProcess as Ferry};
 use serde_json::Value;
 
 /// Unique names for one test: topics, group, connector prefix.
@@ -84,7 +84,8 @@ impl WorkerSetup {
     /// (see docs/compatibility.md). [`WorkerSetup::start_in_group`] shares a group on purpose.
     pub fn start(&self) -> Ferry {
         let group = format!("{}-{}", self.names.topic("group"), free_port());
-        Ferry::start(
+        Ferry::start_binary(
+            ferry_exe(),
             &self.props,
             self.port,
             &self.dir.path().join("ferry.log"),
@@ -100,168 +101,18 @@ impl WorkerSetup {
         );
         let path = self.dir.path().join(format!("{log}.properties"));
         std::fs::write(&path, props).unwrap();
-        Ferry::spawn(&path, port, &self.dir.path().join(format!("{log}.log")), &[])
+        spawn_ferry(&path, port, &self.dir.path().join(format!("{log}.log")), &[])
     }
 }
 
-/// A running `ferry distributed` process.
-pub struct Ferry {
-    child: Option<Child>,
-    pub base: String,
-    pub log: PathBuf,
+/// The binary under test, as cargo built it for this package's tests.
+pub fn ferry_exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ferry"))
 }
 
-impl Ferry {
-    /// Starts `ferry distributed` and waits until its REST API answers.
-    pub fn start(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Ferry {
-        let mut f = Self::spawn(props, port, log, env);
-        f.wait_ready();
-        f
-    }
-
-    /// Starts `ferry distributed` without waiting.
-    pub fn spawn(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Ferry {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .arg("distributed")
-            .arg(props)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("spawn ferry");
-        Ferry {
-            child: Some(child),
-            base: format!("http://127.0.0.1:{port}"),
-            log: log.to_owned(),
-        }
-    }
-
-    /// True once `GET /health` answers 200 (the worker has started).
-    pub fn is_ready(&self) -> bool {
-        use std::io::{Read, Write};
-        let addr = self.base.trim_start_matches("http://");
-        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-        let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-        let mut buf = [0u8; 16];
-        s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
-    }
-
-    /// Waits until `GET /health` answers 200; panics with the log when the process exits first.
-    pub fn wait_ready(&mut self) {
-        use std::io::{Read, Write};
-        let addr = self.base.trim_start_matches("http://").to_owned();
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!(
-                    "ferry exited with {status} during start-up; log:\n{}",
-                    self.log_text()
-                );
-            }
-            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
-                let mut buf = [0u8; 16];
-                if s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200") {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("ferry did not start; log:\n{}", self.log_text());
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
-    /// kill -9.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
-    }
-
-    /// SIGTERM, then wait for the exit status.
-    pub fn terminate(&mut self) -> ExitStatus {
-        let mut c = self.child.take().expect("running");
-        unsafe {
-            libc::kill(c.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = c.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "ferry did not exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Ferry {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// An HTTP answer: status and parsed JSON body (Null when empty).
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
-    pub location: Option<String>,
-}
-
-pub async fn call(method: &str, url: &str, body: Option<&str>) -> Answer {
-    let client = reqwest::Client::new();
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = client.request(m, url).timeout(Duration::from_secs(120));
-    if let Some(b) = body {
-        req = req.header("Content-Type", "application/json").body(b.to_owned());
-    }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-    let status = resp.status().as_u16();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = resp.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    Answer {
-        status,
-        body,
-        location,
-    }
+/// Spawns `ferry distributed PROPS` without waiting.
+pub fn spawn_ferry(props: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Ferry {
+    Ferry::spawn_binary(ferry_exe(), props, port, log, env)
 }
 
 /// `POST /connectors` with `{"name": name, "config": config}`.
