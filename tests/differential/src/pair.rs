@@ -108,33 +108,34 @@ impl Pair {
         ferry_body: &str,
         connect_body: &str,
     ) -> (Answer, Answer) {
-        let limit = Duration::from_secs(120);
-        let (ferry_url, connect_url) = (
-            format!("{}{path}", self.ferry.base),
-            format!("{}{path}", self.connect.base),
-        );
-        let (f, c) = tokio::join!(
-            try_call(method, &ferry_url, Some(ferry_body), limit),
-            try_call(method, &connect_url, Some(connect_body), limit),
-        );
-        let (f, c) = (
-            f.unwrap_or_else(|e| panic!("ferry: {e}")),
-            c.unwrap_or_else(|e| panic!("connect: {e}")),
-        );
+        let (f, c) = self
+            .send_each(method, path, Some(ferry_body), Some(connect_body))
+            .await;
         self.compare_answers(step, path, &f, &c);
         (f, c)
     }
 
     /// Sends the same request to both without comparing (set-up steps).
     pub async fn send_both(&self, method: &str, path: &str, body: Option<&str>) -> (Answer, Answer) {
+        self.send_each(method, path, body, body).await
+    }
+
+    /// Sends the request to both at once, each with its own body.
+    async fn send_each(
+        &self,
+        method: &str,
+        path: &str,
+        ferry_body: Option<&str>,
+        connect_body: Option<&str>,
+    ) -> (Answer, Answer) {
         let limit = Duration::from_secs(120);
         let (ferry_url, connect_url) = (
             format!("{}{path}", self.ferry.base),
             format!("{}{path}", self.connect.base),
         );
         let (f, c) = tokio::join!(
-            try_call(method, &ferry_url, body, limit),
-            try_call(method, &connect_url, body, limit),
+            try_call(method, &ferry_url, ferry_body, limit),
+            try_call(method, &connect_url, connect_body, limit),
         );
         (
             f.unwrap_or_else(|e| panic!("ferry: {e}")),
