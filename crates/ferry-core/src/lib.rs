@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod java;
+pub mod metrics;
 pub mod plugin;
 pub mod record;
 pub mod schema;

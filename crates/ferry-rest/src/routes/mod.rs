@@ -2,6 +2,7 @@
 
 mod connectors;
 mod loggers;
+mod metrics;
 mod plugins;
 mod root;
 
@@ -119,6 +120,7 @@ const TABLE: &[(&str, &str, MakeRoute)] = &[
     ("GET", "/admin/loggers", || get(loggers::list)),
     ("GET", "/admin/loggers/{logger}", || get(loggers::get)),
     ("PUT", "/admin/loggers/{logger}", || put(loggers::set_level)),
+    ("GET", "/metrics", || get(metrics::scrape)),
 ];
 
 /// The `(method, path)` pairs the router serves, paths in OpenAPI template syntax.
