@@ -14,6 +14,8 @@
 pub mod admin;
 pub mod client;
 pub mod clients;
+pub mod connect_group;
+pub mod connect_protocol;
 pub mod consumer;
 pub mod dlq;
 pub mod group;
