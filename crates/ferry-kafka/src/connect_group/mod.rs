@@ -3,6 +3,7 @@
 //! `connect`, spoken directly through the `kafka-protocol` crate: librdkafka's consumer
 //! only speaks the consumer protocol. PLAINTEXT only.
 
+pub mod assignor;
 mod conn;
 
 use std::time::Duration;
