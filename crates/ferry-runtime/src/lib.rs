@@ -8,6 +8,7 @@ pub mod connector_config;
 pub mod engine;
 pub mod herder;
 pub mod lease;
+pub mod metrics;
 pub mod store;
 pub mod worker_config;
 

@@ -74,6 +74,8 @@ pub struct ErrorHandler {
     task: u32,
     skipped: u64,
     dlq: Option<Box<dyn DeadLetterQueue>>,
+    /// What `task-error-metrics` reports.
+    totals: crate::metrics::ErrorTotals,
 }
 
 /// A consumed record's original bytes, for the dead letter queue.
@@ -106,6 +108,7 @@ impl ErrorHandler {
             task,
             skipped: 0,
             dlq,
+            totals: Default::default(),
         }
     }
 
@@ -119,18 +122,31 @@ impl ErrorHandler {
         self.skipped
     }
 
+    /// The totals `task-error-metrics` reports.
+    pub fn totals(&self) -> crate::metrics::ErrorTotals {
+        crate::metrics::ErrorTotals {
+            skipped: self.skipped,
+            ..self.totals
+        }
+    }
+
     /// Handles a failure: `Ok(())` means skip the record and go on; `Err` fails the task.
     pub async fn handle(
         &mut self,
         failure: RecordFailure,
         original: Option<OriginalRecord<'_>>,
     ) -> Result<(), EngineError> {
+        self.totals.errors += 1;
+        self.totals.last_error_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         if !self.policy.tolerate_all {
             tracing::error!(stage = %failure.stage, class = %failure.class, record = %failure.record, "{}", failure.message);
             return Err(EngineError::Failed(failure.trace()));
         }
         self.skipped += 1;
         if self.policy.log {
+            self.totals.logged += 1;
             tracing::error!(
                 stage = %failure.stage,
                 class = %failure.class,
@@ -159,7 +175,9 @@ impl ErrorHandler {
                 timestamp: None,
                 headers: &headers,
             };
+            self.totals.dlq_requests += 1;
             dlq.send(&record).await.map_err(|e| {
+                self.totals.dlq_failures += 1;
                 EngineError::Failed(format!(
                     "org.apache.kafka.connect.errors.ConnectException: could not write to the dead letter queue topic {topic}\nCaused by: {e}"
                 ))

@@ -18,6 +18,7 @@ use super::errors::{ErrorHandler, OriginalRecord, RecordFailure, Stage};
 use super::trouble::{Trouble, TroubleStatus};
 use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
+use crate::metrics::{TaskKind, TaskMetrics};
 
 /// Largest batch handed to `put`.
 const MAX_BATCH: usize = 500;
@@ -54,6 +55,10 @@ struct SinkEngine<C> {
     topic_names: HashMap<String, Arc<str>>,
     /// The consumer problem currently shown in the task status, if any.
     trouble: TroubleStatus,
+    /// `sink-task-metrics` and friends, published once per batch.
+    metrics: Arc<TaskMetrics>,
+    /// Records read since the last successful offset commit.
+    uncommitted: usize,
 }
 
 impl<C: SinkConsumer> SinkEngine<C> {
@@ -139,11 +144,14 @@ impl<C: SinkConsumer> SinkEngine<C> {
             flush_interval: Duration::from_millis(w.config.offset_flush_interval_ms),
             topic_names: HashMap::new(),
             trouble: TroubleStatus::default(),
+            metrics: TaskMetrics::register(TaskKind::Sink, &env.connector, env.task),
+            uncommitted: 0,
         })
     }
 
     async fn run_loop_impl(&mut self, env: &TaskEnv) -> Result<(), EngineError> {
         let mut paused_now = false;
+        let mut paused_since: Option<Instant> = None;
         loop {
             if env.cancel.is_cancelled() {
                 return Ok(());
@@ -154,6 +162,11 @@ impl<C: SinkConsumer> SinkEngine<C> {
                     tracing::warn!("could not pause/resume partitions: {e}");
                 }
                 paused_now = want_paused;
+                if want_paused {
+                    paused_since = Some(Instant::now());
+                } else if let Some(since) = paused_since.take() {
+                    self.metrics.paused_for(since.elapsed());
+                }
                 env.set_state(
                     if want_paused {
                         State::Paused
@@ -177,6 +190,7 @@ impl<C: SinkConsumer> SinkEngine<C> {
     /// Reads up to [`MAX_BATCH`] messages (waiting at most ~500 ms) and converts them.
     async fn poll_batch(&mut self, env: &TaskEnv) -> Result<Vec<Record>, EngineError> {
         let mut out = Vec::new();
+        let mut read = 0;
         let deadline = Instant::now() + Duration::from_millis(500);
         while out.len() < MAX_BATCH {
             let wait = deadline.saturating_duration_since(Instant::now());
@@ -193,6 +207,7 @@ impl<C: SinkConsumer> SinkEngine<C> {
                 }
             };
             self.trouble.report(env, None).await;
+            read += 1;
             let tp = TopicPartition {
                 topic: msg.topic.clone(),
                 partition: msg.partition,
@@ -227,14 +242,25 @@ impl<C: SinkConsumer> SinkEngine<C> {
                 break;
             }
         }
+        if read > 0 {
+            self.metrics.read(read);
+            self.uncommitted += read;
+            self.metrics.set_active(self.uncommitted);
+            self.metrics.set_errors(&self.errors.totals());
+        }
         Ok(out)
     }
 
     async fn put(&mut self, batch: Vec<Record>) -> Result<(), EngineError> {
         let mut delay = Duration::from_millis(100);
         loop {
+            let started = Instant::now();
             match self.task.put(&batch).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.metrics.batch(batch.len(), started.elapsed());
+                    self.metrics.written(batch.len() as u64);
+                    return Ok(());
+                }
                 Err(e) if e.is_retriable() => {
                     tracing::warn!("put failed, redelivering in {delay:?}: {}", error_trace(&e));
                     tokio::time::sleep(delay).await;
@@ -259,9 +285,12 @@ impl<C: SinkConsumer> SinkEngine<C> {
             .map(|(tp, off)| (tp.clone(), *off))
             .collect();
         if pending.is_empty() {
+            self.metrics.offset_commit_skipped();
             return Ok(());
         }
+        let started = Instant::now();
         if let Err(e) = self.task.flush(&pending).await {
+            self.metrics.offset_commit(false, started.elapsed());
             tracing::error!("flush failed; offsets not committed: {}", error_trace(&e));
             return Ok(());
         }
@@ -271,9 +300,15 @@ impl<C: SinkConsumer> SinkEngine<C> {
             .collect();
         match self.consumer.commit(&offsets).await {
             Ok(()) => {
+                self.metrics.offset_commit(true, started.elapsed());
                 self.committed.extend(pending);
+                self.uncommitted = 0;
+                self.metrics.set_active(0);
             }
-            Err(e) => tracing::error!("committing consumer offsets failed: {e}"),
+            Err(e) => {
+                self.metrics.offset_commit(false, started.elapsed());
+                tracing::error!("committing consumer offsets failed: {e}")
+            }
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ use super::topics::TopicCreator;
 use super::trouble::{Trouble, TroubleStatus};
 use super::{EngineError, TaskEnv};
 use crate::connector_config::ErrorPolicy;
+use crate::metrics::{TaskKind, TaskMetrics};
 use crate::store::ConnectorOffsetReader;
 
 /// Records sent and not yet acknowledged, at most, before the engine stops polling.
@@ -62,6 +63,10 @@ struct SourceEngine<P> {
     flush_timeout: Duration,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
+    /// `source-task-metrics` and friends, published once per batch.
+    metrics: Arc<TaskMetrics>,
+    /// Records acknowledged by Kafka and not yet added to `metrics`.
+    acked: u64,
 }
 
 fn failure_trace(context: &str, err: &ferry_core::ConnectError) -> String {
@@ -117,6 +122,8 @@ impl<P: RecordProducer> SourceEngine<P> {
             flush_timeout: Duration::from_millis(w.config.offset_flush_timeout_ms),
             key_buf: Vec::with_capacity(256),
             value_buf: Vec::with_capacity(1024),
+            metrics: TaskMetrics::register(TaskKind::Source, &env.connector, env.task),
+            acked: 0,
         })
     }
 
@@ -130,6 +137,7 @@ impl<P: RecordProducer> SourceEngine<P> {
             if *paused.borrow() {
                 env.set_state(State::Paused, None).await;
                 tracing::info!("paused");
+                let paused_at = Instant::now();
                 while *paused.borrow() && !env.cancel.is_cancelled() {
                     tokio::select! {
                         _ = env.cancel.cancelled() => {}
@@ -139,6 +147,7 @@ impl<P: RecordProducer> SourceEngine<P> {
                     self.drain_acks(env).await?;
                     self.maybe_flush(env, false).await;
                 }
+                self.metrics.paused_for(paused_at.elapsed());
                 if env.cancel.is_cancelled() {
                     return Ok(());
                 }
@@ -156,9 +165,13 @@ impl<P: RecordProducer> SourceEngine<P> {
                 self.drain_acks(env).await?;
             }
             // poll is never cancelled midway: a task may hold data it already read.
+            let polled_at = Instant::now();
             let batch = match self.task.poll().await {
                 Ok(b) => {
                     retry_delay = Duration::from_millis(100);
+                    if !b.is_empty() {
+                        self.metrics.batch(b.len(), polled_at.elapsed());
+                    }
                     b
                 }
                 Err(e) if e.is_retriable() => {
@@ -330,6 +343,7 @@ impl<P: RecordProducer> SourceEngine<P> {
             acked = true;
             self.apply_ack(env, ack).await?;
         }
+        self.publish_metrics();
         // One clock read per drain, not per acknowledgement. With nothing waiting, the
         // silence clock starts with the next record.
         if acked || self.submitted.outstanding() == 0 {
@@ -351,9 +365,19 @@ impl<P: RecordProducer> SourceEngine<P> {
         Ok(())
     }
 
+    /// Adds what happened since the last call to the task's metrics.
+    fn publish_metrics(&mut self) {
+        self.metrics.written(std::mem::take(&mut self.acked));
+        self.metrics.set_active(self.submitted.outstanding());
+        self.metrics.set_errors(&self.errors.totals());
+    }
+
     async fn apply_ack(&mut self, env: &TaskEnv, ack: Ack) -> Result<(), EngineError> {
         if ack.seq == 0 {
             tracing::debug!(seq = ack.seq, "first acknowledgement");
+        }
+        if ack.result.is_ok() {
+            self.acked += 1;
         }
         if let Err(e) = ack.result {
             self.errors
@@ -387,7 +411,11 @@ impl<P: RecordProducer> SourceEngine<P> {
             .map(|c| (&*c.partition, Some(&*c.offset)))
             .collect();
         let write = env.worker.offsets.write(&env.connector, &entries);
-        match tokio::time::timeout(self.flush_timeout, write).await {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.flush_timeout, write).await;
+        self.metrics
+            .offset_commit(matches!(outcome, Ok(Ok(()))), started.elapsed());
+        match outcome {
             Ok(Ok(())) => {
                 tracing::debug!(partitions = changed.len(), "offsets flushed");
                 if self.trouble.current().is_some_and(Trouble::is_offset_flush) {
@@ -441,6 +469,7 @@ impl<P: RecordProducer> SourceEngine<P> {
             );
         }
         self.maybe_flush(env, true).await;
+        self.publish_metrics();
         if let Err(e) = self.task.stop().await {
             tracing::warn!("task stop failed: {}", error_trace(&e));
         }
