@@ -1,39 +1,56 @@
-//! Debezium's single message transforms for Ferry: the outbox `EventRouter` and
-//! `ExtractNewRecordState`, behaving as Debezium 3.x does on the same records.
+//! Debezium's single message transforms for Ferry: the outbox `EventRouter`,
+//! `ExtractNewRecordState`, `ExtractChangedRecordState`, `HeaderToValue`,
+//! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter` and the PostgreSQL
+//! connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6 does on the
+//! same records.
 
 #![warn(missing_docs)]
 
+pub mod changed_state;
+pub mod decode_message;
 pub mod envelope;
+pub mod header_to_value;
+pub mod logical_table_router;
 pub mod outbox;
+pub mod partition_routing;
 pub mod unwrap;
 mod util;
 
 use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
 
+pub use changed_state::ExtractChangedRecordState;
+pub use decode_message::DecodeLogicalDecodingMessageContent;
+pub use header_to_value::HeaderToValue;
+pub use logical_table_router::ByLogicalTableRouter;
 pub use outbox::EventRouter;
+pub use partition_routing::PartitionRouting;
 pub use unwrap::ExtractNewRecordState;
 
-fn event_router() -> Box<dyn Transformation> {
-    Box::new(EventRouter::new())
+fn boxed<T: Transformation + Default + 'static>() -> Box<dyn Transformation> {
+    Box::new(T::default())
 }
 
-fn extract_new_record_state() -> Box<dyn Transformation> {
-    Box::new(ExtractNewRecordState::new())
+fn descriptor(class: &'static str, factory: fn() -> Box<dyn Transformation>) -> PluginDescriptor {
+    PluginDescriptor {
+        class,
+        version: ferry_core::versions::DEBEZIUM,
+        factory: PluginFactory::Transformation(factory),
+    }
 }
 
 /// The transforms of this crate, registered under their Debezium class names.
 pub fn plugins() -> Vec<PluginDescriptor> {
     vec![
-        PluginDescriptor {
-            class: outbox::CLASS,
-            version: ferry_core::versions::DEBEZIUM,
-            factory: PluginFactory::Transformation(event_router),
-        },
-        PluginDescriptor {
-            class: unwrap::CLASS,
-            version: ferry_core::versions::DEBEZIUM,
-            factory: PluginFactory::Transformation(extract_new_record_state),
-        },
+        descriptor(outbox::CLASS, boxed::<EventRouter>),
+        descriptor(unwrap::CLASS, boxed::<ExtractNewRecordState>),
+        descriptor(changed_state::CLASS, boxed::<ExtractChangedRecordState>),
+        descriptor(
+            decode_message::CLASS,
+            boxed::<DecodeLogicalDecodingMessageContent>,
+        ),
+        descriptor(header_to_value::CLASS, boxed::<HeaderToValue>),
+        descriptor(logical_table_router::CLASS, boxed::<ByLogicalTableRouter>),
+        descriptor(partition_routing::CLASS, boxed::<PartitionRouting>),
     ]
 }
 
@@ -44,7 +61,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 2);
+        assert_eq!(plugins.len(), 7);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

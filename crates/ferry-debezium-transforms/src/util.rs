@@ -81,6 +81,16 @@ pub(crate) fn copy_schema_basics(source: &Schema, ty: SchemaType) -> SchemaBuild
     ferry_transforms::util::copy_schema_basics(source, SchemaBuilder::new(ty))
 }
 
+/// A setting as Debezium's `Field.group(config, null, ...)` defines it: no group, order 1,
+/// no default (null), importance MEDIUM and width NONE unless set, no validator.
+pub(crate) fn debezium_field(name: &str, ty: ferry_core::ConfigType, display: &str) -> ferry_core::ConfigKey {
+    let mut key = ferry_core::ConfigKey::new(name, ty)
+        .default_null()
+        .display_name(display);
+    key.order_in_group = 1;
+    key
+}
+
 /// A small bounded cache from a key (usually an input schema) to a derived value.
 ///
 /// Lookups compare with `PartialEq`, which for schemas is a pointer check first,
