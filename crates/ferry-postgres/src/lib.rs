@@ -26,6 +26,7 @@ pub mod event;
 pub mod geometry;
 pub mod headers;
 pub mod lsn;
+pub mod metrics;
 pub mod offset;
 pub mod pgoutput;
 pub mod replication;

@@ -54,6 +54,8 @@ struct Inner {
     retry: Option<(Instant, u32)>,
     /// A streaming failure met after records were built; reported by the next poll.
     deferred_error: Option<PgError>,
+    /// Debezium's streaming and snapshot metrics, the slot's lag.
+    metrics: Arc<crate::metrics::PgMetrics>,
 }
 
 /// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
@@ -135,9 +137,22 @@ impl Inner {
                 run_id: ContextHeaders::new_run_id(),
             },
         );
+        let metrics = crate::metrics::PgMetrics::register(
+            &cfg.topic_prefix,
+            &cfg.slot_name,
+            &ctx.connector,
+            ctx.task,
+            cfg.max_queue_size,
+        );
+        let lag_cfg = cfg.clone();
+        metrics.watch_slot(move || {
+            let cfg = lag_cfg.clone();
+            async move { connect_meta(&cfg).await }
+        });
         let mut inner = Inner {
             cfg: cfg.clone(),
             ctx,
+            metrics,
             meta,
             phase: Phase::Done,
             stream: None,
@@ -167,6 +182,7 @@ impl Inner {
             let visibility = exported.is_none().then(|| reader.visibility.clone());
             inner.decoder.snapshot_started(reader.tx_id, visibility);
             info!(tables = tables.len(), "starting snapshot");
+            inner.metrics.snapshot_started(tables.len());
             inner.phase = Phase::Snapshot(Box::new(reader), Some(session));
         } else {
             inner.stream = Some(Box::new(session.start().await?));
@@ -177,6 +193,8 @@ impl Inner {
     }
 
     async fn poll(&mut self) -> Result<Vec<Record>, ConnectError> {
+        self.metrics
+            .set_connected(self.stream.is_some() && self.retry.is_none());
         if let Some((at, attempt)) = self.retry {
             let now = Instant::now();
             if now < at {
@@ -279,6 +297,7 @@ impl Inner {
             reader.finish().await?;
             self.decoder.snapshot_finished();
             info!("snapshot completed");
+            self.metrics.snapshot_completed();
             if self.cfg.snapshot_mode == SnapshotMode::InitialOnly {
                 info!("snapshot.mode=initial_only: not streaming");
                 return Ok(Vec::new());
@@ -290,6 +309,7 @@ impl Inner {
         }
         let mut out = Vec::with_capacity(rows.len());
         self.decoder.snapshot_rows(rows, &mut out);
+        self.metrics.snapshot_rows(out.len());
         Ok(out)
     }
 
@@ -337,6 +357,7 @@ impl Inner {
             }
         }
         self.decoder.records_emitted(&out);
+        self.metrics.streamed(&out);
         self.maybe_heartbeat(&mut out).await;
         if let Some(s) = self.stream.as_mut() {
             s.confirm_flush(self.decoder.flushable());
@@ -346,6 +367,7 @@ impl Inner {
 
     /// Hands one event to the decoder, loading the table metadata it asks for.
     async fn feed(&mut self, ev: StreamEvent, out: &mut Vec<Record>) -> Result<()> {
+        self.metrics.observe(&ev);
         let mut ev = ev;
         loop {
             match self.decoder.process(ev, out)? {
