@@ -13,10 +13,12 @@
 //! - [`offset`]: Debezium-compatible offsets and the resume/flush bookkeeping;
 //! - [`decoder`]: the pure state machine from replication events and snapshot rows to
 //!   records and offsets (no I/O; it asks for the table schemas it lacks);
+//! - [`cleanup`]: the rules of the built-in outbox cleanup (`outbox.cleanup.*`);
 //! - [`snapshot`], [`task`] (the I/O shell around the decoder), [`connector`]: the Connect plugin.
 
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod config;
 pub mod connector;
 pub mod decoder;

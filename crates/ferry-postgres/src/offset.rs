@@ -384,6 +384,8 @@ pub struct FlushTracker {
     last_emitted: Option<Arc<OffsetMap>>,
     last_durable: Option<Arc<OffsetMap>>,
     flushable: Lsn,
+    /// The highest LSN of a durable offset reported in this run (not the slot's start).
+    durable_lsn: Lsn,
 }
 
 impl FlushTracker {
@@ -407,6 +409,7 @@ impl FlushTracker {
         // transaction again, whole.
         if let Some(l) = state.lsn_commit.max(state.lsn_proc) {
             self.flushable = self.flushable.max(l);
+            self.durable_lsn = self.durable_lsn.max(l);
         }
         self.last_durable = Some(Arc::new(offset.clone()));
     }
@@ -423,6 +426,13 @@ impl FlushTracker {
     /// The highest LSN that may be confirmed as flushed.
     pub fn flushable(&self) -> Lsn {
         self.flushable
+    }
+
+    /// The highest `lsn_commit`/`lsn_proc` of an offset reported durable since this
+    /// tracker was made (zero before the first): every transaction that ended at or
+    /// before it was emitted and its offset stored.
+    pub fn durable_lsn(&self) -> Lsn {
+        self.durable_lsn
     }
 }
 
@@ -604,5 +614,8 @@ mod tests {
         t.emitted(&b1);
         t.durable(&b1);
         assert_eq!(t.flushable(), Lsn(60));
+        assert_eq!(t.durable_lsn(), Lsn(60));
+        // The slot's starting point is not a durable offset of this run.
+        assert_eq!(FlushTracker::new(Lsn(10)).durable_lsn(), Lsn::ZERO);
     }
 }

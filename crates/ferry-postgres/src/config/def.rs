@@ -93,6 +93,21 @@ pub fn config_def() -> ConfigDef {
         .define(i("status.update.interval.ms").default_value("10000").validator(Validator::at_least(1.0)))
         .define(s("unavailable.value.placeholder").default_value("__debezium_unavailable_value"))
         .define(b("include.unknown.datatypes").default_value("false"))
+        .define(b("outbox.cleanup.enabled").default_value("false").doc(
+            "Ferry only: delete rows of outbox.cleanup.table once their events are in Kafka and covered by a stored offset (see docs/outbox-cleanup.md).",
+        ))
+        .define(s("outbox.cleanup.table").default_null().doc(
+            "Ferry only: the outbox table (schema.table, or a table in public) whose published rows are deleted; must be captured and have a primary key.",
+        ))
+        .define(l("outbox.cleanup.delay.ms").default_value("0").validator(Validator::at_least(0.0)).doc(
+            "Ferry only: how long a row is kept at least after it became durable in Kafka.",
+        ))
+        .define(i("outbox.cleanup.batch.size").default_value("1000").validator(Validator::between(1.0, 100000.0)).doc(
+            "Ferry only: rows deleted per cleanup transaction (each batch is its own short transaction).",
+        ))
+        .define(l("outbox.cleanup.interval.ms").default_value("1000").validator(Validator::at_least(10.0)).doc(
+            "Ferry only: how often the cleanup looks for published rows.",
+        ))
         .define(b("extended.headers.enabled").default_value("true").doc(
             "Enable/Disable Debezium context headers that provides essential metadata for tracking and identifying the source of CDC events in downstream processing systems.",
         ))

@@ -108,6 +108,23 @@ pub struct PostgresConfig {
     pub include_unknown_datatypes: bool,
     /// `extended.headers.enabled`: Debezium's `__debezium.context.*` headers on change events.
     pub extended_headers_enabled: bool,
+    /// `outbox.cleanup.*`: the built-in outbox cleanup, when enabled.
+    pub outbox_cleanup: Option<OutboxCleanup>,
+}
+
+/// The `outbox.cleanup.*` settings (Ferry's own; see docs/outbox-cleanup.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxCleanup {
+    /// `outbox.cleanup.table`: schema and table name.
+    pub schema: String,
+    /// The table name.
+    pub table: String,
+    /// `outbox.cleanup.delay.ms`.
+    pub delay: Duration,
+    /// `outbox.cleanup.batch.size`.
+    pub batch_size: usize,
+    /// `outbox.cleanup.interval.ms`.
+    pub interval: Duration,
 }
 
 impl PostgresConfig {
@@ -214,6 +231,7 @@ impl PostgresConfig {
         let unavailable_value_placeholder = r.string("unavailable.value.placeholder");
         let include_unknown_datatypes = r.boolean("include.unknown.datatypes");
         let extended_headers_enabled = r.boolean("extended.headers.enabled");
+        let outbox_cleanup = outbox_cleanup(r, &filters, snapshot_mode);
         PostgresConfig {
             hostname,
             port: port as u16,
@@ -256,6 +274,7 @@ impl PostgresConfig {
             unavailable_value_placeholder,
             include_unknown_datatypes,
             extended_headers_enabled,
+            outbox_cleanup,
         }
     }
 
@@ -313,6 +332,68 @@ fn topic_prefix(r: &mut Reader<'_>) -> String {
             String::new()
         }
     }
+}
+
+/// `outbox.cleanup.*`: `None` unless enabled; the table must be named and captured, and
+/// the snapshot must publish the rows that exist before the slot (see docs/outbox-cleanup.md).
+fn outbox_cleanup(
+    r: &mut Reader<'_>,
+    filters: &Filters,
+    snapshot_mode: SnapshotMode,
+) -> Option<OutboxCleanup> {
+    let enabled = r.boolean("outbox.cleanup.enabled");
+    let table = r.opt("outbox.cleanup.table");
+    let delay = Duration::from_millis(r.int("outbox.cleanup.delay.ms") as u64);
+    let batch_size = r.int("outbox.cleanup.batch.size") as usize;
+    let interval = Duration::from_millis(r.int("outbox.cleanup.interval.ms") as u64);
+    if !enabled {
+        return None;
+    }
+    let Some(name) = table else {
+        r.errors.push(ConfigError::invalid(
+            "outbox.cleanup.table",
+            "null",
+            "Required when outbox.cleanup.enabled=true: the outbox table, as schema.table",
+        ));
+        return None;
+    };
+    let (schema, table) = match name.split_once('.') {
+        Some((s, t)) => (s.trim().to_string(), t.trim().to_string()),
+        None => ("public".to_string(), name.clone()),
+    };
+    if schema.is_empty() || table.is_empty() || table.contains('.') {
+        r.errors.push(ConfigError::invalid(
+            "outbox.cleanup.table",
+            &name,
+            "Must be schema.table (or a table name in schema public)",
+        ));
+        return None;
+    }
+    if !filters.table_included(&schema, &table) {
+        r.errors.push(ConfigError::invalid(
+            "outbox.cleanup.table",
+            &name,
+            format!(
+                "The table {schema}.{table} is not captured by this connector (table.include.list/table.exclude.list, schema lists): its rows would never be published, so they are never cleaned up"
+            ),
+        ));
+        return None;
+    }
+    if snapshot_mode == SnapshotMode::NoData {
+        r.errors.push(ConfigError::invalid(
+            "outbox.cleanup.enabled",
+            "true",
+            "Not with snapshot.mode=no_data (never): rows written before the replication slot existed are never published, and the cleanup cannot tell them from published ones. Use snapshot.mode=initial (or when_needed, always)",
+        ));
+        return None;
+    }
+    Some(OutboxCleanup {
+        schema,
+        table,
+        delay,
+        batch_size,
+        interval,
+    })
 }
 
 /// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.
@@ -623,5 +704,80 @@ mod tests {
                 filters::anchored("(x").unwrap_err()
             )
         );
+    }
+
+    #[test]
+    fn outbox_cleanup_is_off_by_default_and_validated_naming_its_keys() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let parse = |extra: &[(&str, &str)]| {
+            let mut m = map(&base);
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            PostgresConfig::parse(&m)
+        };
+        let errs = |extra: &[(&str, &str)]| -> String {
+            parse(extra)
+                .unwrap_err()
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        assert_eq!(parse(&[]).unwrap().outbox_cleanup, None);
+        assert_eq!(
+            parse(&[("outbox.cleanup.table", "public.outbox")])
+                .unwrap()
+                .outbox_cleanup,
+            None,
+            "a table alone does not enable it"
+        );
+        let on = parse(&[
+            ("outbox.cleanup.enabled", "true"),
+            ("outbox.cleanup.table", "outbox"),
+            ("outbox.cleanup.delay.ms", "5000"),
+        ])
+        .unwrap()
+        .outbox_cleanup
+        .unwrap();
+        assert_eq!((on.schema.as_str(), on.table.as_str()), ("public", "outbox"));
+        assert_eq!(on.delay, Duration::from_secs(5));
+        assert_eq!(on.batch_size, 1000);
+        assert_eq!(on.interval, Duration::from_secs(1));
+
+        let e = errs(&[("outbox.cleanup.enabled", "true")]);
+        assert!(
+            e.contains("outbox.cleanup.table") && e.contains("Required"),
+            "{e}"
+        );
+        let e = errs(&[
+            ("outbox.cleanup.enabled", "true"),
+            ("outbox.cleanup.table", "public.outbox"),
+            ("table.include.list", "public.orders"),
+        ]);
+        assert!(
+            e.contains("outbox.cleanup.table") && e.contains("not captured"),
+            "{e}"
+        );
+        let e = errs(&[
+            ("outbox.cleanup.enabled", "true"),
+            ("outbox.cleanup.table", "public.outbox"),
+            ("snapshot.mode", "never"),
+        ]);
+        assert!(
+            e.contains("outbox.cleanup.enabled") && e.contains("no_data"),
+            "{e}"
+        );
+        let e = errs(&[
+            ("outbox.cleanup.enabled", "true"),
+            ("outbox.cleanup.table", "public.outbox"),
+            ("outbox.cleanup.batch.size", "0"),
+        ]);
+        assert!(e.contains("outbox.cleanup.batch.size"), "{e}");
     }
 }

@@ -228,6 +228,10 @@ impl Decoder {
                 if transactional && self.skip_tx {
                     return Ok(Step::Done);
                 }
+                if transactional && prefix == crate::cleanup::HOUSEKEEPING_PREFIX {
+                    self.skip_housekeeping();
+                    return Ok(Step::Done);
+                }
                 if transactional && self.pending_begin {
                     self.emit_begin(lsn, out);
                 }
@@ -294,6 +298,12 @@ impl Decoder {
     /// The highest LSN the slot may be confirmed to.
     pub fn flushable(&self) -> Lsn {
         self.flush.flushable()
+    }
+
+    /// The highest LSN of an offset reported durable in this run (what the outbox
+    /// cleanup may delete up to; zero before the first).
+    pub fn durable_lsn(&self) -> Lsn {
+        self.flush.durable_lsn()
     }
 
     /// Whether a heartbeat record is due at `now` (`heartbeat.interval.ms`, never

@@ -36,6 +36,21 @@ impl Decoder {
         }
     }
 
+    /// The transaction in progress is Ferry's outbox cleanup (it starts with a
+    /// [`HOUSEKEEPING_PREFIX`](crate::cleanup::HOUSEKEEPING_PREFIX) message): it yields no
+    /// records, not even transaction metadata.
+    pub(super) fn skip_housekeeping(&mut self) {
+        if let Some(tx) = &self.tx {
+            debug!(xid = tx.xid, "skipping Ferry's own outbox cleanup transaction");
+        }
+        self.skip_tx = true;
+        if self.pending_begin {
+            // Its BEGIN was not emitted yet: nothing of it is.
+            self.pending_begin = false;
+            self.offset.transaction.end();
+        }
+    }
+
     /// The transaction committed; the offset moves past it.
     pub(super) fn commit(
         &mut self,

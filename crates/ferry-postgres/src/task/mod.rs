@@ -3,6 +3,7 @@
 //! it; the decoder turns what it reads into records and offsets. The slot is
 //! confirmed only up to what the runtime reports durable.
 
+mod cleanup;
 mod connect;
 mod plan;
 
@@ -23,6 +24,8 @@ use crate::offset::{self, OffsetState};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
 use crate::schema::{self, TableId, TableMeta, TableSchema};
 use crate::snapshot::SnapshotReader;
+use cleanup::CleanupHandle;
+pub use cleanup::CleanupStats;
 use connect::{captured_tables, connect_meta};
 
 /// The PostgreSQL source task.
@@ -56,6 +59,8 @@ struct Inner {
     deferred_error: Option<PgError>,
     /// Debezium's streaming and snapshot metrics, the slot's lag.
     metrics: Arc<crate::metrics::PgMetrics>,
+    /// The outbox cleanup (`outbox.cleanup.enabled`).
+    cleanup: Option<CleanupHandle>,
 }
 
 /// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
@@ -104,6 +109,10 @@ impl Inner {
         let tables = captured_tables(&meta, &cfg).await?;
         let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
         replication::ensure_publication(&meta, &cfg, &ids).await?;
+        let cleanup = match cfg.outbox_cleanup {
+            Some(_) => Some(CleanupHandle::start(&cfg, &meta, tracing::Span::current()).await?),
+            None => None,
+        };
         if let Some(s) = &slot {
             wait_until_slot_free(&meta, &cfg, s.active_pid).await?;
         }
@@ -160,6 +169,7 @@ impl Inner {
             start_lsn,
             retry: None,
             deferred_error: None,
+            cleanup,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -187,6 +197,9 @@ impl Inner {
         } else {
             inner.stream = Some(Box::new(session.start().await?));
             inner.phase = Phase::Streaming;
+            if let Some(c) = &inner.cleanup {
+                c.streaming();
+            }
             info!(start = %start_lsn, "streaming");
         }
         Ok(inner)
@@ -305,6 +318,9 @@ impl Inner {
             let session = session.expect("replication session kept for streaming");
             self.stream = Some(Box::new(session.start().await?));
             self.phase = Phase::Streaming;
+            if let Some(c) = &self.cleanup {
+                c.streaming();
+            }
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(rows.len());
@@ -396,6 +412,9 @@ impl Inner {
 
     fn commit(&mut self, durable: &[CommittedOffset]) {
         self.decoder.offsets_durable(durable);
+        if let Some(c) = &self.cleanup {
+            c.durable(self.decoder.durable_lsn());
+        }
         let lsn = self.decoder.flushable();
         if let Some(s) = self.stream.as_mut() {
             debug!(%lsn, "confirming flush position");
@@ -404,6 +423,8 @@ impl Inner {
     }
 
     async fn stop(&mut self) -> Result<()> {
+        // Stops the cleanup; a batch in flight is rolled back with its session.
+        self.cleanup = None;
         if let Some(mut s) = self.stream.take() {
             s.confirm_flush(self.decoder.flushable());
             s.close().await?;
@@ -428,6 +449,11 @@ impl PostgresSourceTask {
     /// The highest LSN the task may confirm to the slot right now (for tests and metrics).
     pub fn flushable_lsn(&self) -> Option<Lsn> {
         self.inner.as_ref().map(|i| i.decoder.flushable())
+    }
+
+    /// What the outbox cleanup did so far (`None` unless `outbox.cleanup.enabled`).
+    pub fn cleanup_stats(&self) -> Option<Arc<CleanupStats>> {
+        self.inner.as_ref()?.cleanup.as_ref().map(CleanupHandle::stats)
     }
 
     fn span(&self) -> tracing::Span {
