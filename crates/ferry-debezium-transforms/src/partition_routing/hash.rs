@@ -221,4 +221,34 @@ mod tests {
         let d: BigDecimal = "-7".parse().unwrap();
         assert_eq!(java_hash_code(&Value::Decimal(d), None), -217);
     }
+
+    /// Expected values printed by Debezium 3.6.3's own `MurmurHash3.getInstance().hash(Object)`.
+    #[test]
+    fn murmur_matches_debezium() {
+        let m = |v: Value| HashFunction::Murmur.hash(&v, None);
+        for (s, want) in [
+            ("", 89_125_410),
+            ("a", -1_119_243_492),
+            ("hello", 1_671_093_224),
+            ("0123456789abcdef", 26_898_387),
+            ("0123456789abcdefXYZ", 226_040_757),
+            ("\u{dc}n\u{ef}c\u{f6}d\u{e9} \u{20ac}", -623_102_013),
+            ("customer 7", -1_790_237_024),
+        ] {
+            assert_eq!(m(Value::from(s)), want, "{s:?}");
+        }
+        for (i, want) in [
+            (0, 1_805_505_889),
+            (1, -1_931_162_451),
+            (-1, 171_705_313),
+            (42, -1_311_320_038),
+            (99_162_322, -605_162_500),
+        ] {
+            assert_eq!(m(Value::Int32(i)), want, "{i}");
+        }
+        let bytes = Value::Bytes(vec![1u8, 2, 200].into());
+        assert_eq!(java_hash_code(&bytes, None), -23_962);
+        assert_eq!(m(bytes), 2_055_040_624);
+        assert_eq!(m(Value::Int64(1 << 40)), -1_356_379_757);
+    }
 }

@@ -199,3 +199,55 @@ pub fn with_context_headers(mut record: Record) -> Record {
 pub fn header_keys(record: &Record) -> Vec<&str> {
     record.headers.iter().map(|h| h.key.as_str()).collect()
 }
+
+/// The PostgreSQL connector's logical decoding message event (`op: m` on `PREFIX.message`),
+/// with the content as bytes (`binary.handling.mode=bytes`), as Debezium 3.6 emits it.
+pub fn message_event(prefix: &str, content: &[u8]) -> Record {
+    let block_schema = Schema::struct_builder()
+        .name("io.debezium.connector.postgresql.Message")
+        .version(1)
+        .field("prefix", Schema::optional_string())
+        .field("content", Schema::optional_bytes())
+        .build();
+    let value_schema = Schema::struct_builder()
+        .name("io.debezium.connector.postgresql.MessageValue")
+        .version(1)
+        .field("op", Schema::string())
+        .field("ts_ms", Schema::optional_int64())
+        .field("source", source_schema())
+        .field("transaction", transaction_schema())
+        .field("message", block_schema.clone())
+        .build();
+    let key_schema = Schema::struct_builder()
+        .name("io.debezium.connector.postgresql.MessageKey")
+        .version(1)
+        .field("prefix", Schema::optional_string())
+        .build();
+    let mut source = Table::new("outbox", vec![("id", Schema::int32())]).source();
+    source.put("schema", "").unwrap();
+    source.put("table", "").unwrap();
+    let block = Struct::from_values(
+        block_schema,
+        vec![s(prefix), Value::Bytes(content.to_vec().into())],
+    )
+    .unwrap();
+    let value = Struct::from_values(
+        value_schema.clone(),
+        vec![
+            s("m"),
+            Value::Int64(TS_MS),
+            Value::Struct(source),
+            Value::Null,
+            Value::Struct(block),
+        ],
+    )
+    .unwrap();
+    let key = Struct::from_values(key_schema.clone(), vec![s(prefix)]).unwrap();
+    Record::new(
+        format!("{PREFIX}.message"),
+        Some(value_schema),
+        Value::Struct(value),
+    )
+    .with_key(Some(key_schema), Value::Struct(key))
+    .with_timestamp(Some(TS_MS + 5))
+}
