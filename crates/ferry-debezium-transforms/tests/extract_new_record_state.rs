@@ -387,7 +387,12 @@ fn plugins_are_registered_by_class() {
         classes,
         [
             "io.debezium.transforms.outbox.EventRouter",
-            "io.debezium.transforms.ExtractNewRecordState"
+            "io.debezium.transforms.ExtractNewRecordState",
+            "io.debezium.transforms.ExtractChangedRecordState",
+            "io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent",
+            "io.debezium.transforms.HeaderToValue",
+            "io.debezium.transforms.ByLogicalTableRouter",
+            "io.debezium.transforms.partitions.PartitionRouting",
         ]
     );
 }
