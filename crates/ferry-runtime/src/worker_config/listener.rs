@@ -46,14 +46,12 @@ pub(crate) fn rest_addresses(p: &ParsedConfig) -> Result<RestAddresses, ConfigEr
 /// Parses an `http://host:port` listener; `key` is the setting named in errors.
 fn parse_listener(key: &str, raw: &str) -> Result<SocketAddr, ConfigError> {
     let lower = raw.trim().to_ascii_lowercase();
-    let rest = if let Some(r) = lower.strip_prefix("http://") {
+    // HTTPS listeners bind the same way; ferry-rest sets up their TLS (listeners.https.ssl.*).
+    let rest = if let Some(r) = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+    {
         r
-    } else if lower.starts_with("https://") {
-        return Err(ConfigError::invalid(
-            key,
-            raw,
-            "HTTPS listeners are not supported by Ferry; terminate TLS in front of it",
-        ));
     } else {
         return Err(ConfigError::invalid(
             key,
@@ -118,6 +116,9 @@ mod tests {
             err("http://0.0.0.0"),
             "Invalid value http://0.0.0.0 for configuration listeners: Listener must include a port"
         );
-        assert!(err("https://:8443").contains("HTTPS listeners are not supported"));
+        assert_eq!(
+            parse_listener(LISTENERS, "https://:8443").unwrap().to_string(),
+            "0.0.0.0:8443"
+        );
     }
 }

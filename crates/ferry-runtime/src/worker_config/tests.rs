@@ -212,7 +212,7 @@ fn malformed_settings_are_refused_naming_the_key() {
         ("rest.port", "http", "rest.port"),
         ("rest.advertised.port", "70000", "rest.advertised.port"),
         ("rest.advertised.port", "-1", "rest.advertised.port"),
-        ("listeners", "https://0.0.0.0:8083", "listeners"),
+        ("listeners", "ftp://0.0.0.0:8083", "listeners"),
         ("listeners", "0.0.0.0:8083", "listeners"),
         ("listeners", "http://0.0.0.0", "listeners"),
         ("listeners", "http://0.0.0.0:port", "listeners"),
@@ -264,7 +264,7 @@ fn properties_file_and_listeners() {
     let bad = WorkerConfig::load_with_env(
         Some(&path),
         Mode::Distributed,
-        env(&[("CONNECT_LISTENERS", "https://:8443")]),
+        env(&[("CONNECT_LISTENERS", "tcp://:8443")]),
     )
     .unwrap_err();
     assert!(bad.to_string().contains("listeners"), "{bad}");
