@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod config_providers;
 pub mod connector_config;
 pub mod engine;
 pub mod herder;

@@ -122,8 +122,16 @@ impl WorkerContext {
     }
 
     /// Client properties for a role (`producer`, `consumer`, `admin`): bootstrap servers,
-    /// the worker's `ROLE.*` options, then the connector's `ROLE.override.*`.
+    /// the worker's `ROLE.*` options, then the connector's `ROLE.override.*` (refused
+    /// when `connector.client.config.override.policy` does not allow them).
     pub fn client_config(&self, role: &str, connector: &ConfigMap) -> Result<ClientSettings, EngineError> {
+        let policy =
+            crate::config_providers::OverridePolicy::from_worker(&self.config.originals).map_err(|e| {
+                EngineError::Config(format!("org.apache.kafka.common.config.ConfigException: {e}"))
+            })?;
+        if let Some(refused) = policy.check_task(role, connector) {
+            return Err(EngineError::Failed(refused));
+        }
         let mut props = ClientProps::new();
         props.set("bootstrap.servers", self.config.bootstrap_servers.clone());
         let worker_prefix = format!("{role}.");
@@ -154,6 +162,21 @@ pub struct TaskEnv {
 }
 
 impl TaskEnv {
+    /// Replaces the task's and the connector's configs with their values resolved by
+    /// the worker's config providers (`${file:…}`, `${env:…}`, `${dir:…}`).
+    pub(crate) fn resolve_configs(&mut self) -> Result<(), EngineError> {
+        let resolve = |c: &ConfigMap| {
+            crate::config_providers::resolve(&self.worker.config, c).map_err(|e| {
+                EngineError::Config(format!("org.apache.kafka.common.config.ConfigException: {e}"))
+            })
+        };
+        let task_config = resolve(&self.task_config)?;
+        let connector_config = resolve(&self.connector_config)?;
+        self.task_config = task_config;
+        self.connector_config = connector_config;
+        Ok(())
+    }
+
     /// The task's status key.
     pub fn status_key(&self) -> ferry_kafka::records::StatusKey {
         ferry_kafka::records::StatusKey::Task(self.connector.clone(), self.task)

@@ -34,10 +34,13 @@ pub async fn run(env: TaskEnv, task: Box<dyn SourceTask>) {
 }
 
 /// [`run`] with the Kafka clients made by `clients`.
-pub(crate) async fn run_with<F: ClientFactory>(env: TaskEnv, task: Box<dyn SourceTask>, clients: &F) {
+pub(crate) async fn run_with<F: ClientFactory>(mut env: TaskEnv, task: Box<dyn SourceTask>, clients: &F) {
     let span = tracing::info_span!("task", connector = %env.connector, task = env.task);
     async move {
-        let started = super::catch_panic(SourceEngine::start(&env, task, clients)).await;
+        let started = match env.resolve_configs() {
+            Ok(()) => super::catch_panic(SourceEngine::start(&env, task, clients)).await,
+            Err(e) => Err(e),
+        };
         super::drive(&env, started).await;
     }
     .instrument(span)

@@ -141,10 +141,13 @@ impl Actor {
             PluginFactory::Sink(make) => Instance::Sink(make()),
             _ => return Err(format!("{class} is not a connector")),
         };
+        // Config provider variables are resolved for the instance only, never stored.
+        let config = crate::config_providers::resolve(&self.ctx.config, &entry.config)
+            .map_err(|e| format!("org.apache.kafka.common.config.ConfigException: {e}"))?;
         let start = async {
             match &mut inst {
-                Instance::Source(c) => c.start(&entry.config, ctx).await,
-                Instance::Sink(c) => c.start(&entry.config, ctx).await,
+                Instance::Source(c) => c.start(&config, ctx).await,
+                Instance::Sink(c) => c.start(&config, ctx).await,
             }
         };
         let start = std::panic::AssertUnwindSafe(start).catch_unwind();
@@ -181,6 +184,7 @@ impl Actor {
                 configs.len()
             ));
         }
+        crate::config_providers::reverse_transform(&entry.config, &mut configs);
         let task_class = match inst.task_class() {
             Some(class) => class.to_owned(),
             None => task_class_of(&self.ctx.registry, entry),
