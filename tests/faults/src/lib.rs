@@ -8,6 +8,7 @@
 //! (or the clock) and prints the seed first, so a failure can be replayed.
 
 pub mod broker;
+pub mod cleanup;
 pub mod outbox;
 pub mod pg;
 pub mod proc;

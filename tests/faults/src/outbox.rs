@@ -123,8 +123,24 @@ impl Writer {
         aggregate_type: &str,
         keys: u64,
         interval: Duration,
+        rng: Rng,
+        payload_type: &str,
+    ) -> Writer {
+        Writer::start_batched(pg, db, aggregate_type, keys, interval, rng, payload_type, 1)
+    }
+
+    /// As [`Writer::start`], committing `rows_per_tx` rows per transaction (one INSERT,
+    /// rows in sequence order) every `interval`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_batched(
+        pg: &PgCluster,
+        db: &str,
+        aggregate_type: &str,
+        keys: u64,
+        interval: Duration,
         mut rng: Rng,
         payload_type: &str,
+        rows_per_tx: usize,
     ) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(AtomicU64::new(0));
@@ -139,6 +155,12 @@ impl Writer {
             "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload) VALUES \
              (CAST($1::text AS uuid), $2::text, $3::text, 'Tick', \
               jsonb_build_object('key', $3::text, 'seq', $4::bigint, 'txid', txid_current()){cast})"
+        );
+        let batch_sql = format!(
+            "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload) \
+             SELECT CAST(u.id AS uuid), $4::text, u.k, 'Tick', \
+              jsonb_build_object('key', u.k, 'seq', u.s, 'txid', txid_current()){cast} \
+             FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u(id, k, s, n) ORDER BY u.n"
         );
         let handle = {
             let (stop, acked) = (stop.clone(), acked.clone());
@@ -162,33 +184,51 @@ impl Writer {
                             }
                         }
                     }
-                    let key = format!("k{}", rng.range(0, keys));
-                    let seq = {
-                        let s = seqs.entry(key.clone()).or_default();
-                        *s += 1;
-                        *s
-                    };
-                    let id = uuid(&mut rng);
+                    let mut rows = Vec::with_capacity(rows_per_tx);
+                    for _ in 0..rows_per_tx {
+                        let key = format!("k{}", rng.range(0, keys));
+                        let seq = {
+                            let s = seqs.entry(key.clone()).or_default();
+                            *s += 1;
+                            *s
+                        };
+                        rows.push((uuid(&mut rng), key, seq));
+                    }
                     let started_ms = crate::now_ms();
                     let c = client.as_ref().unwrap();
-                    let res = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        c.execute(&sql, &[&id, &agg, &key, &seq]),
-                    )
-                    .await;
-                    let ok = matches!(res, Ok(Ok(1)));
+                    let ok = if rows_per_tx == 1 {
+                        let (id, key, seq) = &rows[0];
+                        let res = tokio::time::timeout(
+                            Duration::from_secs(10),
+                            c.execute(&sql, &[id, &agg, key, seq]),
+                        )
+                        .await;
+                        matches!(res, Ok(Ok(1)))
+                    } else {
+                        let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+                        let ks: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+                        let ss: Vec<i64> = rows.iter().map(|r| r.2).collect();
+                        let res = tokio::time::timeout(
+                            Duration::from_secs(10),
+                            c.execute(&batch_sql, &[&ids, &ks, &ss, &agg]),
+                        )
+                        .await;
+                        matches!(res, Ok(Ok(n)) if n == rows_per_tx as u64)
+                    };
                     if ok {
-                        acked.fetch_add(1, Ordering::SeqCst);
+                        acked.fetch_add(rows_per_tx as u64, Ordering::SeqCst);
                     } else {
                         client = None;
                     }
-                    sent.push(Sent {
-                        id,
-                        key,
-                        seq,
-                        started_ms,
-                        acked: ok,
-                    });
+                    for (id, key, seq) in rows {
+                        sent.push(Sent {
+                            id,
+                            key,
+                            seq,
+                            started_ms,
+                            acked: ok,
+                        });
+                    }
                     next += interval;
                     let now = Instant::now();
                     if next > now {
