@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use ferry_core::ConfigMap;
-use ferry_kafka::records::{ConfigRecord, TargetState};
 use ferry_kafka::InternalLog;
+use ferry_kafka::records::{ConfigRecord, TargetState};
 use indexmap::IndexMap;
 
-use super::hash_order::java_hash_map;
 use super::StoreError;
+use super::hash_order::java_hash_map;
 
 /// What the config topic says about one connector.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,9 +155,17 @@ impl ConfigStore {
 
     /// Replays the config topic.
     pub async fn load(&self) -> Result<ConfigState, StoreError> {
+        Ok(self.load_with_offset().await?.0)
+    }
+
+    /// Replays the config topic; also returns the offset after the last record read
+    /// (Connect's config snapshot offset; −1 when the topic is empty).
+    pub async fn load_with_offset(&self) -> Result<(ConfigState, i64), StoreError> {
         let mut state = ConfigState::new(self.log.is_some());
+        let mut offset = -1;
         if let Some(log) = &self.log {
             for r in log.read_to_end().await? {
+                offset = offset.max(r.offset + 1);
                 let Some(key) = r.key else { continue };
                 let key = String::from_utf8_lossy(&key);
                 match ConfigRecord::decode(&key, r.value.as_deref()) {
@@ -167,7 +175,7 @@ impl ConfigStore {
             }
         }
         state.restarts.clear();
-        Ok(state)
+        Ok((state, offset))
     }
 
     /// Writes records in order, each acknowledged before the next.

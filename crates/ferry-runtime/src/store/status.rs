@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use ferry_kafka::records::{State, StatusKey, StatusRecord};
 use ferry_kafka::InternalLog;
+use ferry_kafka::records::{State, StatusKey, StatusRecord};
 
 use super::StoreError;
 
@@ -105,6 +105,47 @@ impl StatusStore {
             }
         }
         *self.generation.lock().expect("generation lock") = max_gen + 1;
+        Ok(())
+    }
+
+    /// Sets the generation this worker writes (the worker group's generation).
+    pub fn set_generation(&self, generation: i32) {
+        *self.generation.lock().expect("generation lock") = generation;
+    }
+
+    /// Re-reads the status topic for what other workers wrote: a record replaces the one
+    /// in memory unless that one is this worker's and at least as new (by generation).
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let Some(log) = &self.log else { return Ok(()) };
+        let records = log.read_to_end().await?;
+        let mut latest: HashMap<StatusKey, Option<StatusRecord>> = HashMap::new();
+        for r in records {
+            let Some(key) = r.key.as_deref().map(String::from_utf8_lossy) else {
+                continue;
+            };
+            let Some(k) = StatusKey::decode(&key) else {
+                continue;
+            };
+            if matches!(k, StatusKey::Topic { .. }) {
+                continue;
+            }
+            let rec = r.value.and_then(|v| StatusRecord::decode(&key, &v).ok());
+            latest.insert(k, rec);
+        }
+        let mut data = self.data.lock().expect("status lock");
+        for (k, rec) in latest {
+            let ours = data.get(&k).filter(|m| m.worker_id == self.worker_id).cloned();
+            match (rec, ours) {
+                (Some(r), Some(m)) if r.generation <= m.generation => {}
+                (Some(r), _) => {
+                    data.insert(k, r);
+                }
+                (None, Some(_)) => {}
+                (None, None) => {
+                    data.remove(&k);
+                }
+            }
+        }
         Ok(())
     }
 

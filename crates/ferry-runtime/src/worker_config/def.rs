@@ -2,8 +2,8 @@
 //! Connect's `WorkerConfig` and `DistributedConfig` declare them (plus the pre-3.0 REST
 //! names the debezium/connect image still sets).
 
-use ferry_core::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
 use ferry_core::ConfigValue;
+use ferry_core::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
 
 use super::Mode;
 
@@ -59,6 +59,19 @@ pub const PLUGIN_PATH: &str = "plugin.path";
 pub const SESSION_TIMEOUT_MS: &str = "session.timeout.ms";
 /// `heartbeat.interval.ms`.
 pub const HEARTBEAT_INTERVAL_MS: &str = "heartbeat.interval.ms";
+/// `rebalance.timeout.ms`.
+pub const REBALANCE_TIMEOUT_MS: &str = "rebalance.timeout.ms";
+/// `connect.protocol`: `default` (eager), `compatible` or `sessioned` (incremental cooperative).
+pub const CONNECT_PROTOCOL: &str = "connect.protocol";
+/// `scheduled.rebalance.max.delay.ms`: how long a departed worker's work waits for it.
+pub const SCHEDULED_REBALANCE_MAX_DELAY_MS: &str = "scheduled.rebalance.max.delay.ms";
+/// `worker.sync.timeout.ms`.
+pub const WORKER_SYNC_TIMEOUT_MS: &str = "worker.sync.timeout.ms";
+/// `worker.unsync.backoff.ms`.
+pub const WORKER_UNSYNC_BACKOFF_MS: &str = "worker.unsync.backoff.ms";
+/// `ferry.group.membership`: `connect` (Kafka Connect's group protocol: every worker
+/// serves REST and runs its share) or `lease` (one active worker, the others standbys).
+pub const FERRY_GROUP_MEMBERSHIP: &str = "ferry.group.membership";
 /// `topic.creation.enable`.
 pub const TOPIC_CREATION_ENABLE: &str = "topic.creation.enable";
 /// `topic.tracking.enable`.
@@ -258,6 +271,40 @@ pub fn worker_config_def(mode: Mode) -> ConfigDef {
                 .doc("The expected time between heartbeats to the group coordinator."),
         )
         .define(
+            ConfigKey::new(REBALANCE_TIMEOUT_MS, ConfigType::Int)
+                .default_value("60000")
+                .validator(Validator::at_least(1.0))
+                .doc("How long the coordinator waits for every worker to rejoin during a rebalance."),
+        )
+        .define(
+            ConfigKey::new(CONNECT_PROTOCOL, ConfigType::String)
+                .default_value("sessioned")
+                .validator(Validator::one_of_ignore_case(["eager", "default", "compatible", "sessioned"]))
+                .doc("The Connect group subprotocol: default (eager), compatible or sessioned (incremental cooperative)."),
+        )
+        .define(
+            ConfigKey::new(SCHEDULED_REBALANCE_MAX_DELAY_MS, ConfigType::Int)
+                .default_value("300000")
+                .validator(Validator::at_least(0.0))
+                .doc("How long the leader keeps a departed worker's connectors and tasks for it before reassigning them."),
+        )
+        .define(
+            ConfigKey::new(WORKER_SYNC_TIMEOUT_MS, ConfigType::Int)
+                .default_value("3000")
+                .doc("How long a worker waits to catch up with the config topic before leaving the group."),
+        )
+        .define(
+            ConfigKey::new(WORKER_UNSYNC_BACKOFF_MS, ConfigType::Int)
+                .default_value("300000")
+                .doc("How long a worker that could not catch up waits before rejoining."),
+        )
+        .define(
+            ConfigKey::new(FERRY_GROUP_MEMBERSHIP, ConfigType::String)
+                .default_value("lease")
+                .validator(Validator::one_of_ignore_case(["connect", "lease"]))
+                .doc("connect: join the worker group on Kafka Connect's group protocol (every worker serves REST and runs its share); lease: one active worker per group.id, the others wait as standbys."),
+        )
+        .define(
             ConfigKey::new(TOPIC_CREATION_ENABLE, ConfigType::Boolean)
                 .default_value("true")
                 .doc("Whether source connectors may create their topics (topic.creation.* settings)."),
@@ -292,14 +339,18 @@ mod tests {
             assert!(distributed.key(key).unwrap().is_required(), "{key}");
             assert_eq!(standalone.key(key).unwrap().default, ConfigDefault::Null, "{key}");
         }
-        assert!(worker_config_def(Mode::Standalone)
-            .key(OFFSET_STORAGE_FILE)
-            .unwrap()
-            .is_required());
-        assert!(!worker_config_def(Mode::Distributed)
-            .key(OFFSET_STORAGE_FILE)
-            .unwrap()
-            .is_required());
+        assert!(
+            worker_config_def(Mode::Standalone)
+                .key(OFFSET_STORAGE_FILE)
+                .unwrap()
+                .is_required()
+        );
+        assert!(
+            !worker_config_def(Mode::Distributed)
+                .key(OFFSET_STORAGE_FILE)
+                .unwrap()
+                .is_required()
+        );
     }
 
     #[test]

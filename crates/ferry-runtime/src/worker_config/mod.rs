@@ -12,8 +12,8 @@ mod listener;
 
 use std::path::Path;
 
-use ferry_core::config::{with_prefix, ConfigMap, ParsedConfig};
 use ferry_core::ConfigError;
+use ferry_core::config::{ConfigMap, ParsedConfig, with_prefix};
 
 pub use def::worker_config_def;
 use def::*;
@@ -73,12 +73,35 @@ pub struct WorkerConfig {
     pub worker_id: String,
     /// How long the group waits for a silent worker before handing its lease to a standby.
     pub session_timeout_ms: u64,
+    /// The worker group settings (`connect.protocol`, timeouts, membership kind).
+    pub group: GroupConfig,
     /// `topic.creation.enable`.
     pub topic_creation_enable: bool,
     /// `topic.tracking.enable`.
     pub topic_tracking_enable: bool,
     /// `topic.tracking.allow.reset`.
     pub topic_tracking_allow_reset: bool,
+}
+
+/// How the worker takes part in its group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// True for Kafka Connect's group protocol, false for the one-active-worker lease.
+    pub connect_membership: bool,
+    /// `connect.protocol`: `default`, `compatible` or `sessioned`.
+    pub protocol: String,
+    /// `session.timeout.ms`.
+    pub session_timeout_ms: i32,
+    /// `heartbeat.interval.ms`.
+    pub heartbeat_interval_ms: i32,
+    /// `rebalance.timeout.ms`.
+    pub rebalance_timeout_ms: i32,
+    /// `scheduled.rebalance.max.delay.ms`.
+    pub scheduled_rebalance_max_delay_ms: i32,
+    /// `worker.sync.timeout.ms`.
+    pub worker_sync_timeout_ms: i32,
+    /// `worker.unsync.backoff.ms`.
+    pub worker_unsync_backoff_ms: i32,
 }
 
 /// A worker configuration problem: one line naming the key and what is wrong.
@@ -154,6 +177,16 @@ impl WorkerConfig {
             rest_bind: rest.bind,
             worker_id: rest.worker_id,
             session_timeout_ms: v.int(SESSION_TIMEOUT_MS)? as u64,
+            group: GroupConfig {
+                connect_membership: v.string(FERRY_GROUP_MEMBERSHIP)?.eq_ignore_ascii_case("connect"),
+                protocol: v.string(CONNECT_PROTOCOL)?.to_ascii_lowercase(),
+                session_timeout_ms: v.int(SESSION_TIMEOUT_MS)?,
+                heartbeat_interval_ms: v.int(HEARTBEAT_INTERVAL_MS)?,
+                rebalance_timeout_ms: v.int(REBALANCE_TIMEOUT_MS)?,
+                scheduled_rebalance_max_delay_ms: v.int(SCHEDULED_REBALANCE_MAX_DELAY_MS)?,
+                worker_sync_timeout_ms: v.int(WORKER_SYNC_TIMEOUT_MS)?,
+                worker_unsync_backoff_ms: v.int(WORKER_UNSYNC_BACKOFF_MS)?,
+            },
             topic_creation_enable: v.boolean(TOPIC_CREATION_ENABLE),
             topic_tracking_enable: v.boolean(TOPIC_TRACKING_ENABLE),
             topic_tracking_allow_reset: v.boolean(TOPIC_TRACKING_ALLOW_RESET),
