@@ -66,6 +66,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The REST server's settings from the worker properties; the JAAS file of basic
+/// authentication comes from `KAFKA_OPTS` (`-Djava.security.auth.login.config=...`), as
+/// in the debezium/connect and cp-kafka-connect images.
+fn rest_server_config(config: &WorkerConfig) -> anyhow::Result<ferry_rest::server_config::RestServerConfig> {
+    use ferry_rest::server_config::{Listener, RestServerConfig, Scheme};
+    let bind = config.rest_bind;
+    let fallback = Listener {
+        scheme: Scheme::Http,
+        host: bind.ip().to_string(),
+        port: bind.port(),
+    };
+    let jaas = ferry_rest::server_config::jaas_file_from_env();
+    Ok(RestServerConfig::from_properties(
+        config.originals.iter(),
+        fallback,
+        jaas.as_deref(),
+    )?)
+}
+
 async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()> {
     let (mode, file, connector_files) = match cli.command {
         Command::Distributed { worker_properties } => (Mode::Distributed, worker_properties, Vec::new()),
@@ -79,25 +98,29 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
         .iter()
         .map(|p| connector_files::read(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let bind = config.rest_bind;
+    let rest = rest_server_config(&config)?;
     // Bind first: a port in use is a start-up error, not something found later.
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind} (listeners / rest.port)"))?;
+    let server = ferry_rest::server::RestServer::bind(rest).await?;
     tracing::info!(worker_id = %config.worker_id, bootstrap = %config.bootstrap_servers, "starting worker");
     // REST first, as Kafka Connect does: `GET /` answers at once, other requests wait for the worker.
     let (late, handle) = ferry_runtime::LateHerder::new();
     let herder: Arc<dyn Herder> = late;
-    let app = ferry_rest::router(herder);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
-    tracing::info!(%bind, "REST API listening");
+    let addresses = server.addresses();
+    let server = server
+        .serve(herder, ferry_rest::RestOptions::default())
+        .context("cannot start the REST server")?;
+    for a in addresses {
+        let scheme = match a.scheme {
+            ferry_rest::server_config::Scheme::Http => "http",
+            ferry_rest::server_config::Scheme::Https => "https",
+        };
+        let what = if a.admin {
+            "REST admin endpoints"
+        } else {
+            "REST API"
+        };
+        tracing::info!(bind = %a.addr, "{what} listening on {scheme}://{}", a.addr);
+    }
     let loggers = ferry_runtime::Loggers::new(&log.root_level(), Some(log.clone()));
     let worker = tokio::select! {
         w = Worker::start(config, mode, plugins::registry(), loggers) => w.context("worker failed to start")?,
@@ -125,11 +148,7 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
         }
     };
     stop.await;
-    let _ = stop_tx.send(());
-    server
-        .await
-        .context("REST server task failed")?
-        .context("REST server failed")?;
+    server.stop().await.context("REST server failed")?;
     tracing::info!("shutting down: stopping tasks and flushing offsets");
     worker.shutdown().await;
     if lost.load(std::sync::atomic::Ordering::SeqCst) {

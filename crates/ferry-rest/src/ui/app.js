@@ -8,6 +8,15 @@ const SECRET_WORDS = /(^|[._-])(password|passwd|pwd|secret|token|credentials?|ap
 const SECRET_SUFFIX = /[._-]key$/i;
 
 const history = new Map(); // connector -> { events: [[t, v]], lag: [[t, v]] }
+const opened = new Map(); // "connector/section" -> open? (kept across refreshes)
+
+// A <details> whose open state survives the page's refreshes.
+function section(key, title, openByDefault, ...content) {
+  const open = opened.has(key) ? opened.get(key) : openByDefault;
+  const d = el("details", open ? { open: "" } : {}, el("summary", {}, title), ...content);
+  d.addEventListener("toggle", () => opened.set(key, d.open));
+  return d;
+}
 let lastTotals = null; // { t, totals: Map(connector -> events total) }
 
 function isSecret(key) {
@@ -65,26 +74,36 @@ async function fetchMetrics() {
   }
 }
 
-// Records through each connector (all tasks) and its lag, from the metrics.
+// Records through each connector (all tasks: the worker's rate, and the total for
+// workers that publish no rate) and its lag, from the metrics.
 function summarize(metrics) {
   const totals = new Map();
+  const rates = new Map();
   const lag = new Map();
   for (const s of metrics) {
     const conn = s.labels.connector || s.labels.name;
     if (!conn || !Number.isFinite(s.value)) continue;
     if (/(source_record_write|sink_record_read)_total$/.test(s.name)) {
       totals.set(conn, (totals.get(conn) || 0) + s.value);
+    } else if (/(source_record_write|sink_record_read)_rate$/.test(s.name)) {
+      rates.set(conn, (rates.get(conn) || 0) + s.value);
     } else if (/millisecondsbehindsource$/.test(s.name) || /_lag(_ms)?$/.test(s.name) || /records_lag(_max)?$/.test(s.name)) {
       lag.set(conn, Math.max(lag.get(conn) || 0, Math.max(0, s.value)));
     }
   }
-  return { totals, lag };
+  return { totals, rates, lag };
 }
 
 function record(now, metrics) {
   if (!metrics) return;
-  const { totals, lag } = summarize(metrics);
+  const { totals, rates, lag } = summarize(metrics);
+  for (const [conn, rate] of rates) {
+    const h = history.get(conn) || { events: [], lag: [] };
+    h.events.push([now, Math.max(0, rate)]);
+    history.set(conn, h);
+  }
   for (const [conn, total] of totals) {
+    if (rates.has(conn)) continue;
     const h = history.get(conn) || { events: [], lag: [] };
     if (lastTotals && lastTotals.totals.has(conn)) {
       const dt = (now - lastTotals.t) / 1000;
@@ -119,29 +138,32 @@ function svgEl(tag, attrs) {
   return e;
 }
 
-function chart(title, unit, points, colour, metricsUp) {
+function chart(title, unit, points, colour, note) {
   const last = points.length ? points[points.length - 1][1] : null;
   const head = el("div", { class: "t" }, el("span", {}, title),
     el("b", {}, last === null ? "–" : `${fmt(last)} ${unit}`));
   const box = el("div", { class: "chart", "data-chart": title }, head);
   if (points.length < 2) {
-    box.append(el("div", { class: "none" }, metricsUp ? "collecting…" : "no metrics from /metrics"));
+    box.append(el("div", { class: "none" }, note));
     return box;
   }
-  const W = 360, H = 64, now = points[points.length - 1][0];
-  const t0 = now - Math.max(60 * 1000, now - points[0][0]);
-  const max = Math.max(1, ...points.map(p => p[1])) * 1.15;
-  const x = t => ((t - t0) / (now - t0)) * W;
+  const W = 360, H = 64, now = points[points.length - 1][0], t0 = points[0][0];
+  const peak = Math.max(...points.map(p => p[1]));
+  const max = Math.max(1, peak) * 1.25;
+  const x = t => ((t - t0) / Math.max(1, now - t0)) * W;
   const y = v => H - 2 - (v / max) * (H - 6);
   const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" });
   for (const f of [0.25, 0.5, 0.75]) {
     svg.append(svgEl("line", { x1: 0, x2: W, y1: H * f, y2: H * f, stroke: "#eef1f5", "stroke-width": 1 }));
   }
   const line = points.map(([t, v], i) => `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-  const area = `${line} L${x(now).toFixed(1)},${H} L${x(points[0][0]).toFixed(1)},${H} Z`;
+  const area = `${line} L${W},${H} L0,${H} Z`;
   svg.append(svgEl("path", { d: area, fill: colour, "fill-opacity": 0.12, stroke: "none" }));
   svg.append(svgEl("path", { d: line, fill: "none", stroke: colour, "stroke-width": 2, "vector-effect": "non-scaling-stroke" }));
   box.append(svg);
+  const span = Math.round((now - t0) / 1000);
+  const ago = span >= 120 ? `${Math.round(span / 60)} min` : `${span} s`;
+  box.append(el("div", { class: "axis" }, el("span", {}, `last ${ago}`), el("span", {}, `peak ${fmt(peak)} ${unit}`)));
   return box;
 }
 
@@ -196,7 +218,7 @@ function connectorCard(name, entry, metricsUp) {
   if (status.connector && status.connector.trace) traces.push(["connector", status.connector.trace]);
   for (const t of status.tasks || []) if (t.trace) traces.push([`task ${t.id}`, t.trace]);
   for (const [who, trace] of traces) {
-    left.append(el("details", { open: "" }, el("summary", {}, `trace of ${who}`), el("pre", { class: "trace" }, trace)));
+    left.append(section(`${name}/trace/${who}`, `trace of ${who}`, true, el("pre", { class: "trace" }, trace)));
   }
   const cfg = el("table", {});
   for (const key of Object.keys(config).sort()) {
@@ -204,12 +226,13 @@ function connectorCard(name, entry, metricsUp) {
     cfg.append(el("tr", {}, el("td", { class: "k" }, key),
       el("td", { class: secret ? "v masked" : "v" }, secret ? "[hidden]" : config[key])));
   }
-  left.append(el("details", {}, el("summary", {}, `configuration (${Object.keys(config).length} settings)`), cfg));
+  left.append(section(`${name}/config`, `configuration (${Object.keys(config).length} settings)`, true, cfg));
 
   const h = history.get(name) || { events: [], lag: [] };
+  const none = metricsUp ? "collecting…" : "no metrics from /metrics";
   const charts = el("div", { class: "charts" },
-    chart("events/s", "/s", h.events, "#2563c9", metricsUp),
-    chart("lag", "ms", h.lag, "#c98a00", metricsUp));
+    chart("events/s", "/s", h.events, "#2563c9", none),
+    chart("lag", "ms", h.lag, "#c98a00", metricsUp && !h.lag.length ? "this connector reports no lag" : none));
   return el("article", { class: "card", "data-connector": name, "data-state": cstate }, head,
     el("div", { class: "card-body" }, left, charts));
 }
