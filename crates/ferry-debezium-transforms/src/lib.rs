@@ -13,6 +13,7 @@ pub mod header_to_value;
 pub mod logical_table_router;
 pub mod outbox;
 pub mod partition_routing;
+pub mod timezone_converter;
 pub mod unwrap;
 mod util;
 
@@ -24,6 +25,7 @@ pub use header_to_value::HeaderToValue;
 pub use logical_table_router::ByLogicalTableRouter;
 pub use outbox::EventRouter;
 pub use partition_routing::PartitionRouting;
+pub use timezone_converter::TimezoneConverter;
 pub use unwrap::ExtractNewRecordState;
 
 fn boxed<T: Transformation + Default + 'static>() -> Box<dyn Transformation> {
@@ -51,6 +53,7 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         descriptor(header_to_value::CLASS, boxed::<HeaderToValue>),
         descriptor(logical_table_router::CLASS, boxed::<ByLogicalTableRouter>),
         descriptor(partition_routing::CLASS, boxed::<PartitionRouting>),
+        descriptor(timezone_converter::CLASS, boxed::<TimezoneConverter>),
     ]
 }
 
@@ -61,7 +64,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 7);
+        assert_eq!(plugins.len(), 8);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

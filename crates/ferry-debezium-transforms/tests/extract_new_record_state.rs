@@ -393,6 +393,7 @@ fn plugins_are_registered_by_class() {
             "io.debezium.transforms.HeaderToValue",
             "io.debezium.transforms.ByLogicalTableRouter",
             "io.debezium.transforms.partitions.PartitionRouting",
+            "io.debezium.transforms.TimezoneConverter",
         ]
     );
 }
