@@ -22,6 +22,8 @@ pub struct ExtractChangedRecordState {
     /// Header name and its schema (an optional array of optional strings named like the header).
     changed: Option<(String, Schema)>,
     unchanged: Option<(String, Schema)>,
+    /// The key of the delete event just seen, whose tombstone comes next.
+    last_delete_key: Option<Value>,
 }
 
 impl ExtractChangedRecordState {
@@ -74,7 +76,16 @@ impl Transformation for ExtractChangedRecordState {
     }
 
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>, ConnectError> {
-        if record.value.is_null() || !envelope::is_envelope(record.value_schema.as_ref()) {
+        let delete_key = self.last_delete_key.take();
+        if record.value.is_null() {
+            // Debezium's tombstone shares its delete's header object, so it carries the
+            // (empty) lists added to the delete.
+            if delete_key.is_some_and(|k| k == record.key) {
+                self.add_headers(&mut record, Vec::new(), Vec::new());
+            }
+            return Ok(Some(record));
+        }
+        if !envelope::is_envelope(record.value_schema.as_ref()) {
             return Ok(Some(record));
         }
         let value = util::require_struct(&record.value, "Record value should be struct.")?;
@@ -96,7 +107,17 @@ impl Transformation for ExtractChangedRecordState {
                 }
             }
         }
+        if util::get_string(value, envelope::OP).ok().flatten() == Some("d") {
+            self.last_delete_key = Some(record.key.clone());
+        }
         // Added to every envelope (snapshots, creates, deletes too), empty when not an update.
+        self.add_headers(&mut record, changed, unchanged);
+        Ok(Some(record))
+    }
+}
+
+impl ExtractChangedRecordState {
+    fn add_headers(&self, record: &mut Record, changed: Vec<Value>, unchanged: Vec<Value>) {
         if let Some((name, schema)) = &self.changed {
             record
                 .headers
@@ -107,6 +128,5 @@ impl Transformation for ExtractChangedRecordState {
                 .headers
                 .add(name.clone(), Some(schema.clone()), Value::Array(unchanged));
         }
-        Ok(Some(record))
     }
 }

@@ -54,10 +54,10 @@ impl HeaderToValue {
 }
 
 fn config_def() -> ConfigDef {
-    let mut operation = util::debezium_field(OPERATION, ConfigType::String, "Operation: mover or copy")
+    // Debezium's enum recommender is not handed to Connect's definition: no recommended values.
+    let operation = util::debezium_field(OPERATION, ConfigType::String, "Operation: mover or copy")
         .importance(Importance::High)
         .doc("move: the headers are removed once copied into the value; copy: they stay.");
-    operation.recommended_values = OPERATIONS.iter().map(|s| s.to_string()).collect();
     ConfigDef::new()
         .define(
             util::debezium_field(HEADERS, ConfigType::List, "Header names list")

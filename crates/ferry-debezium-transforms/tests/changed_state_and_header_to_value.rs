@@ -76,6 +76,17 @@ fn other_events_get_empty_lists_and_non_envelopes_nothing() {
     assert!(strings(&out.headers.last_with_name("Changed").unwrap().value).is_empty());
     let tomb = t.tombstone(Value::Int32(1));
     assert_eq!(x.apply(tomb.clone()).unwrap().unwrap(), tomb);
+    // A delete's tombstone shares its headers in Debezium: it gets the delete's empty lists.
+    let delete = x
+        .apply(t.event("d", Some(row(&t, "a", Value::Null)), None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(header_keys(&delete), ["Changed"]);
+    let out = x.apply(tomb.clone()).unwrap().unwrap();
+    assert_eq!(header_keys(&out), ["Changed"]);
+    assert!(strings(&out.headers.last_with_name("Changed").unwrap().value).is_empty());
+    // Only the tombstone right after its delete.
+    assert_eq!(x.apply(tomb.clone()).unwrap().unwrap(), tomb);
     // Unset names add no header.
     let out = changed(&[])
         .apply(t.event(
