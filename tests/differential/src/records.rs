@@ -38,7 +38,7 @@ pub fn record_json(r: &ConsumedRecord) -> Value {
 }
 
 /// Reads `topic` on `broker` until `expected` records arrived (or 90 s passed), then until
-/// it stays quiet for a second (to catch extra records).
+/// it stays quiet for a second (to catch extra records); in partition and offset order.
 pub fn read_topic(broker: &Tansu, topic: &str, expected: usize) -> Vec<ConsumedRecord> {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut records = broker.consume(topic, expected, Duration::from_secs(90));
@@ -50,6 +50,8 @@ pub fn read_topic(broker: &Tansu, topic: &str, expected: usize) -> Vec<ConsumedR
     if more.len() > records.len() {
         records = more;
     }
+    // Partitions are read in parallel: their interleaving is arrival order, not data.
+    records.sort_by_key(|r| (r.partition, r.offset));
     records
 }
 
@@ -71,6 +73,13 @@ impl Pair {
         };
         let f = as_json(&ferry, &self.ferry.side);
         let c = as_json(&connect, &self.connect.side);
+        if std::env::var_os("FERRY_DIFF_DUMP").is_some() {
+            for (who, records) in [("ferry", &f), ("connect", &c)] {
+                for r in records.iter() {
+                    println!("[dump] {step} {who} {r}");
+                }
+            }
+        }
         let mut found = Vec::new();
         if f.len() != c.len() {
             found.push(Difference {

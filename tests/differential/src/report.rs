@@ -3,8 +3,8 @@
 
 use crate::diff::Difference;
 
-/// A difference that is known and explained: at `step`, at `path` (exact, or a prefix
-/// ending in `*`).
+/// A difference that is known and explained: at `step`, at `path` (exact, or a pattern in
+/// which each `*` stands for any text, so a trailing `*` makes a prefix).
 #[derive(Clone, Copy, Debug)]
 pub struct Known {
     /// The step's name, as given to the comparison.
@@ -20,11 +20,28 @@ impl Known {
         if self.step != step {
             return false;
         }
-        match self.path.strip_suffix('*') {
-            Some(prefix) => d.path.starts_with(prefix),
-            None => d.path == self.path,
+        glob_matches(self.path, &d.path)
+    }
+}
+
+/// `pattern` with `*` standing for any text (possibly empty) matches the whole of `text`.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
         }
     }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// What one scenario compared and found.
@@ -129,6 +146,18 @@ mod tests {
         path: "$.connector.*",
         why: "test",
     }];
+
+    #[test]
+    fn patterns_match_prefixes_and_inner_wildcards() {
+        assert!(glob_matches("$.a", "$.a"));
+        assert!(!glob_matches("$.a", "$.ab"));
+        assert!(glob_matches("$.a*", "$.ab.c"));
+        assert!(glob_matches("$[\"t.*\"].x", "$[\"t.changed\"].x"));
+        assert!(!glob_matches("$[\"t.*\"].x", "$[\"t.changed\"].xy"));
+        assert!(glob_matches("$[\"t.*.v\"]*", "$[\"t.a.v\"].w"));
+        assert!(!glob_matches("$[\"t.*.v\"]*", "$[\"u.a.v\"].w"));
+        assert!(!glob_matches("ab*ba", "aba"));
+    }
 
     #[test]
     fn known_differences_pass() {

@@ -16,8 +16,11 @@ const KNOWN: &[Known] = &[
     Known {
         step: "GET /connector-plugins?connectorsOnly=false",
         path: "$[*",
-        why: "plugins Ferry does not have yet: Debezium's other transforms (issue 14) and converters, \
-              and Connect's converters listed a second time as header converters",
+        why: "plugins Ferry does not have yet: Debezium's transforms EnforceRecordSize, \
+              ExtractSchemaToNewRecord, GeometryFormatTransformer, SchemaChangeEventFilter, \
+              SwapGeometryCoordinates, VectorToJsonConverter, OpenLineage, ActivateTracingSpan \
+              and TimescaleDb, Debezium's converters, and Connect's converters listed a second \
+              time as header converters",
     },
     Known {
         step: "PUT validate (valid)",
