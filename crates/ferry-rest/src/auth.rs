@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use crate::server_config::ServerConfigError;
+use crate::RestError;
 
 /// Connect's class name for the basic authentication extension.
 pub const BASIC_AUTH_EXTENSION: &str =
@@ -146,8 +147,14 @@ impl BasicAuth {
     }
 
     /// Whether an `Authorization` header value lets the request in (JAAS flag rules).
-    pub fn permits(&self, authorization: Option<&str>) -> bool {
-        let creds = authorization.and_then(parse_basic);
+    ///
+    /// `Err` carries the message of a `Basic` value that is not base64, which Connect
+    /// answers with 500 (the decoder's exception is not a login failure).
+    pub fn check(&self, authorization: Option<&str>) -> Result<bool, String> {
+        let creds = match authorization {
+            Some(value) => parse_basic(value)?,
+            None => None,
+        };
         let login = |m: &Module| {
             if m.users.is_empty() {
                 return true;
@@ -170,40 +177,65 @@ impl BasicAuth {
                 Flag::Requisite => {
                     required_seen = true;
                     if !ok {
-                        return false;
+                        return Ok(false);
                     }
                 }
                 Flag::Sufficient => {
                     if ok && !required_failed {
-                        return true;
+                        return Ok(true);
                     }
                 }
                 Flag::Optional => optional_ok |= ok,
             }
         }
-        if required_seen {
+        Ok(if required_seen {
             !required_failed
         } else {
             optional_ok
-        }
+        })
+    }
+
+    /// Whether an `Authorization` header value lets the request in (an undecodable one does not).
+    pub fn permits(&self, authorization: Option<&str>) -> bool {
+        self.check(authorization).unwrap_or(false)
     }
 }
 
-/// `Basic base64(user:password)` as Connect's `BasicAuthCredentials` reads it.
-fn parse_basic(value: &str) -> Option<(String, String)> {
-    let (method, rest) = value.split_once(' ')?;
+/// `Basic base64(user:password)` as Connect's `BasicAuthCredentials` reads it: no credentials
+/// for another scheme or a value without `user:`; `Err` (Java's decoder message) for a
+/// `Basic` value that is not base64.
+fn parse_basic(value: &str) -> Result<Option<(String, String)>, String> {
+    let Some((method, rest)) = value.split_once(' ') else {
+        return Ok(None);
+    };
     if method.is_empty() || !method.eq_ignore_ascii_case("basic") {
-        return None;
+        return Ok(None);
     }
     let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
+        .decode(rest)
+        .map_err(java_base64_message)?;
     let decoded = String::from_utf8_lossy(&decoded);
-    let (user, password) = decoded.split_once(':')?;
-    if user.is_empty() {
-        return None;
+    Ok(match decoded.split_once(':') {
+        Some((user, password)) if !user.is_empty() => Some((user.to_owned(), password.to_owned())),
+        _ => None,
+    })
+}
+
+/// The message `java.util.Base64.Decoder` gives for what the base64 crate refuses.
+fn java_base64_message(e: base64::DecodeError) -> String {
+    match e {
+        base64::DecodeError::InvalidByte(_, b) => {
+            // Java prints the (signed) byte in hex.
+            let v = b as i8;
+            if v < 0 {
+                format!("Illegal base64 character -{:x}", -(v as i32))
+            } else {
+                format!("Illegal base64 character {v:x}")
+            }
+        }
+        base64::DecodeError::InvalidLength(_) => "Last unit does not have enough valid bits".to_owned(),
+        _ => "Input byte array has wrong 4-byte ending unit".to_owned(),
     }
-    Some((user.to_owned(), password.to_owned()))
 }
 
 fn read_credentials(file: &str) -> Result<HashMap<String, String>, ServerConfigError> {
@@ -364,12 +396,14 @@ fn is_internal(method: &Method, path: &str) -> bool {
 }
 
 /// Whether a path matches one of the served `(method, template)` routes (so Jersey would
-/// have matched a resource and run the filter). `/ui` pages count as routes.
-fn matches_a_route(method: &Method, path: &str, routes: &[(&str, &str)]) -> bool {
+/// have matched a resource and run the filter; `OPTIONS` matches any method, as Jersey
+/// answers it for every resource). `/ui` pages count as routes.
+pub(crate) fn matches_a_route(method: &Method, path: &str, routes: &[(&str, &str)]) -> bool {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let head = method == Method::HEAD;
+    let options = method == Method::OPTIONS;
     routes.iter().any(|(m, template)| {
-        let method_ok = *m == method.as_str() || (head && *m == "GET");
+        let method_ok = options || *m == method.as_str() || (head && *m == "GET");
         let tsegs: Vec<&str> = template.trim_end_matches('/').split('/').collect();
         method_ok
             && tsegs.len() == segs.len()
@@ -402,13 +436,21 @@ pub(crate) async fn require_basic_auth(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if state.auth.permits(authorization) {
-        return next.run(req).await;
+    match state.auth.check(authorization) {
+        Ok(true) => return next.run(req).await,
+        Ok(false) => {}
+        Err(message) => return RestError::new(StatusCode::INTERNAL_SERVER_ERROR, message).into_response(),
     }
     tracing::debug!(%method, path, "Request failed authentication");
     let mut resp = (StatusCode::UNAUTHORIZED, UNAUTHORIZED_BODY).into_response();
+    // Jersey types the refusal as the matched resource produces: JSON, or text for OPTIONS.
+    let content_type = if method == Method::OPTIONS {
+        "text/plain"
+    } else {
+        "application/json"
+    };
     resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // The status page is opened by a person: let the browser ask for credentials.
     if path == "/ui" || path.starts_with("/ui/") {
         resp.headers_mut().insert(
@@ -469,7 +511,18 @@ mod tests {
         assert!(!auth.permits(Some(&basic("other:pass:word"))));
         assert!(!auth.permits(Some(&basic(":pass:word"))));
         assert!(!auth.permits(Some("Bearer abc")));
-        assert!(!auth.permits(Some("Basic !!!")));
+        assert_eq!(
+            auth.check(Some("Basic !!!")),
+            Err("Illegal base64 character 21".to_owned())
+        );
+        assert_eq!(
+            auth.check(Some("Basic  dXNlcg==")),
+            Err("Illegal base64 character 20".to_owned())
+        );
+        assert_eq!(
+            auth.check(Some("Basic dXNlcg\u{e9}")).unwrap_err(),
+            "Illegal base64 character -3d"
+        );
         assert!(!auth.permits(Some("Basic")));
         assert!(!auth.permits(None));
         // An empty credentials file lets everyone in, as in Connect.
@@ -507,6 +560,7 @@ mod tests {
         assert!(matches_a_route(&Method::HEAD, "/ui", &routes));
         assert!(!matches_a_route(&Method::GET, "/connectors//status", &routes));
         assert!(!matches_a_route(&Method::POST, "/connectors/x/status", &routes));
+        assert!(matches_a_route(&Method::OPTIONS, "/connectors/x/status", &routes));
         assert!(!matches_a_route(&Method::GET, "/nowhere", &routes));
     }
 }

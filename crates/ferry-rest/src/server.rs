@@ -170,21 +170,69 @@ async fn only_admin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// `OPTIONS` on a served path, as Jersey answers it: 200, `Allow` listing the path's
+/// methods (with HEAD for GET, and OPTIONS) in Java `HashSet` order, the same list as a
+/// text body. Other paths go on to the router (404).
+async fn jersey_options(
+    axum::extract::State(routes): axum::extract::State<Arc<Vec<(&'static str, &'static str)>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() != axum::http::Method::OPTIONS {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    let mut methods: Vec<&str> = Vec::new();
+    for (m, template) in routes.iter() {
+        if crate::auth::matches_a_route(&axum::http::Method::GET, path, &[("GET", template)]) {
+            if *m == "GET" && !methods.contains(&"HEAD") {
+                methods.push("HEAD");
+            }
+            if !methods.contains(m) {
+                methods.push(m);
+            }
+        }
+    }
+    if methods.is_empty() {
+        return next.run(req).await;
+    }
+    methods.push("OPTIONS");
+    let ordered: Vec<&str> = ferry_core::java::collections::hashmap_iteration_order(
+        methods.into_iter().map(|m| (m, ())).collect(),
+    )
+    .into_iter()
+    .map(|(m, _)| m)
+    .collect();
+    let mut resp = ordered.join(", ").into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&ordered.join(",")) {
+        h.insert(axum::http::header::ALLOW, v);
+    }
+    resp
+}
+
 /// The main listeners' application: the API and `/ui`, with Connect's filters.
 pub fn main_app(herder: Arc<dyn Herder>, options: RestOptions, config: &RestServerConfig) -> Router {
     let mut app = crate::router_with(herder, options);
     let admin_here = config.admin_listeners == AdminListeners::Main;
+    let routes: Arc<Vec<(&'static str, &'static str)>> = Arc::new(
+        crate::routes()
+            .into_iter()
+            .filter(|(_, p)| admin_here || !is_admin_path(p))
+            .collect(),
+    );
+    app = app.layer(from_fn_with_state(routes.clone(), jersey_options));
     if !admin_here {
         app = app.layer(from_fn(hide_admin));
     }
     if let Some(auth) = &config.basic_auth {
-        let routes: Vec<(&'static str, &'static str)> = crate::routes()
-            .into_iter()
-            .filter(|(_, p)| admin_here || !is_admin_path(p))
-            .collect();
         let state = AuthLayerState {
             auth: auth.clone(),
-            routes: Arc::new(routes),
+            routes,
         };
         app = app.layer(from_fn_with_state(state, crate::auth::require_basic_auth));
     }
@@ -203,5 +251,13 @@ pub fn main_app(herder: Arc<dyn Herder>, options: RestOptions, config: &RestServ
 /// The admin listeners' application: `/admin/*` only, without the REST extensions
 /// (Connect registers them on the main resources only).
 pub fn admin_app(herder: Arc<dyn Herder>, options: RestOptions) -> Router {
-    crate::router_with(herder, options).layer(from_fn(only_admin))
+    let routes: Arc<Vec<(&'static str, &'static str)>> = Arc::new(
+        crate::routes()
+            .into_iter()
+            .filter(|(_, p)| is_admin_path(p))
+            .collect(),
+    );
+    crate::router_with(herder, options)
+        .layer(from_fn_with_state(routes, jersey_options))
+        .layer(from_fn(only_admin))
 }

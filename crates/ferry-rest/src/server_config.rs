@@ -320,7 +320,7 @@ impl RestServerConfig {
             Some(origins) if !origins.is_empty() => Some(Cors::new(
                 origins,
                 get(ACCESS_CONTROL_ALLOW_METHODS).unwrap_or(""),
-            )),
+            )?),
             _ => None,
         };
         let headers = match get(RESPONSE_HTTP_HEADERS_CONFIG) {

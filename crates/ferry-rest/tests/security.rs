@@ -398,12 +398,12 @@ async fn admin_listeners_move_or_disable_the_admin_endpoints() {
 }
 
 #[tokio::test]
-async fn cors_and_response_headers_follow_the_settings() {
+async fn cors_options_and_response_headers_answer_as_connect_4_3_does() {
     let dir = tempfile::tempdir().unwrap();
     let jaas = jaas(dir.path());
     let p = props(&[
         ("listeners", "http://127.0.0.1:0"),
-        ("access.control.allow.origin", "https://ops.example"),
+        ("access.control.allow.origin", "https://ops\\.example"),
         ("access.control.allow.methods", "GET,PUT,DELETE"),
         (
             "response.http.headers.config",
@@ -417,15 +417,12 @@ async fn cors_and_response_headers_follow_the_settings() {
     let (server, addrs) = start(&p, Some(&jaas)).await;
     let addr = addrs[0].addr;
     let auth = basic("admin:s3cret");
+    let origin = ("Origin", "https://ops.example");
 
+    // Figures measured on the real Kafka Connect 4.3 worker with the same settings.
     let a = http(
         addr,
-        &request(
-            "GET",
-            "/connectors",
-            &[("Origin", "https://ops.example"), ("Authorization", &auth)],
-            "",
-        ),
+        &request("GET", "/connectors", &[origin, ("Authorization", &auth)], ""),
     )
     .await;
     assert_eq!(a.status, 200);
@@ -433,7 +430,8 @@ async fn cors_and_response_headers_follow_the_settings() {
         a.header("access-control-allow-origin"),
         Some("https://ops.example")
     );
-    assert_eq!(a.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(a.header("access-control-allow-credentials"), None);
+    assert_eq!(a.header("vary"), Some("Origin"));
     assert_eq!(a.header("x-frame-options"), Some("DENY"));
     assert_eq!(a.header("cache-control"), Some("no-store, max-age=0"));
 
@@ -449,29 +447,59 @@ async fn cors_and_response_headers_follow_the_settings() {
     .await;
     assert_eq!(other.status, 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
+    assert_eq!(other.header("vary"), Some("Origin"));
 
-    // A preflight needs no credentials and lists the allowed methods.
-    let pre = http(
-        addr,
-        &request(
-            "OPTIONS",
-            "/connectors/c1",
-            &[
-                ("Origin", "https://ops.example"),
-                ("Access-Control-Request-Method", "DELETE"),
-            ],
-            "",
-        ),
-    )
-    .await;
-    assert_eq!(pre.status, 200, "{pre:?}");
+    // A preflight gets the CORS headers, then is an OPTIONS request like any other:
+    // authenticated (401, text/plain, without credentials) and answered with `Allow`.
+    let preflight = |auth: Option<&str>| {
+        let mut h = vec![origin, ("Access-Control-Request-Method", "DELETE")];
+        if let Some(a) = auth {
+            h.push(("Authorization", a));
+        }
+        request("OPTIONS", "/connectors/c1", &h, "")
+    };
+    let pre = http(addr, &preflight(None)).await;
+    assert_eq!(pre.status, 401, "{pre:?}");
+    assert_eq!(pre.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        pre.header("access-control-allow-origin"),
+        Some("https://ops.example")
+    );
     assert_eq!(pre.header("access-control-allow-methods"), Some("GET,PUT,DELETE"));
-    assert_eq!(pre.header("access-control-max-age"), Some("1800"));
+    assert_eq!(pre.header("access-control-allow-headers"), Some("Content-Type"));
+    assert_eq!(pre.header("access-control-max-age"), Some("60"));
+    let pre = http(addr, &preflight(Some(&auth))).await;
+    assert_eq!(pre.status, 200, "{pre:?}");
+    assert_eq!(pre.header("allow"), Some("HEAD,DELETE,GET,OPTIONS"));
+    assert_eq!(pre.body, "HEAD, DELETE, GET, OPTIONS");
+    for (path, allow) in [
+        ("/connectors", "HEAD,POST,GET,OPTIONS"),
+        ("/connectors/c1/config", "HEAD,GET,OPTIONS,PUT,PATCH"),
+        ("/connectors/c1/pause", "OPTIONS,PUT"),
+        ("/connectors/c1/tasks/0/restart", "POST,OPTIONS"),
+        ("/admin/loggers/root", "HEAD,GET,OPTIONS,PUT"),
+    ] {
+        let a = http(addr, &request("OPTIONS", path, &[("Authorization", &auth)], "")).await;
+        assert_eq!((a.status, a.header("allow")), (200, Some(allow)), "{path}");
+    }
+    let nowhere = http(addr, &request("OPTIONS", "/nowhere", &[], "")).await;
+    assert_eq!(nowhere.status, 404);
 
-    // The headers are on refusals too, as Jetty's filters run before Jersey's.
+    // The headers are on refusals too; a Basic value that is not base64 is Connect's 500.
     let refused = http(addr, &request("GET", "/connectors", &[], "")).await;
     assert_eq!(refused.status, 401);
     assert_eq!(refused.header("x-frame-options"), Some("DENY"));
+    assert_eq!(refused.header("content-type"), Some("application/json"));
+    let garbled = http(
+        addr,
+        &request("GET", "/connectors", &[("Authorization", "Basic !!!")], ""),
+    )
+    .await;
+    assert_eq!(garbled.status, 500);
+    assert_eq!(
+        garbled.body,
+        r#"{"error_code":500,"message":"Illegal base64 character 21"}"#
+    );
     server.stop().await.unwrap();
 }
 
