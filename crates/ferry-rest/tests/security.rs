@@ -344,6 +344,39 @@ async fn pkcs12_key_stores_and_required_client_certificates() {
 }
 
 #[tokio::test]
+async fn https_admin_listeners_take_their_own_tls_settings_and_requested_client_auth_serves_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = pki();
+    let mut pem = pki.server_key.serialize_pem();
+    pem.push_str(&pki.server_cert.pem());
+    let keystore = write(dir.path(), "server.pem", pem.as_bytes());
+    let ca = write(dir.path(), "ca.pem", pki.ca.pem().as_bytes());
+    let p = props(&[
+        ("listeners", "http://127.0.0.1:0"),
+        ("admin.listeners", "https://127.0.0.1:0"),
+        ("admin.listeners.https.ssl.keystore.location", &keystore),
+        ("admin.listeners.https.ssl.truststore.location", &ca),
+        ("admin.listeners.https.ssl.client.auth", "requested"),
+        // Plain ssl.* keys do not count once admin.listeners.https.* keys are set.
+        ("ssl.keystore.location", "/nonexistent/ignored.pem"),
+    ]);
+    let (server, addrs) = start(&p, None).await;
+    let admin = addrs.iter().find(|a| a.admin).unwrap();
+    assert_eq!(admin.scheme, Scheme::Https);
+    for with_cert in [true, false] {
+        let a = https(
+            &tls_client(&pki, with_cert),
+            admin.addr,
+            &request("GET", "/admin/loggers", &[], ""),
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.status, 200, "client certificate {with_cert}: {a:?}");
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn admin_listeners_move_or_disable_the_admin_endpoints() {
     let p = props(&[
         ("listeners", "http://127.0.0.1:0"),
