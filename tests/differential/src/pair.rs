@@ -169,6 +169,10 @@ impl Pair {
             normalise_server_info(&mut bf);
             normalise_server_info(&mut bc);
         }
+        if std::env::var_os("FERRY_DIFF_DUMP").is_some() {
+            println!("[dump] {step} ferry {} {bf}", f.status);
+            println!("[dump] {step} connect {} {bc}", c.status);
+        }
         diff("$", &bf, &bc, true, &mut found);
         self.report.add(step, found);
     }

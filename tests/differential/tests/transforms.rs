@@ -27,30 +27,73 @@ const CLASSES: &[&str] = &[
 /// its reason (docs/debezium-transforms.md).
 const KNOWN: &[Known] = &[
     Known {
-        step: "PUT validate (transforms chain)",
+        step: VALID,
         path: "$.configs[\"transforms.*.plugin.version\"]",
-        why: "Kafka Connect 4.x's per-transform `plugin.version` setting (KIP-891), which Ferry's \
-              transform chain does not define yet (crates/ferry-transforms/src/chain.rs)",
+        why: PLUGIN_VERSION,
     },
     Known {
-        step: "PUT validate (transforms chain)",
+        step: VALID,
         path: "$.configs[\"transforms.*\"].definition.order_in_group",
-        why: "the same missing `plugin.version`: Connect numbers a transform's settings after it",
+        why: PLUGIN_VERSION_ORDER,
     },
     Known {
-        step: "PUT validate (transforms chain)",
+        step: VALID,
         path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
-        why: "Debezium transforms Ferry does not have (EnforceRecordSize, ExtractSchemaToNewRecord, \
-              GeometryFormatTransformer, SchemaChangeEventFilter, SwapGeometryCoordinates, \
-              VectorToJsonConverter, OpenLineage, ActivateTracingSpan, TimescaleDb) sort among them",
+        why: MISSING_TRANSFORMS,
     },
     Known {
-        step: "PUT validate (transforms chain)",
+        step: VALID,
         path: "$.configs[\"*.converter\"].value.recommended_values*",
-        why: "Ferry lacks Debezium's BinaryDataConverter, ByteArrayConverter and \
-              CloudEventsConverter, which sort first, so every later entry shifts",
+        why: MISSING_CONVERTERS,
+    },
+    Known {
+        step: INVALID,
+        path: "$.configs[\"transforms.*.plugin.version\"]",
+        why: PLUGIN_VERSION,
+    },
+    Known {
+        step: INVALID,
+        path: "$.configs[\"transforms.*\"].definition.order_in_group",
+        why: PLUGIN_VERSION_ORDER,
+    },
+    Known {
+        step: INVALID,
+        path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
+        why: MISSING_TRANSFORMS,
+    },
+    Known {
+        step: INVALID,
+        path: "$.configs[\"*.converter\"].value.recommended_values*",
+        why: MISSING_CONVERTERS,
+    },
+    Known {
+        step: INVALID,
+        path: "$.configs[\"transforms.*\"].value.errors[0]",
+        why: CONFIGURE_CHECKS,
+    },
+    Known {
+        step: INVALID,
+        path: "$.error_count",
+        why: CONFIGURE_CHECKS,
     },
 ];
+
+const VALID: &str = "PUT validate (transforms chain)";
+const INVALID: &str = "PUT validate (bad transform settings)";
+const PLUGIN_VERSION: &str = "Kafka Connect 4.x's per-transform `plugin.version` setting (KIP-891), \
+     which Ferry's transform chain does not define yet (crates/ferry-transforms/src/chain.rs)";
+const PLUGIN_VERSION_ORDER: &str =
+    "the same missing `plugin.version`: Connect numbers a transform's settings after it";
+const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
+     ExtractSchemaToNewRecord, GeometryFormatTransformer, SchemaChangeEventFilter, \
+     SwapGeometryCoordinates, VectorToJsonConverter, OpenLineage, ActivateTracingSpan, \
+     TimescaleDb) sort among them";
+const MISSING_CONVERTERS: &str = "Ferry lacks Debezium's BinaryDataConverter, ByteArrayConverter \
+     and CloudEventsConverter, which sort first, so every later entry shifts";
+const CONFIGURE_CHECKS: &str = "deliberate: Ferry's validation also configures each transform, so \
+     what Debezium's transforms refuse in configure() (a missing HeaderToValue operation, a \
+     partition count of 0, an unknown zone) is reported here; Connect validates only the \
+     definitions, which carry no validators, and the task fails when it starts";
 
 const SCHEMA: &str = "
     CREATE TABLE orders_shard1 (
@@ -265,6 +308,21 @@ async fn debezium_transforms_match_debezium() {
     chain["file"] = json!("/tmp/x");
     pair.exchange(
         "PUT validate (transforms chain)",
+        "PUT",
+        "/connector-plugins/org.apache.kafka.connect.file.FileStreamSourceConnector/config/validate",
+        Some(&chain.to_string()),
+    )
+    .await;
+
+    // The same with settings Debezium refuses when it configures the transforms.
+    chain
+        .as_object_mut()
+        .unwrap()
+        .remove("transforms.tovalue.operation");
+    chain["transforms.tz.converted.timezone"] = json!("Mars/Olympus");
+    chain["transforms.partition.partition.topic.num"] = json!("0");
+    pair.exchange(
+        "PUT validate (bad transform settings)",
         "PUT",
         "/connector-plugins/org.apache.kafka.connect.file.FileStreamSourceConnector/config/validate",
         Some(&chain.to_string()),
