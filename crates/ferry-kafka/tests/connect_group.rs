@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use ferry_kafka::connect_group::{ConnectGroupMember, GroupError, GroupSettings, Joined};
 use ferry_kafka::connect_protocol::{
-    Assignment, ConnectProtocol, TaskId, WorkerMetadata, decode_assignment, decode_metadata,
-    encode_assignment, encode_metadata,
+    decode_assignment, decode_metadata, encode_assignment, encode_metadata, Assignment, ConnectProtocol,
+    TaskId, WorkerMetadata,
 };
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;

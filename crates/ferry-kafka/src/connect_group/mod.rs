@@ -18,7 +18,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use conn::{Conn, api};
+use conn::{api, Conn};
 
 /// The group protocol type of Kafka Connect workers.
 pub const PROTOCOL_TYPE: &str = "connect";

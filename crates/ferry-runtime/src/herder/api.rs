@@ -13,6 +13,8 @@ use ferry_rest::entities::{
 };
 use ferry_rest::{Herder, HerderResult};
 use indexmap::IndexMap;
+use reqwest::Method;
+use serde_json::json;
 
 use super::actor::Command;
 use super::{server_info, Worker};
@@ -46,6 +48,17 @@ impl Herder for Worker {
         config: NullableConfig,
         initial_state: Option<InitialState>,
     ) -> HerderResult<ConnectorInfo> {
+        if let Some(url) = self.leader_target()? {
+            let mut body = json!({ "name": name, "config": config });
+            if let Some(s) = initial_state {
+                body["initial_state"] = json!(s);
+            }
+            let a = self
+                .forwarder
+                .send(&url, Method::POST, &["connectors"], &[], Some(body))
+                .await?;
+            return a.parse();
+        }
         self.create(name, config, initial_state).await
     }
 
@@ -54,15 +67,41 @@ impl Herder for Worker {
         name: &str,
         config: NullableConfig,
     ) -> HerderResult<Created<ConnectorInfo>> {
+        if let Some(url) = self.leader_target()? {
+            let path = ["connectors", name, "config"];
+            let a = self
+                .forwarder
+                .send(&url, Method::PUT, &path, &[], Some(json!(config)))
+                .await?;
+            let created = a.status == 201;
+            return Ok(Created {
+                created,
+                result: a.parse()?,
+            });
+        }
         let (created, result) = self.put_config(name, config).await?;
         Ok(Created { created, result })
     }
 
     async fn patch_connector_config(&self, name: &str, patch: NullableConfig) -> HerderResult<ConnectorInfo> {
+        if let Some(url) = self.leader_target()? {
+            let path = ["connectors", name, "config"];
+            let a = self
+                .forwarder
+                .send(&url, Method::PATCH, &path, &[], Some(json!(patch)))
+                .await?;
+            return a.parse();
+        }
         self.patch_config(name, patch).await
     }
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        if let Some(url) = self.leader_target()? {
+            self.forwarder
+                .send(&url, Method::DELETE, &["connectors", name], &[], None)
+                .await?;
+            return Ok(());
+        }
         self.delete(name).await
     }
 
@@ -83,6 +122,12 @@ impl Herder for Worker {
     }
 
     async fn restart_connector(&self, name: &str) -> HerderResult<()> {
+        let key = ferry_kafka::records::StatusKey::Connector(name.to_owned());
+        if let Some(url) = self.owner_elsewhere(&key) {
+            let path = ["connectors", name, "restart"];
+            self.forwarder.send(&url, Method::POST, &path, &[], None).await?;
+            return Ok(());
+        }
         self.restart_instance(name).await
     }
 
@@ -90,22 +135,65 @@ impl Herder for Worker {
         &self,
         request: &RestartRequest,
     ) -> HerderResult<ConnectorStateInfo> {
+        if let Some(url) = self.leader_target()? {
+            let path = ["connectors", request.connector.as_str(), "restart"];
+            let query = [
+                ("includeTasks", request.include_tasks.to_string()),
+                ("onlyFailed", request.only_failed.to_string()),
+            ];
+            let a = self
+                .forwarder
+                .send(&url, Method::POST, &path, &query, None)
+                .await?;
+            return a.parse();
+        }
         self.restart_with_tasks(request).await
     }
 
     async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
+        let key = ferry_kafka::records::StatusKey::Task(id.connector.clone(), id.task.max(0) as u32);
+        if let Some(url) = self.owner_elsewhere(&key) {
+            let task = id.task.to_string();
+            let path = [
+                "connectors",
+                id.connector.as_str(),
+                "tasks",
+                task.as_str(),
+                "restart",
+            ];
+            self.forwarder.send(&url, Method::POST, &path, &[], None).await?;
+            return Ok(());
+        }
         self.restart_one_task(id).await
     }
 
     async fn pause_connector(&self, name: &str) -> HerderResult<()> {
+        if let Some(url) = self.leader_target()? {
+            self.forwarder
+                .send(&url, Method::PUT, &["connectors", name, "pause"], &[], None)
+                .await?;
+            return Ok(());
+        }
         self.set_target(name, TargetState::Paused).await
     }
 
     async fn resume_connector(&self, name: &str) -> HerderResult<()> {
+        if let Some(url) = self.leader_target()? {
+            self.forwarder
+                .send(&url, Method::PUT, &["connectors", name, "resume"], &[], None)
+                .await?;
+            return Ok(());
+        }
         self.set_target(name, TargetState::Started).await
     }
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
+        if let Some(url) = self.leader_target()? {
+            self.forwarder
+                .send(&url, Method::PUT, &["connectors", name, "stop"], &[], None)
+                .await?;
+            return Ok(());
+        }
         self.set_target(name, TargetState::Stopped).await
     }
 
@@ -126,10 +214,31 @@ impl Herder for Worker {
         name: &str,
         offsets: Vec<ConnectorOffset>,
     ) -> HerderResult<Message> {
+        if let Some(url) = self.leader_target()? {
+            let body = json!({ "offsets": offsets });
+            let a = self
+                .forwarder
+                .send(
+                    &url,
+                    Method::PATCH,
+                    &["connectors", name, "offsets"],
+                    &[],
+                    Some(body),
+                )
+                .await?;
+            return a.parse();
+        }
         self.alter_offsets(name, offsets).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        if let Some(url) = self.leader_target()? {
+            let a = self
+                .forwarder
+                .send(&url, Method::DELETE, &["connectors", name, "offsets"], &[], None)
+                .await?;
+            return a.parse();
+        }
         self.reset_offsets(name).await
     }
 

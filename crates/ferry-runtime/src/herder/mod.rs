@@ -14,6 +14,8 @@ mod actor;
 mod api;
 mod connectors;
 pub mod enrich;
+mod forward;
+pub mod group;
 pub mod late;
 pub mod logging;
 mod offsets;
@@ -87,6 +89,12 @@ pub struct Worker {
     lease: std::sync::Mutex<Option<Lease>>,
     lease_state: Option<tokio::sync::watch::Receiver<LeaseState>>,
     cluster_id: Option<String>,
+    /// The worker group, in group mode (`ferry.group.membership=connect`).
+    group: Option<Arc<group::GroupHandle>>,
+    /// Background work of group mode (status refresh), stopped at shutdown.
+    background: tokio_util::sync::CancellationToken,
+    /// Sends requests on to the leader or a connector's owner.
+    forwarder: forward::Forwarder,
 }
 
 impl Worker {
@@ -129,6 +137,39 @@ impl Worker {
                 .kind
                 .map_or(ferry_rest::entities::ConnectorType::Unknown, Into::into),
         }
+    }
+}
+
+impl Worker {
+    /// The group this worker is in, in group mode.
+    fn group_shared(&self) -> Option<&group::GroupShared> {
+        self.group.as_ref().map(|g| &g.shared)
+    }
+
+    /// The leader's URL when a leader-only request must be forwarded there; `None` to
+    /// serve it here; Connect's 409 while no leader is known.
+    fn leader_target(&self) -> HerderResult<Option<String>> {
+        forward::leader_url(self.group_shared())
+    }
+
+    /// The URL of the worker that runs `key` (from its status record), when it is
+    /// another worker of the group.
+    fn owner_elsewhere(&self, key: &ferry_kafka::records::StatusKey) -> Option<String> {
+        let g = self.group_shared()?;
+        let rec = self.ctx.status.get(key)?;
+        if rec.worker_id.is_empty() || rec.worker_id == self.ctx.config.worker_id {
+            return None;
+        }
+        let own = g.membership.read().expect("membership lock").own_url.clone();
+        let scheme = own.split("://").next().unwrap_or("http").to_owned();
+        Some(format!("{scheme}://{}/", rec.worker_id))
+    }
+
+    /// This worker's group role, for logs and tests: `(is_leader, leader_url, generation)`.
+    pub fn group_role(&self) -> Option<(bool, Option<String>, i32)> {
+        let g = self.group_shared()?;
+        let m = g.membership.read().expect("membership lock");
+        Some((m.is_leader, m.leader_url.clone(), m.generation))
     }
 }
 

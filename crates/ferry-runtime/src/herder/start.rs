@@ -29,6 +29,12 @@ fn internal_clients(config: &WorkerConfig) -> Result<ferry_kafka::ClientSettings
         "session.timeout.ms",
         "heartbeat.interval.ms",
         "rebalance.timeout.ms",
+        "connect.protocol",
+        "scheduled.rebalance.max.delay.ms",
+        "worker.sync.timeout.ms",
+        "worker.unsync.backoff.ms",
+        "ferry.group.membership",
+        "ferry.group.bootstrap.servers",
     ];
     let mut props = ClientProps::new();
     props.set("bootstrap.servers", config.bootstrap_servers.clone());
@@ -150,7 +156,12 @@ impl Worker {
                     let spec = TopicSpec::compacted(topic, t.partitions, rf);
                     admin.ensure_internal_topic(&spec, t.key, t.purpose).await?;
                 }
-                lease = Some(Self::acquire_lease(&config, &base).await?);
+                if config.group.connect_membership {
+                    // Refused before anything starts when the group member cannot honour it.
+                    super::group::settings(&config).map_err(StartError::Config)?;
+                } else {
+                    lease = Some(Self::acquire_lease(&config, &base).await?);
+                }
                 let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
                 (
                     ConfigStore::on_log(log(&config.config_storage_topic)?),
@@ -216,15 +227,34 @@ impl Worker {
         supervision: Supervision,
     ) -> Result<Arc<Worker>, StartError> {
         let view = Arc::new(RwLock::new(View::default()));
-        let (actor, events) = Actor::new(
-            ctx.clone(),
-            Arc::new(config_store),
-            view.clone(),
-            state,
-            supervision,
-        );
+        let store = Arc::new(config_store);
+        let (actor, events) = Actor::new(ctx.clone(), store.clone(), view.clone(), state, supervision);
         let (tx, rx) = mpsc::channel(64);
+        let group_mode = ctx.config.group.connect_membership && lease.is_none() && store.is_distributed();
+        let (actor, group) = if group_mode {
+            let g = super::group::start(&ctx.config, store, tx.clone()).map_err(StartError::Config)?;
+            (actor.in_group(g.shared.clone()), Some(g))
+        } else {
+            (actor, None)
+        };
         let handle = tokio::spawn(actor.run(rx, events));
+        let background = tokio_util::sync::CancellationToken::new();
+        if group.is_some() {
+            // Other workers' statuses reach this worker's REST API.
+            let (status, stop) = (ctx.status.clone(), background.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                            if let Err(e) = status.refresh().await {
+                                tracing::debug!("could not refresh statuses: {e}");
+                            }
+                        }
+                    }
+                }
+            });
+        }
         let lease_state = lease.as_ref().map(|l| l.watch());
         let worker = Arc::new(Worker {
             ctx,
@@ -236,8 +266,19 @@ impl Worker {
             lease: std::sync::Mutex::new(lease),
             lease_state,
             cluster_id,
+            group,
+            background,
+            forwarder: Default::default(),
         });
         worker.ping().await?;
+        if let Some(g) = &worker.group {
+            // Ready once the first assignment is applied, so that every request finds a leader.
+            let limit = Duration::from_millis(worker.ctx.config.group.rebalance_timeout_ms.max(0) as u64)
+                + Duration::from_secs(30);
+            if !g.shared.wait_joined(limit).await {
+                tracing::warn!("no assignment from the worker group within {limit:?}; serving anyway");
+            }
+        }
         worker.ready.store(true, Ordering::SeqCst);
         Ok(worker)
     }
@@ -317,7 +358,11 @@ impl Worker {
         if !self.ctx.status.flush(STATUS_FLUSH_LIMIT).await {
             tracing::warn!("not every status reached the status topic within {STATUS_FLUSH_LIMIT:?}");
         }
-        // Leave the group last, so a standby takes over only once everything is flushed.
+        // Leave the group last, so the others take over only once everything is flushed.
+        self.background.cancel();
+        if let Some(g) = &self.group {
+            g.leave().await;
+        }
         let lease = self.lease.lock().expect("lease lock").take();
         if let Some(l) = lease {
             let _ = tokio::task::spawn_blocking(move || l.leave()).await;

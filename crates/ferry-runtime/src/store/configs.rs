@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use ferry_core::ConfigMap;
-use ferry_kafka::InternalLog;
 use ferry_kafka::records::{ConfigRecord, TargetState};
+use ferry_kafka::InternalLog;
 use indexmap::IndexMap;
 
-use super::StoreError;
 use super::hash_order::java_hash_map;
+use super::StoreError;
 
 /// What the config topic says about one connector.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +151,11 @@ impl ConfigStore {
     /// A store that keeps nothing (standalone: configs come from files).
     pub fn standalone() -> Self {
         ConfigStore { log: None }
+    }
+
+    /// Whether the store is on a config topic (distributed mode).
+    pub fn is_distributed(&self) -> bool {
+        self.log.is_some()
     }
 
     /// Replays the config topic.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use ferry_kafka::InternalLog;
 use ferry_kafka::records::{State, StatusKey, StatusRecord};
+use ferry_kafka::InternalLog;
 
 use super::StoreError;
 

@@ -2,8 +2,8 @@
 //! Connect's `WorkerConfig` and `DistributedConfig` declare them (plus the pre-3.0 REST
 //! names the debezium/connect image still sets).
 
-use ferry_core::ConfigValue;
 use ferry_core::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
+use ferry_core::ConfigValue;
 
 use super::Mode;
 
@@ -72,6 +72,9 @@ pub const WORKER_UNSYNC_BACKOFF_MS: &str = "worker.unsync.backoff.ms";
 /// `ferry.group.membership`: `connect` (Kafka Connect's group protocol: every worker
 /// serves REST and runs its share) or `lease` (one active worker, the others standbys).
 pub const FERRY_GROUP_MEMBERSHIP: &str = "ferry.group.membership";
+/// `ferry.group.bootstrap.servers`: where the worker group's coordinator is found, when
+/// not on `bootstrap.servers` (tests put the group on librdkafka's mock cluster).
+pub const FERRY_GROUP_BOOTSTRAP_SERVERS: &str = "ferry.group.bootstrap.servers";
 /// `topic.creation.enable`.
 pub const TOPIC_CREATION_ENABLE: &str = "topic.creation.enable";
 /// `topic.tracking.enable`.
@@ -299,6 +302,11 @@ pub fn worker_config_def(mode: Mode) -> ConfigDef {
                 .doc("How long a worker that could not catch up waits before rejoining."),
         )
         .define(
+            ConfigKey::new(FERRY_GROUP_BOOTSTRAP_SERVERS, ConfigType::String)
+                .default_null()
+                .doc("Brokers on which the worker group's coordinator is found, when not bootstrap.servers."),
+        )
+        .define(
             ConfigKey::new(FERRY_GROUP_MEMBERSHIP, ConfigType::String)
                 .default_value("lease")
                 .validator(Validator::one_of_ignore_case(["connect", "lease"]))
@@ -339,18 +347,14 @@ mod tests {
             assert!(distributed.key(key).unwrap().is_required(), "{key}");
             assert_eq!(standalone.key(key).unwrap().default, ConfigDefault::Null, "{key}");
         }
-        assert!(
-            worker_config_def(Mode::Standalone)
-                .key(OFFSET_STORAGE_FILE)
-                .unwrap()
-                .is_required()
-        );
-        assert!(
-            !worker_config_def(Mode::Distributed)
-                .key(OFFSET_STORAGE_FILE)
-                .unwrap()
-                .is_required()
-        );
+        assert!(worker_config_def(Mode::Standalone)
+            .key(OFFSET_STORAGE_FILE)
+            .unwrap()
+            .is_required());
+        assert!(!worker_config_def(Mode::Distributed)
+            .key(OFFSET_STORAGE_FILE)
+            .unwrap()
+            .is_required());
     }
 
     #[test]

@@ -12,8 +12,8 @@ mod listener;
 
 use std::path::Path;
 
+use ferry_core::config::{with_prefix, ConfigMap, ParsedConfig};
 use ferry_core::ConfigError;
-use ferry_core::config::{ConfigMap, ParsedConfig, with_prefix};
 
 pub use def::worker_config_def;
 use def::*;
@@ -90,6 +90,8 @@ pub struct GroupConfig {
     pub connect_membership: bool,
     /// `connect.protocol`: `default`, `compatible` or `sessioned`.
     pub protocol: String,
+    /// `ferry.group.bootstrap.servers` (defaults to `bootstrap.servers`).
+    pub bootstrap_servers: Option<String>,
     /// `session.timeout.ms`.
     pub session_timeout_ms: i32,
     /// `heartbeat.interval.ms`.
@@ -180,6 +182,7 @@ impl WorkerConfig {
             group: GroupConfig {
                 connect_membership: v.string(FERRY_GROUP_MEMBERSHIP)?.eq_ignore_ascii_case("connect"),
                 protocol: v.string(CONNECT_PROTOCOL)?.to_ascii_lowercase(),
+                bootstrap_servers: v.optional_string(FERRY_GROUP_BOOTSTRAP_SERVERS),
                 session_timeout_ms: v.int(SESSION_TIMEOUT_MS)?,
                 heartbeat_interval_ms: v.int(HEARTBEAT_INTERVAL_MS)?,
                 rebalance_timeout_ms: v.int(REBALANCE_TIMEOUT_MS)?,

@@ -66,11 +66,9 @@ fn six_connectors_spread_two_by_two_over_three_workers() {
     assert_eq!(c.total(), conf);
     // A second round with nothing changed assigns and revokes nothing.
     let plans = c.round(&conf, 10);
-    assert!(
-        plans
-            .values()
-            .all(|p| p.assigned.is_empty() && p.revoked.is_empty())
-    );
+    assert!(plans
+        .values()
+        .all(|p| p.assigned.is_empty() && p.revoked.is_empty()));
 }
 
 #[test]

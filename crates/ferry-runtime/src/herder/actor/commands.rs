@@ -8,8 +8,37 @@ use ferry_rest::HerderError;
 use super::{Actor, Command, Reply};
 
 impl Actor {
+    /// In group mode, config changes are the leader's: a follower that gets one (the
+    /// leadership moved while it was forwarded) answers Connect's 409.
+    fn leader_only(&self) -> Result<(), HerderError> {
+        match &self.group {
+            Some(g) if g.target() != super::super::group::LeaderTarget::Local => Err(HerderError::Conflict(
+                "Cannot complete request because of a conflicting operation (e.g. worker rebalance)".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Applies one command and answers it.
     pub(super) async fn handle(&mut self, cmd: Command) {
+        let leader_only = match &cmd {
+            Command::PutConfig { .. } | Command::Delete { .. } | Command::SetTarget { .. } => {
+                self.leader_only()
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = leader_only {
+            match cmd {
+                Command::PutConfig { reply, .. } => {
+                    let _ = reply.send(Err(e));
+                }
+                Command::Delete { reply, .. } | Command::SetTarget { reply, .. } => {
+                    let _ = reply.send(Err(e));
+                }
+                _ => {}
+            }
+            return;
+        }
         match cmd {
             Command::PutConfig {
                 name,
@@ -33,7 +62,7 @@ impl Actor {
             Command::Ping { reply } => {
                 let _ = reply.send(Ok(()));
             }
-            Command::Shutdown { .. } => unreachable!("handled in run"),
+            Command::Shutdown { .. } | Command::Assign { .. } => unreachable!("handled in run"),
         }
     }
 

@@ -85,6 +85,17 @@ pub enum Command {
         /// Done once durable.
         reply: Reply<()>,
     },
+    /// Runs exactly `owned` of the config snapshot `state` (distributed group mode).
+    Assign {
+        /// The config topic as read for this generation.
+        state: Box<ConfigState>,
+        /// The connectors and tasks this worker runs from now on.
+        owned: ferry_kafka::connect_group::assignor::Load,
+        /// The group generation (written in status records).
+        generation: i32,
+        /// Answered once the work is started and stopped.
+        reply: oneshot::Sender<()>,
+    },
     /// Answers once the actor is idle (health check).
     Ping {
         /// Answered when the actor reads it.
@@ -156,6 +167,10 @@ pub struct Actor {
     events_tx: mpsc::UnboundedSender<Event>,
     limits: StopLimits,
     engines: Arc<dyn EngineSpawner>,
+    /// What this worker runs in group mode (`None`: everything, no group).
+    owned: Option<ferry_kafka::connect_group::assignor::Load>,
+    /// The worker group, in group mode.
+    group: Option<super::group::GroupShared>,
 }
 
 impl Actor {
@@ -177,8 +192,72 @@ impl Actor {
             events_tx,
             limits: supervision.limits,
             engines: supervision.engines,
+            owned: None,
+            group: None,
         };
         (actor, events_rx)
+    }
+
+    /// Group mode: run nothing until the first assignment, and ask for rebalances after
+    /// config writes.
+    pub fn in_group(mut self, group: super::group::GroupShared) -> Self {
+        self.owned = Some(Default::default());
+        self.group = Some(group);
+        self
+    }
+
+    /// Whether this worker runs the connector instance of `name`.
+    fn owns_connector(&self, name: &str) -> bool {
+        self.owned.as_ref().is_none_or(|o| o.connectors.contains(name))
+    }
+
+    /// Whether this worker runs task `task` of `name`.
+    fn owns_task(&self, name: &str, task: u32) -> bool {
+        self.owned.as_ref().is_none_or(|o| {
+            o.tasks
+                .contains(&ferry_kafka::connect_protocol::TaskId::new(name, task as i32))
+        })
+    }
+
+    /// Applies a group assignment: the new config snapshot, then exactly the owned work.
+    async fn assign(
+        &mut self,
+        state: ConfigState,
+        owned: ferry_kafka::connect_group::assignor::Load,
+        generation: i32,
+    ) {
+        self.ctx.status.set_generation(generation);
+        let old = std::mem::replace(&mut self.state, state);
+        let mut names: Vec<String> = self.state.connectors.keys().cloned().collect();
+        for n in old.connectors.keys().chain(self.running.keys()) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        // A connector whose config changed restarts with it.
+        for name in &names {
+            let before = old.connectors.get(name).map(|e| &e.config);
+            let after = self.state.connectors.get(name).map(|e| &e.config);
+            if before != after && self.running.contains_key(name) {
+                self.stop_all(name).await;
+            }
+        }
+        self.owned = Some(owned);
+        {
+            let mut view = self.view.write().expect("view lock");
+            view.connectors
+                .retain(|n, _| self.state.connectors.contains_key(n));
+        }
+        for name in &names {
+            self.publish(name);
+            self.reconcile(name, false).await;
+            if !self.state.connectors.contains_key(name) {
+                self.running.remove(name);
+            }
+        }
+        if let Err(e) = self.ctx.status.refresh().await {
+            tracing::debug!("could not refresh statuses: {e}");
+        }
     }
 
     /// Runs until a Shutdown command: starts every connector in its target state, then serves commands.
@@ -200,6 +279,11 @@ impl Actor {
                         self.shutdown().await;
                         let _ = reply.send(());
                         return;
+                    }
+                    if let Command::Assign { state, owned, generation, reply } = cmd {
+                        self.assign(*state, owned, generation).await;
+                        let _ = reply.send(());
+                        continue;
                     }
                     self.handle(cmd).await;
                 }
@@ -247,12 +331,19 @@ impl Actor {
     ) -> impl std::future::Future<Output = Result<(), HerderError>> + Send + 'static {
         let store = self.store.clone();
         let records = records.to_vec();
+        let group = self.group.clone();
         async move {
             store.write(&records).await.map_err(|e| {
                 HerderError::Internal(format!(
                     "Failed to write to config topic; this may be due to a transient error and the request can be safely retried: {e}"
                 ))
-            })
+            })?;
+            // The group rebalances so that every worker reads the change and the leader
+            // assigns new work.
+            if let Some(g) = group {
+                g.request_rejoin();
+            }
+            Ok(())
         }
     }
 
@@ -323,11 +414,20 @@ impl Actor {
         };
         let span = tracing::info_span!("connector", connector = %name);
         async {
+            let owns = self.owns_connector(name);
             match entry.target {
                 TargetState::Stopped => {
                     self.stop_all(name).await;
-                    self.remove_task_statuses(name).await;
-                    self.set_connector_state(name, State::Stopped, None).await;
+                    if owns {
+                        self.remove_task_statuses(name).await;
+                        self.set_connector_state(name, State::Stopped, None).await;
+                    }
+                }
+                TargetState::Started | TargetState::Paused if !owns => {
+                    // Another worker runs the connector: run only the tasks assigned here.
+                    self.stop_connector(name).await;
+                    let paused = entry.target == TargetState::Paused;
+                    self.ensure_tasks(name, &entry.config, &entry.tasks, paused).await;
                 }
                 TargetState::Started | TargetState::Paused => {
                     let paused = entry.target == TargetState::Paused;

@@ -77,7 +77,11 @@ impl Actor {
             .map(|r| {
                 r.tasks
                     .iter()
-                    .filter(|(id, h)| tasks.get(**id as usize) != Some(&h.config) || h.join.is_finished())
+                    .filter(|(id, h)| {
+                        tasks.get(**id as usize) != Some(&h.config)
+                            || h.join.is_finished()
+                            || !self.owns_task(name, **id)
+                    })
                     .map(|(id, _)| *id)
                     .collect()
             })
@@ -85,14 +89,24 @@ impl Actor {
         for id in stale {
             self.stop_task(name, id).await;
         }
+        // Tasks assigned here whose connector runs on another worker are created from an
+        // instance of the connector class that is never started.
+        let mut unstarted: Option<Instance> = None;
         for (i, config) in tasks.iter().enumerate() {
             let id = i as u32;
+            if !self.owns_task(name, id) {
+                continue;
+            }
+            let local = self.running.get(name).is_some_and(|r| r.instance.is_some());
+            if !local && unstarted.is_none() {
+                unstarted = self.unstarted_instance(connector_config);
+            }
             let running = self.running.entry(name.to_owned()).or_default();
             if let Some(h) = running.tasks.get(&id) {
                 let _ = h.paused.send(paused);
                 continue;
             }
-            let Some(inst) = running.instance.as_ref() else {
+            let Some(inst) = running.instance.as_ref().or(unstarted.as_ref()) else {
                 return;
             };
             let cancel = CancellationToken::new();
@@ -119,6 +133,16 @@ impl Actor {
                     config: config.clone(),
                 },
             );
+        }
+    }
+
+    /// An instance of the connector's class, not started: only for creating tasks.
+    fn unstarted_instance(&self, connector_config: &ConfigMap) -> Option<Instance> {
+        let class = connector_config.get("connector.class")?;
+        match self.ctx.registry.find(class)?.factory {
+            ferry_core::PluginFactory::Source(make) => Some(Instance::Source(make())),
+            ferry_core::PluginFactory::Sink(make) => Some(Instance::Sink(make())),
+            _ => None,
         }
     }
 

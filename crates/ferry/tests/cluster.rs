@@ -1,0 +1,325 @@
+//! Distributed mode on Kafka Connect's group protocol, through the binary: several Ferry
+//! workers in one `group.id` spread connectors, take over a killed worker's share and
+//! serve the whole REST API on every member. The data and internal topics live on Tansu;
+//! the worker group's coordinator is librdkafka's mock cluster
+//! (`ferry.group.bootstrap.servers`), whose coordinator expires a killed member (Tansu
+//! 0.6's never does).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::{call, create_connector, eventually, Ferry, WorkerSetup};
+use ferry_test_support::kafka::Tansu;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+use rdkafka::types::RDKafkaApiKey;
+use serde_json::{json, Value};
+
+const SESSION_MS: u64 = 6000;
+const DELAY_MS: u64 = 3000;
+
+/// A mock cluster whose group coordinator the workers use (flexible group versions
+/// capped: the mock's are broken).
+fn coordinator() -> MockCluster<'static, DefaultProducerContext> {
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    cluster
+        .apiversion(RDKafkaApiKey::JoinGroup, Some(0), Some(5))
+        .unwrap();
+    cluster
+        .apiversion(RDKafkaApiKey::SyncGroup, Some(0), Some(3))
+        .unwrap();
+    cluster
+        .apiversion(RDKafkaApiKey::LeaveGroup, Some(0), Some(2))
+        .unwrap();
+    cluster
+}
+
+fn setup(test: &str, broker: &Tansu, coordinator: &str) -> WorkerSetup {
+    let session = SESSION_MS.to_string();
+    let delay = DELAY_MS.to_string();
+    WorkerSetup::new(
+        test,
+        broker,
+        &[
+            ("ferry.group.membership", "connect"),
+            ("ferry.group.bootstrap.servers", coordinator),
+            ("session.timeout.ms", &session),
+            ("heartbeat.interval.ms", "1000"),
+            ("rebalance.timeout.ms", "20000"),
+            ("scheduled.rebalance.max.delay.ms", &delay),
+        ],
+    )
+}
+
+fn source_config(setup: &WorkerSetup, file: &str, topic: &str) -> Value {
+    std::fs::write(setup.path(file), "").unwrap();
+    json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "tasks.max": "1",
+        "file": setup.path(file).to_str().unwrap(),
+        "topic": topic,
+        "topic.creation.default.partitions": "1",
+        "topic.creation.default.replication.factor": "1",
+    })
+}
+
+/// `GET /connectors?expand=status` of `f`: connector → (connector worker, state, [(task worker, state)]).
+type Placement = BTreeMap<String, (String, String, Vec<(String, String)>)>;
+
+async fn placement(f: &Ferry) -> Placement {
+    let a = call("GET", &f.url("/connectors?expand=status"), None).await;
+    let mut out = Placement::new();
+    let Some(map) = a.body.as_object() else { return out };
+    for (name, v) in map {
+        let s = &v["status"];
+        let tasks = s["tasks"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        (
+                            t["worker_id"].as_str().unwrap_or_default().to_owned(),
+                            t["state"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.insert(
+            name.clone(),
+            (
+                s["connector"]["worker_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                s["connector"]["state"].as_str().unwrap_or_default().to_owned(),
+                tasks,
+            ),
+        );
+    }
+    out
+}
+
+/// Every connector RUNNING with one RUNNING task, none on `excluded` workers.
+fn all_running(p: &Placement, n: usize, excluded: &[String]) -> bool {
+    p.len() == n
+        && p.values().all(|(w, s, tasks)| {
+            s == "RUNNING"
+                && !excluded.contains(w)
+                && tasks.len() == 1
+                && tasks
+                    .iter()
+                    .all(|(tw, ts)| ts == "RUNNING" && !excluded.contains(tw))
+        })
+}
+
+fn per_worker(p: &Placement) -> BTreeMap<String, (usize, usize)> {
+    let mut m: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (w, _, tasks) in p.values() {
+        m.entry(w.clone()).or_default().0 += 1;
+        for (tw, _) in tasks {
+            m.entry(tw.clone()).or_default().1 += 1;
+        }
+    }
+    m
+}
+
+fn logs(workers: &[&Ferry]) -> String {
+    workers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("--- worker {i}\n{}", w.log_tail()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_spread_six_connectors_and_take_over_a_killed_one() {
+    let broker = Tansu::shared();
+    let coord = coordinator();
+    let setup = setup("cluster3", broker, &coord.bootstrap_servers());
+    let ports: Vec<u16> = (0..3).map(|_| ferry_test_support::net::free_port()).collect();
+    let mut workers: Vec<Ferry> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| setup.start_in_group(*p, &format!("w{i}")))
+        .collect();
+    for w in &mut workers {
+        w.wait_ready();
+    }
+    let ids: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+
+    for i in 0..6 {
+        let topic = setup.names.topic(&format!("t{i}"));
+        let cfg = source_config(&setup, &format!("in{i}.txt"), &topic);
+        // Created through every worker in turn: the non-leaders forward to the leader.
+        let r = create_connector(&workers[i % 3], &format!("c{i}"), &cfg).await;
+        assert_eq!(
+            r.status,
+            201,
+            "{:?}\n{}",
+            r.body,
+            logs(&workers.iter().collect::<Vec<_>>())
+        );
+    }
+    let started = Instant::now();
+    let mut last = Placement::new();
+    let spread = async {
+        loop {
+            last = placement(&workers[0]).await;
+            let counts = per_worker(&last);
+            if all_running(&last, 6, &[]) && counts.len() == 3 && counts.values().all(|c| *c == (2, 2)) {
+                return true;
+            }
+            if started.elapsed() > Duration::from_secs(90) {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    assert!(
+        spread.await,
+        "six connectors not spread 2/2/2: {last:?}\n{}",
+        logs(&workers.iter().collect::<Vec<_>>())
+    );
+    eprintln!("spread 2/2/2 after {:?}", started.elapsed());
+    // Every worker answers the same listing.
+    for w in &workers[1..] {
+        let names = call("GET", &w.url("/connectors"), None).await;
+        assert_eq!(names.body.as_array().map(Vec::len), Some(6), "{:?}", names.body);
+    }
+
+    // kill -9 of the third worker: its connectors and tasks move to the other two.
+    let victim = ids[2].clone();
+    let moved: Vec<String> = last
+        .iter()
+        .filter(|(_, (w, _, _))| *w == victim)
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(moved.len(), 2);
+    workers[2].kill9();
+    let killed = Instant::now();
+    let bound = Duration::from_millis(SESSION_MS + DELAY_MS) + Duration::from_secs(20);
+    let mut last = Placement::new();
+    while killed.elapsed() < bound {
+        last = placement(&workers[0]).await;
+        if all_running(&last, 6, std::slice::from_ref(&victim)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let took = killed.elapsed();
+    assert!(
+        all_running(&last, 6, std::slice::from_ref(&victim)),
+        "the killed worker's work did not move within {bound:?}: {last:?}\n{}",
+        logs(&[&workers[0], &workers[1]])
+    );
+    eprintln!(
+        "killed worker's connectors {moved:?} RUNNING elsewhere after {took:?} \
+         (session.timeout.ms {SESSION_MS} + scheduled.rebalance.max.delay.ms {DELAY_MS})"
+    );
+    assert!(
+        took >= Duration::from_millis(SESSION_MS - 1000),
+        "moved before the session could expire: {took:?}"
+    );
+    let counts = per_worker(&last);
+    assert_eq!(counts.values().map(|c| c.0).sum::<usize>(), 6);
+    assert!(counts.values().all(|c| c.0 == 3), "{counts:?}");
+
+    // REST on both survivors (one of them is not the leader): create, read, pause, delete.
+    for (i, w) in workers[..2].iter().enumerate() {
+        let name = format!("rest{i}");
+        let topic = setup.names.topic(&name);
+        let r = create_connector(w, &name, &source_config(&setup, &format!("{name}.txt"), &topic)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(r.body["name"], json!(name));
+        let other = &workers[1 - i];
+        eventually(
+            Duration::from_secs(30),
+            "the new connector RUNNING on the other worker",
+            || async {
+                let s = call("GET", &other.url(&format!("/connectors/{name}/status")), None).await;
+                s.status == 200 && s.body["connector"]["state"] == json!("RUNNING")
+            },
+        )
+        .await;
+        let info = call("GET", &w.url(&format!("/connectors/{name}")), None).await;
+        assert_eq!(info.status, 200);
+        assert_eq!(info.body["config"]["topic"], json!(topic));
+        let p = call("PUT", &w.url(&format!("/connectors/{name}/pause")), None).await;
+        assert_eq!(p.status, 202, "{:?}", p.body);
+        eventually(Duration::from_secs(30), "the connector PAUSED", || async {
+            let s = call("GET", &other.url(&format!("/connectors/{name}/status")), None).await;
+            s.body["connector"]["state"] == json!("PAUSED")
+                && s.body["tasks"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().all(|t| t["state"] == json!("PAUSED")))
+        })
+        .await;
+        let d = call("DELETE", &w.url(&format!("/connectors/{name}")), None).await;
+        assert_eq!(d.status, 204, "{:?}", d.body);
+        eventually(
+            Duration::from_secs(30),
+            "the connector gone on both workers",
+            || async {
+                call("GET", &w.url(&format!("/connectors/{name}")), None)
+                    .await
+                    .status
+                    == 404
+                    && call("GET", &other.url(&format!("/connectors/{name}")), None)
+                        .await
+                        .status
+                        == 404
+            },
+        )
+        .await;
+        // A connector that does not exist is Connect's 404, whoever serves it.
+        let missing = call("DELETE", &w.url("/connectors/no-such-connector"), None).await;
+        assert_eq!(missing.status, 404, "{:?}", missing.body);
+    }
+    drop(coord);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cleanly_stopped_worker_leaves_at_once() {
+    let broker = Tansu::shared();
+    let coord = coordinator();
+    let setup = setup("cluster2", broker, &coord.bootstrap_servers());
+    let ports: Vec<u16> = (0..2).map(|_| ferry_test_support::net::free_port()).collect();
+    let mut a = setup.start_in_group(ports[0], "a");
+    let mut b = setup.start_in_group(ports[1], "b");
+    a.wait_ready();
+    b.wait_ready();
+    for i in 0..4 {
+        let topic = setup.names.topic(&format!("t{i}"));
+        let r = create_connector(
+            &b,
+            &format!("c{i}"),
+            &source_config(&setup, &format!("in{i}.txt"), &topic),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    eventually(Duration::from_secs(90), "four connectors spread 2/2", || async {
+        let p = placement(&a).await;
+        let c = per_worker(&p);
+        all_running(&p, 4, &[]) && c.len() == 2 && c.values().all(|c| *c == (2, 2))
+    })
+    .await;
+    let b_id = format!("127.0.0.1:{}", ports[1]);
+    assert!(b.terminate().success(), "{}", b.log_tail());
+    let stopped = Instant::now();
+    // A clean stop leaves the group: no session to wait for (the scheduled delay still applies).
+    eventually(
+        Duration::from_millis(DELAY_MS) + Duration::from_secs(15),
+        "all four on a",
+        || async { all_running(&placement(&a).await, 4, std::slice::from_ref(&b_id)) },
+    )
+    .await;
+    eprintln!(
+        "cleanly stopped worker's work RUNNING on the other after {:?}",
+        stopped.elapsed()
+    );
+    drop(coord);
+}
