@@ -23,6 +23,17 @@ pub const CONNECTOR_JSON: &str = include_str!("../connector.json");
 /// Name of the connector in [`CONNECTOR_JSON`].
 pub const CONNECTOR_NAME: &str = "outbox-connector";
 
+/// The seed's connector with Ferry's outbox cleanup switched on (`outbox.cleanup.*`) and
+/// heartbeats, so rows go once their events are in Kafka (docs/outbox-cleanup.md).
+pub const CLEANUP_CONNECTOR_JSON: &str = include_str!("../connector-cleanup.json");
+
+/// The table-less variant's connector: logical decoding messages with prefix `outbox`,
+/// DecodeLogicalDecodingMessageContent, then the seed's EventRouter settings.
+pub const TABLELESS_CONNECTOR_JSON: &str = include_str!("../connector-tableless.json");
+
+/// Name of the connector in [`TABLELESS_CONNECTOR_JSON`].
+pub const TABLELESS_CONNECTOR_NAME: &str = "outbox-tableless-connector";
+
 /// Database named in [`CONNECTOR_JSON`].
 pub const ORDER_DB: &str = "order_db";
 

@@ -92,3 +92,81 @@ pub async fn place_order(db: &mut Client, order: &NewOrder, mode: Mode) -> Resul
         payload,
     })
 }
+
+/// The table-less variant: the order row, and its `OrderCreated` event as a transactional
+/// logical decoding message (`pg_logical_emit_message(true, 'outbox', …)`) in the same
+/// transaction, instead of an outbox row. The message is in the WAL only: it commits or
+/// rolls back with the order, Ferry reads it from the slot, and there is no table to clean
+/// up. Its JSON has the outbox table's column names, so the seed's EventRouter settings
+/// route it once `DecodeLogicalDecodingMessageContent` has turned it into a row
+/// (connector-tableless.json).
+pub async fn place_order_tableless(
+    db: &mut Client,
+    order: &NewOrder,
+    mode: Mode,
+) -> Result<PlacedOrder, OrderError> {
+    let tx = db.transaction().await?;
+    let row = tx
+        .query_one(
+            "INSERT INTO orders (customer_id, total) VALUES ($1, $2::text::numeric) RETURNING id, gen_random_uuid()::text",
+            &[&order.customer_id, &order.total],
+        )
+        .await?;
+    let order_id: i64 = row.get(0);
+    let event_id: String = row.get(1);
+    if mode == Mode::FailAfterOrderInsert {
+        tx.rollback().await?;
+        tracing::warn!(order_id, "simulated failure: rolled back the order transaction");
+        return Err(OrderError::SimulatedFailure { order_id });
+    }
+    let mut payload = order_created_payload(order_id, order)?;
+    if mode == Mode::Poison {
+        payload["total"] = json!(format!("{} EUR", order.total));
+    }
+    let message = tableless_message(&event_id, order_id, &payload);
+    tx.execute(
+        "SELECT pg_logical_emit_message(true, $1, $2::text)",
+        &[&TABLELESS_PREFIX, &message.to_string()],
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(order_id, %event_id, "order committed with its OrderCreated event as a logical decoding message");
+    Ok(PlacedOrder {
+        order_id,
+        event_id,
+        payload,
+    })
+}
+
+/// The prefix of the table-less variant's messages (`message.prefix.include.list`).
+pub const TABLELESS_PREFIX: &str = "outbox";
+
+/// The content of a table-less event: the outbox table's columns as JSON fields.
+pub fn tableless_message(event_id: &str, order_id: i64, payload: &Value) -> Value {
+    json!({
+        "id": event_id,
+        "aggregate_type": "Order",
+        "aggregate_id": order_id.to_string(),
+        "event_type": "OrderCreated",
+        "payload": payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tableless_message_carries_the_outbox_columns() {
+        let order = NewOrder {
+            customer_id: "alice".into(),
+            total: "42.50".into(),
+        };
+        let payload = order_created_payload(7, &order).unwrap();
+        let m = tableless_message("e1", 7, &payload);
+        assert_eq!(m["aggregate_type"], "Order");
+        assert_eq!(m["aggregate_id"], "7");
+        assert_eq!(m["id"], "e1");
+        assert_eq!(m["payload"]["orderId"], 7);
+    }
+}

@@ -20,7 +20,10 @@ use clap::Parser;
 use ferry_test_support::kafka::ConsumedRecord;
 use outbox_lab::consumer::{Outcome, Report};
 use outbox_lab::lab::{self, child, namespace, Binaries, Lab, LabOptions, Network, OrderRun};
-use outbox_lab::{dlq, event, kafka, CONNECTOR_NAME, DLQ_TOPIC, ORDER_DB, ORDER_EVENTS_TOPIC};
+use outbox_lab::orders::{place_order, Mode, NewOrder};
+use outbox_lab::{
+    dlq, event, kafka, CONNECTOR_NAME, DLQ_TOPIC, ORDER_DB, ORDER_EVENTS_TOPIC, TABLELESS_CONNECTOR_NAME,
+};
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +43,7 @@ struct Args {
     no_build: bool,
 }
 
-const STEPS: usize = 9;
+const STEPS: usize = 11;
 
 /// Prints numbered progress lines.
 struct Progress(Cell<usize>);
@@ -258,6 +261,14 @@ async fn scenario(
     progress.step("what happened");
     show_results(&lab, &runs, &reports).await?;
 
+    progress.step(
+        "outbox cleanup: PUT connector-cleanup.json (outbox.cleanup.enabled=true), then 200 orders/s for 10 s",
+    );
+    show_cleanup(&lab).await?;
+
+    progress.step("table-less outbox: connector-tableless.json, order-service --table-less");
+    show_tableless(&lab).await?;
+
     if args.keep_running {
         println!(
             "\neverything is still running (REST {}); Ctrl-C to stop",
@@ -267,6 +278,121 @@ async fn scenario(
     }
     lab.stop();
     println!("\ndone: consumer, ferry, Tansu and PostgreSQL stopped");
+    Ok(())
+}
+
+/// Switches the cleanup on, places orders at 200/s for 10 s and prints the outbox
+/// table's row count every second: it stays flat while the orders pile up.
+async fn show_cleanup(lab: &Lab) -> anyhow::Result<()> {
+    lab.reconfigure(outbox_lab::CLEANUP_CONNECTOR_JSON).await?;
+    println!("  {CONNECTOR_NAME} now runs with outbox.cleanup.enabled=true, table public.outbox (docs/outbox-cleanup.md)");
+    let mut db = outbox_lab::connect(&lab.order_db()).await?;
+    let start_rows: i64 = db.query_one("SELECT count(*) FROM outbox", &[]).await?.get(0);
+    println!("  outbox rows before: {start_rows}");
+    let started = Instant::now();
+    let mut placed = 0u64;
+    let mut next_print = Duration::from_secs(1);
+    let mut samples = Vec::new();
+    while started.elapsed() < Duration::from_secs(10) {
+        let order = NewOrder {
+            customer_id: format!("load-{placed}"),
+            total: "9.99".into(),
+        };
+        place_order(&mut db, &order, Mode::Commit).await?;
+        placed += 1;
+        let due = Duration::from_millis(5 * placed);
+        if due > started.elapsed() {
+            tokio::time::sleep(due - started.elapsed()).await;
+        }
+        if started.elapsed() >= next_print {
+            let rows: i64 = db.query_one("SELECT count(*) FROM outbox", &[]).await?.get(0);
+            samples.push(rows);
+            println!(
+                "  t={:>2}s  orders placed {placed:>5}   outbox rows {rows:>5}",
+                next_print.as_secs()
+            );
+            next_print += Duration::from_secs(1);
+        }
+    }
+    let wait_until = Instant::now() + Duration::from_secs(15);
+    let rows = loop {
+        let rows: i64 = db.query_one("SELECT count(*) FROM outbox", &[]).await?.get(0);
+        if rows == 0 || Instant::now() > wait_until {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let events = tokio::task::block_in_place(|| lab.broker.consume_to_end(ORDER_EVENTS_TOPIC)).len();
+    println!(
+        "  {placed} orders placed; outbox rows never above {} and {rows} a moment after the last order; {ORDER_EVENTS_TOPIC} holds {events} records",
+        samples.iter().max().copied().unwrap_or(0)
+    );
+    println!("  (Ferry's own deletes produce no events: each cleanup transaction is tagged and skipped)");
+    Ok(())
+}
+
+/// Registers the table-less connector and places orders whose events are logical
+/// decoding messages: they reach Order_events, and the outbox table never sees them.
+async fn show_tableless(lab: &Lab) -> anyhow::Result<()> {
+    lab.register(outbox_lab::TABLELESS_CONNECTOR_JSON).await?;
+    println!(
+        "  {TABLELESS_CONNECTOR_NAME}: RUNNING (slot tableless, publication with no tables, messages with prefix 'outbox';\n  \
+         transforms DecodeLogicalDecodingMessageContent, then the seed's EventRouter settings)"
+    );
+    let db = outbox_lab::connect(&lab.order_db()).await?;
+    let outbox_before: i64 = db.query_one("SELECT count(*) FROM outbox", &[]).await?.get(0);
+    let mut runs = Vec::new();
+    for (customer, total, flag) in [
+        ("grace", "31.00", None),
+        ("heidi", "8.75", Some("--fail-after-order-insert")),
+        ("ivan", "64.20", None),
+    ] {
+        let mut a = vec!["--table-less", "--customer", customer, "--total", total];
+        a.extend(flag.iter());
+        let run = lab.order_service(&a)?;
+        let head = format!("order #{:<4} {customer:<6} {total:>7}", run.order_id);
+        if run.outcome == "rolled_back" {
+            println!("  {head}  ROLLED BACK: the message rolled back with it");
+        } else {
+            println!(
+                "  {head}  committed with pg_logical_emit_message(true, 'outbox', …), event {}",
+                short(run.event_id.as_deref())
+            );
+        }
+        runs.push(run);
+    }
+    let want: BTreeSet<String> = runs.iter().filter_map(|r| r.event_id.clone()).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let found = loop {
+        let records = tokio::task::block_in_place(|| lab.broker.consume_to_end(ORDER_EVENTS_TOPIC));
+        let found: Vec<ConsumedRecord> = records
+            .into_iter()
+            .filter(|r| {
+                r.header_str("id")
+                    .is_some_and(|id| want.contains(id.trim_matches('"')))
+            })
+            .collect();
+        if found.len() >= want.len() || Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    println!("  on {ORDER_EVENTS_TOPIC} (same topic, key and header id as the table's events):");
+    for r in &found {
+        println!(
+            "    {}@{}  key={}  id={}  payload={}",
+            r.partition,
+            r.offset,
+            event::key_text(r.key.as_deref()).unwrap_or_default(),
+            r.header_str("id").unwrap_or("-"),
+            payload_text(r)
+        );
+    }
+    let outbox_after: i64 = db.query_one("SELECT count(*) FROM outbox", &[]).await?.get(0);
+    println!("  outbox rows before and after these orders: {outbox_before} → {outbox_after}");
+    if found.len() < want.len() {
+        bail!("only {} of {} table-less events arrived", found.len(), want.len());
+    }
     Ok(())
 }
 

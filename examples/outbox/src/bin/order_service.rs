@@ -3,14 +3,15 @@
 //!
 //! ```sh
 //! order-service --db 'host=postgres user=postgres password=postgres dbname=order_db' \
-//!     --customer alice --total 42.50 [--fail-after-order-insert | --poison]
+//!     --customer alice --total 42.50 [--fail-after-order-insert | --poison] [--table-less]
 //! ```
+//! `--table-less` writes the event as a logical decoding message instead of an outbox row.
 //! Exit status: 0 committed, 3 rolled back by `--fail-after-order-insert`, 1 other errors.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use outbox_lab::orders::{place_order, Mode, NewOrder, OrderError};
+use outbox_lab::orders::{place_order, place_order_tableless, Mode, NewOrder, OrderError};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -35,6 +36,10 @@ struct Args {
     /// Commit an event no consumer can process (its `total` is not a number).
     #[arg(long)]
     poison: bool,
+    /// The table-less variant: the event goes out as a logical decoding message
+    /// (`pg_logical_emit_message`) in the order's transaction, not as an outbox row.
+    #[arg(long)]
+    table_less: bool,
     /// Create the tables first (schema.sql; idempotent).
     #[arg(long)]
     apply_schema: bool,
@@ -76,7 +81,11 @@ async fn run(args: &Args) -> Result<serde_json::Value, OrderError> {
         customer_id: args.customer.clone(),
         total: args.total.clone(),
     };
-    let placed = place_order(&mut db, &order, mode).await?;
+    let placed = if args.table_less {
+        place_order_tableless(&mut db, &order, mode).await?
+    } else {
+        place_order(&mut db, &order, mode).await?
+    };
     Ok(json!({
         "outcome": "committed",
         "orderId": placed.order_id,

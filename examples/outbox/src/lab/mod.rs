@@ -18,6 +18,14 @@ use serde_json::Value;
 pub use child::Service;
 use ferry::Rest;
 
+/// The `name` of a connector file.
+fn connector_name(json: &str) -> String {
+    serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v["name"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A lab step that went wrong (one line saying what).
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -200,16 +208,54 @@ impl Lab {
     /// The connector JSON to post: the seed's verbatim in a private namespace,
     /// otherwise a copy pointing at this lab's PostgreSQL.
     pub fn connector_json(&self) -> String {
+        self.connector_json_of(crate::CONNECTOR_JSON)
+    }
+
+    /// `json` (a `{"name", "config"}` connector file of this lab) as this lab posts it:
+    /// verbatim in a private namespace, else pointing at this lab's PostgreSQL.
+    pub fn connector_json_of(&self, json: &str) -> String {
         match self.network {
-            Network::PrivateNamespace => crate::CONNECTOR_JSON.to_owned(),
+            Network::PrivateNamespace => json.to_owned(),
             Network::Host => {
-                let mut v: Value =
-                    serde_json::from_str(crate::CONNECTOR_JSON).expect("connector.json is JSON");
+                let mut v: Value = serde_json::from_str(json).expect("connector file is JSON");
                 v["config"]["database.hostname"] = "127.0.0.1".into();
                 v["config"]["database.port"] = self.pg.port().to_string().into();
                 serde_json::to_string_pretty(&v).expect("JSON")
             }
         }
+    }
+
+    /// `POST /connectors` with connector file `json` (see [`Lab::connector_json_of`]),
+    /// then waits until it runs.
+    pub async fn register(&self, json: &str) -> Result<Value, LabError> {
+        let body = self.connector_json_of(json);
+        let name = connector_name(&body);
+        let (code, answer) = self
+            .rest
+            .call(reqwest::Method::POST, "/connectors", Some(&body))
+            .await?;
+        if code != 201 {
+            return Err(LabError::Step(format!(
+                "POST /connectors ({name}) answered {code}: {answer}"
+            )));
+        }
+        self.rest.wait_running(&name, Duration::from_secs(60)).await
+    }
+
+    /// `PUT /connectors/NAME/config` with the config of connector file `json`, then waits
+    /// until the connector runs again.
+    pub async fn reconfigure(&self, json: &str) -> Result<Value, LabError> {
+        let body: Value = serde_json::from_str(&self.connector_json_of(json)).expect("JSON");
+        let name = body["name"].as_str().unwrap_or_default().to_owned();
+        let path = format!("/connectors/{name}/config");
+        let config = body["config"].to_string();
+        let (code, answer) = self.rest.call(reqwest::Method::PUT, &path, Some(&config)).await?;
+        if code != 200 {
+            return Err(LabError::Step(format!("PUT {path} answered {code}: {answer}")));
+        }
+        // The task restarts with the new config; give the old one time to stop.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.rest.wait_running(&name, Duration::from_secs(60)).await
     }
 
     /// `POST /connectors` with [`Lab::connector_json`], then waits until it runs.
