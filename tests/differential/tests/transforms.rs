@@ -107,6 +107,14 @@ const SCHEMA: &str = "
     CREATE TABLE orders_shard2 (LIKE orders_shard1 INCLUDING ALL);
     ALTER TABLE orders_shard1 REPLICA IDENTITY FULL;
     ALTER TABLE orders_shard2 REPLICA IDENTITY FULL;
+    CREATE TABLE clocks (
+        id INT PRIMARY KEY,
+        placed TIMESTAMPTZ,
+        local_at TIMESTAMP(6),
+        ms TIMESTAMP(3),
+        t TIMETZ,
+        d DATE
+    );
     CREATE TABLE outbox (
         id UUID PRIMARY KEY,
         aggregatetype VARCHAR(255) NOT NULL,
@@ -195,6 +203,31 @@ fn timezone_config() -> Value {
     })
 }
 
+/// Include rules (only the first carries the `source:` prefix), a zone with daylight saving
+/// time and the source block's `ts_ms`.
+fn timezone_include_config() -> Value {
+    json!({
+        "topic.prefix": "tzi",
+        "table.include.list": "public.clocks",
+        "transforms": "tz",
+        "transforms.tz.type": "io.debezium.transforms.TimezoneConverter",
+        "transforms.tz.converted.timezone": "America/New_York",
+        "transforms.tz.include.list": "source:clocks:placed,clocks:local_at,clocks:ms,clocks:t,clocks:source.ts_ms",
+    })
+}
+
+/// An exclude rule and a fixed offset.
+fn timezone_exclude_config() -> Value {
+    json!({
+        "topic.prefix": "tze",
+        "table.include.list": "public.clocks",
+        "transforms": "tz",
+        "transforms.tz.type": "io.debezium.transforms.TimezoneConverter",
+        "transforms.tz.converted.timezone": "-03:30",
+        "transforms.tz.exclude.list": "topic:tze.public.clocks:t",
+    })
+}
+
 fn messages_config() -> Value {
     json!({
         "topic.prefix": "msg",
@@ -239,6 +272,8 @@ type Settings = fn() -> Value;
 const CONNECTORS: &[(&str, Settings)] = &[
     ("shards", shards_config),
     ("tz", timezone_config),
+    ("tzi", timezone_include_config),
+    ("tze", timezone_exclude_config),
     ("messages", messages_config),
     ("msgoutbox", message_outbox_config),
     ("tableoutbox", table_outbox_config),
@@ -269,6 +304,15 @@ async fn debezium_transforms_match_debezium() {
         order(2, "pen"),
         order(1, "lamp")
     ))
+    .await
+    .unwrap();
+    // Wall-clock times in New York's spring gap and autumn overlap, a negative epoch.
+    sql.batch_execute(
+        "INSERT INTO clocks VALUES
+         (1, '2024-11-03 05:30:00.25+00', '2024-03-10 02:30:00', '2024-03-10 02:30:00.123', '10:11:12.5+02', '2024-03-10'),
+         (2, '2024-11-03 05:30:00+00', '2024-11-03 01:30:00.000001', '2024-11-03 01:30:00', '23:59:59Z', '2024-11-03'),
+         (3, '2024-11-03 01:30:00+00', '2024-07-01 12:00:00', '1969-12-31 23:59:59.999', '00:00:00-08', '1969-12-31');",
+    )
     .await
     .unwrap();
 
@@ -347,6 +391,8 @@ async fn debezium_transforms_match_debezium() {
     // The snapshots (3 shard rows, 2 of shard1) before any streamed change.
     pair.compare_topic("shards snapshot", "sh.orders", 3);
     pair.compare_topic("timezone snapshot", "tz.public.orders_shard1", 2);
+    pair.compare_topic("timezone include snapshot", "tzi.public.clocks", 3);
+    pair.compare_topic("timezone exclude snapshot", "tze.public.clocks", 3);
 
     sql.batch_execute(&format!(
         "INSERT INTO orders_shard1 VALUES {};
@@ -355,7 +401,8 @@ async fn debezium_transforms_match_debezium() {
          UPDATE orders_shard2 SET item = 'desk lamp', raw = '\\x0a0b' WHERE id = 1;
          UPDATE orders_shard1 SET placed = placed + interval '1 hour' WHERE id = 3;
          DELETE FROM orders_shard1 WHERE id = 2;
-         DELETE FROM orders_shard2 WHERE id = 3;",
+         DELETE FROM orders_shard2 WHERE id = 3;
+         UPDATE clocks SET d = d + 1 WHERE id = 1;",
         order(3, "cup"),
         order(3, "mug"),
         order(4, "bowl")
@@ -404,6 +451,8 @@ async fn debezium_transforms_match_debezium() {
     pair.compare_topic("shards streaming", "sh.orders", 3 + 3 + 3 + 2 + 2);
     // 2 r + 1 c + 2 u + (d, tombstone).
     pair.compare_topic("timezone streaming", "tz.public.orders_shard1", 2 + 1 + 2 + 2);
+    pair.compare_topic("timezone include streaming", "tzi.public.clocks", 4);
+    pair.compare_topic("timezone exclude streaming", "tze.public.clocks", 4);
     pair.compare_topic("messages decoded", "msg.message", 2);
     let (order_events, customer_events) = (8, 4);
     for (topic, n) in [
