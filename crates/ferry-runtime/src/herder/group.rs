@@ -246,12 +246,7 @@ enum Next {
 
 impl GroupLoop {
     async fn run(mut self) {
-        loop {
-            match self.round().await {
-                Next::Rejoin => continue,
-                Next::Stop => break,
-            }
-        }
+        while let Next::Rejoin = self.round().await {}
         self.member.leave().await;
     }
 
