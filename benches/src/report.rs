@@ -300,6 +300,13 @@ pub fn render(r: &Results) -> String {
         let _ = writeln!(o, "\n{}", analysis.trim_end());
     }
 
+    // Written by the `metrics-overhead` binary (a micro-benchmark, run on its own).
+    let overhead =
+        std::fs::read_to_string(workspace_root().join("benches/metrics-overhead.md")).unwrap_or_default();
+    if !overhead.trim().is_empty() {
+        let _ = writeln!(o, "\n{}", overhead.trim_end());
+    }
+
     let _ = writeln!(
         o,
         "\n## Reproduce\n\n```sh\nbenches/run.sh                      # full run: 200,000 rows per scenario, 20 s per latency rate\n\

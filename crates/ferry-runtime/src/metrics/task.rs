@@ -159,8 +159,11 @@ impl TaskMetrics {
             t.dlq_failures,
             t.last_error_ms,
         ];
+        // Errors are rare: a load keeps the cache line shared when nothing changed.
         for (slot, v) in self.errors.iter().zip(values) {
-            slot.store(v, Relaxed);
+            if slot.load(Relaxed) != v {
+                slot.store(v, Relaxed);
+            }
         }
     }
 
