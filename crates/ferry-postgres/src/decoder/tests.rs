@@ -987,3 +987,52 @@ fn extended_headers_disabled_leaves_only_the_key_change_headers() {
     assert_eq!(header_keys(&recs[2]), ["__debezium.newkey"]);
     assert_eq!(header_keys(&recs[3]), ["__debezium.oldkey"]);
 }
+
+#[test]
+fn ferry_cleanup_transactions_yield_nothing_but_move_the_offset() {
+    let mut d = decoder(&[("provide.transaction.metadata", "true")]);
+    let tag = crate::cleanup::HOUSEKEEPING_PREFIX;
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(50),
+            relation(T, "t"),
+            message(true, 0x100, tag, ""),
+            delete(0x108, "1"),
+            delete(0x110, "2"),
+            commit(0x118, 0x120),
+            begin(51),
+            delete(0x130, "3"),
+            commit(0x138, 0x140),
+        ],
+    );
+    // Only the user's transaction 51: BEGIN, delete, tombstone, END.
+    let topics: Vec<&str> = recs.iter().map(|r| &*r.topic).collect();
+    assert_eq!(
+        topics,
+        [
+            "srv.transaction",
+            "srv.public.t",
+            "srv.public.t",
+            "srv.transaction"
+        ],
+        "{recs:#?}"
+    );
+    assert_eq!(ops(&recs[1..3]), [Some("d"), None]);
+    assert_eq!(
+        offset_of(&recs[0]).lsn_commit,
+        Some(Lsn(0x120)),
+        "the cleanup transaction was passed"
+    );
+    assert_eq!(d.offset().lsn_commit, Some(Lsn(0x140)));
+    // Any other prefix is an ordinary message.
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(52),
+            message(true, 0x150, "outbox", "x"),
+            commit(0x158, 0x160),
+        ],
+    );
+    assert_eq!(recs.iter().filter(|r| &*r.topic == "srv.message").count(), 1);
+}
