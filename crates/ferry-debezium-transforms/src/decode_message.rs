@@ -21,7 +21,8 @@ pub const MESSAGE_VALUE_SCHEMA: &str = "io.debezium.connector.postgresql.Message
 const FIELDS_NULL_INCLUDE: &str = "fields.null.include";
 const MESSAGE: &str = "message";
 const CONTENT: &str = "content";
-const CACHE_SIZE: usize = 256;
+/// Lookups scan linearly (a pointer check first, then a deep comparison), so this stays small.
+const CACHE_SIZE: usize = 64;
 
 /// The message-content decoder.
 #[derive(Debug)]
