@@ -307,3 +307,54 @@ async fn a_table_without_a_primary_key_or_not_captured_is_refused_naming_the_key
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replication_user_that_owns_the_table_needs_no_superuser_for_the_cleanup() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("ocl_role").await;
+    pg.create_user("ocl_owner", "ocl_pw", true).await;
+    let su = pg.connect(&db).await;
+    su.batch_execute(&format!(
+        "{OUTBOX}; ALTER TABLE outbox OWNER TO ocl_owner; ALTER TABLE t OWNER TO ocl_owner; \
+         GRANT CREATE ON DATABASE ocl_role TO ocl_owner"
+    ))
+    .await
+    .unwrap();
+    let c = pg.connect_as(&db, "ocl_owner", "ocl_pw").await;
+    let mut cfg = cleanup_cfg(
+        pg,
+        &db,
+        "ocl_role",
+        &[
+            ("publication.autocreate.mode", "filtered"),
+            ("table.include.list", "public.outbox,public.t"),
+        ],
+    );
+    cfg.insert("database.user".into(), "ocl_owner".into());
+    cfg.insert("database.password".into(), "ocl_pw".into());
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    let stats = t.cleanup_stats().unwrap();
+    let mut recs = poll_quietly(&mut t, Duration::from_millis(300)).await;
+    for seq in 1..=10 {
+        insert_outbox(&c, seq).await;
+    }
+    poll_until_seq(&mut t, 10, &mut recs).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.batch_execute("INSERT INTO t VALUES (1)").await.unwrap();
+    poll_until_marker(&mut t, 1, &mut recs).await;
+    commit_all(&mut t, &recs, &store).await;
+    let left = wait_rows(&c, |rows| rows.is_empty()).await;
+    assert!(
+        left.is_empty(),
+        "deleted as ocl_owner (failed rounds: {}): {left:?}",
+        stats.failures.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    assert_eq!(stats.failures.load(std::sync::atomic::Ordering::Relaxed), 0);
+    let more = poll_quietly(&mut t, Duration::from_millis(500)).await;
+    assert!(
+        more.iter().all(|r| !r.topic.ends_with(".public.outbox")),
+        "no events from the cleanup"
+    );
+    t.stop().await.unwrap();
+}
