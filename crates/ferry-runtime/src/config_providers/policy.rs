@@ -109,6 +109,32 @@ impl OverridePolicy {
             .collect()
     }
 
+    /// Every refused override of the clients a connector uses, as Connect checks them at
+    /// validation: the producer for a source connector or a sink with a dead letter queue,
+    /// the consumer for a sink, the admin client for a source with `topic.creation.*` or a
+    /// sink with a dead letter queue.
+    pub fn refused_for_connector<'a>(
+        &self,
+        is_sink: bool,
+        connector: &'a ConfigMap,
+    ) -> Vec<(&'a str, &'a str, String)> {
+        let dlq = connector
+            .get("errors.deadletterqueue.topic.name")
+            .is_some_and(|t| !t.trim().is_empty());
+        let topic_creation = connector.keys().any(|k| k.starts_with("topic.creation."));
+        let mut out = Vec::new();
+        if !is_sink || dlq {
+            out.extend(self.refused("producer", connector));
+        }
+        if is_sink {
+            out.extend(self.refused("consumer", connector));
+        }
+        if (is_sink && dlq) || (!is_sink && topic_creation) {
+            out.extend(self.refused("admin", connector));
+        }
+        out
+    }
+
     /// The error a task start gives when `role`'s overrides break the policy
     /// (Connect's `Client Config Overrides not allowed [...]`), or `None`.
     pub fn check_task(&self, role: &str, connector: &ConfigMap) -> Option<String> {
@@ -196,5 +222,16 @@ mod tests {
              [[max.poll.records,10,[],[The 'None' policy does not allow 'max.poll.records' to be overridden in the connector configuration.],true]]"
         );
         assert!(OverridePolicy::All.check_task("producer", &connector).is_none());
+        // A source connector is checked for its producer only, a sink for its consumer.
+        assert_eq!(
+            OverridePolicy::None
+                .refused_for_connector(false, &connector)
+                .len(),
+            2
+        );
+        assert_eq!(
+            OverridePolicy::None.refused_for_connector(true, &connector).len(),
+            1
+        );
     }
 }

@@ -16,6 +16,9 @@ pub struct WorkerConverters {
     pub value: String,
     /// `header.converter`.
     pub header: String,
+    /// `connector.client.config.override.policy` (`None` when the worker's value is not
+    /// a known policy: tasks then fail naming the key).
+    pub override_policy: Option<crate::config_providers::OverridePolicy>,
 }
 
 impl WorkerConverters {
@@ -25,6 +28,7 @@ impl WorkerConverters {
             key: config.key_converter.clone(),
             value: config.value_converter.clone(),
             header: config.header_converter.clone(),
+            override_policy: crate::config_providers::OverridePolicy::from_worker(&config.originals).ok(),
         }
     }
 }
@@ -145,6 +149,7 @@ mod tests {
             key: "org.apache.kafka.connect.json.JsonConverter".into(),
             value: "org.apache.kafka.connect.storage.StringConverter".into(),
             header: "org.apache.kafka.connect.storage.SimpleHeaderConverter".into(),
+            override_policy: None,
         }
     }
 

@@ -115,6 +115,11 @@ pub fn validate(
         let v = config.get(&key).cloned();
         add_error(&mut values, &key, v.as_deref(), msg);
     }
+    if let Some(policy) = &worker.override_policy {
+        for (key, value, msg) in policy.refused_for_connector(kind == ConnectorType::Sink, &config) {
+            add_error(&mut values, key, Some(value), msg);
+        }
+    }
     for key in ["key.converter", "value.converter", "header.converter"] {
         let Some(class) = config.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
             continue;
