@@ -323,3 +323,207 @@ async fn a_cleanly_stopped_worker_leaves_at_once() {
     );
     drop(coord);
 }
+
+/// The worker's log lines about its group and its warnings.
+fn group_lines(f: &Ferry) -> String {
+    f.log_text()
+        .lines()
+        .filter(|l| {
+            (l.contains("group") || l.contains("WARN") || l.contains("ERROR")) && !l.contains("CONFWARN")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `GET /connectors?expand=status` of any worker's base URL.
+async fn placement_at(base: &str) -> Placement {
+    let a = call("GET", &format!("{base}/connectors?expand=status"), None).await;
+    let mut out = Placement::new();
+    let Some(map) = a.body.as_object() else { return out };
+    for (name, v) in map {
+        let s = &v["status"];
+        let tasks = s["tasks"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        (
+                            t["worker_id"].as_str().unwrap_or_default().to_owned(),
+                            t["state"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.insert(
+            name.clone(),
+            (
+                s["connector"]["worker_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                s["connector"]["state"].as_str().unwrap_or_default().to_owned(),
+                tasks,
+            ),
+        );
+    }
+    out
+}
+
+/// A Ferry worker and the real Kafka Connect 4.3 worker in one group on Tansu (whose
+/// coordinator handles joins and clean leaves): the JVM worker leads first and Ferry's
+/// requests are forwarded to it; after the JVM worker stops cleanly Ferry leads, and a new
+/// JVM worker joins the Ferry-led group, gets work and forwards its requests to Ferry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ferry_worker_and_a_kafka_connect_worker_share_a_group() {
+    use ferry_test_support::realconnect::RealConnect;
+    use ferry_test_support::worker::WorkerProps;
+
+    let broker = Tansu::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = ferry_test_support::worker::unique("mixed");
+    let props = |port: u16| {
+        let mut p = WorkerProps::new(&prefix, &broker.bootstrap, port);
+        p.set("connect.protocol", "compatible")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            .set("scheduled.rebalance.max.delay.ms", "2000")
+            .set("rest.advertised.host.name", "127.0.0.1")
+            .set("rest.advertised.port", port.to_string());
+        p
+    };
+    let file_source = |name: &str| {
+        let file = dir.path().join(format!("{name}.txt"));
+        std::fs::write(&file, "").unwrap();
+        json!({"name": name, "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "tasks.max": "1",
+            "file": file.to_str().unwrap(),
+            "topic": format!("{prefix}-{name}"),
+        }})
+        .to_string()
+    };
+
+    // 1. A JVM worker forms the group and leads it.
+    let jvm_port = ferry_test_support::net::free_port();
+    let jvm_props = dir.path().join("jvm.properties");
+    props(jvm_port).write(&jvm_props);
+    let mut jvm =
+        RealConnect::start(&jvm_props, jvm_port, &dir.path().join("jvm.log")).expect("Kafka Connect");
+    let jvm_id = format!("127.0.0.1:{jvm_port}");
+
+    // 2. A Ferry worker joins it.
+    let ferry_port = ferry_test_support::net::free_port();
+    let ferry_props = dir.path().join("ferry.properties");
+    let mut fp = props(ferry_port);
+    fp.set("ferry.group.membership", "connect")
+        .set("batch.num.messages", "1");
+    fp.write(&ferry_props);
+    let mut ferry = common::spawn_ferry(&ferry_props, ferry_port, &dir.path().join("ferry.log"), &[]);
+    ferry.wait_ready();
+    let ferry_id = format!("127.0.0.1:{ferry_port}");
+    assert!(
+        ferry.log_text().contains("leader=false"),
+        "Ferry joined the JVM-led group as a follower:\n{}",
+        ferry.log_tail()
+    );
+
+    // Created through Ferry (forwarded to the JVM leader) and through the JVM worker.
+    let r = call("POST", &ferry.url("/connectors"), Some(&file_source("m0"))).await;
+    assert_eq!(
+        r.status,
+        201,
+        "{:?}\n{}\n{}",
+        r.body,
+        ferry.log_tail(),
+        jvm.log_tail()
+    );
+    let r = call("POST", &jvm.url("/connectors"), Some(&file_source("m1"))).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let mut last = Placement::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        last = placement_at(&jvm.base).await;
+        let counts = per_worker(&last);
+        if all_running(&last, 2, &[]) && counts.contains_key(&jvm_id) && counts.contains_key(&ferry_id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        all_running(&last, 2, &[]) && per_worker(&last).len() == 2,
+        "work not shared between the JVM and the Ferry worker: {last:?}\nFERRY:\n{}\nJVM:\n{}",
+        ferry.log_tail(),
+        jvm.log_tail()
+    );
+    eprintln!("JVM-led group: {:?}", per_worker(&last));
+    let listed = call("GET", &ferry.url("/connectors"), None).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(2), "{:?}", listed.body);
+
+    // 3. The JVM worker stops cleanly: Ferry leads and runs everything.
+    unsafe {
+        libc::kill(jvm.pid() as i32, libc::SIGTERM);
+    }
+    let stopped = Instant::now();
+    let jvm_pid = jvm.pid() as i32;
+    let exited = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        // The JVM worker is our child: reap it to see when it has left.
+        let mut status = 0;
+        unsafe { libc::waitpid(jvm_pid, &mut status, 0) };
+        started.elapsed()
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        last = placement(&ferry).await;
+        if all_running(&last, 2, std::slice::from_ref(&jvm_id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        all_running(&last, 2, std::slice::from_ref(&jvm_id)),
+        "Ferry did not take over: {last:?}\n{}\nJVM:\n{}",
+        group_lines(&ferry),
+        jvm.log_tail()
+    );
+    eprintln!("the JVM worker exited {:?} after SIGTERM", exited.await.unwrap());
+    eprintln!(
+        "the JVM leader stopped: Ferry leads and runs everything after {:?}",
+        stopped.elapsed()
+    );
+    assert!(ferry.log_text().contains("leader=true"), "{}", ferry.log_tail());
+
+    // 4. A new JVM worker joins the Ferry-led group and gets a share.
+    let jvm2_port = ferry_test_support::net::free_port();
+    let jvm2_props = dir.path().join("jvm2.properties");
+    props(jvm2_port).write(&jvm2_props);
+    let jvm2 =
+        RealConnect::start(&jvm2_props, jvm2_port, &dir.path().join("jvm2.log")).expect("Kafka Connect");
+    let jvm2_id = format!("127.0.0.1:{jvm2_port}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        last = placement_at(&jvm2.base).await;
+        if all_running(&last, 2, &[]) && per_worker(&last).contains_key(&jvm2_id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        all_running(&last, 2, &[]) && per_worker(&last).contains_key(&jvm2_id),
+        "the JVM worker got no share from the Ferry leader: {last:?}\nFERRY:\n{}\nJVM:\n{}",
+        ferry.log_tail(),
+        jvm2.log_tail()
+    );
+    eprintln!("Ferry-led group: {:?}", per_worker(&last));
+    // A request to the JVM follower is forwarded to the Ferry leader.
+    let r = call("POST", &jvm2.url("/connectors"), Some(&file_source("m2"))).await;
+    assert_eq!(r.status, 201, "{:?}\n{}", r.body, jvm2.log_tail());
+    eventually(Duration::from_secs(60), "m2 listed on both workers", || async {
+        let a = call("GET", &ferry.url("/connectors"), None).await;
+        let b = call("GET", &jvm2.url("/connectors"), None).await;
+        a.body.as_array().map(Vec::len) == Some(3) && b.body.as_array().map(Vec::len) == Some(3)
+    })
+    .await;
+    assert!(ferry.terminate().success());
+}
