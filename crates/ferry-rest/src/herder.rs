@@ -177,6 +177,14 @@ pub trait Herder: Send + Sync + 'static {
     /// type` 400 above; `None` values get the null-value error.
     async fn validate_connector_config(&self, config: NullableConfig) -> HerderResult<ConfigInfos>;
 
+    /// `POST /connectors/NAME/tasks` (internal, from the worker that runs the connector to
+    /// the group leader): stores the task configs the connector generated. Request
+    /// signatures (`inter.worker.key.*`) are not checked.
+    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+        let _ = configs;
+        Err(HerderError::connector_not_found(name))
+    }
+
     /// `GET /admin/loggers`: loggers with an explicitly set level (including `root`).
     async fn logger_levels(&self) -> HerderResult<IndexMap<String, LoggerLevel>>;
 

@@ -192,6 +192,19 @@ pub(super) async fn tasks(State(s): State<AppState>, path: Segments) -> Result {
     Ok(ok(&s.call(s.herder.task_configs(path.name())).await?))
 }
 
+/// `POST /connectors/NAME/tasks` (internal, worker to leader): a JSON array of task
+/// configs (string maps); 204.
+pub(super) async fn put_task_configs(
+    State(s): State<AppState>,
+    path: Segments,
+    body: axum::body::Bytes,
+) -> Result {
+    let configs: Vec<ferry_core::ConfigMap> = serde_json::from_slice(&body)
+        .map_err(|e| RestError::bad_request(format!("Cannot deserialize task configurations: {e}")))?;
+    s.call(s.herder.put_task_configs(path.name(), configs)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /connectors/NAME/tasks/N/status`.
 pub(super) async fn task_status(State(s): State<AppState>, path: Segments) -> Result {
     let id = path.task()?;

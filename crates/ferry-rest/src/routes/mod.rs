@@ -89,6 +89,9 @@ const TABLE: &[(&str, &str, MakeRoute)] = &[
     }),
     ("PUT", "/connectors/{connector}/stop", || put(connectors::stop)),
     ("GET", "/connectors/{connector}/tasks", || get(connectors::tasks)),
+    ("POST", "/connectors/{connector}/tasks", || {
+        post(connectors::put_task_configs)
+    }),
     ("GET", "/connectors/{connector}/tasks/{task}/status", || {
         get(connectors::task_status)
     }),

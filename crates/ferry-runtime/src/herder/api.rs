@@ -254,6 +254,24 @@ impl Herder for Worker {
         self.validate_config(config).await
     }
 
+    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
+        if let Some(url) = self.leader_target()? {
+            self.forwarder
+                .send(
+                    &url,
+                    Method::POST,
+                    &["connectors", name, "tasks"],
+                    &[],
+                    Some(json!(configs)),
+                )
+                .await?;
+            return Ok(());
+        }
+        let name = name.to_owned();
+        self.send(move |reply| Command::PutTaskConfigs { name, configs, reply })
+            .await
+    }
+
     async fn logger_levels(&self) -> HerderResult<IndexMap<String, LoggerLevel>> {
         Ok(self.loggers.levels())
     }

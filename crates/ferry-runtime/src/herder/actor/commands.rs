@@ -22,9 +22,10 @@ impl Actor {
     /// Applies one command and answers it.
     pub(super) async fn handle(&mut self, cmd: Command) {
         let leader_only = match &cmd {
-            Command::PutConfig { .. } | Command::Delete { .. } | Command::SetTarget { .. } => {
-                self.leader_only()
-            }
+            Command::PutConfig { .. }
+            | Command::Delete { .. }
+            | Command::SetTarget { .. }
+            | Command::PutTaskConfigs { .. } => self.leader_only(),
             _ => Ok(()),
         };
         if let Err(e) = leader_only {
@@ -32,7 +33,9 @@ impl Actor {
                 Command::PutConfig { reply, .. } => {
                     let _ = reply.send(Err(e));
                 }
-                Command::Delete { reply, .. } | Command::SetTarget { reply, .. } => {
+                Command::Delete { reply, .. }
+                | Command::SetTarget { reply, .. }
+                | Command::PutTaskConfigs { reply, .. } => {
                     let _ = reply.send(Err(e));
                 }
                 _ => {}
@@ -58,6 +61,9 @@ impl Actor {
             } => self.restart(name, connector, tasks, request, reply).await,
             Command::WriteOffsets { name, offsets, reply } => {
                 let _ = reply.send(self.write_offsets(&name, &offsets).await);
+            }
+            Command::PutTaskConfigs { name, configs, reply } => {
+                let _ = reply.send(self.put_task_configs(&name, configs).await);
             }
             Command::Ping { reply } => {
                 let _ = reply.send(Ok(()));
@@ -203,6 +209,31 @@ impl Actor {
             self.stop_task(&name, *t).await;
         }
         self.reconcile(&name, false).await;
+    }
+
+    /// Stores task configs sent by the worker running the connector: task records and a
+    /// commit, when they differ from the stored ones.
+    async fn put_task_configs(&mut self, name: &str, configs: Vec<ConfigMap>) -> Result<(), HerderError> {
+        let Some(entry) = self.state.connectors.get(name) else {
+            return Err(HerderError::connector_not_found(name));
+        };
+        if entry.tasks == configs {
+            return Ok(());
+        }
+        let mut records: Vec<ConfigRecord> = configs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ConfigRecord::Task {
+                connector: name.to_owned(),
+                task: i as u32,
+                config: Some(c.clone()),
+            })
+            .collect();
+        records.push(ConfigRecord::Commit {
+            connector: name.to_owned(),
+            tasks: configs.len() as u32,
+        });
+        self.write_and_apply(name, records).await
     }
 
     /// Writes a stopped source connector's offsets and waits until they are durable.

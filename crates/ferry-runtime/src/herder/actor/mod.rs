@@ -85,6 +85,16 @@ pub enum Command {
         /// Done once durable.
         reply: Reply<()>,
     },
+    /// Store task configs another worker's connector generated (the leader's internal
+    /// `POST /connectors/NAME/tasks`).
+    PutTaskConfigs {
+        /// Connector name.
+        name: String,
+        /// The task configs, in task order.
+        configs: Vec<ConfigMap>,
+        /// Done once written.
+        reply: Reply<()>,
+    },
     /// Runs exactly `owned` of the config snapshot `state` (distributed group mode).
     Assign {
         /// The config topic as read for this generation.
