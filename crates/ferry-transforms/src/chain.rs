@@ -265,20 +265,57 @@ fn type_key(alias: &str, kind: PluginKind, registry: &PluginRegistry) -> ConfigK
     k
 }
 
-/// The definition of one alias: its `type` key, then the plugin's (and implicit) keys embedded.
+/// `PREFIX.plugin.version` (Kafka Connect 4.x, KIP-891), defined right after `type`: Ferry
+/// has one version of each plugin, so it defaults to that version (none when the class is
+/// unknown) and has no other effect.
+fn version_key(alias: &str, kind: PluginKind, plugin: Option<&PluginDescriptor>) -> ConfigKey {
+    let (cfg, group, kind_lower, base) = match kind {
+        PluginKind::Transformation => (
+            TRANSFORMS_CONFIG,
+            "Transforms",
+            "transformation",
+            "Transformation",
+        ),
+        _ => (PREDICATES_CONFIG, "Predicates", "predicate", "Predicate"),
+    };
+    let key = ConfigKey::new(
+        format!("{cfg}.{alias}.{PLUGIN_VERSION_SUFFIX}"),
+        ConfigType::String,
+    );
+    let key = match plugin {
+        Some(p) => key.default_value(p.version),
+        None => key.default_null(),
+    };
+    let mut key = key
+        .importance(Importance::High)
+        .doc(format!("Version of the '{alias}' {kind_lower}."))
+        .group(format!("{group}: {alias}"), 1)
+        .width(Width::Long)
+        .display_name(format!("{base} version for {alias}"));
+    key.recommended_values = plugin.map(|p| vec![p.version.to_owned()]).unwrap_or_default();
+    key
+}
+
+/// Connect's suffix of a plugin's version setting.
+const PLUGIN_VERSION_SUFFIX: &str = "plugin.version";
+
+/// The definition of one alias: its `type` and `plugin.version` keys, then the plugin's
+/// (and implicit) keys embedded.
 fn alias_keys(
     config: &ConfigMap,
     registry: &PluginRegistry,
     alias: &str,
     kind: PluginKind,
-) -> (ConfigKey, Option<(&'static str, Vec<ConfigKey>)>) {
+) -> (ConfigKey, ConfigKey, Option<(&'static str, Vec<ConfigKey>)>) {
     let (cfg, group) = match kind {
         PluginKind::Transformation => (TRANSFORMS_CONFIG, "Transforms"),
         _ => (PREDICATES_CONFIG, "Predicates"),
     };
     let prefix = format!("{cfg}.{alias}.");
     let tk = type_key(alias, kind, registry);
-    let embedded = resolve(config, registry, &tk.name, kind).ok().map(|p| {
+    let resolved = resolve(config, registry, &tk.name, kind).ok();
+    let vk = version_key(alias, kind, resolved);
+    let embedded = resolved.map(|p| {
         let mut def = if kind == PluginKind::Transformation {
             transform_implicit_def()
         } else {
@@ -291,9 +328,9 @@ fn alias_keys(
             }
             def = def.define(k.clone());
         }
-        (p.class, embed(&prefix, &format!("{group}: {alias}"), 1, &def))
+        (p.class, embed(&prefix, &format!("{group}: {alias}"), 2, &def))
     });
-    (tk, embedded)
+    (tk, vk, embedded)
 }
 
 /// The configuration keys the chain adds to a connector's definition (Connect's
@@ -308,8 +345,8 @@ pub fn chain_config_def(config: &ConfigMap, registry: &PluginRegistry) -> Config
     ] {
         let aliases = parse_aliases(config, list_key).unwrap_or_default();
         for alias in aliases {
-            let (tk, embedded) = alias_keys(config, registry, &alias, kind);
-            def = def.define(tk);
+            let (tk, vk, embedded) = alias_keys(config, registry, &alias, kind);
+            def = def.define(tk).define(vk);
             for k in embedded.map(|(_, keys)| keys).unwrap_or_default() {
                 def = def.define(k);
             }
@@ -398,7 +435,7 @@ pub fn validate_chain(config: &ConfigMap, registry: &PluginRegistry) -> Vec<Conf
                 continue;
             }
             let prefix = format!("{list_key}.{alias}.");
-            let (tk, embedded) = alias_keys(config, registry, &alias, kind);
+            let (tk, vk, embedded) = alias_keys(config, registry, &alias, kind);
             let mut type_errors = Vec::new();
             let resolved = resolve(config, registry, &tk.name, kind);
             if let Err(e) = &resolved {
@@ -415,6 +452,13 @@ pub fn validate_chain(config: &ConfigMap, registry: &PluginRegistry) -> Vec<Conf
             }
             let type_index = out.len();
             out.push(info(&tk.name, config, type_errors, tk.recommended_values.clone()));
+            let mut version = info(&vk.name, config, Vec::new(), vk.recommended_values.clone());
+            if version.value.is_none() {
+                if let ConfigDefault::Value(v) = &vk.default {
+                    version.value = Some(v.clone());
+                }
+            }
+            out.push(version);
             let Some((_, keys)) = embedded else { continue };
             let mut def = ConfigDef::new();
             for k in keys {
@@ -509,7 +553,7 @@ impl TransformChain {
                 ));
             }
             // Option values first, with the full key names in the messages (as validation reports them).
-            let (_, embedded) = alias_keys(config, registry, &alias, PluginKind::Transformation);
+            let (_, _, embedded) = alias_keys(config, registry, &alias, PluginKind::Transformation);
             if let Some((_, keys)) = embedded {
                 let mut def = ConfigDef::new();
                 for k in keys {
@@ -531,7 +575,7 @@ impl TransformChain {
                     let p_type = format!("{p_prefix}type");
                     let p = resolve(config, registry, &p_type, PluginKind::Predicate)
                         .map_err(|e| ChainConfigError::from_config(&p_type, e))?;
-                    let (_, embedded) = alias_keys(config, registry, &p_alias, PluginKind::Predicate);
+                    let (_, _, embedded) = alias_keys(config, registry, &p_alias, PluginKind::Predicate);
                     if let Some((_, keys)) = embedded {
                         let mut def = ConfigDef::new();
                         for k in keys {

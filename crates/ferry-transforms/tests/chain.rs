@@ -238,18 +238,22 @@ fn validation_reports_per_field() {
             "transforms",
             "predicates",
             "transforms.route.type",
+            "transforms.route.plugin.version",
             "transforms.route.regex",
             "transforms.route.replacement",
             "transforms.route.negate",
             "transforms.route.predicate",
             "transforms.bad.type",
+            "transforms.bad.plugin.version",
             "transforms.bad.fields",
             "transforms.bad.negate",
             "transforms.bad.predicate",
             "transforms.bad.replace.null.with.default",
             "transforms.bad.replacement",
             "transforms.unknown.type",
+            "transforms.unknown.plugin.version",
             "predicates.p.type",
+            "predicates.p.plugin.version",
             "predicates.p.pattern",
         ]
     );
@@ -295,8 +299,28 @@ fn validation_reports_per_field() {
     let k = def.key("transforms.route.regex").unwrap();
     assert_eq!(
         (k.group.as_deref(), k.order_in_group),
-        (Some("Transforms: route"), 1)
+        (Some("Transforms: route"), 2)
     );
+    // Kafka Connect 4.x's plugin.version (KIP-891) comes right after type, defaulting to
+    // the plugin's one version; an unknown class has none.
+    let v = def.key("transforms.route.plugin.version").unwrap();
+    assert_eq!(
+        (v.order_in_group, v.display_name.as_str()),
+        (1, "Transformation version for route")
+    );
+    let route_version = infos
+        .iter()
+        .find(|i| i.name == "transforms.route.plugin.version")
+        .unwrap();
+    assert!(
+        route_version.value.is_some()
+            && route_version.recommended_values == [route_version.value.clone().unwrap()]
+    );
+    let unknown_version = infos
+        .iter()
+        .find(|i| i.name == "transforms.unknown.plugin.version")
+        .unwrap();
+    assert_eq!(unknown_version.value, None);
     assert_eq!(
         def.key("transforms.route.type").unwrap().display_name,
         "Transformation type for route"

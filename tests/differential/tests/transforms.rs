@@ -28,16 +28,6 @@ const CLASSES: &[&str] = &[
 const KNOWN: &[Known] = &[
     Known {
         step: VALID,
-        path: "$.configs[\"transforms.*.plugin.version\"]",
-        why: PLUGIN_VERSION,
-    },
-    Known {
-        step: VALID,
-        path: "$.configs[\"transforms.*\"].definition.order_in_group",
-        why: PLUGIN_VERSION_ORDER,
-    },
-    Known {
-        step: VALID,
         path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
         why: MISSING_TRANSFORMS,
     },
@@ -45,16 +35,6 @@ const KNOWN: &[Known] = &[
         step: VALID,
         path: "$.configs[\"*.converter\"].value.recommended_values*",
         why: MISSING_CONVERTERS,
-    },
-    Known {
-        step: INVALID,
-        path: "$.configs[\"transforms.*.plugin.version\"]",
-        why: PLUGIN_VERSION,
-    },
-    Known {
-        step: INVALID,
-        path: "$.configs[\"transforms.*\"].definition.order_in_group",
-        why: PLUGIN_VERSION_ORDER,
     },
     Known {
         step: INVALID,
@@ -80,10 +60,6 @@ const KNOWN: &[Known] = &[
 
 const VALID: &str = "PUT validate (transforms chain)";
 const INVALID: &str = "PUT validate (bad transform settings)";
-const PLUGIN_VERSION: &str = "Kafka Connect 4.x's per-transform `plugin.version` setting (KIP-891), \
-     which Ferry's transform chain does not define yet (crates/ferry-transforms/src/chain.rs)";
-const PLUGIN_VERSION_ORDER: &str =
-    "the same missing `plugin.version`: Connect numbers a transform's settings after it";
 const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
      ExtractSchemaToNewRecord, GeometryFormatTransformer, SchemaChangeEventFilter, \
      SwapGeometryCoordinates, VectorToJsonConverter, OpenLineage, ActivateTracingSpan, \
