@@ -61,13 +61,7 @@ impl Ferry {
 
     /// True once `GET /` answers 200.
     pub fn answers(&self) -> bool {
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
-        let mut buf = [0u8; 16];
-        s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
+        http_ok(self.port, "/")
     }
 
     /// Polls `GET /` every 2 ms; returns the time from spawn to the first 200.
@@ -119,6 +113,36 @@ impl Drop for Ferry {
             let _ = c.wait();
         }
     }
+}
+
+/// True if `GET path` on 127.0.0.1:`port` answers 200 (HTTP/1.0, 2 s read timeout).
+pub fn http_ok(port: u16, path: &str) -> bool {
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes());
+    let mut buf = [0u8; 16];
+    s.read(&mut buf).is_ok_and(|n| n >= 12 && &buf[9..12] == b"200")
+}
+
+/// Polls `GET path` every `every` until it answers 200; the time from `since`, or None
+/// after `timeout`.
+pub fn poll_ok(
+    port: u16,
+    path: &str,
+    since: Instant,
+    every: Duration,
+    timeout: Duration,
+) -> Option<Duration> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if http_ok(port, path) {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(every);
+    }
+    None
 }
 
 pub async fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {

@@ -66,9 +66,16 @@ pub struct Args {
     /// Skip the reference run of the real Kafka Connect 4.3 with Debezium 3.6.3.
     #[arg(long)]
     pub no_reference: bool,
-    /// Outbox rows of the reference throughput scenario (the JVM worker is slower).
-    #[arg(long, default_value_t = 50_000)]
-    pub reference_rows: usize,
+    /// Outbox rows of the reference throughput scenarios (default: the same as --rows).
+    #[arg(long)]
+    pub reference_rows: Option<usize>,
+    /// Measured start-ups of the real Kafka Connect worker (each takes seconds).
+    #[arg(long, default_value_t = 3)]
+    pub reference_ready_reps: usize,
+    /// Run nothing: copy benches/analysis.md into the analysis section of the existing
+    /// report (the figures stay those of the run that wrote it).
+    #[arg(long)]
+    pub refresh_analysis: bool,
 }
 
 const DB: &str = "order_db";
@@ -172,6 +179,12 @@ pub struct Results {
     pub args: String,
     pub first_ready_ms: f64,
     pub ready_ms: Vec<f64>,
+    /// Start → `GET /connectors` answers 200 (the worker has read its state), same starts.
+    pub ready_connectors_ms: Vec<f64>,
+    /// The load average (/proc/loadavg) when each phase began.
+    pub loads: Vec<(String, String)>,
+    /// The warm-up batch: the largest-transaction scenario as the worker's first connector.
+    pub cold: Option<Throughput>,
     pub ready_rss_kb: Vec<u64>,
     pub idle_rss_kb: u64,
     pub throughput: Vec<Throughput>,
@@ -198,12 +211,24 @@ pub struct Results {
 /// The reference run's figures (throughput's `ferry_*` fields hold the JVM worker's).
 #[derive(Debug, Clone, Default)]
 pub struct Reference {
-    /// Spawn → `GET /connectors` answers 200, ms.
-    pub ready_ms: f64,
+    /// First start (creates the internal topics): spawn → `GET /` and → `GET /connectors` answer 200, ms.
+    pub first_ready_ms: f64,
+    pub first_connectors_ms: f64,
+    /// Restarts with existing topics: spawn → `GET /` answers 200, ms.
+    pub ready_ms: Vec<f64>,
+    /// The same starts: spawn → `GET /connectors` answers 200, ms.
+    pub connectors_ms: Vec<f64>,
+    /// 5 s after the first start, no connector.
     pub idle_rss_kb: u64,
+    /// Sampled every 50 ms during the scenarios.
+    pub peak_rss_kb: u64,
+    /// VmHWM after the scenarios.
     pub hwm_kb: u64,
-    pub throughput: Throughput,
-    pub latency: Option<Latency>,
+    /// The warm-up batch (the JVM's first connector, cold JIT).
+    pub cold: Option<Throughput>,
+    /// The measured scenarios, after the warm-up batch.
+    pub throughput: Vec<Throughput>,
+    pub latency: Vec<Latency>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -258,6 +283,13 @@ fn cmd_out(cmd: &str, args: &[&str]) -> String {
         .unwrap_or_else(|e| format!("({cmd}: {e})"))
 }
 
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 fn machine() -> Vec<(String, String)> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
@@ -287,13 +319,7 @@ fn machine() -> Vec<(String, String)> {
         ("cores (online)".into(), cmd_out("nproc", &[])),
         ("memory".into(), mem),
         ("kernel".into(), cmd_out("uname", &["-sr"])),
-        (
-            "load average at start".into(),
-            std::fs::read_to_string("/proc/loadavg")
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
-        ),
+        ("load average at start".into(), loadavg()),
     ]
 }
 
@@ -548,16 +574,25 @@ fn perf_stop(mut p: Perf, ferry_pid: u32) -> (String, String) {
 
 /// One throughput scenario on `target`: `rows` outbox rows in transactions of `tx`, drained
 /// by pg_recvlogical first (the decoding limit), then by the target.
+/// `run` names its slots, topics and connector: `ferry`, `ferrycold`, `ref` or `refcold`.
 async fn throughput(
     env: &Env,
     target: &Target,
     res: &mut Results,
+    run: &str,
     rows: usize,
     tx: usize,
     seq0: u64,
 ) -> Throughput {
-    let run = if target.label == "Ferry" { "ferry" } else { "ref" };
-    let tag = format!("Tx{tx}{}", if run == "ferry" { "" } else { "Ref" });
+    let tag = format!(
+        "Tx{tx}{}",
+        match run {
+            "ferry" => "",
+            "ferrycold" => "Cold",
+            "ref" => "Ref",
+            _ => "RefCold",
+        }
+    );
     let types = types_for(&tag);
     let topics = topics_for(&types);
     env.create_topics(&topics).await;
@@ -974,10 +1009,18 @@ fn ready_times(env: &Env, dir: &Path, res: &mut Results) {
             &dir.join(format!("ready-{i}.log")),
         );
         let d = f.wait_ready(Duration::from_secs(60)).as_secs_f64() * 1000.0;
+        let dc = ferry::poll_ok(
+            port,
+            "/connectors",
+            f.spawned_at,
+            Duration::from_millis(2),
+            Duration::from_secs(60),
+        )
+        .map_or(f64::NAN, |t| t.as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_millis(300));
         let rss = procfs::rss_kb(f.pid());
         f.terminate();
-        eprintln!("[ready] start {i}: {d:.1} ms, RSS {rss} KiB");
+        eprintln!("[ready] start {i}: {d:.1} ms (GET /connectors {dc:.1} ms), RSS {rss} KiB");
         if i > 0 {
             // Phase ends from the log's timestamps, relative to the spawn.
             let log = f.log_text();
@@ -1003,6 +1046,7 @@ fn ready_times(env: &Env, dir: &Path, res: &mut Results) {
             res.first_ready_ms = d;
         } else {
             res.ready_ms.push(d);
+            res.ready_connectors_ms.push(dc);
             res.ready_rss_kb.push(rss);
         }
     }
@@ -1060,69 +1104,116 @@ fn ready_times(env: &Env, dir: &Path, res: &mut Results) {
     );
 }
 
+/// Spawns the real worker with `props` and times spawn → `GET /` and → `GET /connectors`
+/// answering 200 (polled every 5 ms), in ms.
+fn start_jvm(props: &Path, port: u16, log: &Path) -> (RealConnect, f64, f64) {
+    let t0 = Instant::now();
+    let worker = RealConnect::spawn(props, port, log).expect("start Kafka Connect");
+    let every = Duration::from_millis(5);
+    let limit = Duration::from_secs(240);
+    let fail = |what: &str| -> ! {
+        panic!(
+            "Kafka Connect: {what} did not answer within {limit:?}; log:\n{}",
+            worker.log_tail()
+        )
+    };
+    let root = ferry::poll_ok(port, "/", t0, every, limit).unwrap_or_else(|| fail("GET /"));
+    let conns =
+        ferry::poll_ok(port, "/connectors", t0, every, limit).unwrap_or_else(|| fail("GET /connectors"));
+    (worker, root.as_secs_f64() * 1000.0, conns.as_secs_f64() * 1000.0)
+}
+
 /// The same scenarios on the real Kafka Connect 4.3 with Debezium 3.6.3 (the JVM worker from
-/// ferry-test-support, on the same broker and database), after Ferry's have finished:
-/// start-up, idle memory, the largest-transaction throughput scenario and the latency
-/// scenario at the lowest rate.
-async fn reference(env: &Env, dir: &Path, tx: usize, seq0: u64) -> Reference {
+/// ferry-test-support, on the same broker and database), after Ferry's have finished: its
+/// first start, idle memory, the warm-up batch (the largest-transaction scenario as its first
+/// connector, reported as cold), every throughput scenario, every latency rate, the memory
+/// high-water mark, then `reference_ready_reps` restarts with existing topics.
+async fn reference(env: &Env, dir: &Path, res: &mut Results, seq0: &mut u64) -> Reference {
     let port = free_port();
-    let mut props = WorkerProps::new(
-        &format!("ref-{}", std::process::id()),
-        &env.broker.bootstrap,
-        port,
-    );
-    props
-        .set("offset.flush.interval.ms", "60000")
-        // The plugins are on the classpath, not in a plugin path.
-        .set("plugin.discovery", "service_load");
-    let path = dir.join("connect.properties");
-    props.write(&path);
-    eprintln!("[reference] starting Kafka Connect 4.3 + Debezium 3.6.3 (downloads its jars once)");
+    let prefix = format!("ref-{}", std::process::id());
+    let props_for = |group: &str, name: &str| {
+        let mut props = WorkerProps::new(&prefix, &env.broker.bootstrap, port);
+        props
+            .set("offset.flush.interval.ms", "60000")
+            .set("group.id", group)
+            // The plugins are on the classpath, not in a plugin path.
+            .set("plugin.discovery", "service_load");
+        let path = dir.join(format!("{name}.properties"));
+        props.write(&path);
+        path
+    };
+    eprintln!("[reference] preparing Kafka Connect 4.3 + Debezium 3.6.3 (downloads its jars once)");
     // Prepare the classpath first, so the start-up time does not include a download.
     let classpath = tokio::task::spawn_blocking(realconnect::classpath).await.unwrap();
     classpath.unwrap_or_else(|e| panic!("the real Kafka Connect: {e}"));
-    let t0 = Instant::now();
-    let mut worker = RealConnect::spawn(&path, port, &dir.join("connect.log")).expect("start Kafka Connect");
-    let worker = tokio::task::spawn_blocking(move || {
-        worker
-            .wait_ready(Duration::from_secs(180))
-            .unwrap_or_else(|e| panic!("{e}"));
-        worker
-    })
-    .await
-    .unwrap();
-    let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    eprintln!("[reference] REST answers after {ready_ms:.0} ms");
+    res.loads.push(("Kafka Connect: first start".into(), loadavg()));
+    let path = props_for(&format!("{prefix}-group"), "connect");
+    let log = dir.join("connect.log");
+    let (worker, first_ready_ms, first_connectors_ms) =
+        tokio::task::block_in_place(|| start_jvm(&path, port, &log));
+    eprintln!("[reference] first start: GET / after {first_ready_ms:.0} ms, GET /connectors after {first_connectors_ms:.0} ms");
     tokio::time::sleep(Duration::from_secs(5)).await;
     let idle_rss_kb = procfs::rss_kb(worker.pid());
+    eprintln!("[reference] idle RSS {idle_rss_kb} KiB");
     let target = Target {
         label: "Kafka Connect 4.3 + Debezium 3.6.3",
         base: worker.base.clone(),
         pid: worker.pid(),
-        log: dir.join("connect.log"),
+        log: log.clone(),
     };
     let mut scratch = Results::default();
-    let rows = env.args.reference_rows;
-    let throughput = throughput(env, &target, &mut scratch, rows, tx, seq0).await;
-    let rate = *env.args.latency_rates.iter().min().unwrap();
+    let rows = env.args.reference_rows.unwrap_or(env.args.rows);
+    let largest = *env.args.tx_sizes.iter().max().unwrap();
+    res.loads.push(("Kafka Connect: scenarios".into(), loadavg()));
+    let cold = throughput(env, &target, &mut scratch, "refcold", rows, largest, *seq0).await;
+    *seq0 += rows as u64;
+    let mut tps = Vec::new();
+    for &tx in &env.args.tx_sizes {
+        tps.push(throughput(env, &target, &mut scratch, "ref", rows, tx, *seq0).await);
+        *seq0 += rows as u64;
+    }
     let latency = latency(
         env,
         &target,
         2,
         "seed config",
         &[],
-        &[rate],
+        &env.args.latency_rates,
         env.args.latency_secs,
     )
     .await;
     let hwm_kb = procfs::hwm_kb(worker.pid());
+    let peak_rss_kb = std::iter::once(&cold)
+        .chain(tps.iter())
+        .map(|t| t.ferry_peak_rss_kb)
+        .chain(latency.iter().map(|l| l.peak_rss_kb))
+        .max()
+        .unwrap_or(0);
     drop(worker);
+    res.loads.push(("Kafka Connect: restarts".into(), loadavg()));
+    let (mut ready_ms, mut connectors_ms) = (Vec::new(), Vec::new());
+    for i in 0..env.args.reference_ready_reps {
+        // A fresh group per start, as for Ferry (Tansu keeps a killed member's session).
+        let path = props_for(&format!("{prefix}-g{i}"), &format!("connect-ready-{i}"));
+        let log = dir.join(format!("connect-ready-{i}.log"));
+        let (w, r, c) = tokio::task::block_in_place(|| start_jvm(&path, port, &log));
+        drop(w);
+        eprintln!("[reference] restart {i}: GET / after {r:.0} ms, GET /connectors after {c:.0} ms");
+        ready_ms.push(r);
+        connectors_ms.push(c);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     Reference {
+        first_ready_ms,
+        first_connectors_ms,
         ready_ms,
+        connectors_ms,
         idle_rss_kb,
+        peak_rss_kb,
         hwm_kb,
-        throughput,
-        latency: latency.into_iter().next(),
+        cold: Some(cold),
+        throughput: tps,
+        latency,
     }
 }
 
@@ -1171,6 +1262,16 @@ async fn run(args: Args) {
         "{} missing: run benches/run.sh (it builds ferry first)",
         bin.display()
     );
+    if args.refresh_analysis {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
+        let text = std::fs::read_to_string(&out).expect("read the report");
+        std::fs::write(&out, report::refresh_analysis(&text)).expect("write report");
+        eprintln!("refreshed the analysis section of {}", out.display());
+        return;
+    }
     let mut res = Results {
         machine: machine(),
         versions: versions(&bin),
@@ -1250,8 +1351,22 @@ async fn run(args: Args) {
     let mut seq0 = 1_000_000_000u64;
     let sizes = args.tx_sizes.clone();
     let largest = *sizes.iter().max().unwrap();
+    res.loads.push(("Ferry: scenarios".into(), loadavg()));
+    // The warm-up batch (the worker's first connector), as for the JVM worker.
+    let cold = throughput(
+        &env,
+        &ferry_target,
+        &mut res,
+        "ferrycold",
+        args.rows,
+        largest,
+        seq0,
+    )
+    .await;
+    res.cold = Some(cold);
+    seq0 += args.rows as u64;
     for tx in sizes {
-        let t = throughput(&env, &ferry_target, &mut res, args.rows, tx, seq0).await;
+        let t = throughput(&env, &ferry_target, &mut res, "ferry", args.rows, tx, seq0).await;
         res.throughput.push(t);
         seq0 += args.rows as u64;
         if tx == largest {
@@ -1303,8 +1418,9 @@ async fn run(args: Args) {
     env.ferry.terminate();
 
     if !args.no_reference {
-        res.reference = Some(reference(&env, dir.path(), largest, seq0).await);
+        res.reference = Some(reference(&env, dir.path(), &mut res, &mut seq0).await);
     }
+    res.loads.push(("end".into(), loadavg()));
     let out = args
         .out
         .clone()

