@@ -1172,7 +1172,7 @@ async fn reference(env: &Env, dir: &Path, res: &mut Results, seq0: &mut u64) -> 
         tps.push(throughput(env, &target, &mut scratch, "ref", rows, tx, *seq0).await);
         *seq0 += rows as u64;
     }
-    let latency = latency(
+    let mut latency = latency(
         env,
         &target,
         2,
@@ -1182,6 +1182,22 @@ async fn reference(env: &Env, dir: &Path, res: &mut Results, seq0: &mut u64) -> 
         env.args.latency_secs,
     )
     .await;
+    if !env.args.no_diagnose {
+        // Debezium's queue hands a batch to Connect when it holds max.batch.size records or
+        // poll.interval.ms (default 500) has passed: the same load with a 10 ms interval.
+        let extra = vec!["poll.interval.ms=10".to_owned()];
+        let l = self::latency(
+            env,
+            &target,
+            3,
+            "diagnostic: + poll.interval.ms=10",
+            &extra,
+            &env.args.latency_rates,
+            env.args.latency_secs.min(10),
+        )
+        .await;
+        latency.extend(l);
+    }
     let hwm_kb = procfs::hwm_kb(worker.pid());
     let peak_rss_kb = std::iter::once(&cold)
         .chain(tps.iter())

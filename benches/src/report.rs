@@ -246,7 +246,9 @@ pub fn render(r: &Results) -> String {
          stores the time `COMMIT` returned for every row (its sequence number is in the payload); the \
          consumer (`fetch.wait.max.ms=10`) takes the time it receives the record. A warm-up of 400 rows \
          (first record per topic) is excluded. The real Kafka Connect worker runs after its throughput \
-         scenarios (so its JIT is warm), with the seed config only.\n\n\
+         scenarios (so its JIT is warm): the seed config, and a diagnostic run with Debezium's \
+         `poll.interval.ms=10` (default 500: its queue hands records to Connect once `max.batch.size` \
+         are ready or the interval has passed).\n\n\
          | worker | connector | rate (events/s) | rows/tx | written | achieved rate | received | p50 | p90 | p99 | max | worker CPU s per 1M events | worker peak RSS |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
@@ -528,7 +530,7 @@ fn side_by_side(o: &mut String, r: &Results, rf: &crate::Reference) {
             less(f.ferry_first_secs, j.ferry_first_secs)
         );
     }
-    for j in &rf.latency {
+    for j in rf.latency.iter().filter(|j| !j.variant.starts_with("diagnostic")) {
         let Some(f) = r
             .latency
             .iter()
