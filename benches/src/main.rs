@@ -809,10 +809,14 @@ async fn latency(
         };
         let Some(seq) = p["seq"].as_u64() else { return };
         let committed = c2.get(seq as usize).map_or(0, |c| c.load(Ordering::Relaxed));
-        // A record seen before its writer saw COMMIT's reply counts as 0 latency.
-        l2.lock()
-            .unwrap()
-            .push((seq, now_us.saturating_sub(committed.max(1))));
+        // A record seen before its writer saw COMMIT's reply counts as 0 latency (before,
+        // the time since the benchmark's start was taken as its latency).
+        let latency = if committed == 0 {
+            0
+        } else {
+            now_us.saturating_sub(committed)
+        };
+        l2.lock().unwrap().push((seq, latency));
     });
     let timeout = Duration::from_secs(secs * rates.len() as u64 + 180);
     let counter = Counter::start(
