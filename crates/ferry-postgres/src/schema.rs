@@ -70,10 +70,17 @@ const COLUMNS_SQL: &str = "SELECT a.attname::text, \
  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped \
  ORDER BY a.attnum";
 
-const PK_SQL: &str = "SELECT a.attname::text FROM pg_index i \
-  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
- WHERE i.indrelid = $1 AND i.indisprimary \
- ORDER BY array_position(i.indkey::int2[], a.attnum)";
+/// The key columns: the primary key's, or for a table without one the first unique index
+/// by name whose columns are all plain columns (no expression), as Debezium's
+/// `readTableUniqueIndices` picks them from the JDBC index info.
+const PK_SQL: &str =
+    "WITH pk AS (SELECT i.indkey FROM pg_index i WHERE i.indrelid = $1 AND i.indisprimary), \
+  uq AS (SELECT i.indkey FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+   WHERE i.indrelid = $1 AND i.indisunique AND i.indexprs IS NULL AND NOT (0 = ANY(i.indkey::int2[])) \
+   ORDER BY ic.relname LIMIT 1), \
+  k AS (SELECT indkey FROM pk UNION ALL SELECT indkey FROM uq WHERE NOT EXISTS (SELECT 1 FROM pk)) \
+ SELECT a.attname::text FROM k JOIN pg_attribute a ON a.attrelid = $1 AND a.attnum = ANY(k.indkey) \
+ ORDER BY array_position(k.indkey::int2[], a.attnum)";
 
 /// Reads a table's metadata by OID.
 pub async fn load_table(client: &Client, oid: u32) -> Result<Option<TableMeta>> {

@@ -205,18 +205,16 @@ impl SnapshotReader {
             let (table, row, first_in_table) = self.pending.take().expect("pending");
             let next_same_table =
                 has_next && self.buffer.front().is_some_and(|(t, _)| Arc::ptr_eq(t, &table));
-            let marker = if self.emitted == 0 {
-                if has_next {
-                    SnapshotRecord::First
-                } else {
-                    SnapshotRecord::Last
-                }
-            } else if !has_next {
+            // Debezium's precedence: last of the snapshot, first of it, last of a table
+            // (so a table's only row is its last), first of a table.
+            let marker = if !has_next {
                 SnapshotRecord::Last
-            } else if first_in_table {
-                SnapshotRecord::FirstInDataCollection
+            } else if self.emitted == 0 {
+                SnapshotRecord::First
             } else if !next_same_table {
                 SnapshotRecord::LastInDataCollection
+            } else if first_in_table {
+                SnapshotRecord::FirstInDataCollection
             } else {
                 SnapshotRecord::True
             };

@@ -37,6 +37,17 @@ impl Filters {
         !matches_any(&self.table_exclude, &id)
     }
 
+    /// Where a captured table comes in the snapshot: the position of the first
+    /// `table.include.list` pattern it matches (0 without a list), as Debezium orders its
+    /// snapshot by the list's patterns and then by name.
+    pub fn snapshot_rank(&self, schema: &str, table: &str) -> usize {
+        let id = format!("{schema}.{table}");
+        self.table_include
+            .iter()
+            .position(|r| r.is_match(&id))
+            .unwrap_or(0)
+    }
+
     /// Whether column `schema.table.column` is captured.
     pub fn column_included(&self, schema: &str, table: &str, column: &str) -> bool {
         if self.column_include.is_empty() && self.column_exclude.is_empty() {

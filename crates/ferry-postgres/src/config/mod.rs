@@ -551,6 +551,23 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_order_follows_the_include_list_patterns() {
+        let base = [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let mut with_list = base.to_vec();
+        with_list.push(("table.include.list", "public.ri_.*,public.parted.*"));
+        let c = PostgresConfig::parse(&map(&with_list)).unwrap();
+        assert_eq!(c.filters.snapshot_rank("public", "ri_nothing"), 0);
+        assert_eq!(c.filters.snapshot_rank("public", "parted_eu"), 1);
+        let c = PostgresConfig::parse(&map(&base)).unwrap();
+        assert_eq!(c.filters.snapshot_rank("public", "anything"), 0);
+    }
+
+    #[test]
     fn reports_every_error_with_its_key() {
         let m = map(&[
             ("database.port", "x"),

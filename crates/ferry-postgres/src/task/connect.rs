@@ -97,12 +97,12 @@ pub(super) async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Re
     let rows = client
         .query(
             "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY n.nspname, c.relname",
+             WHERE c.relkind IN ('r', 'p') ORDER BY n.nspname, c.relname",
             &[],
         )
         .await
         .map_err(|e| PgError::sql("listing tables", e))?;
-    Ok(rows
+    let mut tables: Vec<(u32, TableId)> = rows
         .iter()
         .map(|r| {
             (
@@ -114,5 +114,13 @@ pub(super) async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Re
             )
         })
         .filter(|(_, t)| cfg.filters.table_included(&t.schema, &t.table))
-        .collect())
+        .collect();
+    // Debezium's order: by the first include-list pattern a table matches, then by name.
+    tables.sort_by_cached_key(|(_, t)| {
+        (
+            cfg.filters.snapshot_rank(&t.schema, &t.table),
+            format!("{}.{}", t.schema, t.table),
+        )
+    });
+    Ok(tables)
 }
