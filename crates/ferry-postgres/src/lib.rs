@@ -27,6 +27,7 @@ pub mod error;
 pub mod event;
 pub mod geometry;
 pub mod headers;
+pub mod incremental;
 pub mod lsn;
 pub mod metrics;
 pub mod offset;

@@ -42,6 +42,114 @@ pub mod keys {
     pub const TRANSACTION_ID: &str = "transaction_id";
     /// Prefix of the per-table event counts of the transaction in progress.
     pub const TRANSACTION_COLLECTION_ORDER_PREFIX: &str = "transaction_data_collection_order_";
+    /// Incremental snapshot: the key of the last row sent (hex Java serialization).
+    pub const INCREMENTAL_PRIMARY_KEY: &str = "incremental_snapshot_primary_key";
+    /// Incremental snapshot: the table's largest key when its snapshot began.
+    pub const INCREMENTAL_MAXIMUM_KEY: &str = "incremental_snapshot_maximum_key";
+    /// Incremental snapshot: the tables still to snapshot (a JSON string).
+    pub const INCREMENTAL_COLLECTIONS: &str = "incremental_snapshot_collections";
+    /// Incremental snapshot: the id of the signal that requested it.
+    pub const INCREMENTAL_CORRELATION_ID: &str = "incremental_snapshot_correlation_id";
+}
+
+/// The incremental snapshot's part of an offset, as Debezium's
+/// `AbstractIncrementalSnapshotContext.store` writes it while a snapshot runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IncrementalOffset {
+    /// `incremental_snapshot_primary_key` (hex of a Java-serialized `Object[]`, or of `null`).
+    pub primary_key: String,
+    /// `incremental_snapshot_maximum_key`.
+    pub maximum_key: String,
+    /// `incremental_snapshot_collections`: `[{"incremental_snapshot_collections_id": ..., ...}]`.
+    pub collections: String,
+    /// `incremental_snapshot_correlation_id` (written as JSON `null` when unset).
+    pub correlation_id: Option<String>,
+}
+
+impl IncrementalOffset {
+    /// Reads the incremental snapshot keys of a stored offset (`None` when no snapshot ran).
+    pub fn from_map(m: &OffsetMap) -> Option<IncrementalOffset> {
+        let s = |k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        Some(IncrementalOffset {
+            collections: s(keys::INCREMENTAL_COLLECTIONS)?,
+            primary_key: s(keys::INCREMENTAL_PRIMARY_KEY).unwrap_or_default(),
+            maximum_key: s(keys::INCREMENTAL_MAXIMUM_KEY).unwrap_or_default(),
+            correlation_id: s(keys::INCREMENTAL_CORRELATION_ID),
+        })
+    }
+}
+
+/// Where Debezium's `PostgresOffsetContext.getOffset` puts a key (its insertion order).
+fn debezium_rank(k: &str) -> u8 {
+    match k {
+        keys::TS_USEC => 0,
+        keys::TX_ID => 1,
+        keys::LSN => 2,
+        keys::XMIN => 3,
+        keys::SNAPSHOT => 4,
+        keys::LAST_SNAPSHOT_RECORD => 5,
+        keys::SNAPSHOT_COMPLETED => 6,
+        keys::LSN_PROC => 7,
+        keys::LSN_COMMIT => 8,
+        keys::MESSAGE_TYPE => 9,
+        keys::LSN_EVENTS_PROCESSED => 10,
+        keys::TRANSACTION_ID => 11,
+        k if k.starts_with(keys::TRANSACTION_COLLECTION_ORDER_PREFIX) => 12,
+        keys::INCREMENTAL_PRIMARY_KEY => 13,
+        keys::INCREMENTAL_MAXIMUM_KEY => 14,
+        keys::INCREMENTAL_COLLECTIONS => 15,
+        keys::INCREMENTAL_CORRELATION_ID => 16,
+        _ => 17,
+    }
+}
+
+/// A streaming offset `base` with the incremental snapshot's keys replaced by `inc`
+/// (removed when `None`); `incremental_event` marks an incremental snapshot row's offset
+/// (`snapshot: INCREMENTAL` with the `last_snapshot_record`/`snapshot_completed` flags
+/// Debezium carries over). Keys come out in Debezium's `HashMap` order.
+pub fn with_incremental(
+    base: &OffsetMap,
+    inc: Option<&IncrementalOffset>,
+    incremental_event: Option<(bool, bool)>,
+) -> OffsetMap {
+    let mut e: Vec<(Cow<'static, str>, Json)> = base
+        .iter()
+        .filter(|(k, _)| debezium_rank(k) < 13 || debezium_rank(k) == 17)
+        .filter(|(k, _)| {
+            incremental_event.is_none()
+                || !matches!(
+                    k.as_str(),
+                    keys::SNAPSHOT | keys::LAST_SNAPSHOT_RECORD | keys::SNAPSHOT_COMPLETED
+                )
+        })
+        .map(|(k, v)| (Cow::Owned(k.clone()), v.clone()))
+        .collect();
+    if let Some((last, completed)) = incremental_event {
+        e.push((keys::SNAPSHOT.into(), Json::String("INCREMENTAL".into())));
+        e.push((keys::LAST_SNAPSHOT_RECORD.into(), last.into()));
+        e.push((keys::SNAPSHOT_COMPLETED.into(), completed.into()));
+    }
+    if let Some(i) = inc {
+        e.push((
+            keys::INCREMENTAL_PRIMARY_KEY.into(),
+            Json::String(i.primary_key.clone()),
+        ));
+        e.push((
+            keys::INCREMENTAL_MAXIMUM_KEY.into(),
+            Json::String(i.maximum_key.clone()),
+        ));
+        e.push((
+            keys::INCREMENTAL_COLLECTIONS.into(),
+            Json::String(i.collections.clone()),
+        ));
+        e.push((
+            keys::INCREMENTAL_CORRELATION_ID.into(),
+            i.correlation_id.clone().map_or(Json::Null, Json::String),
+        ));
+    }
+    // Stable: keys of one rank (the per-table transaction counters) keep their order.
+    e.sort_by_key(|(k, _)| debezium_rank(k));
+    java_hashmap_order(e)
 }
 
 /// Java's `String.hashCode`.
@@ -444,6 +552,44 @@ pub fn to_json(m: &OffsetMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incremental_keys_are_added_replaced_and_removed() {
+        let base = OffsetState {
+            ts_usec: Some(1),
+            tx_id: Some(2),
+            lsn: Some(Lsn(3)),
+            lsn_proc: Some(Lsn(3)),
+            lsn_commit: Some(Lsn(4)),
+            message_type: Some("INSERT"),
+            ..Default::default()
+        }
+        .to_map();
+        let inc = IncrementalOffset {
+            primary_key: "aced000570".into(),
+            maximum_key: "aced0005".into(),
+            collections: "[]".into(),
+            correlation_id: None,
+        };
+        let m = with_incremental(&base, Some(&inc), None);
+        assert_eq!(m.len(), base.len() + 4);
+        assert_eq!(m[keys::INCREMENTAL_CORRELATION_ID], Json::Null);
+        assert_eq!(IncrementalOffset::from_map(&m), Some(inc.clone()));
+        // The streaming part reads back unchanged.
+        assert_eq!(OffsetState::from_map(&m), OffsetState::from_map(&base));
+        let ev = with_incremental(&m, Some(&inc), Some((true, true)));
+        assert_eq!(ev[keys::SNAPSHOT], Json::String("INCREMENTAL".into()));
+        assert_eq!(ev[keys::LAST_SNAPSHOT_RECORD], Json::Bool(true));
+        let back = with_incremental(&ev, None, None);
+        assert!(IncrementalOffset::from_map(&back).is_none());
+        assert!(
+            back.contains_key(keys::SNAPSHOT),
+            "only incremental_event replaces the flags"
+        );
+        let plain = with_incremental(&m, None, None);
+        assert_eq!(plain, base, "same keys, same HashMap order");
+        assert_eq!(plain.keys().collect::<Vec<_>>(), base.keys().collect::<Vec<_>>());
+    }
 
     #[test]
     fn streaming_offset_key_order_is_hashmap_order() {

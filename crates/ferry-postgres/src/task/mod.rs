@@ -19,6 +19,7 @@ use crate::config::{PluginName, PostgresConfig, SnapshotMode};
 use crate::decoder::{Decoder, Start, Step};
 use crate::error::{PgError, Result};
 use crate::headers::ContextHeaders;
+use crate::incremental::{Incremental, IncrementalStats, SignalSettings};
 use crate::lsn::Lsn;
 use crate::offset::{self, OffsetState};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
@@ -61,6 +62,8 @@ struct Inner {
     metrics: Arc<crate::metrics::PgMetrics>,
     /// The outbox cleanup (`outbox.cleanup.enabled`).
     cleanup: Option<CleanupHandle>,
+    /// Signals and incremental snapshots (`signal.data.collection`).
+    incremental: Option<Incremental>,
 }
 
 /// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
@@ -103,7 +106,8 @@ impl Inner {
             None => {}
         }
         let partition = offset::partition(&cfg.topic_prefix);
-        let stored = ctx.offsets.offset(&partition).map(|m| OffsetState::from_map(&m));
+        let stored_map = ctx.offsets.offset(&partition);
+        let stored = stored_map.as_ref().map(OffsetState::from_map);
         let snapshot_needed = plan::snapshot_needed(stored.as_ref(), cfg.snapshot_mode, slot.is_some());
         plan::check_offsets_usable(&cfg, slot.is_some(), stored.as_ref(), snapshot_needed)?;
         let tables = captured_tables(&meta, &cfg).await?;
@@ -136,6 +140,20 @@ impl Inner {
             info!(slot = %cfg.slot_name, "the slot exists, so the snapshot is a new one: streamed transactions it already contains are skipped");
             offset_state.lsn = Some(flushed);
         }
+        let run_id = ContextHeaders::new_run_id();
+        let incremental = Incremental::new(
+            SignalSettings::from_config(config),
+            cfg.clone(),
+            ids.clone(),
+            cfg.extended_headers_enabled
+                .then(|| ContextHeaders::new(&cfg.topic_prefix, run_id)),
+            if snapshot_needed {
+                None
+            } else {
+                stored_map.as_ref()
+            },
+            snapshot_needed,
+        );
         let decoder = Decoder::new(
             cfg.clone(),
             Start {
@@ -143,7 +161,7 @@ impl Inner {
                 resume_from: if snapshot_needed { None } else { stored },
                 flushed,
                 now: Instant::now(),
-                run_id: ContextHeaders::new_run_id(),
+                run_id,
             },
         );
         let metrics = crate::metrics::PgMetrics::register(
@@ -170,6 +188,7 @@ impl Inner {
             retry: None,
             deferred_error: None,
             cleanup,
+            incremental,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -372,9 +391,18 @@ impl Inner {
                 break;
             }
         }
+        if let Some(inc) = self.incremental.as_mut() {
+            out = inc.process(&self.meta, out).await;
+        }
         self.decoder.records_emitted(&out);
         self.metrics.streamed(&out);
+        let before_heartbeat = out.len();
         self.maybe_heartbeat(&mut out).await;
+        if let Some(inc) = self.incremental.as_ref().filter(|i| i.running()) {
+            // The heartbeat carries the snapshot's progress too, and is the offset to track.
+            inc.decorate_all(&mut out[before_heartbeat..]);
+            self.decoder.records_emitted(&out[before_heartbeat..]);
+        }
         if let Some(s) = self.stream.as_mut() {
             s.confirm_flush(self.decoder.flushable());
         }
@@ -449,6 +477,11 @@ impl PostgresSourceTask {
     /// The highest LSN the task may confirm to the slot right now (for tests and metrics).
     pub fn flushable_lsn(&self) -> Option<Lsn> {
         self.inner.as_ref().map(|i| i.decoder.flushable())
+    }
+
+    /// What the incremental snapshot did so far (`None` without `signal.data.collection`).
+    pub fn incremental_stats(&self) -> Option<IncrementalStats> {
+        self.inner.as_ref()?.incremental.as_ref().map(Incremental::stats)
     }
 
     /// What the outbox cleanup did so far (`None` unless `outbox.cleanup.enabled`).

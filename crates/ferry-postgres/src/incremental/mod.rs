@@ -1,0 +1,696 @@
+//! Signals and incremental snapshots, as Debezium's `SignalProcessor` and
+//! `SignalBasedIncrementalSnapshotChangeEventSource` run them for PostgreSQL.
+//!
+//! A signal is a row inserted into the signal table (`signal.data.collection`); the task
+//! sees it as the change event the connector streams for that table. `execute-snapshot`
+//! queues tables; each chunk (`incremental.snapshot.chunk.size` rows in key order) is read
+//! between two watermark rows written into the signal table (DBLog): an open marker, the
+//! chunk's `SELECT`, a close marker. While the stream is between the two markers, a change
+//! streamed for a key of the chunk drops that key from the buffered chunk (the streamed
+//! event is at least as new); when the close marker arrives, what is left goes out as
+//! `op: r` events and the next chunk is read. Progress lives in the offsets
+//! (`incremental_snapshot_*`), so a restart resumes after the last row sent.
+
+pub mod javaser;
+pub mod reader;
+pub mod signal;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use ferry_core::serde_json::{self, Value as Json};
+use ferry_core::{ConfigMap, OffsetMap, Position, Record, Struct, Value};
+use indexmap::IndexMap;
+use tokio_postgres::Client;
+use tracing::{info, warn};
+
+use crate::config::PostgresConfig;
+use crate::error::{PgError, Result};
+use crate::event;
+use crate::headers::ContextHeaders;
+use crate::offset::{self, IncrementalOffset};
+use crate::schema::{self, TableId, TableSchema};
+use javaser::KeyValue;
+use reader::ChunkTable;
+use signal::{Action, Signal};
+
+/// The signal settings Ferry reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalSettings {
+    /// `signal.data.collection` (`schema.table`; a leading database name is dropped).
+    pub data_collection: Option<TableId>,
+    /// `signal.enabled.channels` includes `source`.
+    pub source_channel: bool,
+    /// `incremental.snapshot.chunk.size`.
+    pub chunk_size: usize,
+}
+
+/// Default `incremental.snapshot.chunk.size`.
+pub const DEFAULT_CHUNK_SIZE: usize = 1024;
+
+impl SignalSettings {
+    /// Reads the settings from the connector configuration.
+    pub fn from_config(cfg: &ConfigMap) -> SignalSettings {
+        let data_collection = cfg
+            .get("signal.data.collection")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .and_then(parse_table_id);
+        let source_channel = cfg
+            .get("signal.enabled.channels")
+            .map(|s| s.split(',').any(|c| c.trim().eq_ignore_ascii_case("source")))
+            .unwrap_or(true);
+        let chunk_size = cfg
+            .get("incremental.snapshot.chunk.size")
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_CHUNK_SIZE);
+        SignalSettings {
+            data_collection,
+            source_channel,
+            chunk_size,
+        }
+    }
+}
+
+/// `schema.table` or `db.schema.table` (unquoted, as Debezium's `TableId.parse`).
+pub fn parse_table_id(s: &str) -> Option<TableId> {
+    let parts: Vec<&str> = s.split('.').map(|p| p.trim_matches('"')).collect();
+    match parts.as_slice() {
+        [schema, table] | [_, schema, table] if !schema.is_empty() && !table.is_empty() => Some(TableId {
+            schema: schema.to_string(),
+            table: table.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// One table queued for the snapshot.
+#[derive(Clone, Debug, PartialEq)]
+struct Collection {
+    id: TableId,
+    /// `additional-conditions` filter (empty: none).
+    condition: String,
+    /// `surrogate-key` (empty: the primary key).
+    surrogate: String,
+}
+
+/// The table being snapshotted, resolved.
+struct Current {
+    chunk: ChunkTable,
+    schema: Arc<TableSchema>,
+}
+
+/// Counters, for logs and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IncrementalStats {
+    /// `op: r` rows emitted.
+    pub rows_sent: u64,
+    /// Buffered rows dropped because the stream changed their key inside the window.
+    pub deduplicated: u64,
+    /// Chunks read.
+    pub chunks: u64,
+}
+
+/// Signals and the incremental snapshot of one task.
+pub struct Incremental {
+    settings: SignalSettings,
+    signal_table: TableId,
+    signal_topic: String,
+    cfg: Arc<PostgresConfig>,
+    partition: Arc<OffsetMap>,
+    context: Option<ContextHeaders>,
+    /// Tables the connector captures (`schema.table`), for expanding patterns.
+    known: Vec<TableId>,
+    collections: VecDeque<Collection>,
+    collections_json: String,
+    correlation_id: Option<String>,
+    last_key_sent: Option<Vec<KeyValue>>,
+    chunk_end: Option<Vec<KeyValue>>,
+    maximum_key: Option<Vec<KeyValue>>,
+    chunk_id: Option<String>,
+    window_open: bool,
+    paused: bool,
+    stop_requests: Vec<Option<Vec<String>>>,
+    /// The chunk read, by record key (in key order).
+    window: IndexMap<String, (Vec<KeyValue>, Struct)>,
+    current: Option<Current>,
+    /// A restored snapshot still has to read its first chunk.
+    pending_init: bool,
+    /// `last_snapshot_record`, `snapshot_completed` carried by incremental events' offsets.
+    snapshot_flags: (bool, bool),
+    stats: IncrementalStats,
+}
+
+/// The record key as a map key for the window.
+fn key_string(v: &Value) -> String {
+    match v {
+        Value::Struct(s) => format!("{:?}", s.values()),
+        other => format!("{other:?}"),
+    }
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+impl Incremental {
+    /// Signal handling for a task; `None` without `signal.data.collection` or with the
+    /// `source` channel off. `stored` is the offset the task starts from.
+    pub fn new(
+        settings: SignalSettings,
+        cfg: Arc<PostgresConfig>,
+        known: Vec<TableId>,
+        context: Option<ContextHeaders>,
+        stored: Option<&OffsetMap>,
+        initial_snapshot_ran: bool,
+    ) -> Option<Incremental> {
+        let signal_table = settings.data_collection.clone()?;
+        if !settings.source_channel {
+            info!("signal.enabled.channels has no 'source': the signal table is not read");
+            return None;
+        }
+        if !known.contains(&signal_table) {
+            warn!(table = %signal_table, "signal.data.collection is not among the captured tables (table.include.list, publication): its signals are not seen");
+        }
+        let signal_topic = format!(
+            "{}.{}.{}",
+            cfg.topic_prefix, signal_table.schema, signal_table.table
+        );
+        let flags = match stored {
+            _ if initial_snapshot_ran => (true, true),
+            Some(m) => (
+                matches!(m.get(offset::keys::LAST_SNAPSHOT_RECORD), Some(Json::Bool(true))),
+                matches!(m.get(offset::keys::SNAPSHOT_COMPLETED), Some(Json::Bool(true))),
+            ),
+            None => (false, false),
+        };
+        let mut inc = Incremental {
+            partition: offset::partition(&cfg.topic_prefix),
+            settings,
+            signal_table,
+            signal_topic,
+            cfg,
+            context,
+            known,
+            collections: VecDeque::new(),
+            collections_json: "[]".into(),
+            correlation_id: None,
+            last_key_sent: None,
+            chunk_end: None,
+            maximum_key: None,
+            chunk_id: None,
+            window_open: false,
+            paused: false,
+            stop_requests: Vec::new(),
+            window: IndexMap::new(),
+            current: None,
+            pending_init: false,
+            snapshot_flags: flags,
+            stats: IncrementalStats::default(),
+        };
+        if let Some(o) = stored.and_then(IncrementalOffset::from_map) {
+            inc.restore(&o);
+        }
+        Some(inc)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> IncrementalStats {
+        self.stats
+    }
+
+    /// Whether an incremental snapshot is in progress.
+    pub fn running(&self) -> bool {
+        !self.collections.is_empty()
+    }
+
+    fn restore(&mut self, o: &IncrementalOffset) {
+        let parsed: Vec<Json> = match serde_json::from_str(&o.collections) {
+            Ok(Json::Array(a)) => a,
+            _ => {
+                warn!(collections = %o.collections, "cannot read incremental_snapshot_collections from the stored offset; the incremental snapshot is dropped");
+                return;
+            }
+        };
+        for c in parsed {
+            let s = |k: &str| c.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+            match parse_table_id(&s("incremental_snapshot_collections_id")) {
+                Some(id) => self.collections.push_back(Collection {
+                    id,
+                    condition: s("incremental_snapshot_collections_additional_condition"),
+                    surrogate: s("incremental_snapshot_collections_surrogate_key"),
+                }),
+                None => warn!(entry = %c, "skipping an unreadable incremental snapshot collection"),
+            }
+        }
+        let decode = |what: &str, hex: &str| match javaser::decode(hex) {
+            Ok(k) => k,
+            Err(e) => {
+                warn!(error = %e, "{what}: the table's incremental snapshot starts over from its first key");
+                None
+            }
+        };
+        self.chunk_end = decode("incremental_snapshot_primary_key", &o.primary_key);
+        self.maximum_key = decode("incremental_snapshot_maximum_key", &o.maximum_key);
+        if self.chunk_end.is_some() && self.maximum_key.is_none() {
+            self.chunk_end = None;
+        }
+        self.last_key_sent = self.chunk_end.clone();
+        self.correlation_id = o.correlation_id.clone();
+        self.refresh_collections_json();
+        if self.running() {
+            info!(collections = %self.collections_json, "an incremental snapshot is in progress: resuming with a new chunk");
+            self.pending_init = true;
+        }
+    }
+
+    fn refresh_collections_json(&mut self) {
+        let opt = |s: &str, wrap: bool| {
+            if s.is_empty() {
+                "null".to_string()
+            } else if wrap && !(s.starts_with('(') && s.ends_with(')')) {
+                Json::String(format!("({s})")).to_string()
+            } else {
+                Json::String(s.to_string()).to_string()
+            }
+        };
+        let items: Vec<String> = self
+            .collections
+            .iter()
+            .map(|c| {
+                format!(
+                    "{{\"incremental_snapshot_collections_id\":{},\"incremental_snapshot_collections_additional_condition\":{},\"incremental_snapshot_collections_surrogate_key\":{}}}",
+                    Json::String(c.id.to_string()),
+                    opt(&c.condition, true),
+                    opt(&c.surrogate, false)
+                )
+            })
+            .collect();
+        self.collections_json = format!("[{}]", items.join(","));
+    }
+
+    /// The offset part while a snapshot runs.
+    fn offset_part(&self) -> Option<IncrementalOffset> {
+        self.running().then(|| IncrementalOffset {
+            primary_key: javaser::encode(self.last_key_sent.as_deref()),
+            maximum_key: javaser::encode(self.maximum_key.as_deref()),
+            collections: self.collections_json.clone(),
+            correlation_id: self.correlation_id.clone(),
+        })
+    }
+
+    /// Takes the records the decoder built for one poll and returns them with the
+    /// incremental snapshot's events in place: signals are acted on, the window is
+    /// deduplicated, and while a snapshot runs every offset carries its progress.
+    pub async fn process(&mut self, client: &Client, batch: Vec<Record>) -> Vec<Record> {
+        if self.pending_init {
+            self.pending_init = false;
+            self.read_chunk(client).await;
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for mut r in batch {
+            if r.value_schema.is_some() && r.topic.as_ref() == self.signal_topic {
+                if let Some(sig) = Signal::from_record(&r) {
+                    self.on_signal(client, &sig, &r, &mut out).await;
+                }
+            } else if self.window_open {
+                if let Some(cur) = &self.current {
+                    if cur.schema.topic == r.topic
+                        && !r.key.is_null()
+                        && self.window.shift_remove(&key_string(&r.key)).is_some()
+                    {
+                        self.stats.deduplicated += 1;
+                    }
+                }
+            }
+            if self.running() {
+                self.decorate(&mut r);
+            }
+            out.push(r);
+        }
+        out
+    }
+
+    /// Adds the snapshot's progress to the offsets of `recs` (built outside [`Incremental::process`]).
+    pub fn decorate_all(&self, recs: &mut [Record]) {
+        for r in recs {
+            self.decorate(r);
+        }
+    }
+
+    fn decorate(&self, r: &mut Record) {
+        if let Position::Source { offset, .. } = &mut r.position {
+            let part = self.offset_part();
+            *offset = Arc::new(offset::with_incremental(offset, part.as_ref(), None));
+        }
+    }
+
+    async fn on_signal(&mut self, client: &Client, sig: &Signal, rec: &Record, out: &mut Vec<Record>) {
+        let action = match sig.action() {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(error = %e, "ignoring signal");
+                return;
+            }
+        };
+        match action {
+            Action::ExecuteIncremental {
+                collections,
+                conditions,
+                surrogate_key,
+            } => {
+                info!(id = %sig.id, ?collections, "requested incremental snapshot");
+                let was_running = self.running();
+                let mut added = Vec::new();
+                for pattern in &collections {
+                    let re = regex::Regex::new(&format!("^(?:{pattern})$")).ok();
+                    let matched: Vec<TableId> = self
+                        .known
+                        .iter()
+                        .filter(|t| re.as_ref().is_some_and(|re| re.is_match(&t.to_string())))
+                        .cloned()
+                        .collect();
+                    if matched.is_empty() {
+                        warn!(id = %sig.id, collection = %pattern, "no captured table matches; skipped");
+                    }
+                    for id in matched {
+                        if added.iter().any(|c: &Collection| c.id == id) {
+                            continue;
+                        }
+                        let name = id.to_string();
+                        let condition = conditions
+                            .iter()
+                            .find(|c| c.data_collection.is_match(&name))
+                            .map(|c| c.filter.clone())
+                            .unwrap_or_default();
+                        added.push(Collection {
+                            id,
+                            condition,
+                            surrogate: surrogate_key.clone(),
+                        });
+                    }
+                }
+                if added.is_empty() {
+                    return;
+                }
+                self.collections.extend(added);
+                self.correlation_id = Some(sig.id.clone());
+                self.refresh_collections_json();
+                if !was_running {
+                    self.read_chunk(client).await;
+                }
+            }
+            Action::Stop(collections) => {
+                info!(id = %sig.id, ?collections, "requested stop of the incremental snapshot");
+                if self.running() {
+                    self.stop_requests.push(collections);
+                }
+            }
+            Action::Pause => {
+                if self.running() && !self.paused {
+                    info!("pausing incremental snapshot");
+                    self.paused = true;
+                }
+            }
+            Action::Resume => {
+                if self.running() && self.paused {
+                    info!("resuming incremental snapshot");
+                    self.paused = false;
+                    self.read_chunk(client).await;
+                }
+            }
+            Action::Log(message) => {
+                let offset = match &rec.position {
+                    Position::Source { offset, .. } => offset::to_json(offset),
+                    _ => "<none>".into(),
+                };
+                info!("{}", message.replacen("{}", &offset, 1));
+            }
+            Action::WindowOpen => {
+                if self.expected_chunk(&sig.id) {
+                    self.window_open = true;
+                } else {
+                    info!(id = %sig.id, expected = ?self.chunk_id, "window open for another chunk; ignored");
+                }
+            }
+            Action::WindowClose => {
+                if !self.expected_chunk(&sig.id) {
+                    info!(id = %sig.id, expected = ?self.chunk_id, "window close for another chunk; ignored");
+                    return;
+                }
+                self.window_open = false;
+                self.send_window(rec, out);
+                self.read_chunk(client).await;
+            }
+        }
+    }
+
+    fn expected_chunk(&self, id: &str) -> bool {
+        self.chunk_id.as_deref().is_some_and(|c| id.starts_with(c))
+    }
+
+    /// Emits the buffered rows as `op: r` events, positioned at the close marker `rec`.
+    fn send_window(&mut self, rec: &Record, out: &mut Vec<Record>) {
+        let (Some(cur), Value::Struct(marker)) = (&self.current, &rec.value) else {
+            self.window.clear();
+            return;
+        };
+        let Some(Value::Struct(marker_source)) = marker.get("source") else {
+            self.window.clear();
+            return;
+        };
+        let Position::Source { offset: base, .. } = &rec.position else {
+            self.window.clear();
+            return;
+        };
+        let schema = cur.schema.clone();
+        let window = std::mem::take(&mut self.window);
+        let now = event::now_us();
+        let mut base_map = base.as_ref().clone();
+        base_map.insert(offset::keys::TS_USEC.into(), now.into());
+        let mut source = marker_source.clone();
+        let _ = source.put("snapshot", "incremental");
+        let _ = source.put("ts_ms", now.div_euclid(1000));
+        let _ = source.put("ts_us", now);
+        let _ = source.put("ts_ns", now.saturating_mul(1000));
+        let _ = source.put("schema", schema.id.schema.as_str());
+        let _ = source.put("table", schema.id.table.as_str());
+        for (_, (key, row)) in window {
+            self.last_key_sent = Some(key);
+            let part = self.offset_part();
+            let off = offset::with_incremental(&base_map, part.as_ref(), Some(self.snapshot_flags));
+            event::Change {
+                table: &schema,
+                op: "r",
+                before: None,
+                after: Some(row),
+                source: source.clone(),
+                partition: self.partition.clone(),
+                offset: Arc::new(off),
+                context: self.context.as_ref(),
+            }
+            .into_records(false, out);
+            self.stats.rows_sent += 1;
+        }
+    }
+
+    fn next_collection(&mut self) {
+        self.collections.pop_front();
+        self.current = None;
+        self.last_key_sent = None;
+        self.chunk_end = None;
+        self.maximum_key = None;
+        self.window.clear();
+        self.window_open = false;
+        self.refresh_collections_json();
+        if !self.running() {
+            info!(stats = ?self.stats, "incremental snapshot completed");
+            self.correlation_id = None;
+            self.chunk_id = None;
+        }
+    }
+
+    fn process_stop_requests(&mut self) {
+        for req in std::mem::take(&mut self.stop_requests) {
+            let patterns = req.unwrap_or_else(|| vec![".*".into()]);
+            let res: Vec<regex::Regex> = patterns
+                .iter()
+                .filter_map(|p| regex::Regex::new(&format!("^(?:{p})$")).ok())
+                .collect();
+            let hit = |t: &TableId| res.iter().any(|r| r.is_match(&t.to_string()));
+            let current_hit = self.collections.front().is_some_and(|c| hit(&c.id));
+            let first = self.collections.pop_front();
+            self.collections.retain(|c| !hit(&c.id));
+            if let Some(f) = first {
+                self.collections.push_front(f);
+            }
+            if current_hit {
+                info!("stopping the incremental snapshot of the current table");
+                self.next_collection();
+            }
+            self.refresh_collections_json();
+        }
+    }
+
+    async fn resolve_current(&mut self, client: &Client) -> Result<()> {
+        let Some(c) = self.collections.front().cloned() else {
+            return Ok(());
+        };
+        if self.current.as_ref().is_some_and(|cur| cur.chunk.id == c.id) {
+            return Ok(());
+        }
+        let oid: Option<u32> = client
+            .query_opt(
+                "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                &[&c.id.schema, &c.id.table],
+            )
+            .await
+            .map_err(|e| PgError::sql(format!("looking up {}", c.id), e))?
+            .map(|r| r.get(0));
+        let meta = match oid {
+            Some(oid) => schema::load_table(client, oid).await?,
+            None => None,
+        };
+        let meta = meta.ok_or_else(|| PgError::Setup(format!("table {} does not exist", c.id)))?;
+        let key = reader::key_columns(client, &c.id, &c.surrogate).await?;
+        if key.is_empty() {
+            return Err(PgError::Setup(format!(
+                "incremental snapshot for table '{}' skipped because the table has no primary keys",
+                c.id
+            )));
+        }
+        let ts = Arc::new(TableSchema::build(&meta, &self.cfg));
+        self.current = Some(Current {
+            chunk: ChunkTable {
+                id: c.id.clone(),
+                key,
+                condition: c.condition.clone(),
+            },
+            schema: ts,
+        });
+        Ok(())
+    }
+
+    /// Debezium's `readChunk`: open marker, the next non-empty chunk into the window,
+    /// close marker. Failures skip the table with a warning; the stream goes on.
+    async fn read_chunk(&mut self, client: &Client) {
+        self.process_stop_requests();
+        if !self.running() || self.paused {
+            return;
+        }
+        let chunk_id = uuid::Uuid::now_v7().to_string();
+        self.chunk_id = Some(chunk_id.clone());
+        let open_ts = now_iso();
+        if let Err(e) = reader::insert_signal(
+            client,
+            &self.signal_table,
+            &format!("{chunk_id}-open"),
+            signal::names::WINDOW_OPEN,
+            &format!("{{\"openWindowTimestamp\": \"{open_ts}\"}}"),
+        )
+        .await
+        {
+            warn!(error = %e, "cannot write the window-open watermark; the incremental snapshot is abandoned");
+            self.abandon();
+            return;
+        }
+        while self.running() {
+            match self.fill_window(client).await {
+                Ok(true) => break,
+                Ok(false) => {
+                    info!(table = %self.collections.front().map(|c| c.id.to_string()).unwrap_or_default(), "incremental snapshot of the table finished");
+                    self.next_collection();
+                }
+                Err(e) => {
+                    warn!(error = %e, "error during the incremental snapshot; skipping the table, streaming goes on");
+                    self.next_collection();
+                }
+            }
+        }
+        let close = format!(
+            "{{\"openWindowTimestamp\": \"{open_ts}\", \"closeWindowTimestamp\": \"{}\"}}",
+            now_iso()
+        );
+        if let Err(e) = reader::insert_signal(
+            client,
+            &self.signal_table,
+            &format!("{chunk_id}-close"),
+            signal::names::WINDOW_CLOSE,
+            &close,
+        )
+        .await
+        {
+            warn!(error = %e, "cannot write the window-close watermark; the incremental snapshot is abandoned");
+            self.abandon();
+        }
+    }
+
+    fn abandon(&mut self) {
+        self.collections.clear();
+        self.next_collection();
+    }
+
+    /// Reads the next chunk of the current table into the window; `false` when the
+    /// table has no more rows.
+    async fn fill_window(&mut self, client: &Client) -> Result<bool> {
+        self.resolve_current(client).await?;
+        let Some(cur) = &self.current else {
+            return Ok(false);
+        };
+        if self.maximum_key.is_none() {
+            self.maximum_key = cur.chunk.max_key(client).await?;
+            match &self.maximum_key {
+                None => return Ok(false),
+                Some(k) => {
+                    info!(table = %cur.chunk.id, max = ?k, "incremental snapshot of the table will end at this key")
+                }
+            }
+        }
+        let max = self.maximum_key.as_deref().expect("maximum key");
+        let rows = cur
+            .chunk
+            .read_chunk(
+                client,
+                &cur.schema,
+                self.chunk_end.as_deref(),
+                max,
+                self.settings.chunk_size,
+                &self.cfg.unavailable_value_placeholder,
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(false);
+        }
+        self.stats.chunks += 1;
+        self.window.clear();
+        self.chunk_end = rows.last().map(|(k, _)| k.clone());
+        for (key, row) in rows {
+            let rk = cur.schema.key_of(&row).map(Value::Struct).unwrap_or(Value::Null);
+            self.window.insert(key_string(&rk), (key, row));
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_follow_debezium_defaults() {
+        let mut m = ConfigMap::new();
+        let s = SignalSettings::from_config(&m);
+        assert_eq!(s.data_collection, None);
+        assert!(s.source_channel);
+        assert_eq!(s.chunk_size, 1024);
+        m.insert("signal.data.collection".into(), "db.public.dbz_signal".into());
+        m.insert("signal.enabled.channels".into(), "kafka".into());
+        m.insert("incremental.snapshot.chunk.size".into(), "10".into());
+        let s = SignalSettings::from_config(&m);
+        assert_eq!(s.data_collection, parse_table_id("public.dbz_signal"));
+        assert!(!s.source_channel);
+        assert_eq!(s.chunk_size, 10);
+        assert_eq!(parse_table_id("nodot"), None);
+    }
+}
