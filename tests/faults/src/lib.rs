@@ -9,6 +9,7 @@
 
 pub mod broker;
 pub mod cleanup;
+pub mod group;
 pub mod outbox;
 pub mod pg;
 pub mod proc;

@@ -122,3 +122,24 @@ async fn outbox_cleanup_under_kill_9_deletes_only_stored_rows_and_keeps_the_tabl
     );
     assert!(f.max_rows < 20_000, "the table grew across the kills: {f}");
 }
+
+/// Two workers in one `connect` group (mock coordinator): kill -9 of the worker running the
+/// outbox task (`FERRY_FAULTS_GROUP_KILLS`, default 3), the task moves to the other worker
+/// and gets the slot, the killed worker is restarted; nothing lost, duplicates within the
+/// flush bound, order kept, never two walsenders streaming for the slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_task_owner_in_a_two_worker_group_moves_the_task_and_loses_nothing() {
+    let kills = std::env::var("FERRY_FAULTS_GROUP_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(3);
+    let f =
+        ferry_faults::group::kill9_two_workers("group_kill9", kills, PgCluster::shared(), Tansu::shared())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{f}");
+    assert_eq!(f.figures.faults, kills);
+    assert_eq!(f.moves.len(), kills);
+    assert!(f.samples > 10, "pg_stat_replication was sampled: {f}");
+    assert!(f.max_streaming <= 1, "{f}");
+}

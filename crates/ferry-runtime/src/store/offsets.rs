@@ -73,6 +73,27 @@ impl OffsetStore {
         Ok(data.values().filter(|o| o.is_some()).count())
     }
 
+    /// Reads the offsets topic to its end again and takes what it holds for `connectors`
+    /// only (the offsets of tasks running here are this worker's own, possibly newer than
+    /// what the read saw). Before a task moved from another worker starts, as Connect's
+    /// `KafkaOffsetBackingStore.get` reads to the end before answering.
+    pub async fn refresh(
+        &self,
+        connectors: &std::collections::BTreeSet<String>,
+    ) -> Result<usize, StoreError> {
+        let entries = self.backend.load().await?;
+        let mut data = self.data.lock().expect("offset map lock");
+        let mut taken = 0;
+        for (k, v) in entries {
+            let ours = decode_offset_key(&k).is_some_and(|(name, _)| connectors.contains(&name));
+            if ours {
+                data.insert(k, decode_offset_value(v.as_deref()));
+                taken += 1;
+            }
+        }
+        Ok(taken)
+    }
+
     /// The stored offset of a connector's source partition.
     pub fn get(&self, connector: &str, partition: &OffsetMap) -> Option<OffsetMap> {
         let key = encode_offset_key(connector, partition);
@@ -141,6 +162,38 @@ mod tests {
     }
 
     use crate::store::FileOffsetBackend;
+
+    /// A worker's copy taken at start-up is stale once another worker stored offsets; a
+    /// refresh for the arriving connector takes them and leaves the others' local values.
+    #[tokio::test]
+    async fn refresh_takes_what_other_workers_stored_for_the_named_connectors_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("offsets.jsonl");
+        let p = map("server", "s".into());
+        let ours = OffsetStore::new(Box::new(FileOffsetBackend::new(&path)));
+        ours.load().await.unwrap();
+        let theirs = OffsetStore::new(Box::new(FileOffsetBackend::new(&path)));
+        theirs
+            .write("moved", &[(&p, Some(&map("lsn", 42.into())))])
+            .await
+            .unwrap();
+        ours.write("local", &[(&p, Some(&map("lsn", 7.into())))])
+            .await
+            .unwrap();
+        assert_eq!(ours.get("moved", &p), None, "stale before the refresh");
+        theirs
+            .write("local", &[(&p, Some(&map("lsn", 1.into())))])
+            .await
+            .unwrap();
+        let names = ["moved".to_owned()].into_iter().collect();
+        assert_eq!(ours.refresh(&names).await.unwrap(), 1);
+        assert_eq!(ours.get("moved", &p), Some(map("lsn", 42.into())));
+        assert_eq!(
+            ours.get("local", &p),
+            Some(map("lsn", 7.into())),
+            "not named: kept"
+        );
+    }
 
     #[tokio::test]
     async fn file_backend_round_trips_and_tombstones() {

@@ -252,6 +252,25 @@ impl Actor {
                 self.stop_all(name).await;
             }
         }
+        // Tasks new to this worker may come from a worker that died: read the offsets it
+        // stored before starting them (this worker's copy dates from its own start-up).
+        let arriving: std::collections::BTreeSet<String> = owned
+            .tasks
+            .iter()
+            .filter(|t| {
+                !self
+                    .running
+                    .get(&t.connector)
+                    .is_some_and(|r| r.tasks.contains_key(&(t.task as u32)))
+            })
+            .map(|t| t.connector.clone())
+            .collect();
+        if !arriving.is_empty() {
+            match self.ctx.offsets.refresh(&arriving).await {
+                Ok(n) => tracing::debug!(connectors = ?arriving, partitions = n, "re-read stored offsets"),
+                Err(e) => tracing::warn!(connectors = ?arriving, "could not re-read stored offsets: {e}"),
+            }
+        }
         self.owned = Some(owned);
         {
             let mut view = self.view.write().expect("view lock");
