@@ -175,17 +175,25 @@ impl ChunkTable {
     }
 }
 
-/// Inserts a watermark row `(id, type, data)` into the signal table, committed at once.
+/// Inserts a watermark row `(id, type, data)` into the signal table in its own transaction.
 pub async fn insert_signal(client: &Client, table: &TableId, id: &str, kind: &str, data: &str) -> Result<()> {
     let sql = format!(
         "INSERT INTO {}.{} VALUES ($1, $2, $3)",
         quote_ident(&table.schema),
         quote_ident(&table.table)
     );
+    let err = |e| PgError::sql(format!("writing a watermark into {table}"), e);
+    // Flushed at commit even where synchronous_commit is off: the stream sees the marker
+    // (and the chunk goes out) at once instead of after the WAL writer's next round.
     client
-        .execute(sql.as_str(), &[&id, &kind, &data])
+        .batch_execute("BEGIN; SET LOCAL synchronous_commit = on")
         .await
-        .map_err(|e| PgError::sql(format!("writing a watermark into {table}"), e))?;
+        .map_err(err)?;
+    if let Err(e) = client.execute(sql.as_str(), &[&id, &kind, &data]).await {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(err(e));
+    }
+    client.batch_execute("COMMIT").await.map_err(err)?;
     Ok(())
 }
 
