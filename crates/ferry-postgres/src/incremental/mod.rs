@@ -73,6 +73,28 @@ impl SignalSettings {
     }
 }
 
+/// Debezium captures the signal table whatever `table.include.list` says
+/// (`RelationalTableFilters` adds it): a configuration with an include list that misses it
+/// gets it appended. `None` when nothing changes. (`table.exclude.list` and
+/// `schema.include.list` are left as they are.)
+pub fn include_signal_table(cfg: &ConfigMap) -> Option<ConfigMap> {
+    let signal = SignalSettings::from_config(cfg).data_collection?;
+    let key = ["table.include.list", "table.whitelist"]
+        .into_iter()
+        .find(|k| cfg.get(*k).is_some_and(|v| !v.trim().is_empty()))?;
+    let list = cfg.get(key)?;
+    let name = signal.to_string();
+    let listed = list
+        .split(',')
+        .any(|p| regex::Regex::new(&format!("^(?:{})$", p.trim())).is_ok_and(|re| re.is_match(&name)));
+    if listed {
+        return None;
+    }
+    let mut out = cfg.clone();
+    out.insert(key.to_string(), format!("{list},{}", regex::escape(&name)));
+    Some(out)
+}
+
 /// `schema.table` or `db.schema.table` (unquoted, as Debezium's `TableId.parse`).
 pub fn parse_table_id(s: &str) -> Option<TableId> {
     let parts: Vec<&str> = s.split('.').map(|p| p.trim_matches('"')).collect();
@@ -692,5 +714,17 @@ mod tests {
         assert!(!s.source_channel);
         assert_eq!(s.chunk_size, 10);
         assert_eq!(parse_table_id("nodot"), None);
+    }
+
+    #[test]
+    fn the_signal_table_joins_an_include_list_that_misses_it() {
+        let mut m = ConfigMap::new();
+        m.insert("signal.data.collection".into(), "public.dbz_signal".into());
+        assert!(include_signal_table(&m).is_none(), "no include list");
+        m.insert("table.include.list".into(), "public.t".into());
+        let out = include_signal_table(&m).unwrap();
+        assert_eq!(out["table.include.list"], r"public.t,public\.dbz_signal");
+        m.insert("table.include.list".into(), "public.*".into());
+        assert!(include_signal_table(&m).is_none(), "already matched");
     }
 }

@@ -91,6 +91,8 @@ async fn wait_until_slot_free(meta: &Client, cfg: &PostgresConfig, active_pid: O
 
 impl Inner {
     async fn start(config: &ConfigMap, ctx: SourceTaskContext) -> Result<Inner, ConnectError> {
+        let with_signal_table = crate::incremental::include_signal_table(config);
+        let config = with_signal_table.as_ref().unwrap_or(config);
         let cfg = PostgresConfig::parse(config).map_err(|errs| {
             ConnectError::config(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
         })?;
