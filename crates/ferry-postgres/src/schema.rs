@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ferry_core::{Schema, Struct, Value};
 use tokio_postgres::Client;
 
-use crate::config::PostgresConfig;
+use crate::config::{truncate_utf16, ColumnMapping, HashAlgorithm, PostgresConfig};
 use crate::error::{PgError, Result};
 use crate::pgoutput::{Relation, TupleValue};
 use crate::types::{Converter, PgType, TypeOptions};
@@ -36,7 +36,7 @@ pub struct ColumnMeta {
     pub ty: PgType,
     /// NULL allowed.
     pub nullable: bool,
-    /// Column comment (becomes the field's doc).
+    /// Column comment (unused in schemas: Debezium's PostgreSQL connector reads none).
     pub comment: Option<String>,
     /// Default expression (`pg_get_expr` of the column default; none for generated columns).
     pub default_expr: Option<String>,
@@ -158,6 +158,112 @@ pub struct SchemaColumn {
     pub converter: Converter,
     /// Position in the key struct, for key columns.
     pub key_index: Option<usize>,
+    /// What a column rule does to its values (after conversion), if anything.
+    pub value_rule: Option<ValueRule>,
+}
+
+/// A column rule's effect on values, applied after the type conversion as Debezium's
+/// mapping converters are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueRule {
+    /// Strings cut to this many UTF-16 units.
+    Truncate(usize),
+    /// Every value (null too) replaced by this mask.
+    Mask(String),
+    /// Strings replaced by their salted hash, cut to `max_chars`.
+    Hash {
+        /// The digest.
+        algorithm: HashAlgorithm,
+        /// Salt bytes.
+        salt: Vec<u8>,
+        /// Hashing strategy v2 (UTF-8 bytes) instead of v1 (Java serialization).
+        v2: bool,
+        /// The column's length, when it bounds the hash.
+        max_chars: Option<usize>,
+    },
+}
+
+impl ValueRule {
+    /// The value after the rule.
+    pub fn apply(&self, value: Value) -> Value {
+        match (self, value) {
+            // MaskingValueConverter returns the mask whatever it is given.
+            (ValueRule::Mask(mask), _) => Value::String(mask.clone()),
+            (ValueRule::Truncate(n), Value::String(s)) => {
+                let cut = truncate_utf16(&s, *n);
+                if cut.len() == s.len() {
+                    Value::String(s)
+                } else {
+                    Value::String(cut.to_string())
+                }
+            }
+            (
+                ValueRule::Hash {
+                    algorithm,
+                    salt,
+                    v2,
+                    max_chars,
+                },
+                Value::String(s),
+            ) => {
+                let hash = ColumnMapping::hash_string(*algorithm, salt, *v2, &s);
+                Value::String(match max_chars {
+                    Some(n) => truncate_utf16(&hash, *n).to_string(),
+                    None => hash,
+                })
+            }
+            // Hashing a null (not Serializable) gives null.
+            (ValueRule::Hash { .. }, _) => Value::Null,
+            (ValueRule::Truncate(_), v) => v,
+        }
+    }
+}
+
+/// The schema parameters and value rule a column rule gives column `c` (Debezium's
+/// `ColumnMapper.alterFieldSchema` and `create`).
+fn apply_column_rule(
+    mapping: &ColumnMapping,
+    c: &ColumnMeta,
+    field: ferry_core::SchemaBuilder,
+) -> (ferry_core::SchemaBuilder, Option<ValueRule>) {
+    let length = c.ty.source_length();
+    match mapping {
+        ColumnMapping::Truncate(n) => {
+            // TruncateColumn.isTruncationPossible: length unknown or above the limit.
+            if length < 0 || length as usize > *n {
+                (
+                    field.parameter("truncateLength", n.to_string()),
+                    Some(ValueRule::Truncate(*n)),
+                )
+            } else {
+                (field, None)
+            }
+        }
+        ColumnMapping::Mask(n) => (
+            field.parameter("masked", "true"),
+            c.ty.is_jdbc_character().then(|| ValueRule::Mask("*".repeat(*n))),
+        ),
+        ColumnMapping::Hash { algorithm, salt, v2 } => (
+            field.parameter("masked", "true"),
+            c.ty.is_jdbc_character().then(|| ValueRule::Hash {
+                algorithm: *algorithm,
+                salt: salt.clone(),
+                v2: *v2,
+                max_chars: (length > 0).then_some(length as usize),
+            }),
+        ),
+        ColumnMapping::PropagateSourceType => {
+            let f = field
+                .parameter(
+                    "__debezium.source.column.type",
+                    c.ty.source_type_name().to_uppercase(),
+                )
+                .parameter("__debezium.source.column.length", length.to_string())
+                .parameter("__debezium.source.column.scale", c.ty.source_scale().to_string());
+            // No __debezium.source.column.comment: the connector reads no comments.
+            (f.parameter("__debezium.source.column.name", c.name.clone()), None)
+        }
+    }
 }
 
 /// The schemas of one table and how to build its key and value structs.
@@ -190,6 +296,7 @@ impl TableSchema {
             None => meta.primary_key.clone(),
         };
         let mut columns = Vec::new();
+        let mut key_fields: HashMap<String, Schema> = HashMap::new();
         let mut value = Schema::struct_builder().name(format!("{prefix}.Value"));
         for c in &meta.columns {
             if !cfg
@@ -210,15 +317,33 @@ impl TableSchema {
             {
                 conv = conv.with_default(default);
             }
-            let mut field_schema = conv.schema().clone();
-            if let Some(doc) = &c.comment {
-                field_schema = field_schema.to_builder().doc(doc.clone()).build();
+            let field_schema = conv.schema().clone();
+            // No doc from column comments: Debezium's PostgreSQL connector reads none (its
+            // readTableColumn skips JDBC's REMARKS, whatever include.schema.comments says).
+            let is_key = key_cols.contains(&c.name);
+            let rule =
+                cfg.column_rules
+                    .rule_for(&meta.id.schema, &meta.id.table, &c.name, &c.ty.source_type_name());
+            let mut value_rule = None;
+            let mut value_field = field_schema.clone();
+            match rule {
+                Some(rule) if is_key => {
+                    tracing::warn!(table = %meta.id, column = %c.name, setting = %rule.key, "column rules are not applied to key columns");
+                }
+                Some(rule) => {
+                    let (b, v) = apply_column_rule(&rule.mapping, c, field_schema.to_builder());
+                    value_field = b.build();
+                    value_rule = v;
+                }
+                None => {}
             }
-            value = value.field(c.name.clone(), field_schema);
+            key_fields.insert(c.name.clone(), field_schema);
+            value = value.field(c.name.clone(), value_field);
             columns.push(SchemaColumn {
                 name: c.name.clone(),
                 converter: conv,
                 key_index: None,
+                value_rule,
             });
         }
         let value_schema = value.optional().build();
@@ -228,11 +353,7 @@ impl TableSchema {
             let mut n = 0;
             for k in &key_cols {
                 if let Some(col) = columns.iter_mut().find(|c| &c.name == k) {
-                    let f = value_schema
-                        .field(k)
-                        .expect("key column in value")
-                        .schema()
-                        .clone();
+                    let f = key_fields.get(k).expect("key column in value").clone();
                     kb = kb.field(k.clone(), f);
                     col.key_index = Some(n);
                     n += 1;
@@ -292,10 +413,15 @@ impl TableSchema {
             s.put_unchecked(i, value);
         }
         // Required columns the tuple left empty (not in an old-key tuple, added after the
-        // Relation was sent) get the converter's fallback, as in Debezium.
+        // Relation was sent) get the converter's fallback, as in Debezium; then the column
+        // rules map the converted values.
         for (i, col) in self.columns.iter().enumerate() {
             if s.values()[i].is_null() && !col.converter.schema().is_optional() {
                 s.put_unchecked(i, col.converter.fallback());
+            }
+            if let Some(rule) = &col.value_rule {
+                let v = s.values()[i].clone();
+                s.put_unchecked(i, rule.apply(v));
             }
         }
         Ok(s)

@@ -124,6 +124,93 @@ impl PgType {
     }
 }
 
+/// pgjdbc's length of types it cannot bound (`unknownLength`).
+const UNKNOWN_LENGTH: i32 = i32::MAX;
+
+impl PgType {
+    /// Debezium's `Column.typeName()`: the catalog's type name (`varchar`, `int4`, `_text`).
+    pub fn source_type_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.oid.to_string())
+    }
+
+    /// Whether Debezium reports the column with a JDBC character type (CHAR, VARCHAR), the
+    /// only columns `MaskStrings` masks or hashes: text, varchar, bpchar, "char" and name.
+    pub fn is_jdbc_character(&self) -> bool {
+        self.element.is_none()
+            && self.enum_values.is_none()
+            && matches!(
+                self.oid,
+                oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::CHAR | oid::NAME
+            )
+    }
+
+    /// Debezium's `Column.length()`: pgjdbc's `TypeInfoCache.getPrecision(oid, typmod)`,
+    /// or its display size where the precision is 0, as JDBC's `COLUMN_SIZE` and the
+    /// pgoutput decoder's ColumnMetaData take it.
+    pub fn source_length(&self) -> i32 {
+        use oid::*;
+        let precision = match self.oid {
+            INT2 => 5,
+            INT4 | OID => 10,
+            INT8 => 19,
+            FLOAT4 => 8,
+            FLOAT8 => 17,
+            NUMERIC => self.numeric_precision_scale().map_or(0, |(p, _)| p),
+            CHAR | BOOL => 1,
+            BPCHAR | VARCHAR if self.typmod >= 4 => self.typmod - 4,
+            BIT => self.typmod,
+            VARBIT if self.typmod >= 0 => self.typmod,
+            DATE | TIME | TIMETZ | TIMESTAMP | TIMESTAMPTZ | INTERVAL => 0,
+            _ => UNKNOWN_LENGTH,
+        };
+        if precision != 0 {
+            return precision;
+        }
+        // getDisplaySize
+        let seconds = match self.typmod {
+            -1 => 7,
+            t if t > 0 => t + 1,
+            _ => 0,
+        };
+        match self.oid {
+            DATE => 13,
+            TIME => 8 + seconds,
+            TIMETZ => 8 + seconds + 6,
+            TIMESTAMP => 22 + seconds,
+            TIMESTAMPTZ => 22 + seconds + 6,
+            INTERVAL => 49,
+            // Unconstrained numeric: 131089 digits.
+            NUMERIC => 131_089,
+            _ => UNKNOWN_LENGTH,
+        }
+    }
+
+    /// Debezium's `Column.scale()`: pgjdbc's `TypeInfoCache.getScale(oid, typmod)`.
+    pub fn source_scale(&self) -> i32 {
+        use oid::*;
+        match self.oid {
+            FLOAT4 => 8,
+            FLOAT8 => 17,
+            NUMERIC => self.numeric_precision_scale().map_or(0, |(_, s)| s),
+            TIME | TIMETZ | TIMESTAMP | TIMESTAMPTZ => {
+                if self.typmod == -1 {
+                    6
+                } else {
+                    self.typmod
+                }
+            }
+            INTERVAL => {
+                if self.typmod == -1 {
+                    6
+                } else {
+                    self.typmod & 0xFFFF
+                }
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// How values of one column are converted; built once per table.
 #[derive(Clone, Debug)]
 pub struct Converter {
@@ -140,19 +227,31 @@ enum Kind {
     Float32,
     Float64,
     Text,
-    Decimal { scale: Option<i32> },
+    Decimal {
+        scale: Option<i32>,
+    },
     VarDecimal,
     DecimalDouble,
     DecimalString,
-    Money,
+    /// money, precise: a decimal of `money.fraction.digits` scale.
+    Money(u8),
     MoneyDouble,
-    MoneyString,
+    /// money, string mode; the scale is that of the fallback zero.
+    MoneyString(u8),
     Date,
-    Time { micros: bool },
-    Timestamp { micros: bool },
-    TimestampTz { width: i32 },
+    Time {
+        micros: bool,
+    },
+    Timestamp {
+        micros: bool,
+    },
+    TimestampTz {
+        width: i32,
+    },
     TimeTz,
-    Interval { string: bool },
+    Interval {
+        string: bool,
+    },
     Bytea(BinaryMode),
     HStore(HStoreMode),
     BitBool,
@@ -176,6 +275,8 @@ pub struct TypeOptions {
     pub hstore: HStoreMode,
     /// include.unknown.datatypes
     pub include_unknown: bool,
+    /// money.fraction.digits
+    pub money_fraction_digits: u8,
 }
 
 impl TypeOptions {
@@ -188,6 +289,7 @@ impl TypeOptions {
             interval: c.interval_mode,
             hstore: c.hstore_mode,
             include_unknown: c.include_unknown_datatypes,
+            money_fraction_digits: c.money_fraction_digits,
         }
     }
 }
@@ -201,6 +303,7 @@ impl Default for TypeOptions {
             interval: IntervalMode::Numeric,
             hstore: HStoreMode::Json,
             include_unknown: false,
+            money_fraction_digits: 2,
         }
     }
 }
@@ -316,8 +419,14 @@ impl Converter {
             }
             MONEY => match opts.decimal {
                 DecimalMode::Double => (Kind::MoneyDouble, Schema::builder(SchemaType::Float64)),
-                DecimalMode::String => (Kind::MoneyString, Schema::builder(SchemaType::String)),
-                DecimalMode::Precise => (Kind::Money, Schema::decimal(2)),
+                DecimalMode::String => (
+                    Kind::MoneyString(opts.money_fraction_digits),
+                    Schema::builder(SchemaType::String),
+                ),
+                DecimalMode::Precise => (
+                    Kind::Money(opts.money_fraction_digits),
+                    Schema::decimal(i32::from(opts.money_fraction_digits)),
+                ),
             },
             DATE => match opts.time {
                 TimePrecisionMode::Connect => (Kind::Date, Schema::date()),
@@ -427,11 +536,12 @@ impl Converter {
             Kind::Float64 | Kind::DecimalDouble | Kind::MoneyDouble => Value::Float64(0.0),
             Kind::Text => Value::String(String::new()),
             Kind::DecimalString => Value::String("0".into()),
-            Kind::MoneyString => Value::String("0.00".into()),
+            // BigDecimal.ZERO.setScale(moneyFractionDigits).toString()
+            Kind::MoneyString(digits) => Value::String(money_zero(*digits).to_string()),
             Kind::Decimal { scale } => {
                 Value::Decimal(BigDecimal::from(0).with_scale(scale.unwrap_or(0) as i64))
             }
-            Kind::Money => Value::Decimal(BigDecimal::from(0).with_scale(2)),
+            Kind::Money(digits) => Value::Decimal(money_zero(*digits)),
             Kind::VarDecimal => convert_kind(&self.kind, &self.schema, "0").unwrap_or(Value::Null),
             Kind::TimestampTz { .. } => Value::String("1970-01-01T00:00:00Z".into()),
             Kind::TimeTz => Value::String("00:00:00Z".into()),
@@ -623,7 +733,7 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         Kind::Text => Value::String(text.to_string()),
         // PostgreSQL writes numeric without exponents; one in the text (hostile or corrupt
         // input) could make the rescale below allocate without bound.
-        Kind::Decimal { .. } | Kind::VarDecimal | Kind::Money if text.contains(['e', 'E']) => {
+        Kind::Decimal { .. } | Kind::VarDecimal | Kind::Money(_) if text.contains(['e', 'E']) => {
             return bad("numeric", text)
         }
         Kind::Decimal { scale } => match BigDecimal::from_str(text) {
@@ -657,11 +767,12 @@ fn convert_kind(kind: &Kind, schema: &Schema, text: &str) -> Result<Value, Strin
         }),
         Kind::MoneyDouble => Value::Float64(parse_float(&strip_money(text))?),
         // PostgresMoney.parse(...).toPlainString()
-        Kind::MoneyString => Value::String(strip_money(text)),
-        Kind::Money => Value::Decimal(
+        Kind::MoneyString(_) => Value::String(strip_money(text)),
+        // setScale(moneyFractionDigits, RoundingMode.HALF_UP)
+        Kind::Money(digits) => Value::Decimal(
             BigDecimal::from_str(&strip_money(text))
                 .map_err(|_| format!("cannot convert '{text}' to money"))?
-                .with_scale(2),
+                .with_scale_round(i64::from(*digits), bigdecimal::RoundingMode::HalfUp),
         ),
         Kind::Date => match text {
             // Debezium's POSITIVE/NEGATIVE_INFINITY_LOCAL_DATE (-5877611-06-21 and -22) as epoch days.
@@ -771,6 +882,11 @@ fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
 /// A date as Java's `ISO_LOCAL_DATE` prints it: 4-digit years, a sign beyond 9999 or before 0.
 fn java_iso_date(d: NaiveDate) -> String {
     ferry_core::java::time::iso_local_date(d)
+}
+
+/// Zero with `digits` fraction digits, the fallback of a required money column.
+fn money_zero(digits: u8) -> BigDecimal {
+    BigDecimal::from(0).with_scale(i64::from(digits))
 }
 
 fn strip_money(text: &str) -> String {

@@ -108,6 +108,27 @@ pub fn config_def() -> ConfigDef {
         .define(l("outbox.cleanup.interval.ms").default_value("1000").validator(Validator::at_least(10.0)).doc(
             "Ferry only: how often the cleanup looks for published rows.",
         ))
+        .define(s("column.mask.hash.([^.]+).with.salt.(.+)").default_null().importance(Importance::Medium).doc(
+            "A comma-separated list of regular expressions matching fully-qualified names of columns that should be masked by hashing the input. Using the specified hash algorithms and salt.",
+        ))
+        .define(s("column.mask.with.(d+).chars").default_null().doc(
+            "A comma-separated list of regular expressions matching fully-qualified names of columns that should be masked with configured amount of asterisk ('*') characters.",
+        ))
+        .define(i("column.truncate.to.(d+).chars").default_null().doc(
+            "A comma-separated list of regular expressions matching fully-qualified names of columns that should be truncated to the configured amount of characters.",
+        ))
+        .define(list("column.propagate.source.type").doc(
+            "A comma-separated list of regular expressions matching fully-qualified names of columns that adds the column’s original type and original length as parameters to the corresponding field schemas in the emitted change records.",
+        ))
+        .define(list("datatype.propagate.source.type").doc(
+            "A comma-separated list of regular expressions matching the database-specific data type names that adds the data type's original type and original length as parameters to the corresponding field schemas in the emitted change records.",
+        ))
+        .define(b("include.schema.comments").default_value("false").doc(
+            "Whether the connector parse table and column's comment to metadata object. Note: Enable this option will bring the implications on memory usage. The number and size of ColumnImpl objects is what largely impacts how much memory is consumed by the Debezium connectors, and adding a String to each of them can potentially be quite heavy. The default is 'false'.",
+        ))
+        .define(ConfigKey::new("money.fraction.digits", ConfigType::Short).default_value("2").doc(
+            "Number of fractional digits when money type is converted to 'precise' decimal number.",
+        ))
         .define(b("extended.headers.enabled").default_value("true").doc(
             "Enable/Disable Debezium context headers that provides essential metadata for tracking and identifying the source of CDC events in downstream processing systems.",
         ))

@@ -3,6 +3,7 @@
 //! option names, their 1.x aliases and defaults.
 
 mod choices;
+mod column_rules;
 mod def;
 mod filters;
 mod reader;
@@ -14,6 +15,9 @@ use ferry_core::{ConfigError, ConfigMap};
 pub use choices::{
     AutocreateMode, BinaryMode, Choice, DecimalMode, HStoreMode, IntervalMode, PluginName, SnapshotMode,
     SslMode, TimePrecisionMode,
+};
+pub use column_rules::{
+    java_serialized_string, lower_hex, truncate_utf16, ColumnMapping, ColumnRule, ColumnRules, HashAlgorithm,
 };
 pub use def::{alias_of, config_def, ALIASES};
 pub use filters::{Filters, KeyColumns};
@@ -110,6 +114,10 @@ pub struct PostgresConfig {
     pub extended_headers_enabled: bool,
     /// `outbox.cleanup.*`: the built-in outbox cleanup, when enabled.
     pub outbox_cleanup: Option<OutboxCleanup>,
+    /// The column mappers (`column.mask.*`, `column.truncate.*`, `*.propagate.source.type`).
+    pub column_rules: ColumnRules,
+    /// `money.fraction.digits`: the scale of money values (precise and string modes).
+    pub money_fraction_digits: u8,
 }
 
 /// The `outbox.cleanup.*` settings (Ferry's own; see docs/outbox-cleanup.md).
@@ -232,6 +240,11 @@ impl PostgresConfig {
         let include_unknown_datatypes = r.boolean("include.unknown.datatypes");
         let extended_headers_enabled = r.boolean("extended.headers.enabled");
         let outbox_cleanup = outbox_cleanup(r, &filters, snapshot_mode);
+        let column_rules = column_rules(r);
+        let money_fraction_digits = money_fraction_digits(r);
+        // Accepted and without effect, as in Debezium's PostgreSQL connector, whose
+        // readTableColumn never reads column comments (REMARKS).
+        r.boolean("include.schema.comments");
         PostgresConfig {
             hostname,
             port: port as u16,
@@ -275,6 +288,8 @@ impl PostgresConfig {
             include_unknown_datatypes,
             extended_headers_enabled,
             outbox_cleanup,
+            column_rules,
+            money_fraction_digits,
         }
     }
 
@@ -394,6 +409,31 @@ fn outbox_cleanup(
         batch_size,
         interval,
     })
+}
+
+/// The column mappers; the declared pattern names and the two lists are read (checked)
+/// here, the rules themselves come from every key of the map.
+fn column_rules(r: &mut Reader<'_>) -> ColumnRules {
+    for key in column_rules::DECLARED_PATTERN_KEYS {
+        r.opt(key);
+    }
+    r.opt("column.propagate.source.type");
+    r.opt("datatype.propagate.source.type");
+    ColumnRules::parse(r.map(), &mut r.errors)
+}
+
+/// `money.fraction.digits`: 0 to 32, since Connect decimals of money need a scale.
+fn money_fraction_digits(r: &mut Reader<'_>) -> u8 {
+    let digits = r.int("money.fraction.digits");
+    if !(0..=32).contains(&digits) {
+        r.errors.push(ConfigError::invalid(
+            "money.fraction.digits",
+            digits,
+            "Must be between 0 and 32",
+        ));
+        return 2;
+    }
+    digits as u8
 }
 
 /// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.

@@ -50,6 +50,11 @@ impl<'a> Reader<'a> {
             .filter(|(_, v)| !v.is_empty())
     }
 
+    /// The whole configuration (for settings whose names are patterns).
+    pub(super) fn map(&self) -> &'a ConfigMap {
+        self.map
+    }
+
     /// Whether `name` (or its old name) has a non-blank value.
     pub(super) fn is_set(&self, name: &str) -> bool {
         self.raw(name).is_some()
