@@ -5,6 +5,8 @@
 //! order of those struct schemas, and keys are plain UTF-8 strings except on the
 //! offsets topic, whose keys are the JSON array `["connector",{partition}]`.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use ferry_core::{ConfigMap, OffsetMap};
 use serde_json::{Map, Value as Json};
 
@@ -98,7 +100,17 @@ pub enum ConfigRecord {
         /// Restart only what failed.
         only_failed: bool,
     },
-    /// Any other key (session-key, tasks-fencing-, logger-cluster-): kept but not interpreted.
+    /// `session-key`: the key the group leader distributes for signing internal requests
+    /// (KIP-507); the value is Connect's `SESSION_KEY_V0` struct, the key base64-encoded.
+    SessionKey {
+        /// The raw key bytes.
+        key: Vec<u8>,
+        /// The key's algorithm (`HmacSHA256`).
+        algorithm: String,
+        /// When the leader generated it, in ms since the epoch.
+        creation_timestamp: i64,
+    },
+    /// Any other key (tasks-fencing-, logger-cluster-): kept but not interpreted.
     Other {
         /// The record key.
         key: String,
@@ -110,6 +122,8 @@ const TASK_PREFIX: &str = "task-";
 const COMMIT_PREFIX: &str = "commit-";
 const TARGET_STATE_PREFIX: &str = "target-state-";
 const RESTART_PREFIX: &str = "restart-connector-";
+/// The session key's record key (`KafkaConfigBackingStore.SESSION_KEY_KEY`).
+pub const SESSION_KEY_KEY: &str = "session-key";
 
 impl ConfigRecord {
     /// The record key.
@@ -120,6 +134,7 @@ impl ConfigRecord {
             ConfigRecord::Commit { connector, .. } => format!("{COMMIT_PREFIX}{connector}"),
             ConfigRecord::TargetState { connector, .. } => format!("{TARGET_STATE_PREFIX}{connector}"),
             ConfigRecord::Restart { connector, .. } => format!("{RESTART_PREFIX}{connector}"),
+            ConfigRecord::SessionKey { .. } => SESSION_KEY_KEY.to_owned(),
             ConfigRecord::Other { key } => key.clone(),
         }
     }
@@ -163,6 +178,18 @@ impl ConfigRecord {
                 let mut m = Map::new();
                 m.insert("include-tasks".into(), Json::Bool(*include_tasks));
                 m.insert("only-failed".into(), Json::Bool(*only_failed));
+                m
+            }
+            ConfigRecord::SessionKey {
+                key,
+                algorithm,
+                creation_timestamp,
+            } => {
+                // SESSION_KEY_V0's field order, as the schemaless JsonConverter writes it.
+                let mut m = Map::new();
+                m.insert("key".into(), Json::from(BASE64.encode(key)));
+                m.insert("algorithm".into(), Json::from(algorithm.as_str()));
+                m.insert("creation-timestamp".into(), Json::from(*creation_timestamp));
                 m
             }
             ConfigRecord::Other { .. } => return None,
@@ -262,6 +289,29 @@ impl ConfigRecord {
                 connector: name.to_owned(),
                 include_tasks: flag("include-tasks"),
                 only_failed: flag("only-failed"),
+            });
+        }
+        if key == SESSION_KEY_KEY {
+            let o = obj.ok_or_else(|| format_error(key, "session key is null"))?;
+            let text = o
+                .get("key")
+                .and_then(Json::as_str)
+                .ok_or_else(|| format_error(key, "session key without a \"key\" string"))?;
+            let raw = BASE64
+                .decode(text)
+                .map_err(|e| format_error(key, format!("session key is not base64: {e}")))?;
+            let algorithm = o
+                .get("algorithm")
+                .and_then(Json::as_str)
+                .ok_or_else(|| format_error(key, "session key without an \"algorithm\" string"))?;
+            let creation_timestamp = o
+                .get("creation-timestamp")
+                .and_then(Json::as_i64)
+                .ok_or_else(|| format_error(key, "session key without a \"creation-timestamp\" long"))?;
+            return Ok(ConfigRecord::SessionKey {
+                key: raw,
+                algorithm: algorithm.to_owned(),
+                creation_timestamp,
             });
         }
         Ok(ConfigRecord::Other { key: key.to_owned() })
@@ -464,6 +514,29 @@ pub fn decode_offset_value(bytes: Option<&[u8]>) -> Option<OffsetMap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connect's `putSessionKey`: a SESSION_KEY_V0 struct through the schemaless
+    /// JsonConverter, fields in schema order, the key base64 (java.util.Base64) encoded.
+    #[test]
+    fn session_key_record_is_connects_session_key_v0_without_schema() {
+        let record = ConfigRecord::SessionKey {
+            key: (0u8..32).collect(),
+            algorithm: "HmacSHA256".into(),
+            creation_timestamp: 1_764_968_400_000,
+        };
+        assert_eq!(record.key(), "session-key");
+        let value = record.value().unwrap();
+        assert_eq!(
+            String::from_utf8(value.clone()).unwrap(),
+            r#"{"key":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","algorithm":"HmacSHA256","creation-timestamp":1764968400000}"#
+        );
+        assert_eq!(ConfigRecord::decode("session-key", Some(&value)).unwrap(), record);
+        assert!(ConfigRecord::decode(
+            "session-key",
+            Some(br#"{"key":"!!","algorithm":"x","creation-timestamp":1}"#)
+        )
+        .is_err());
+    }
 
     fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
         pairs

@@ -178,10 +178,16 @@ pub trait Herder: Send + Sync + 'static {
     async fn validate_connector_config(&self, config: NullableConfig) -> HerderResult<ConfigInfos>;
 
     /// `POST /connectors/NAME/tasks` (internal, from the worker that runs the connector to
-    /// the group leader): stores the task configs the connector generated. Request
-    /// signatures (`inter.worker.key.*`) are not checked.
-    async fn put_task_configs(&self, name: &str, configs: Vec<ConfigMap>) -> HerderResult<()> {
-        let _ = configs;
+    /// the group leader): stores the task configs the connector generated. `signature` is
+    /// the request's `X-Connect-Authorization` (KIP-507), checked by a leader whose group
+    /// runs on `connect.protocol=sessioned`.
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<ConfigMap>,
+        signature: Option<crate::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        let _ = (configs, signature);
         Err(HerderError::connector_not_found(name))
     }
 

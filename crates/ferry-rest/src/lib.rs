@@ -30,6 +30,7 @@ mod pkcs12;
 mod routes;
 pub mod server;
 pub mod server_config;
+pub mod signature;
 pub mod tls;
 pub mod ui;
 

@@ -349,6 +349,129 @@ async fn a_cleanly_stopped_worker_leaves_at_once() {
     drop(coord);
 }
 
+/// The last `session-key` record of the config topic (the leader writes it, KIP-507).
+fn session_key(broker: &Tansu, topic: &str) -> Option<(ferry_rest::signature::SessionKey, String)> {
+    let r = broker
+        .consume_to_end(topic)
+        .into_iter()
+        .rev()
+        .find(|r| r.key.as_deref() == Some(b"session-key".as_slice()))?;
+    let text = String::from_utf8(r.value?).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(v["key"].as_str()?)
+        .ok()?;
+    Some((
+        ferry_rest::signature::SessionKey {
+            key,
+            algorithm: v["algorithm"].as_str()?.to_owned(),
+            creation_timestamp: v["creation-timestamp"].as_i64()?,
+        },
+        text,
+    ))
+}
+
+/// `POST /connectors/NAME/tasks` with `headers`.
+async fn post_tasks(f: &Ferry, name: &str, body: &str, headers: &[(&str, String)]) -> (u16, String) {
+    let mut req = reqwest::Client::new()
+        .post(f.url(&format!("/connectors/{name}/tasks")))
+        .header("Content-Type", "application/json")
+        .body(body.to_owned());
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
+    }
+    let r = req.send().await.expect("POST tasks");
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// KIP-507 on `sessioned`: the leader writes a `session-key` record as Connect's
+/// `KafkaConfigBackingStore.putSessionKey` does; the internal task-config endpoint refuses
+/// a missing (400) or wrong (403) signature on the leader and on a follower, and accepts a
+/// request signed with the key (a follower checks it, then forwards it signed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_task_config_requests_must_carry_the_session_key_signature() {
+    let broker = Tansu::shared();
+    let coord = coordinator();
+    let setup = setup("signing", broker, &coord.bootstrap_servers());
+    let ports: Vec<u16> = (0..2).map(|_| ferry_test_support::net::free_port()).collect();
+    let mut a = setup.start_in_group(ports[0], "a");
+    let mut b = setup.start_in_group(ports[1], "b");
+    a.wait_ready();
+    b.wait_ready();
+    let topic = setup.names.topic("t0");
+    let r = create_connector(&a, "c0", &source_config(&setup, "in0.txt", &topic)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    for w in [&a, &b] {
+        eventually(Duration::from_secs(60), "c0 RUNNING on both workers", || async {
+            let s = call("GET", &w.url("/connectors/c0/status"), None).await;
+            s.status == 200 && s.body["connector"]["state"] == json!("RUNNING")
+        })
+        .await;
+    }
+    let configs_topic = setup.names.topic("configs");
+    let mut found = None;
+    eventually(Duration::from_secs(30), "a session-key record", || {
+        found = session_key(broker, &configs_topic);
+        let ok = found.is_some();
+        async move { ok }
+    })
+    .await;
+    let (key, text) = found.unwrap();
+    eprintln!(
+        "session-key record: {}",
+        text.replace(&*base64_of(&key.key), "<key>")
+    );
+    assert_eq!(key.algorithm, "HmacSHA256");
+    assert_eq!(key.key.len(), 32, "Java's default HmacSHA256 key size");
+    assert!(
+        text.starts_with(r#"{"key":""#)
+            && text.contains(r#"","algorithm":"HmacSHA256","creation-timestamp":"#),
+        "{text}"
+    );
+    let file = setup.path("in0.txt");
+    let body = json!([{
+        "task.class": "org.apache.kafka.connect.file.FileStreamSourceTask",
+        "file": file.to_str().unwrap(),
+        "topic": topic,
+        "batch.size": "2000",
+    }])
+    .to_string();
+    let good = ferry_rest::signature::headers("HmacSHA256", &key, body.as_bytes()).unwrap();
+    let wrong_key = ferry_rest::signature::SessionKey::generate("HmacSHA256", None, 0).unwrap();
+    let wrong = ferry_rest::signature::headers("HmacSHA256", &wrong_key, body.as_bytes()).unwrap();
+    for w in [&a, &b] {
+        let (status, text) = post_tasks(w, "c0", &body, &[]).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            text.contains("Internal request missing required signature"),
+            "{text}"
+        );
+        let (status, text) = post_tasks(w, "c0", &body, &wrong).await;
+        assert_eq!(status, 403, "{text}");
+        assert!(
+            text.contains("Internal request contained invalid signature."),
+            "{text}"
+        );
+        let (status, text) = post_tasks(w, "c0", &body, &good).await;
+        assert_eq!(status, 204, "{text}\n{}", logs(&[&a, &b]));
+    }
+    // What was accepted is stored: the connector's tasks carry the posted batch.size.
+    let tasks = call("GET", &a.url("/connectors/c0/tasks"), None).await;
+    assert_eq!(
+        tasks.body[0]["config"]["batch.size"],
+        json!("2000"),
+        "{:?}",
+        tasks.body
+    );
+    drop(coord);
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// The worker's log lines about its group and its warnings.
 fn group_lines(f: &Ferry) -> String {
     f.log_text()

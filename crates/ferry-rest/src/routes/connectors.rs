@@ -197,11 +197,14 @@ pub(super) async fn tasks(State(s): State<AppState>, path: Segments) -> Result {
 pub(super) async fn put_task_configs(
     State(s): State<AppState>,
     path: Segments,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result {
     let configs: Vec<ferry_core::ConfigMap> = serde_json::from_slice(&body)
         .map_err(|e| RestError::bad_request(format!("Cannot deserialize task configurations: {e}")))?;
-    s.call(s.herder.put_task_configs(path.name(), configs)).await?;
+    let signature = crate::signature::RequestSignature::from_headers(&body, &headers)?;
+    s.call(s.herder.put_task_configs(path.name(), configs, signature))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

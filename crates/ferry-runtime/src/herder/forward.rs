@@ -62,6 +62,21 @@ impl Forwarder {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> HerderResult<Answer> {
+        let raw = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialize"));
+        self.send_raw(base, method, segments, query, raw, &[]).await
+    }
+
+    /// [`Forwarder::send`] with a JSON body already serialized (as it is signed) and extra
+    /// headers (the request signature).
+    pub async fn send_raw(
+        &self,
+        base: &str,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        headers: &[(&str, String)],
+    ) -> HerderResult<Answer> {
         let mut url = reqwest::Url::parse(base)
             .map_err(|e| HerderError::Internal(format!("Bad worker URL {base}: {e}")))?;
         url.path_segments_mut()
@@ -78,7 +93,12 @@ impl Forwarder {
         tracing::debug!(%url, %method, "forwarding REST request");
         let mut req = self.client.request(method, url);
         if let Some(b) = body {
-            req = req.json(&b);
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
         }
         let resp = req
             .send()

@@ -18,8 +18,11 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::actor::Command;
+use super::signing::{Signing, SigningSettings};
 use crate::store::{ConfigState, ConfigStore};
 use crate::WorkerConfig;
+use ferry_kafka::records::ConfigRecord;
+use ferry_rest::signature::SessionKey;
 
 /// What this worker knows of its group.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +57,10 @@ pub struct GroupShared {
     pub membership: Arc<RwLock<Membership>>,
     /// Notified to make this worker rejoin (after it wrote to the config topic).
     pub rejoin: Arc<Notify>,
+    /// The session key and the `inter.worker.*` settings (KIP-507).
+    pub signing: Arc<Signing>,
+    /// The config topic (a follower re-reads the session key from it).
+    pub config: Arc<ConfigStore>,
 }
 
 impl GroupShared {
@@ -83,6 +90,19 @@ impl GroupShared {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         false
+    }
+
+    /// Reads the config topic to its end for a newer session key (a follower sees the
+    /// leader's new key only at the next rebalance otherwise).
+    pub async fn refresh_session_key(&self) {
+        match self.config.load().await {
+            Ok(state) => {
+                if let Some(k) = state.session_key {
+                    self.signing.set_key(k);
+                }
+            }
+            Err(e) => tracing::warn!("could not read the session key from the config topic: {e}"),
+        }
     }
 
     /// Asks for a rebalance (config changed: the leader must assign the new work).
@@ -179,8 +199,20 @@ pub fn start(
     commands: mpsc::Sender<Command>,
 ) -> Result<Arc<GroupHandle>, String> {
     let (settings, protocol) = settings(config)?;
+    let signing = Arc::new(Signing::new(SigningSettings::from_config(config)?));
+    if protocol != ConnectProtocol::Sessioned {
+        tracing::warn!(
+            "Internal request verification will be disabled for this cluster as this worker's connect.protocol configuration has been set to '{}'. \
+             If this is not intentional, either remove the 'connect.protocol' configuration from the worker config file or change its value to 'sessioned'. \
+             If this configuration is left as-is, the cluster will be insecure; for more information, see KIP-507: \
+             https://cwiki.apache.org/confluence/display/KAFKA/KIP-507%3A+Securing+Internal+Connect+REST+Endpoints",
+            protocol.name()
+        );
+    }
     let url = advertised_url(config);
     let shared = GroupShared {
+        signing,
+        config: store.clone(),
         membership: Arc::new(RwLock::new(Membership {
             rebalancing: true,
             own_url: url.clone(),
@@ -267,6 +299,9 @@ impl GroupLoop {
         match self.store.load_with_offset().await {
             Ok((state, offset)) => {
                 self.config_offset = offset;
+                if let Some(k) = &state.session_key {
+                    self.shared.signing.set_key(k.clone());
+                }
                 Some(state)
             }
             Err(e) => {
@@ -296,6 +331,9 @@ impl GroupLoop {
             }
         };
         let protocol = ConnectProtocol::from_name(&joined.protocol).unwrap_or(ConnectProtocol::Eager);
+        self.shared
+            .signing
+            .set_sessioned(protocol == ConnectProtocol::Sessioned);
         let Some(state) = self.read_config().await else {
             return self.pause(Duration::from_secs(1)).await;
         };
@@ -396,7 +434,42 @@ impl GroupLoop {
         if rejoin {
             return Next::Rejoin;
         }
+        self.rotate_session_key().await;
         self.heartbeat_until_rebalance(assignment.delay).await
+    }
+
+    /// As the leader of a `sessioned` generation, writes a new session key to the config
+    /// topic when there is none, it expired (`inter.worker.key.ttl.ms`) or its algorithm
+    /// or size is not the configured one (Connect's `checkForKeyRotation`).
+    async fn rotate_session_key(&mut self) {
+        let leader = self.shared.membership.read().expect("membership lock").is_leader;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        if !leader || !self.shared.signing.needs_new_key(now) {
+            return;
+        }
+        let s = &self.shared.signing.settings;
+        let key = match SessionKey::generate(&s.key_algorithm, s.key_bits, now) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::error!("{e}");
+                return;
+            }
+        };
+        let record = ConfigRecord::SessionKey {
+            key: key.key.clone(),
+            algorithm: key.algorithm.clone(),
+            creation_timestamp: key.creation_timestamp,
+        };
+        match self.store.write(&[record]).await {
+            Ok(()) => {
+                tracing::info!(algorithm = %key.algorithm, "distributed a new session key");
+                self.shared.signing.set_key(key);
+            }
+            Err(e) => tracing::warn!("Failed to write new session key to config topic: {e}"),
+        }
     }
 
     /// Waits `d` (or until stopped), then asks for a rejoin.
@@ -551,6 +624,7 @@ impl GroupLoop {
                 _ = self.shared.rejoin.notified() => return Next::Rejoin,
                 _ = wake => return Next::Rejoin,
                 _ = tokio::time::sleep(self.heartbeat) => {
+                    self.rotate_session_key().await;
                     match self.member.heartbeat().await {
                         Ok(()) => failing_since = None,
                         Err(GroupError::Rejoin) => return Next::Rejoin,

@@ -146,6 +146,17 @@ impl Herder for LateHerder {
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         self.worker().await?.reset_connector_offsets(name).await
     }
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<ConfigMap>,
+        signature: Option<ferry_rest::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        self.worker()
+            .await?
+            .put_task_configs(name, configs, signature)
+            .await
+    }
     async fn plugins(&self) -> HerderResult<Vec<PluginInfo>> {
         self.worker().await?.plugins().await
     }

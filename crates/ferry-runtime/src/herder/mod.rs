@@ -21,6 +21,7 @@ pub mod logging;
 mod offsets;
 mod plugins;
 mod restart;
+pub mod signing;
 pub mod start;
 mod status;
 pub mod validate;

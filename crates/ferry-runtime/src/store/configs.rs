@@ -28,6 +28,8 @@ pub struct ConfigState {
     pub connectors: IndexMap<String, ConnectorEntry>,
     /// Restart requests read back (applied on start by the herder).
     pub restarts: Vec<(String, bool, bool)>,
+    /// The last `session-key` record (KIP-507 request signing).
+    pub session_key: Option<ferry_rest::signature::SessionKey>,
     pending_tasks: HashMap<String, HashMap<u32, ConfigMap>>,
     pending_targets: HashMap<String, TargetState>,
     /// Configs are read back from the config topic (distributed mode), so they iterate in
@@ -131,6 +133,17 @@ impl ConfigState {
                 include_tasks,
                 only_failed,
             } => self.restarts.push((connector, include_tasks, only_failed)),
+            ConfigRecord::SessionKey {
+                key,
+                algorithm,
+                creation_timestamp,
+            } => {
+                self.session_key = Some(ferry_rest::signature::SessionKey {
+                    key,
+                    algorithm,
+                    creation_timestamp,
+                });
+            }
             ConfigRecord::Other { .. } => {}
         }
     }
