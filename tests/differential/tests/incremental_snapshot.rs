@@ -76,23 +76,65 @@ async fn incremental_snapshot_records_and_offsets_match_debezium() {
         .unwrap();
     pair.compare_topic("streaming before the signal", "inc.public.items", 1);
 
+    // The signal and a pause in one transaction: the first chunk (read when the signal is
+    // processed) goes out, then the snapshot waits.
     sql.batch_execute(
-        r#"INSERT INTO dbz_signal VALUES ('ad-hoc-1', 'execute-snapshot',
-             '{"data-collections": ["public.items"], "type": "incremental"}')"#,
+        r#"BEGIN;
+           INSERT INTO dbz_signal VALUES ('ad-hoc-1', 'execute-snapshot',
+             '{"data-collections": ["public.items"], "type": "incremental"}');
+           INSERT INTO dbz_signal VALUES ('pause-1', 'pause-snapshot', NULL);
+           COMMIT;"#,
     )
     .await
     .unwrap();
-    // 1 c + 151 r, in four chunks of 40.
-    pair.compare_topic("incremental snapshot", "inc.public.items", 1 + 151);
+    pair.compare_topic("first chunk, then paused", "inc.public.items", 1 + 40);
+    // A change while paused: its offset (the last one stored) holds the snapshot's progress
+    // (incremental_snapshot_primary_key = 40, maximum key 151, collections, correlation id).
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    sql.batch_execute("UPDATE items SET qty = 98 WHERE id = 3")
+        .await
+        .unwrap();
+    pair.compare_topic("a change while paused", "inc.public.items", 1 + 40 + 1);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    pair.compare_internal_topic("offsets topic while paused", "offsets");
+    // Not a vacuous match: both stored offsets hold the snapshot's progress.
+    let topic = format!("{}-offsets", pair.prefix);
+    for (who, broker) in [("ferry", &pair.ferry.broker), ("connect", &pair.connect.broker)] {
+        let records = broker.consume_until_idle(&topic, std::time::Duration::from_secs(2));
+        let last = records.last().and_then(|r| r.value.clone()).expect("an offset");
+        let offset: serde_json::Value = serde_json::from_slice(&last).unwrap();
+        // Java's serialization of new Object[]{Integer.valueOf(40)} (after the first chunk).
+        let pk = offset["incremental_snapshot_primary_key"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            pk.starts_with("aced0005") && pk.ends_with("787000000028"),
+            "{who}: {offset}"
+        );
+        assert_eq!(
+            offset["incremental_snapshot_correlation_id"], "ad-hoc-1",
+            "{who}: {offset}"
+        );
+    }
+
+    sql.batch_execute("INSERT INTO dbz_signal VALUES ('resume-1', 'resume-snapshot', NULL)")
+        .await
+        .unwrap();
+    // The other 111 rows, in three more chunks.
+    pair.compare_topic("resumed to the end", "inc.public.items", 1 + 40 + 1 + 111);
 
     // Once both finished, one more change: the last offsets are the same event's.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     sql.batch_execute("UPDATE items SET qty = 99 WHERE id = 7")
         .await
         .unwrap();
-    pair.compare_topic("streaming after the snapshot", "inc.public.items", 1 + 151 + 1);
+    pair.compare_topic(
+        "streaming after the snapshot",
+        "inc.public.items",
+        1 + 40 + 1 + 111 + 1,
+    );
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    pair.compare_internal_topic("offsets topic", "offsets");
+    pair.compare_internal_topic("offsets topic after the snapshot", "offsets");
 
     pair.report.finish("incremental_snapshot", &[]);
     assert!(

@@ -496,6 +496,19 @@ impl Incremental {
         let _ = source.put("ts_ms", now.div_euclid(1000));
         let _ = source.put("ts_us", now);
         let _ = source.put("ts_ns", now.saturating_mul(1000));
+        // Debezium's incremental events carry no lsn/txId of their own; the sequence keeps
+        // the last commit's LSN.
+        let _ = source.put("lsn", Value::Null);
+        let _ = source.put("txId", Value::Null);
+        if let Some(Value::String(seq)) = marker_source.get("sequence") {
+            let last_commit = seq
+                .trim_start_matches('[')
+                .split(',')
+                .next()
+                .unwrap_or("null")
+                .to_string();
+            let _ = source.put("sequence", format!("[{last_commit},null]"));
+        }
         let _ = source.put("schema", schema.id.schema.as_str());
         let _ = source.put("table", schema.id.table.as_str());
         for (_, (key, row)) in window {
