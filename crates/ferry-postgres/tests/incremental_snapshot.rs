@@ -446,21 +446,23 @@ async fn pause_resume_stop_conditions_and_bad_signals() {
     t.stop().await.unwrap();
 }
 
-/// Composite text/uuid keys chunk by row comparison (the key's text is compared as the
+/// Composite text/uuid keys of a table created after the start chunk by row comparison (the key's text is compared as the
 /// column's type), with no key read twice or skipped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composite_text_and_uuid_keys_chunk_in_key_order() {
     let pg = PgCluster::shared();
     let db = pg.create_database("incr_composite").await;
     let c = pg.connect(&db).await;
-    c.batch_execute(&format!(
-        "CREATE TABLE public.k (a text, b uuid, v int NOT NULL, PRIMARY KEY (a, b)); {SIGNAL_DDL} \
-         INSERT INTO public.k SELECT 'grp-' || (g % 7), md5(g::text)::uuid, g FROM generate_series(1, 250) g;"
-    ))
-    .await
-    .unwrap();
+    c.batch_execute(SIGNAL_DDL).await.unwrap();
     let store = MemOffsets::default();
     let mut t = start(&cfg(pg, &db, "incr_composite", "40"), &store).await;
+    // A table created after the task started can be snapshotted too.
+    c.batch_execute(
+        "CREATE TABLE public.k (a text, b uuid, v int NOT NULL, PRIMARY KEY (a, b)); \
+         INSERT INTO public.k SELECT 'grp-' || (g % 7), md5(g::text)::uuid, g FROM generate_series(1, 250) g;",
+    )
+    .await
+    .unwrap();
     signal(
         &c,
         "sig-k",

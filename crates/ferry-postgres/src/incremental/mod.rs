@@ -383,6 +383,7 @@ impl Incremental {
                 surrogate_key,
             } => {
                 info!(id = %sig.id, ?collections, "requested incremental snapshot");
+                self.refresh_known(client).await;
                 let was_running = self.running();
                 let mut added = Vec::new();
                 for pattern in &collections {
@@ -464,6 +465,35 @@ impl Incremental {
                 self.window_open = false;
                 self.send_window(rec, out);
                 self.read_chunk(client).await;
+            }
+        }
+    }
+
+    /// Reloads the captured tables (tables created since the task started count too);
+    /// on failure the list from the start is kept.
+    async fn refresh_known(&mut self, client: &Client) {
+        let rows = client
+            .query(
+                "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1, 2",
+                &[],
+            )
+            .await;
+        match rows {
+            Ok(rows) => {
+                self.known = rows
+                    .iter()
+                    .map(|r| TableId {
+                        schema: r.get(0),
+                        table: r.get(1),
+                    })
+                    .filter(|t| {
+                        self.cfg.filters.table_included(&t.schema, &t.table) || *t == self.signal_table
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot list the captured tables; using the list from the task's start")
             }
         }
     }
