@@ -157,6 +157,13 @@ impl WorkerConfig {
             tracing::info!("plugin.path is ignored: Ferry's plugins are built in (see /connector-plugins)");
         }
         let rest = listener::rest_addresses(&parsed)?;
+        // Connect builds its config providers and override policy when the worker starts,
+        // so a wrong class stops start-up there rather than failing connectors later.
+        crate::config_providers::ConfigProviders::from_worker(&props)
+            .map_err(|e| ConfigError::other(Some("config.providers"), e.to_string()))?;
+        crate::config_providers::OverridePolicy::from_worker(&props).map_err(|e| {
+            ConfigError::other(Some("connector.client.config.override.policy"), e.to_string())
+        })?;
         let v = Values(&parsed);
         Ok(WorkerConfig {
             bootstrap_servers: parsed.list(BOOTSTRAP_SERVERS).join(","),

@@ -269,3 +269,58 @@ fn properties_file_and_listeners() {
     .unwrap_err();
     assert!(bad.to_string().contains("listeners"), "{bad}");
 }
+
+#[test]
+fn a_config_provider_or_override_policy_ferry_lacks_stops_start_up_naming_the_key() {
+    let base = [
+        ("group.id", "g"),
+        ("config.storage.topic", "c"),
+        ("offset.storage.topic", "o"),
+        ("status.storage.topic", "s"),
+        ("key.converter", "k"),
+        ("value.converter", "v"),
+        ("rest.advertised.host.name", "w"),
+    ];
+    let with = |extra: &[(&str, &str)]| -> ConfigMap {
+        base.iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let err = WorkerConfig::parse(
+        with(&[
+            ("config.providers", "vault"),
+            ("config.providers.vault.class", "com.example.VaultConfigProvider"),
+        ]),
+        Mode::Distributed,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("config.providers.vault.class=com.example.VaultConfigProvider")
+            && err.contains("Failed to find any class that implements ConfigProvider"),
+        "{err}"
+    );
+    let err = WorkerConfig::parse(
+        with(&[("connector.client.config.override.policy", "Sometimes")]),
+        Mode::Distributed,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("connector.client.config.override.policy"), "{err}");
+    // The three Kafka providers and a known policy start.
+    WorkerConfig::parse(
+        with(&[
+            ("config.providers", "file,env,dir"),
+            (
+                "config.providers.file.class",
+                "org.apache.kafka.common.config.provider.FileConfigProvider",
+            ),
+            ("config.providers.env.class", "EnvVarConfigProvider"),
+            ("config.providers.dir.class", "DirectoryConfigProvider"),
+            ("connector.client.config.override.policy", "None"),
+        ]),
+        Mode::Distributed,
+    )
+    .unwrap();
+}
