@@ -12,6 +12,7 @@
 //! (`incremental_snapshot_*`), so a restart resumes after the last row sent.
 
 pub mod javaser;
+pub mod kafka;
 pub mod reader;
 pub mod signal;
 
@@ -162,6 +163,10 @@ pub struct Incremental {
     /// `last_snapshot_record`, `snapshot_completed` carried by incremental events' offsets.
     snapshot_flags: (bool, bool),
     stats: IncrementalStats,
+    /// The Kafka signal channel (`signal.enabled.channels` has `kafka`).
+    kafka: Option<kafka::KafkaSignals>,
+    /// The offset of the last record seen (for `log` signals from Kafka).
+    last_offset: Option<Arc<OffsetMap>>,
 }
 
 /// The record key as a map key for the window.
@@ -180,6 +185,7 @@ impl Incremental {
     /// Signal handling for a task; `None` without `signal.data.collection` or with the
     /// `source` channel off. `stored` is the offset the task starts from.
     pub fn new(
+        raw: &ConfigMap,
         settings: SignalSettings,
         cfg: Arc<PostgresConfig>,
         known: Vec<TableId>,
@@ -189,8 +195,9 @@ impl Incremental {
     ) -> Option<Incremental> {
         let signal_table = settings.data_collection.clone()?;
         if !settings.source_channel {
-            info!("signal.enabled.channels has no 'source': the signal table is not read");
-            return None;
+            info!(
+                "signal.enabled.channels has no 'source': only the watermarks are read from the signal table"
+            );
         }
         if !known.contains(&signal_table) {
             warn!(table = %signal_table, "signal.data.collection is not among the captured tables (table.include.list, publication): its signals are not seen");
@@ -230,10 +237,20 @@ impl Incremental {
             pending_init: false,
             snapshot_flags: flags,
             stats: IncrementalStats::default(),
+            kafka: None,
+            last_offset: None,
         };
         if let Some(o) = stored.and_then(IncrementalOffset::from_map) {
             inc.restore(&o);
         }
+        inc.kafka = match kafka::KafkaSignals::from_config(raw, &inc.cfg.topic_prefix) {
+            None => None,
+            Some(Ok(k)) => Some(k),
+            Some(Err(e)) => {
+                warn!(error = %e, "the Kafka signal channel is off");
+                None
+            }
+        };
         Some(inc)
     }
 
@@ -331,10 +348,29 @@ impl Incremental {
             self.read_chunk(client).await;
         }
         let mut out = Vec::with_capacity(batch.len());
+        let from_kafka = self
+            .kafka
+            .as_ref()
+            .map(kafka::KafkaSignals::poll)
+            .unwrap_or_default();
+        for sig in from_kafka {
+            match sig.action() {
+                Ok(Action::WindowOpen | Action::WindowClose) => {
+                    warn!(id = %sig.id, "watermarks come from the signal table only; ignored")
+                }
+                _ => self.on_signal(client, &sig, None, &mut out).await,
+            }
+        }
         for mut r in batch {
             if r.value_schema.is_some() && r.topic.as_ref() == self.signal_topic {
                 if let Some(sig) = Signal::from_record(&r) {
-                    self.on_signal(client, &sig, &r, &mut out).await;
+                    let watermark = matches!(
+                        sig.kind.as_str(),
+                        signal::names::WINDOW_OPEN | signal::names::WINDOW_CLOSE
+                    );
+                    if watermark || self.settings.source_channel {
+                        self.on_signal(client, &sig, Some(&r), &mut out).await;
+                    }
                 }
             } else if self.window_open {
                 if let Some(cur) = &self.current {
@@ -348,6 +384,11 @@ impl Incremental {
             }
             if self.running() {
                 self.decorate(&mut r);
+            }
+            if self.kafka.is_some() {
+                if let Position::Source { offset, .. } = &r.position {
+                    self.last_offset = Some(offset.clone());
+                }
             }
             out.push(r);
         }
@@ -368,7 +409,13 @@ impl Incremental {
         }
     }
 
-    async fn on_signal(&mut self, client: &Client, sig: &Signal, rec: &Record, out: &mut Vec<Record>) {
+    async fn on_signal(
+        &mut self,
+        client: &Client,
+        sig: &Signal,
+        rec: Option<&Record>,
+        out: &mut Vec<Record>,
+    ) {
         let action = match sig.action() {
             Ok(a) => a,
             Err(e) => {
@@ -444,9 +491,12 @@ impl Incremental {
                 }
             }
             Action::Log(message) => {
-                let offset = match &rec.position {
-                    Position::Source { offset, .. } => offset::to_json(offset),
-                    _ => "<none>".into(),
+                let offset = match rec.map(|r| &r.position) {
+                    Some(Position::Source { offset, .. }) => offset::to_json(offset),
+                    _ => self
+                        .last_offset
+                        .as_deref()
+                        .map_or_else(|| "<none>".into(), offset::to_json),
                 };
                 info!("{}", message.replacen("{}", &offset, 1));
             }
@@ -463,6 +513,7 @@ impl Incremental {
                     return;
                 }
                 self.window_open = false;
+                let Some(rec) = rec else { return };
                 self.send_window(rec, out);
                 self.read_chunk(client).await;
             }

@@ -144,6 +144,7 @@ impl Inner {
         }
         let run_id = ContextHeaders::new_run_id();
         let incremental = Incremental::new(
+            config,
             SignalSettings::from_config(config),
             cfg.clone(),
             ids.clone(),
