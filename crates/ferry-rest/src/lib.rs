@@ -24,6 +24,7 @@ pub mod body;
 pub mod cors;
 pub mod entities;
 pub mod error;
+pub mod forward_param;
 pub mod headers;
 pub mod herder;
 mod pkcs12;

@@ -464,6 +464,21 @@ async fn internal_task_config_requests_must_carry_the_session_key_signature() {
         "{:?}",
         tasks.body
     );
+
+    // forward=false (a request already forwarded once): the leader serves it, the follower
+    // answers Connect's 409 instead of a third hop.
+    let mut answers = Vec::new();
+    for w in [&a, &b] {
+        let r = call("PUT", &w.url("/connectors/c0/pause?forward=false"), None).await;
+        answers.push((r.status, r.body));
+    }
+    answers.sort_by_key(|(s, _)| *s);
+    assert_eq!(answers[0].0, 202, "{answers:?}");
+    assert_eq!(answers[1].0, 409, "{answers:?}");
+    assert_eq!(
+        answers[1].1["message"],
+        json!("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
+    );
     drop(coord);
 }
 
@@ -538,7 +553,10 @@ async fn a_ferry_worker_and_a_kafka_connect_worker_share_a_group() {
     let prefix = ferry_test_support::worker::unique("mixed");
     let props = |port: u16| {
         let mut p = WorkerProps::new(&prefix, &broker.bootstrap, port);
-        p.set("connect.protocol", "compatible")
+        // sessioned: internal requests signed with the session key (KIP-507); keys live
+        // 15 s, so the JVM leader, then the Ferry leader, write new ones during the test.
+        p.set("connect.protocol", "sessioned")
+            .set("inter.worker.key.ttl.ms", "15000")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .set("scheduled.rebalance.max.delay.ms", "2000")
@@ -696,5 +714,28 @@ async fn a_ferry_worker_and_a_kafka_connect_worker_share_a_group() {
         jvm2.log_tail()
     );
     eprintln!("m2 placed on {:?}", last["m2"]);
+    let keys: Vec<String> = broker
+        .consume_to_end(&format!("{prefix}-configs"))
+        .into_iter()
+        .filter(|r| r.key.as_deref() == Some(b"session-key".as_slice()))
+        .filter_map(|r| r.value.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    eprintln!(
+        "{} session-key records, the first (JVM leader): {:?}; Ferry wrote {}",
+        keys.len(),
+        keys.first(),
+        ferry.log_text().matches("distributed a new session key").count()
+    );
+    if last["m2"].0 == jvm2_id {
+        // The JVM follower's signed task configs were accepted by the Ferry leader.
+        let posted: Vec<String> = ferry
+            .log_text()
+            .lines()
+            .filter(|l| l.contains("POST /connectors/m2/tasks"))
+            .map(str::to_owned)
+            .collect();
+        eprintln!("on the Ferry leader: {posted:?}");
+        assert!(posted.iter().any(|l| l.contains("status=204")), "{posted:?}");
+    }
     assert!(ferry.terminate().success());
 }

@@ -155,6 +155,7 @@ pub fn router_with(herder: Arc<dyn Herder>, options: RestOptions) -> Router {
     // Jersey matches `/connectors/` like `/connectors`: trim before routing.
     Router::new()
         .fallback_service(NormalizePathLayer::trim_trailing_slash().layer(inner))
+        .layer(axum::middleware::from_fn(crate::forward_param::scope))
         .layer(axum::middleware::from_fn(access_log))
 }
 

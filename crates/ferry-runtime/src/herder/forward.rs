@@ -17,6 +17,14 @@ pub(crate) fn no_known_leader() -> HerderError {
     )
 }
 
+/// Connect's 409 when a request sent on with `forward=false` reached a worker that cannot
+/// serve it either (the leadership or the owner moved meanwhile).
+pub(crate) fn second_hop_refused() -> HerderError {
+    HerderError::Conflict(
+        "Cannot complete request because of a conflicting operation (e.g. worker rebalance)".into(),
+    )
+}
+
 /// An HTTP client for worker-to-worker requests.
 #[derive(Clone)]
 pub struct Forwarder {
@@ -77,6 +85,13 @@ impl Forwarder {
         body: Option<Vec<u8>>,
         headers: &[(&str, String)],
     ) -> HerderResult<Answer> {
+        // Connect allows two hops: a user's request (no `forward`) is sent on with
+        // forward=true, a forwarded one with forward=false, and one with forward=false
+        // that would need a third hop is refused.
+        let incoming = ferry_rest::forward_param::forward_param();
+        if incoming == Some(false) {
+            return Err(second_hop_refused());
+        }
         let mut url = reqwest::Url::parse(base)
             .map_err(|e| HerderError::Internal(format!("Bad worker URL {base}: {e}")))?;
         url.path_segments_mut()
@@ -85,7 +100,7 @@ impl Forwarder {
             .extend(segments);
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("forward", "true");
+            q.append_pair("forward", if incoming.is_none() { "true" } else { "false" });
             for (k, v) in query {
                 q.append_pair(k, v);
             }
@@ -132,6 +147,9 @@ pub(crate) fn leader_url(group: Option<&GroupShared>) -> HerderResult<Option<Str
     match group.map(GroupShared::target) {
         None | Some(LeaderTarget::Local) => Ok(None),
         Some(LeaderTarget::Remote(url)) => Ok(Some(url)),
+        Some(LeaderTarget::Unknown) if ferry_rest::forward_param::forward_param() == Some(false) => {
+            Err(second_hop_refused())
+        }
         Some(LeaderTarget::Unknown) => Err(no_known_leader()),
     }
 }
