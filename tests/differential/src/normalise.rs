@@ -47,7 +47,7 @@ pub const RULES: &[(&str, &str)] = &[
         "both runtimes stream from one database, so that they see the same transactions, LSNs and ids",
     ),
     (
-        "the envelope's `ts_ms`, `ts_us` and `ts_ns` (processing time) become `<time>`",
+        "the envelope's `ts_ms`, `ts_us` and `ts_ns` (processing time) become `<time>`, also in an envelope Flatten flattened (`op` beside `source_*` fields)",
         "when each runtime processed the event; the source block's times (commit time) are compared",
     ),
     (
@@ -59,7 +59,7 @@ pub const RULES: &[(&str, &str)] = &[
         "Java stack frames cannot match Rust's; the exception class and message on the first line must",
     ),
     (
-        "in snapshot events (`op: r`), the source block's `ts_ms`, `ts_us`, `ts_ns`, `lsn`, `txId` and `sequence` become `<snapshot>`",
+        "in snapshot events (`op: r`), the source block's `ts_ms`, `ts_us`, `ts_ns`, `lsn`, `txId` and `sequence` become `<snapshot>` (as `source_ts_ms`, ... in an envelope Flatten flattened)",
         "each runtime takes its own snapshot, at its own moment and LSN; streamed events carry the same commit's values on both",
     ),
     (
@@ -121,7 +121,8 @@ pub fn normalise_envelope_times(value: &mut Value) {
         value
     };
     if let Some(map) = payload.as_object_mut() {
-        if map.contains_key("op") && map.contains_key("source") {
+        let flattened_source = map.keys().any(|k| k.starts_with("source_"));
+        if map.contains_key("op") && (map.contains_key("source") || flattened_source) {
             for k in ["ts_ms", "ts_us", "ts_ns"] {
                 if let Some(v) = map.get_mut(k) {
                     if v.is_number() {
@@ -160,6 +161,15 @@ pub fn normalise_snapshot_position(value: &mut Value) {
         return;
     }
     if payload.get("op").and_then(Value::as_str) != Some("r") {
+        return;
+    }
+    // An envelope Flatten flattened with delimiter `_`: `source_lsn`, ...
+    if let Some(row) = payload.as_object_mut().filter(|m| !m.contains_key("source")) {
+        for k in ["ts_ms", "ts_us", "ts_ns", "lsn", "txId", "sequence"] {
+            if let Some(v) = row.get_mut(&format!("source_{k}")).filter(|v| !v.is_null()) {
+                *v = Value::from("<snapshot>");
+            }
+        }
         return;
     }
     if let Some(source) = payload.get_mut("source").and_then(Value::as_object_mut) {
@@ -264,6 +274,13 @@ mod tests {
         let mut c = json!({"op": "c", "source": {"lsn": 5}});
         normalise_snapshot_position(&mut c);
         assert_eq!(c["source"]["lsn"], 5);
+        let mut flattened = json!({"op": "r", "source_lsn": 5, "source_db": "d", "ts_ms": 2});
+        normalise_snapshot_position(&mut flattened);
+        normalise_envelope_times(&mut flattened);
+        assert_eq!(
+            flattened,
+            json!({"op": "r", "source_lsn": "<snapshot>", "source_db": "d", "ts_ms": "<time>"})
+        );
         let mut flat = json!({"id": 1, "__op": "r", "__lsn": 9, "__source_ts_ms": 3});
         normalise_snapshot_position(&mut flat);
         assert_eq!(
