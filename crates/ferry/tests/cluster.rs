@@ -456,14 +456,19 @@ async fn internal_task_config_requests_must_carry_the_session_key_signature() {
         let (status, text) = post_tasks(w, "c0", &body, &good).await;
         assert_eq!(status, 204, "{text}\n{}", logs(&[&a, &b]));
     }
-    // What was accepted is stored: the connector's tasks carry the posted batch.size.
-    let tasks = call("GET", &a.url("/connectors/c0/tasks"), None).await;
-    assert_eq!(
-        tasks.body[0]["config"]["batch.size"],
-        json!("2000"),
-        "{:?}",
-        tasks.body
-    );
+    // What was accepted is stored: the connector's tasks carry the posted batch.size (on
+    // the follower too, once the write's rebalance made it re-read the config topic).
+    for w in [&a, &b] {
+        eventually(
+            Duration::from_secs(30),
+            "the posted task config stored",
+            || async {
+                let tasks = call("GET", &w.url("/connectors/c0/tasks"), None).await;
+                tasks.body[0]["config"]["batch.size"] == json!("2000")
+            },
+        )
+        .await;
+    }
 
     // forward=false (a request already forwarded once): the leader serves it, the follower
     // answers Connect's 409 instead of a third hop.
