@@ -23,8 +23,8 @@ const KNOWN: &[Known] = &[
     Known {
         step: "configs topic",
         path: "$[\"session-key\"]",
-        why: "the distributed herder's session key for request signing; Ferry has no multi-worker \
-              mode yet (issue 12)",
+        why: "the session key for request signing: Ferry's leader writes it only with \
+              ferry.group.membership=connect (the default lease has no group leader)",
     },
 ];
 
