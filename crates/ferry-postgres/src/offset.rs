@@ -349,7 +349,11 @@ impl OffsetState {
         let long = |k: &str| m.get(k).and_then(json_i64);
         let lsn = |k: &str| long(k).map(|v| Lsn(v as u64));
         let snapshot_flag = match m.get(keys::SNAPSHOT) {
-            Some(Json::String(s)) => !s.eq_ignore_ascii_case("false"),
+            // An incremental snapshot row's offset is a streaming position: its snapshot
+            // flags are not the initial snapshot's (which would be redone otherwise).
+            Some(Json::String(s)) => {
+                !s.eq_ignore_ascii_case("false") && !s.eq_ignore_ascii_case("INCREMENTAL")
+            }
             Some(Json::Bool(b)) => *b,
             _ => false,
         };
@@ -580,6 +584,9 @@ mod tests {
         let ev = with_incremental(&m, Some(&inc), Some((true, true)));
         assert_eq!(ev[keys::SNAPSHOT], Json::String("INCREMENTAL".into()));
         assert_eq!(ev[keys::LAST_SNAPSHOT_RECORD], Json::Bool(true));
+        // Read back, an incremental row's offset is no initial snapshot in progress.
+        let read = OffsetState::from_map(&with_incremental(&m, Some(&inc), Some((false, false))));
+        assert!(read.snapshot.is_none() && !read.snapshot_in_progress());
         let back = with_incremental(&ev, None, None);
         assert!(IncrementalOffset::from_map(&back).is_none());
         assert!(
