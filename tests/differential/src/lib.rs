@@ -13,5 +13,6 @@
 pub mod diff;
 pub mod normalise;
 pub mod pair;
+pub mod postgres;
 pub mod records;
 pub mod report;

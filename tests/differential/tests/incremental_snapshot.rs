@@ -5,38 +5,24 @@
 //! rows in the signal table and ignores them (another chunk id), as Debezium does.
 
 use ferry_differential::pair::Pair;
+use ferry_differential::postgres::{self, tasks_running};
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::json;
 
-fn tasks_running(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["connector"]["state"] == "RUNNING"
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
-}
-
 fn connector(slot: &str, pg: &PgCluster, db: &str) -> String {
-    json!({"name": "incr", "config": {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": "127.0.0.1",
-        "database.port": pg.port().to_string(),
-        "database.user": "postgres",
-        "database.password": "postgres",
-        "database.dbname": db,
-        "plugin.name": "pgoutput",
-        "slot.name": format!("{slot}_incr"),
-        "publication.name": format!("{slot}_incr_pub"),
-        "topic.prefix": "inc",
-        "snapshot.mode": "no_data",
-        "table.include.list": "public.items",
-        "signal.data.collection": "public.dbz_signal",
-        "incremental.snapshot.chunk.size": "40",
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    }})
-    .to_string()
+    postgres::connector(
+        "incr",
+        slot,
+        pg,
+        db,
+        &json!({
+            "topic.prefix": "inc",
+            "snapshot.mode": "no_data",
+            "table.include.list": "public.items",
+            "signal.data.collection": "public.dbz_signal",
+            "incremental.snapshot.chunk.size": "40",
+        }),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,9 @@
 //! which makes HeaderFrom fail the task on a tombstone as in Connect).
 
 use ferry_differential::pair::Pair;
+use ferry_differential::postgres::{connector, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
 /// Differences between Ferry and Kafka Connect 4.3 that are known, each with its reason.
@@ -33,35 +33,6 @@ fn item(i: i32) -> String {
         i * 7,
         i % 2 == 0
     )
-}
-
-fn tasks_running(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["connector"]["state"] == "RUNNING"
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
-}
-
-fn connector(name: &str, slot: &str, pg: &PgCluster, db: &str, extra: Value) -> String {
-    let mut config = json!({
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": "127.0.0.1",
-        "database.port": pg.port().to_string(),
-        "database.user": "postgres",
-        "database.password": "postgres",
-        "database.dbname": db,
-        "plugin.name": "pgoutput",
-        "slot.name": format!("{slot}_{name}"),
-        "publication.name": format!("{slot}_{name}_pub"),
-        "topic.prefix": name,
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        config[k] = v.clone();
-    }
-    json!({"name": name, "config": config}).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,69 +60,73 @@ async fn kafka_transforms_and_predicates_match_kafka_connect() {
             side.alias(format!("{who}_{name}"), "<slot>");
         }
     }
-    let settings = |name: &str| match name {
-        "ka" => json!({
-            "table.include.list": "public.items",
-            "transforms": "unwrap,insert,rename,mask,cast,ts,hdr,vtk,route",
-            "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
-            "transforms.unwrap.delete.tombstone.handling.mode": "drop",
-            "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
-            "transforms.insert.static.field": "origin",
-            "transforms.insert.static.value": "pg",
-            "transforms.insert.topic.field": "topic_name",
-            "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
-            "transforms.rename.renames": "name:title",
-            "transforms.rename.exclude": "note",
-            "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value",
-            "transforms.mask.fields": "qty",
-            "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
-            "transforms.cast.spec": "price:float64,flag:int8",
-            "transforms.ts.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
-            "transforms.ts.field": "created",
-            "transforms.ts.target.type": "string",
-            "transforms.ts.format": "yyyy-MM-dd HH:mm:ss.SSS",
-            "transforms.hdr.type": "org.apache.kafka.connect.transforms.InsertHeader",
-            "transforms.hdr.header": "source-system",
-            "transforms.hdr.value.literal": "inventory",
-            "transforms.vtk.type": "org.apache.kafka.connect.transforms.ValueToKey",
-            "transforms.vtk.fields": "id,title",
-            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
-            "transforms.route.regex": "([^.]+)\\.public\\.(.*)",
-            "transforms.route.replacement": "$1-$2",
-        }),
-        _ => json!({
-            "table.include.list": "public.items,public.skipme",
-            "transforms": "skip,flat,meta,copy,drop,hoist",
-            "predicates": "isSkipme,hasRun",
-            "predicates.isSkipme.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
-            "predicates.isSkipme.pattern": ".*\\.skipme",
-            "predicates.hasRun.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
-            "predicates.hasRun.name": "__debezium.context.runId",
-            "transforms.skip.type": "org.apache.kafka.connect.transforms.Filter",
-            "transforms.skip.predicate": "isSkipme",
-            "transforms.flat.type": "org.apache.kafka.connect.transforms.Flatten$Value",
-            "transforms.flat.delimiter": "_",
-            "transforms.meta.type": "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
-            "transforms.meta.schema.name": "inventory.ItemChange",
-            "transforms.meta.schema.version": "3",
-            "transforms.copy.type": "org.apache.kafka.connect.transforms.HeaderFrom$Value",
-            "transforms.copy.fields": "op",
-            "transforms.copy.headers": "operation",
-            "transforms.copy.operation": "copy",
-            "transforms.copy.predicate": "hasRun",
-            "transforms.drop.type": "org.apache.kafka.connect.transforms.DropHeaders",
-            "transforms.drop.headers": "__debezium.context.runId,__debezium.context.taskId",
-            "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Key",
-            "transforms.hoist.field": "pk",
-        }),
+    let settings = |name: &str| -> Value {
+        let mut settings = match name {
+            "ka" => json!({
+                "table.include.list": "public.items",
+                "transforms": "unwrap,insert,rename,mask,cast,ts,hdr,vtk,route",
+                "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+                "transforms.unwrap.delete.tombstone.handling.mode": "drop",
+                "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+                "transforms.insert.static.field": "origin",
+                "transforms.insert.static.value": "pg",
+                "transforms.insert.topic.field": "topic_name",
+                "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+                "transforms.rename.renames": "name:title",
+                "transforms.rename.exclude": "note",
+                "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value",
+                "transforms.mask.fields": "qty",
+                "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+                "transforms.cast.spec": "price:float64,flag:int8",
+                "transforms.ts.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+                "transforms.ts.field": "created",
+                "transforms.ts.target.type": "string",
+                "transforms.ts.format": "yyyy-MM-dd HH:mm:ss.SSS",
+                "transforms.hdr.type": "org.apache.kafka.connect.transforms.InsertHeader",
+                "transforms.hdr.header": "source-system",
+                "transforms.hdr.value.literal": "inventory",
+                "transforms.vtk.type": "org.apache.kafka.connect.transforms.ValueToKey",
+                "transforms.vtk.fields": "id,title",
+                "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+                "transforms.route.regex": "([^.]+)\\.public\\.(.*)",
+                "transforms.route.replacement": "$1-$2",
+            }),
+            _ => json!({
+                "table.include.list": "public.items,public.skipme",
+                "transforms": "skip,flat,meta,copy,drop,hoist",
+                "predicates": "isSkipme,hasRun",
+                "predicates.isSkipme.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+                "predicates.isSkipme.pattern": ".*\\.skipme",
+                "predicates.hasRun.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+                "predicates.hasRun.name": "__debezium.context.runId",
+                "transforms.skip.type": "org.apache.kafka.connect.transforms.Filter",
+                "transforms.skip.predicate": "isSkipme",
+                "transforms.flat.type": "org.apache.kafka.connect.transforms.Flatten$Value",
+                "transforms.flat.delimiter": "_",
+                "transforms.meta.type": "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+                "transforms.meta.schema.name": "inventory.ItemChange",
+                "transforms.meta.schema.version": "3",
+                "transforms.copy.type": "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+                "transforms.copy.fields": "op",
+                "transforms.copy.headers": "operation",
+                "transforms.copy.operation": "copy",
+                "transforms.copy.predicate": "hasRun",
+                "transforms.drop.type": "org.apache.kafka.connect.transforms.DropHeaders",
+                "transforms.drop.headers": "__debezium.context.runId,__debezium.context.taskId",
+                "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Key",
+                "transforms.hoist.field": "pk",
+            }),
+        };
+        settings["topic.prefix"] = json!(name);
+        settings
     };
     for name in names {
         pair.exchange_each(
             &format!("POST /connectors ({name})"),
             "POST",
             "/connectors",
-            &connector(name, "ferry", &pg, &db, settings(name)),
-            &connector(name, "connect", &pg, &db, settings(name)),
+            &connector(name, "ferry", &pg, &db, &settings(name)),
+            &connector(name, "connect", &pg, &db, &settings(name)),
         )
         .await;
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)

@@ -6,9 +6,9 @@
 //! between them included, and through a `publish_via_partition_root` publication. Snapshot and streamed events are compared record by record.
 
 use ferry_differential::pair::Pair;
+use ferry_differential::postgres::{connector, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
@@ -55,35 +55,6 @@ fn modes_row(i: i32) -> String {
 /// A text PostgreSQL stores out of line (TOAST): long and poorly compressible.
 const BIG: &str = "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 300) g)";
 
-fn tasks_running(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["connector"]["state"] == "RUNNING"
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
-}
-
-fn connector(name: &str, slot: &str, pg: &PgCluster, db: &str, extra: Value) -> String {
-    let mut config = json!({
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": "127.0.0.1",
-        "database.port": pg.port().to_string(),
-        "database.user": "postgres",
-        "database.password": "postgres",
-        "database.dbname": db,
-        "plugin.name": "pgoutput",
-        "slot.name": format!("{slot}_{name}"),
-        "publication.name": format!("{slot}_{name}_pub"),
-        "topic.prefix": name,
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        config[k] = v.clone();
-    }
-    json!({"name": name, "config": config}).to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handling_modes_replica_identities_and_partitions_match_debezium() {
     let pg = PgCluster::start();
@@ -122,39 +93,43 @@ async fn handling_modes_replica_identities_and_partitions_match_debezium() {
             side.alias(format!("{who}_{name}"), "<slot>");
         }
     }
-    let settings = |name: &str| match name {
-        "m1" => json!({
-            "table.include.list": "public.modes",
-            "decimal.handling.mode": "string",
-            "time.precision.mode": "connect",
-            "binary.handling.mode": "hex",
-            "interval.handling.mode": "string",
-            "hstore.handling.mode": "map",
-        }),
-        "m2" => json!({
-            "table.include.list": "public.modes",
-            "decimal.handling.mode": "double",
-            "time.precision.mode": "adaptive_time_microseconds",
-            "binary.handling.mode": "base64-url-safe",
-            "interval.handling.mode": "numeric",
-            "hstore.handling.mode": "json",
-        }),
-        "pr" => json!({
-            "table.include.list": "public.parted",
-            "publication.autocreate.mode": "disabled",
-        }),
-        _ => json!({
-            "table.include.list": "public.ri_.*,public.parted.*",
-            "skipped.operations": "none",
-        }),
+    let settings = |name: &str| -> Value {
+        let mut settings = match name {
+            "m1" => json!({
+                "table.include.list": "public.modes",
+                "decimal.handling.mode": "string",
+                "time.precision.mode": "connect",
+                "binary.handling.mode": "hex",
+                "interval.handling.mode": "string",
+                "hstore.handling.mode": "map",
+            }),
+            "m2" => json!({
+                "table.include.list": "public.modes",
+                "decimal.handling.mode": "double",
+                "time.precision.mode": "adaptive_time_microseconds",
+                "binary.handling.mode": "base64-url-safe",
+                "interval.handling.mode": "numeric",
+                "hstore.handling.mode": "json",
+            }),
+            "pr" => json!({
+                "table.include.list": "public.parted",
+                "publication.autocreate.mode": "disabled",
+            }),
+            _ => json!({
+                "table.include.list": "public.ri_.*,public.parted.*",
+                "skipped.operations": "none",
+            }),
+        };
+        settings["topic.prefix"] = json!(name);
+        settings
     };
     for name in names {
         pair.exchange_each(
             &format!("POST /connectors ({name})"),
             "POST",
             "/connectors",
-            &connector(name, "ferry", &pg, &db, settings(name)),
-            &connector(name, "connect", &pg, &db, settings(name)),
+            &connector(name, "ferry", &pg, &db, &settings(name)),
+            &connector(name, "connect", &pg, &db, &settings(name)),
         )
         .await;
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)

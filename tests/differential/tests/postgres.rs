@@ -5,10 +5,10 @@
 //! values are compared.
 
 use ferry_differential::pair::Pair;
+use ferry_differential::postgres::{connector, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason (docs/compatibility.md, "Differences the differential suite shows").
@@ -77,34 +77,6 @@ fn customer_row(i: i32) -> String {
 const COLUMNS: &str =
     "name, email, balance, active, born, created, updated, at_time, score, ratio, small, big, tags, doc, uid, raw, dur";
 
-fn tasks_running(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["connector"]["state"] == "RUNNING"
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
-}
-
-fn connector(name: &str, slot: &str, pg: &PgCluster, db: &str, extra: Value) -> String {
-    let mut config = json!({
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": "127.0.0.1",
-        "database.port": pg.port().to_string(),
-        "database.user": "postgres",
-        "database.password": "postgres",
-        "database.dbname": db,
-        "plugin.name": "pgoutput",
-        "slot.name": format!("{slot}_{name}"),
-        "publication.name": format!("{slot}_{name}_pub"),
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        config[k] = v.clone();
-    }
-    json!({"name": name, "config": config}).to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_events_and_internal_records_match_debezium() {
     let pg = PgCluster::start();
@@ -136,7 +108,7 @@ async fn change_events_and_internal_records_match_debezium() {
             slot,
             &pg,
             &db,
-            json!({"topic.prefix": "dbz", "table.include.list": "public.customers"}),
+            &json!({"topic.prefix": "dbz", "table.include.list": "public.customers"}),
         )
     };
     pair.exchange_each(
@@ -186,7 +158,7 @@ async fn change_events_and_internal_records_match_debezium() {
             slot,
             &pg,
             &db,
-            json!({
+            &json!({
                 "database.server.name": "pg-server-1",
                 "topic.prefix": "pg-server-1",
                 "table.include.list": "public.outbox",
@@ -319,7 +291,7 @@ async fn types_modes_and_flattened_events_match_debezium() {
             slot,
             &pg,
             &db,
-            json!({
+            &json!({
                 "topic.prefix": "k",
                 "table.include.list": "public.kinds,public.audited",
                 "provide.transaction.metadata": "true",
@@ -342,7 +314,7 @@ async fn types_modes_and_flattened_events_match_debezium() {
             slot,
             &pg,
             &db,
-            json!({
+            &json!({
                 "topic.prefix": "flat",
                 "table.include.list": "public.kinds",
                 "column.exclude.list": "public.kinds.c_big_text",

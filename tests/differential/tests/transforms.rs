@@ -6,11 +6,11 @@
 //! whose records must also equal those an outbox table row with the same values gives.
 
 use ferry_differential::pair::Pair;
+use ferry_differential::postgres::{connector, tasks_running};
 use ferry_differential::records::{read_topic, record_json};
 use ferry_differential::report::Known;
 use ferry_test_support::kafka::Tansu;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
 /// The transforms compared here, by class name.
@@ -104,34 +104,6 @@ fn order(id: i32, item: &str) -> String {
         "({id}, '{item}', {id}, TIMESTAMPTZ '2024-03-10 01:02:03.123456+00' + interval '{id} days', \
          TIMESTAMP '2024-07-01 12:00:00.5' + interval '{id} hours', '\\x01{id:02x}')"
     )
-}
-
-fn tasks_running(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["connector"]["state"] == "RUNNING"
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
-}
-
-fn connector(name: &str, slot: &str, pg: &PgCluster, db: &str, extra: &Value) -> String {
-    let mut config = json!({
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": "127.0.0.1",
-        "database.port": pg.port().to_string(),
-        "database.user": "postgres",
-        "database.password": "postgres",
-        "database.dbname": db,
-        "plugin.name": "pgoutput",
-        "slot.name": format!("{slot}_{name}"),
-        "publication.name": format!("{slot}_{name}_pub"),
-        "topic.creation.default.replication.factor": "1",
-        "topic.creation.default.partitions": "1",
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        config[k] = v.clone();
-    }
-    json!({"name": name, "config": config}).to_string()
 }
 
 /// JsonConverter without schemas for keys and values, as Debezium documents the
