@@ -283,6 +283,8 @@ pub struct TableSchema {
     pub value_schema: Schema,
     /// Envelope schema `PREFIX.SCHEMA.TABLE.Envelope`.
     pub envelope_schema: Schema,
+    /// The snapshot's SELECT when `snapshot.select.statement.overrides` gives one.
+    pub snapshot_select: Option<String>,
     by_name: HashMap<String, usize>,
 }
 
@@ -377,6 +379,11 @@ impl TableSchema {
             key_schema,
             value_schema,
             envelope_schema,
+            snapshot_select: cfg
+                .snapshot_select_overrides
+                .iter()
+                .find(|o| o.schema == meta.id.schema && o.table == meta.id.table)
+                .map(|o| o.select.clone()),
             by_name,
         }
     }

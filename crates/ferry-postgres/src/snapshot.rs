@@ -144,11 +144,16 @@ impl SnapshotReader {
                 let Some((meta, ts)) = self.tables.pop_front() else {
                     return Ok(false);
                 };
-                let sql = format!(
-                    "DECLARE ferry_snapshot NO SCROLL CURSOR FOR SELECT * FROM {}.{}",
-                    quote_ident(&meta.id.schema),
-                    quote_ident(&meta.id.table)
-                );
+                let select = match &ts.snapshot_select {
+                    // snapshot.select.statement.overrides: its columns are matched by name.
+                    Some(select) => select.clone(),
+                    None => format!(
+                        "SELECT * FROM {}.{}",
+                        quote_ident(&meta.id.schema),
+                        quote_ident(&meta.id.table)
+                    ),
+                };
+                let sql = format!("DECLARE ferry_snapshot NO SCROLL CURSOR FOR {select}");
                 self.client
                     .batch_execute(&sql)
                     .await
@@ -164,8 +169,16 @@ impl SnapshotReader {
                 .map_err(|e| PgError::sql(format!("snapshot of {}", meta.id), e))?;
             let mut n = 0;
             let mut values: Vec<TupleValue> = Vec::with_capacity(mapping.len());
+            let mut by_name: Option<Vec<Option<usize>>> = None;
             for m in msgs {
                 if let SimpleQueryMessage::Row(row) = m {
+                    let mapping = if ts.snapshot_select.is_some() {
+                        by_name.get_or_insert_with(|| {
+                            row.columns().iter().map(|c| ts.column_index(c.name())).collect()
+                        })
+                    } else {
+                        mapping
+                    };
                     n += 1;
                     values.clear();
                     for i in 0..row.len() {

@@ -126,6 +126,9 @@ pub fn config_def() -> ConfigDef {
         .define(b("include.schema.comments").default_value("false").doc(
             "Whether the connector parse table and column's comment to metadata object. Note: Enable this option will bring the implications on memory usage. The number and size of ColumnImpl objects is what largely impacts how much memory is consumed by the Debezium connectors, and adding a String to each of them can potentially be quite heavy. The default is 'false'.",
         ))
+        .define(s("snapshot.select.statement.overrides").default_null().importance(Importance::Medium).doc(
+            " This property contains a comma-separated list of fully-qualified tables (DB_NAME.TABLE_NAME) or (SCHEMA_NAME.TABLE_NAME), depending on the specific connectors. Select statements for the individual tables are specified in further configuration properties, one for each table, identified by the id 'snapshot.select.statement.overrides.[DB_NAME].[TABLE_NAME]' or 'snapshot.select.statement.overrides.[SCHEMA_NAME].[TABLE_NAME]', respectively. The value of those properties is the select statement to use when retrieving data from the specific table during snapshotting. A possible use case for large append-only tables is setting a specific point where to start (resume) snapshotting, in case a previous snapshotting was interrupted.",
+        ))
         .define(ConfigKey::new("money.fraction.digits", ConfigType::Short).default_value("2").doc(
             "Number of fractional digits when money type is converted to 'precise' decimal number.",
         ))

@@ -116,8 +116,22 @@ pub struct PostgresConfig {
     pub outbox_cleanup: Option<OutboxCleanup>,
     /// The column mappers (`column.mask.*`, `column.truncate.*`, `*.propagate.source.type`).
     pub column_rules: ColumnRules,
+    /// `snapshot.select.statement.overrides` with each table's
+    /// `snapshot.select.statement.overrides.SCHEMA.TABLE`: the SELECT its snapshot runs.
+    pub snapshot_select_overrides: Vec<SelectOverride>,
     /// `money.fraction.digits`: the scale of money values (precise and string modes).
     pub money_fraction_digits: u8,
+}
+
+/// One table's snapshot SELECT (`snapshot.select.statement.overrides.SCHEMA.TABLE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectOverride {
+    /// Schema name, exactly as listed.
+    pub schema: String,
+    /// Table name, exactly as listed.
+    pub table: String,
+    /// The statement.
+    pub select: String,
 }
 
 /// The `outbox.cleanup.*` settings (Ferry's own; see docs/outbox-cleanup.md).
@@ -242,6 +256,7 @@ impl PostgresConfig {
         let outbox_cleanup = outbox_cleanup(r, &filters, snapshot_mode);
         let column_rules = column_rules(r);
         let money_fraction_digits = money_fraction_digits(r);
+        let snapshot_select_overrides = snapshot_select_overrides(r);
         // Accepted and without effect, as in Debezium's PostgreSQL connector, whose
         // readTableColumn never reads column comments (REMARKS).
         r.boolean("include.schema.comments");
@@ -290,6 +305,7 @@ impl PostgresConfig {
             outbox_cleanup,
             column_rules,
             money_fraction_digits,
+            snapshot_select_overrides,
         }
     }
 
@@ -434,6 +450,47 @@ fn money_fraction_digits(r: &mut Reader<'_>) -> u8 {
         return 2;
     }
     digits as u8
+}
+
+/// `snapshot.select.statement.overrides`: `schema.table` entries, each with its statement
+/// in `snapshot.select.statement.overrides.schema.table`. A listed table without a
+/// statement is skipped with a warning, as Debezium skips it.
+fn snapshot_select_overrides(r: &mut Reader<'_>) -> Vec<SelectOverride> {
+    const KEY: &str = "snapshot.select.statement.overrides";
+    let Some(list) = r.opt(KEY) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((schema, table)) = entry
+            .split_once('.')
+            .filter(|(s, t)| !s.is_empty() && !t.is_empty() && !t.contains('.'))
+        else {
+            r.errors.push(ConfigError::invalid(
+                KEY,
+                &list,
+                format!("'{entry}' is not a fully-qualified table name (SCHEMA_NAME.TABLE_NAME)"),
+            ));
+            continue;
+        };
+        let statement_key = format!("{KEY}.{entry}");
+        match r
+            .map()
+            .get(&statement_key)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            Some(select) => out.push(SelectOverride {
+                schema: schema.to_string(),
+                table: table.to_string(),
+                select: select.to_string(),
+            }),
+            None => {
+                tracing::warn!("Detected {KEY} for {entry} but no statement property {statement_key} defined")
+            }
+        }
+    }
+    out
 }
 
 /// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.
@@ -761,6 +818,74 @@ mod tests {
                 filters::anchored("(x").unwrap_err()
             )
         );
+    }
+
+    #[test]
+    fn snapshot_select_overrides_need_a_statement_per_listed_table() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let parse = |extra: &[(&str, &str)]| {
+            let mut m = map(&base);
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            PostgresConfig::parse(&m)
+        };
+        assert!(parse(&[]).unwrap().snapshot_select_overrides.is_empty());
+        let c = parse(&[
+            ("snapshot.select.statement.overrides", "public.a, s.b,public.c"),
+            (
+                "snapshot.select.statement.overrides.public.a",
+                "SELECT * FROM public.a WHERE x > 1",
+            ),
+            ("snapshot.select.statement.overrides.s.b", "SELECT id FROM s.b"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.snapshot_select_overrides,
+            vec![
+                SelectOverride {
+                    schema: "public".into(),
+                    table: "a".into(),
+                    select: "SELECT * FROM public.a WHERE x > 1".into()
+                },
+                SelectOverride {
+                    schema: "s".into(),
+                    table: "b".into(),
+                    select: "SELECT id FROM s.b".into()
+                },
+            ],
+            "public.c has no statement and is skipped"
+        );
+        let errs = parse(&[("snapshot.select.statement.overrides", "orders")]).unwrap_err();
+        assert!(
+            errs[0]
+                .to_string()
+                .contains("snapshot.select.statement.overrides")
+                && errs[0].to_string().contains("SCHEMA_NAME.TABLE_NAME"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn money_fraction_digits_default_and_bounds() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let mut m = map(&base);
+        assert_eq!(PostgresConfig::parse(&m).unwrap().money_fraction_digits, 2);
+        m.insert("money.fraction.digits".into(), "0".into());
+        assert_eq!(PostgresConfig::parse(&m).unwrap().money_fraction_digits, 0);
+        m.insert("money.fraction.digits".into(), "40".into());
+        let errs = PostgresConfig::parse(&m).unwrap_err();
+        assert!(errs[0].to_string().contains("money.fraction.digits"), "{errs:?}");
     }
 
     #[test]
