@@ -1,11 +1,14 @@
 //! Kafka Connect converters for Ferry, registered under Kafka's class names and
 //! producing the same bytes: JsonConverter, StringConverter, ByteArrayConverter,
-//! SimpleHeaderConverter and the primitive number/boolean converters.
+//! SimpleHeaderConverter and the primitive number/boolean converters; and Debezium's
+//! CloudEventsConverter, ByteArrayConverter and BinaryDataConverter.
 
 #![warn(missing_docs)]
 
 pub mod bytearray;
+pub mod cloudevents;
 mod common;
+pub mod debezium_bytes;
 pub mod json;
 pub mod number;
 pub mod simple_header;
@@ -24,6 +27,15 @@ fn descriptor(class: &'static str, factory: PluginFactory) -> PluginDescriptor {
     PluginDescriptor {
         class,
         version: ferry_core::versions::KAFKA_CONNECT,
+        factory,
+    }
+}
+
+/// Debezium's converters answer with Debezium's version.
+fn debezium_descriptor(class: &'static str, factory: PluginFactory) -> PluginDescriptor {
+    PluginDescriptor {
+        class,
+        version: ferry_core::versions::DEBEZIUM,
         factory,
     }
 }
@@ -62,6 +74,18 @@ pub fn plugins() -> Vec<PluginDescriptor> {
             C(|| Box::new(number::NumberConverter::double())),
         ),
         descriptor(number::BOOLEAN_CLASS, C(|| Box::new(number::BooleanConverter))),
+        debezium_descriptor(
+            cloudevents::CLASS,
+            C(|| Box::new(cloudevents::CloudEventsConverter::new())),
+        ),
+        debezium_descriptor(
+            debezium_bytes::BYTE_ARRAY_CLASS,
+            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::new())),
+        ),
+        debezium_descriptor(
+            debezium_bytes::BINARY_DATA_CLASS,
+            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::new())),
+        ),
     ]
 }
 
@@ -75,10 +99,18 @@ pub fn json_header_converter() -> Box<dyn HeaderConverter> {
 pub fn header_converter(class: &str) -> Option<Box<dyn HeaderConverter>> {
     let class = class.trim();
     let simple = class.rsplit('.').next().unwrap_or(class);
-    let full = plugins()
-        .into_iter()
-        .map(|p| p.class)
-        .find(|c| *c == class || c.rsplit('.').next() == Some(simple))?;
+    let classes: Vec<&'static str> = plugins().into_iter().map(|p| p.class).collect();
+    let full = match classes.iter().find(|c| **c == class) {
+        Some(c) => *c,
+        // A simple name must name one class (Kafka registers no ambiguous alias).
+        None => {
+            let mut same_simple = classes.iter().filter(|c| c.rsplit('.').next() == Some(simple));
+            match (same_simple.next(), same_simple.next()) {
+                (Some(c), None) => *c,
+                _ => return None,
+            }
+        }
+    };
     Some(match full {
         json::CLASS => json_header_converter(),
         string::CLASS => Box::new(string::StringConverter::new()),
@@ -90,6 +122,9 @@ pub fn header_converter(class: &str) -> Option<Box<dyn HeaderConverter>> {
         number::FLOAT_CLASS => Box::new(number::NumberConverter::float()),
         number::DOUBLE_CLASS => Box::new(number::NumberConverter::double()),
         number::BOOLEAN_CLASS => Box::new(number::BooleanConverter),
+        debezium_bytes::BYTE_ARRAY_CLASS | debezium_bytes::BINARY_DATA_CLASS => {
+            Box::new(debezium_bytes::DebeziumBytesConverter::new())
+        }
         _ => return None,
     })
 }
@@ -129,9 +164,35 @@ mod tests {
     }
 
     #[test]
-    fn every_converter_reports_the_emulated_kafka_connect_version() {
+    fn every_converter_reports_the_emulated_version_of_its_project() {
         for p in plugins() {
-            assert_eq!(p.version, ferry_core::versions::KAFKA_CONNECT, "{}", p.class);
+            let want = if p.class.starts_with("io.debezium.") {
+                ferry_core::versions::DEBEZIUM
+            } else {
+                ferry_core::versions::KAFKA_CONNECT
+            };
+            assert_eq!(p.version, want, "{}", p.class);
         }
+    }
+
+    #[test]
+    fn registers_debeziums_converters() {
+        let mut r = PluginRegistry::new();
+        r.register(plugins());
+        for class in [
+            "io.debezium.converters.CloudEventsConverter",
+            "io.debezium.converters.ByteArrayConverter",
+            "io.debezium.converters.BinaryDataConverter",
+        ] {
+            assert_eq!(
+                r.find(class).map(|p| p.kind()),
+                Some(PluginKind::Converter),
+                "{class}"
+            );
+        }
+        // Debezium's two bytes converters are header converters too; CloudEventsConverter is not.
+        assert!(header_converter("io.debezium.converters.ByteArrayConverter").is_some());
+        assert!(header_converter("io.debezium.converters.BinaryDataConverter").is_some());
+        assert!(header_converter("io.debezium.converters.CloudEventsConverter").is_none());
     }
 }

@@ -25,6 +25,7 @@ pub use encode::{write_schema, write_value};
 pub use interop::{
     json_to_value, parse_schemaless_json, value_to_json, write_schemaless_json, write_serde_json,
 };
+pub(crate) use text::write_str;
 
 /// Java class name of the JSON converter.
 pub const CLASS: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -316,6 +317,47 @@ impl JsonConverter {
         let value = decode::read_value(&self.opts, schema.as_ref(), envelope.get("payload"))?;
         Ok(SchemaAndValue { schema, value })
     }
+}
+
+/// Reads member `field` of the JSON object `bytes` as Connect data: with `enveloped`, a
+/// `{"schema":…,"payload":…}` pair (Kafka's `asConnectSchema` and `convertToConnect`),
+/// else a schemaless value. `None` when the document is not an object or lacks `field`.
+pub(crate) fn read_object_member(
+    opts: &JsonOptions,
+    bytes: &[u8],
+    field: &str,
+    enveloped: bool,
+) -> Result<Option<SchemaAndValue>, DataError> {
+    let parsed = parse::parse(bytes).map_err(|e| {
+        DataError::new(format!(
+            "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+        ))
+    })?;
+    let Some(Node::Object(root)) = &parsed.root else {
+        return Ok(None);
+    };
+    let Some(member) = root.get(field) else {
+        return Ok(None);
+    };
+    if !enveloped {
+        return Ok(Some(SchemaAndValue {
+            schema: None,
+            value: decode::read_value(opts, None, Some(member))?,
+        }));
+    }
+    let schema = match member {
+        Node::Object(m) => match m.get("schema") {
+            Some(node) => decode::read_schema(opts, node)?,
+            None => None,
+        },
+        _ => None,
+    };
+    let payload = match member {
+        Node::Object(m) => m.get("payload"),
+        _ => None,
+    };
+    let value = decode::read_value(opts, schema.as_ref(), payload)?;
+    Ok(Some(SchemaAndValue { schema, value }))
 }
 
 impl ConverterSides for JsonConverter {
