@@ -1,8 +1,9 @@
 //! Debezium's single message transforms for Ferry: the outbox `EventRouter`,
 //! `ExtractNewRecordState`, `ExtractChangedRecordState`, `HeaderToValue`,
-//! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter` and the PostgreSQL
-//! connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6 does on the
-//! same records.
+//! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter`,
+//! `SchemaChangeEventFilter`, `ExtractSchemaToNewRecord`, `VectorToJsonConverter` and the
+//! PostgreSQL connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6
+//! does on the same records.
 
 #![warn(missing_docs)]
 
@@ -13,9 +14,12 @@ pub mod header_to_value;
 pub mod logical_table_router;
 pub mod outbox;
 pub mod partition_routing;
+pub mod schema_change_filter;
+pub mod schema_to_record;
 pub mod timezone_converter;
 pub mod unwrap;
 mod util;
+pub mod vector_to_json;
 
 use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
 
@@ -25,8 +29,11 @@ pub use header_to_value::HeaderToValue;
 pub use logical_table_router::ByLogicalTableRouter;
 pub use outbox::EventRouter;
 pub use partition_routing::PartitionRouting;
+pub use schema_change_filter::SchemaChangeEventFilter;
+pub use schema_to_record::ExtractSchemaToNewRecord;
 pub use timezone_converter::TimezoneConverter;
 pub use unwrap::ExtractNewRecordState;
+pub use vector_to_json::VectorToJsonConverter;
 
 fn boxed<T: Transformation + Default + 'static>() -> Box<dyn Transformation> {
     Box::new(T::default())
@@ -54,6 +61,9 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         descriptor(logical_table_router::CLASS, boxed::<ByLogicalTableRouter>),
         descriptor(partition_routing::CLASS, boxed::<PartitionRouting>),
         descriptor(timezone_converter::CLASS, boxed::<TimezoneConverter>),
+        descriptor(schema_change_filter::CLASS, boxed::<SchemaChangeEventFilter>),
+        descriptor(schema_to_record::CLASS, boxed::<ExtractSchemaToNewRecord>),
+        descriptor(vector_to_json::CLASS, boxed::<VectorToJsonConverter>),
     ]
 }
 
@@ -64,7 +74,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 8);
+        assert_eq!(plugins.len(), 11);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

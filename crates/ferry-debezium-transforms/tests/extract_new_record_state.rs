@@ -394,6 +394,9 @@ fn plugins_are_registered_by_class() {
             "io.debezium.transforms.ByLogicalTableRouter",
             "io.debezium.transforms.partitions.PartitionRouting",
             "io.debezium.transforms.TimezoneConverter",
+            "io.debezium.transforms.SchemaChangeEventFilter",
+            "io.debezium.transforms.ExtractSchemaToNewRecord",
+            "io.debezium.transforms.VectorToJsonConverter",
         ]
     );
 }
