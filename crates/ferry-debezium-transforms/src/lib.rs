@@ -1,7 +1,8 @@
 //! Debezium's single message transforms for Ferry: the outbox `EventRouter`,
 //! `ExtractNewRecordState`, `ExtractChangedRecordState`, `HeaderToValue`,
 //! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter`,
-//! `SchemaChangeEventFilter`, `ExtractSchemaToNewRecord`, `VectorToJsonConverter` and the
+//! `SchemaChangeEventFilter`, `ExtractSchemaToNewRecord`, `VectorToJsonConverter`,
+//! `GeometryFormatTransformer`, `SwapGeometryCoordinates` and the
 //! PostgreSQL connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6
 //! does on the same records.
 
@@ -10,6 +11,7 @@
 pub mod changed_state;
 pub mod decode_message;
 pub mod envelope;
+pub mod geometry;
 pub mod header_to_value;
 pub mod logical_table_router;
 pub mod outbox;
@@ -25,6 +27,7 @@ use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
 
 pub use changed_state::ExtractChangedRecordState;
 pub use decode_message::DecodeLogicalDecodingMessageContent;
+pub use geometry::{GeometryFormatTransformer, SwapGeometryCoordinates};
 pub use header_to_value::HeaderToValue;
 pub use logical_table_router::ByLogicalTableRouter;
 pub use outbox::EventRouter;
@@ -64,6 +67,8 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         descriptor(schema_change_filter::CLASS, boxed::<SchemaChangeEventFilter>),
         descriptor(schema_to_record::CLASS, boxed::<ExtractSchemaToNewRecord>),
         descriptor(vector_to_json::CLASS, boxed::<VectorToJsonConverter>),
+        descriptor(geometry::FORMAT_CLASS, boxed::<GeometryFormatTransformer>),
+        descriptor(geometry::SWAP_CLASS, boxed::<SwapGeometryCoordinates>),
     ]
 }
 
@@ -74,7 +79,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 11);
+        assert_eq!(plugins.len(), 13);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

@@ -397,6 +397,8 @@ fn plugins_are_registered_by_class() {
             "io.debezium.transforms.SchemaChangeEventFilter",
             "io.debezium.transforms.ExtractSchemaToNewRecord",
             "io.debezium.transforms.VectorToJsonConverter",
+            "io.debezium.transforms.GeometryFormatTransformer",
+            "io.debezium.transforms.SwapGeometryCoordinates",
         ]
     );
 }
