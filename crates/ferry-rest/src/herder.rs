@@ -191,6 +191,18 @@ pub trait Herder: Send + Sync + 'static {
         Err(HerderError::connector_not_found(name))
     }
 
+    /// `PUT /connectors/NAME/fence` (internal, from a worker to the group leader): a round
+    /// of zombie fencing for an exactly-once source connector, signed like
+    /// [`Herder::put_task_configs`]. Unknown: 404; a sink: 400.
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<crate::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        let _ = signature;
+        Err(HerderError::connector_not_found(name))
+    }
+
     /// `GET /admin/loggers`: loggers with an explicitly set level (including `root`).
     async fn logger_levels(&self) -> HerderResult<IndexMap<String, LoggerLevel>>;
 

@@ -374,14 +374,32 @@ fn session_key(broker: &Tansu, topic: &str) -> Option<(ferry_rest::signature::Se
 
 /// `POST /connectors/NAME/tasks` with `headers`.
 async fn post_tasks(f: &Ferry, name: &str, body: &str, headers: &[(&str, String)]) -> (u16, String) {
+    internal(
+        f,
+        reqwest::Method::POST,
+        &format!("/connectors/{name}/tasks"),
+        body,
+        headers,
+    )
+    .await
+}
+
+/// An internal request (`method` on `path`, JSON `body`) with `headers`.
+async fn internal(
+    f: &Ferry,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+    headers: &[(&str, String)],
+) -> (u16, String) {
     let mut req = reqwest::Client::new()
-        .post(f.url(&format!("/connectors/{name}/tasks")))
+        .request(method, f.url(path))
         .header("Content-Type", "application/json")
         .body(body.to_owned());
     for (k, v) in headers {
         req = req.header(*k, v.as_str());
     }
-    let r = req.send().await.expect("POST tasks");
+    let r = req.send().await.expect("internal request");
     (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
@@ -468,6 +486,28 @@ async fn internal_task_config_requests_must_carry_the_session_key_signature() {
             },
         )
         .await;
+    }
+
+    // PUT /connectors/NAME/fence, signed over its empty body as Connect's RestClient signs
+    // it: refused unsigned or wrongly signed; the leader (directly or through the
+    // follower) has nothing to fence for a source connector (204) and 404s an unknown one.
+    let fence_good = ferry_rest::signature::headers("HmacSHA256", &key, b"").unwrap();
+    let fence_wrong = ferry_rest::signature::headers("HmacSHA256", &wrong_key, b"").unwrap();
+    let put = reqwest::Method::PUT;
+    for w in [&a, &b] {
+        let (status, text) = internal(w, put.clone(), "/connectors/c0/fence", "", &[]).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            text.contains("Internal request missing required signature"),
+            "{text}"
+        );
+        let (status, text) = internal(w, put.clone(), "/connectors/c0/fence", "", &fence_wrong).await;
+        assert_eq!(status, 403, "{text}");
+        let (status, text) = internal(w, put.clone(), "/connectors/c0/fence", "", &fence_good).await;
+        assert_eq!(status, 204, "{text}\n{}", logs(&[&a, &b]));
+        let (status, text) = internal(w, put.clone(), "/connectors/nope/fence", "", &fence_good).await;
+        assert_eq!(status, 404, "{text}");
+        assert!(text.contains("Connector nope not found"), "{text}");
     }
 
     // forward=false (a request already forwarded once): the leader serves it, the follower

@@ -208,6 +208,18 @@ pub(super) async fn put_task_configs(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `PUT /connectors/NAME/fence` (internal, worker to leader): zombie fencing; 204.
+pub(super) async fn fence_zombies(
+    State(s): State<AppState>,
+    path: Segments,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result {
+    let signature = crate::signature::RequestSignature::from_headers(&body, &headers)?;
+    s.call(s.herder.fence_zombies(path.name(), signature)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /connectors/NAME/tasks/N/status`.
 pub(super) async fn task_status(State(s): State<AppState>, path: Segments) -> Result {
     let id = path.task()?;

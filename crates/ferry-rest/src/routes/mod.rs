@@ -92,6 +92,9 @@ const TABLE: &[(&str, &str, MakeRoute)] = &[
     ("POST", "/connectors/{connector}/tasks", || {
         post(connectors::put_task_configs)
     }),
+    ("PUT", "/connectors/{connector}/fence", || {
+        put(connectors::fence_zombies)
+    }),
     ("GET", "/connectors/{connector}/tasks/{task}/status", || {
         get(connectors::task_status)
     }),

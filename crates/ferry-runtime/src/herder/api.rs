@@ -260,57 +260,39 @@ impl Herder for Worker {
         configs: Vec<ConfigMap>,
         signature: Option<ferry_rest::signature::RequestSignature>,
     ) -> HerderResult<()> {
-        let group = self.group.as_ref().map(|g| g.shared.clone());
-        // Every worker checks the signature before serving or forwarding, as Connect's
-        // `DistributedHerder.putTaskConfigs` does; a refused one is checked again against
-        // the config topic's newest key (the leader may have rotated it).
-        if let Some(g) = &group {
-            if g.signing.check(signature.as_ref()).is_err() {
-                g.refresh_session_key().await;
-            }
-            g.signing.check(signature.as_ref())?;
-        }
+        self.check_internal_signature(signature.as_ref()).await?;
         if let Some(url) = self.leader_target()? {
-            // Signed with the session key as Connect's RestClient does; a follower that has
-            // no key yet, or whose key the leader refuses (rotated), re-reads it once.
             let body = serde_json::to_vec(&json!(configs)).expect("JSON values serialize");
-            if let Some(g) = group.as_ref().filter(|g| g.signing.key().is_none()) {
-                g.refresh_session_key().await;
-            }
-            for attempt in 0..2 {
-                let headers = group
-                    .as_ref()
-                    .and_then(|g| g.signing.sign(&body))
-                    .map(Vec::from)
-                    .unwrap_or_default();
-                let sent = self
-                    .forwarder
-                    .send_raw(
-                        &url,
-                        Method::POST,
-                        &["connectors", name, "tasks"],
-                        &[],
-                        Some(body.clone()),
-                        &headers,
-                    )
-                    .await;
-                match (sent, group.as_ref()) {
-                    (
-                        Err(ferry_rest::HerderError::Status {
-                            status: 403 | 503, ..
-                        }),
-                        Some(g),
-                    ) if attempt == 0 => {
-                        g.refresh_session_key().await;
-                    }
-                    (r, _) => return r.map(|_| ()),
-                }
-            }
-            return Ok(());
+            return self
+                .forward_signed(&url, Method::POST, &["connectors", name, "tasks"], body)
+                .await;
         }
         let name = name.to_owned();
         self.send(move |reply| Command::PutTaskConfigs { name, configs, reply })
             .await
+    }
+
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<ferry_rest::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        self.check_internal_signature(signature.as_ref()).await?;
+        if let Some(url) = self.leader_target()? {
+            return self
+                .forward_signed(&url, Method::PUT, &["connectors", name, "fence"], Vec::new())
+                .await;
+        }
+        // Ferry runs no exactly-once source tasks and writes no task-count records, so the
+        // leader's round has nothing to fence: Connect's answers with
+        // exactly.once.source.support disabled.
+        let e = self.entry_or_404(name)?;
+        if e.kind == Some(ferry_core::ConnectorType::Sink) {
+            return Err(ferry_rest::HerderError::BadRequest(format!(
+                "Connector {name} is not a source connector"
+            )));
+        }
+        Ok(())
     }
 
     async fn logger_levels(&self) -> HerderResult<IndexMap<String, LoggerLevel>> {

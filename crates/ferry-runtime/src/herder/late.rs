@@ -157,6 +157,13 @@ impl Herder for LateHerder {
             .put_task_configs(name, configs, signature)
             .await
     }
+    async fn fence_zombies(
+        &self,
+        name: &str,
+        signature: Option<ferry_rest::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        self.worker().await?.fence_zombies(name, signature).await
+    }
     async fn plugins(&self) -> HerderResult<Vec<PluginInfo>> {
         self.worker().await?.plugins().await
     }

@@ -153,6 +153,61 @@ impl Worker {
         forward::leader_url(self.group_shared())
     }
 
+    /// Checks an internal request's KIP-507 signature, in group mode, as Connect's
+    /// `DistributedHerder` does on every worker before serving or forwarding it; a refused
+    /// one is checked again against the config topic's newest key (the leader may have
+    /// rotated it).
+    async fn check_internal_signature(
+        &self,
+        signature: Option<&ferry_rest::signature::RequestSignature>,
+    ) -> HerderResult<()> {
+        if let Some(g) = self.group_shared() {
+            if g.signing.check(signature).is_err() {
+                g.refresh_session_key().await;
+            }
+            g.signing.check(signature)?;
+        }
+        Ok(())
+    }
+
+    /// Sends an internal request on to the leader at `url`, signed with the session key
+    /// as Connect's `RestClient` does; a worker that has no key yet, or whose key the
+    /// leader refuses (rotated), re-reads it once.
+    async fn forward_signed(
+        &self,
+        url: &str,
+        method: reqwest::Method,
+        path: &[&str],
+        body: Vec<u8>,
+    ) -> HerderResult<()> {
+        let group = self.group_shared();
+        if let Some(g) = group.filter(|g| g.signing.key().is_none()) {
+            g.refresh_session_key().await;
+        }
+        for attempt in 0..2 {
+            let headers = group
+                .and_then(|g| g.signing.sign(&body))
+                .map(Vec::from)
+                .unwrap_or_default();
+            let sent = self
+                .forwarder
+                .send_raw(url, method.clone(), path, &[], Some(body.clone()), &headers)
+                .await;
+            match (sent, group) {
+                (
+                    Err(HerderError::Status {
+                        status: 403 | 503, ..
+                    }),
+                    Some(g),
+                ) if attempt == 0 => {
+                    g.refresh_session_key().await;
+                }
+                (r, _) => return r.map(|_| ()),
+            }
+        }
+        Ok(())
+    }
+
     /// The URL of the worker that runs `key` (from its status record), when it is
     /// another worker of the group.
     fn owner_elsewhere(&self, key: &ferry_kafka::records::StatusKey) -> Option<String> {
