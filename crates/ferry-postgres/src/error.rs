@@ -42,7 +42,11 @@ impl PgError {
     pub fn is_transient(&self) -> bool {
         match self {
             PgError::Transient(_) => true,
-            PgError::Sql { source, .. } => source.is_closed() || source.as_db_error().is_none(),
+            // A server error counts by its SQLSTATE: only a server going away or ending
+            // the session (57P0x, ...) is worth a reconnect.
+            PgError::Sql { source, .. } => {
+                source.is_closed() || matches!(ServerError::of(source), None | Some(ServerError::Unavailable))
+            }
             _ => false,
         }
     }
@@ -79,6 +83,9 @@ pub enum ServerError {
     /// `28000` invalid_authorization_specification: `pg_hba.conf` refused the connection
     /// (no matching entry, `hostssl`/`hostnossl`, a client certificate required or refused).
     Authorization,
+    /// `55P03` lock_not_available: e.g. a snapshot's `LOCK TABLE` waited longer than
+    /// `lock_timeout`.
+    LockNotAvailable,
     /// The server is starting, stopping or ended the session (`57P01`–`57P05`; the
     /// session-ending `25P03`, `40001`, `40P01`): reconnecting may succeed.
     Unavailable,
@@ -98,6 +105,8 @@ impl ServerError {
             ServerError::Privilege
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             ServerError::Authorization
+        } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+            ServerError::LockNotAvailable
         } else if is(&[
             SqlState::ADMIN_SHUTDOWN,
             SqlState::CRASH_SHUTDOWN,
@@ -112,6 +121,12 @@ impl ServerError {
         } else {
             ServerError::Other
         }
+    }
+
+    /// The class of a tokio-postgres error: `None` when it carries no SQLSTATE (I/O,
+    /// a closed connection, a client-side failure).
+    pub fn of(e: &tokio_postgres::Error) -> Option<ServerError> {
+        e.as_db_error().map(|d| ServerError::classify(d.code()))
     }
 
     /// The class of a server error as pgwire-replication reports it. That library keeps
@@ -144,6 +159,7 @@ mod tests {
             ("42704", ServerError::Undefined),
             ("42501", ServerError::Privilege),
             ("28000", ServerError::Authorization),
+            ("55P03", ServerError::LockNotAvailable),
             ("57P01", ServerError::Unavailable),
             ("57P03", ServerError::Unavailable),
             ("57P05", ServerError::Unavailable),

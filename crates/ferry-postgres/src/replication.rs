@@ -81,6 +81,8 @@ pub struct CreatedSlot {
 /// A replication session before streaming starts.
 pub struct ReplicationSession {
     client: ReplicationClient,
+    /// `lsn.flush.mode` lets the connector confirm flush positions (not `manual`).
+    confirms_flush: bool,
 }
 
 fn wire_error(context: &str, e: pgwire_replication::PgWireError) -> PgError {
@@ -98,7 +100,10 @@ fn wire_error(context: &str, e: pgwire_replication::PgWireError) -> PgError {
                 "{context}: {m}. Grant the REPLICATION attribute: ALTER ROLE <user> REPLICATION"
             )),
             ServerError::Unavailable => PgError::Transient(format!("{context}: {m}")),
-            ServerError::Undefined | ServerError::Authorization | ServerError::Other => {
+            ServerError::Undefined
+            | ServerError::Authorization
+            | ServerError::LockNotAvailable
+            | ServerError::Other => {
                 PgError::Setup(format!("{context}: {m}"))
             }
         },
@@ -156,7 +161,10 @@ impl ReplicationSession {
             .identify_system()
             .await
             .map_err(|e| err("opening the replication connection (IDENTIFY_SYSTEM)", e))?;
-        Ok(ReplicationSession { client })
+        Ok(ReplicationSession {
+            client,
+            confirms_flush: cfg.lsn_flush_mode.confirms_flush(),
+        })
     }
 
     /// `CREATE_REPLICATION_SLOT "slot" LOGICAL pgoutput EXPORT_SNAPSHOT`.
@@ -199,6 +207,7 @@ impl ReplicationSession {
         Ok(PgwireStream {
             client: Some(self.client),
             confirmed: Lsn::ZERO,
+            confirms_flush: self.confirms_flush,
         })
     }
 }
@@ -207,6 +216,8 @@ impl ReplicationSession {
 pub struct PgwireStream {
     client: Option<ReplicationClient>,
     confirmed: Lsn,
+    /// False with `lsn.flush.mode=manual`: confirmations are dropped, the user moves the slot.
+    confirms_flush: bool,
 }
 
 #[async_trait]
@@ -263,7 +274,7 @@ impl ReplicationStream for PgwireStream {
     }
 
     fn confirm_flush(&mut self, lsn: Lsn) {
-        if lsn > self.confirmed {
+        if self.confirms_flush && lsn > self.confirmed {
             self.confirmed = lsn;
             if let Some(c) = &self.client {
                 c.update_applied_lsn(pgwire_replication::Lsn(lsn.0));
@@ -325,6 +336,25 @@ pub async fn check_wal_level(client: &Client) -> Result<()> {
     Ok(())
 }
 
+/// The `WITH (...)` clause of a publication Ferry creates, as Debezium builds it:
+/// `publish_via_partition_root = true` when `publish.via.partition.root` is set, then
+/// `publish = '...'` (the operations `skipped.operations` does not skip, only when it is
+/// set explicitly and skips something); empty when neither applies.
+pub fn publication_with_clause(cfg: &PostgresConfig) -> String {
+    let mut options = Vec::new();
+    if cfg.publish_via_partition_root {
+        options.push("publish_via_partition_root = true".to_string());
+    }
+    if let Some(publish) = &cfg.publication_publish {
+        options.push(format!("publish = '{publish}'"));
+    }
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", options.join(", "))
+    }
+}
+
 /// Makes sure the publication exists as `publication.autocreate.mode` asks.
 /// `tables` are the captured tables (used by `filtered`).
 pub async fn ensure_publication(
@@ -333,14 +363,14 @@ pub async fn ensure_publication(
     tables: &[crate::schema::TableId],
 ) -> Result<()> {
     let name = &cfg.publication_name;
-    let exists = client
+    let all_tables: Option<bool> = client
         .query_opt(
             "SELECT puballtables FROM pg_publication WHERE pubname = $1",
             &[name],
         )
         .await
         .map_err(|e| PgError::sql("reading pg_publication", e))?
-        .is_some();
+        .map(|r| r.get(0));
     let table_list = || {
         tables
             .iter()
@@ -348,39 +378,46 @@ pub async fn ensure_publication(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let sql = match (cfg.publication_autocreate_mode, exists) {
-        (AutocreateMode::Disabled, false) => {
+    let with = publication_with_clause(cfg);
+    let sql = match (cfg.publication_autocreate_mode, all_tables) {
+        (AutocreateMode::Disabled, None) => {
             return Err(PgError::Setup(format!(
                 "Publication '{name}' does not exist and publication.autocreate.mode is 'disabled'. Create it (CREATE PUBLICATION {name} FOR TABLE ...) or change publication.autocreate.mode"
             )))
         }
-        (_, true) if cfg.publication_autocreate_mode != AutocreateMode::Filtered => return Ok(()),
-        (AutocreateMode::Disabled, true) => return Ok(()),
-        (AutocreateMode::AllTables, false) => {
-            format!("CREATE PUBLICATION {} FOR ALL TABLES", quote_ident(name))
+        (AutocreateMode::AllTables, None) => {
+            format!("CREATE PUBLICATION {} FOR ALL TABLES{with}", quote_ident(name))
         }
-        (AutocreateMode::NoTables, false) => format!("CREATE PUBLICATION {}", quote_ident(name)),
+        (AutocreateMode::NoTables, None) => format!("CREATE PUBLICATION {}{with}", quote_ident(name)),
+        (AutocreateMode::Filtered, Some(true)) => {
+            return Err(PgError::Setup(format!(
+                "A logical publication for all tables named '{name}' for plugin 'pgoutput' and database '{}' is already active on the server and can not be altered. If you need to exclude some tables or include only specific subset, please recreate the publication with necessary configuration or let plugin recreate it by dropping existing publication. Otherwise please change the 'publication.autocreate.mode' property to 'all_tables'.",
+                cfg.dbname
+            )))
+        }
         (AutocreateMode::Filtered, exists) => {
             if tables.is_empty() {
                 return Err(PgError::Setup(format!(
                     "publication.autocreate.mode is 'filtered' but no table matches the include/exclude lists, so publication '{name}' would be empty"
                 )));
             }
-            if exists {
+            if exists.is_some() {
+                if !publication_update_required(client, name, tables).await {
+                    tracing::info!(publication = %name, "Publication is already up to date with desired tables");
+                    return Ok(());
+                }
+                // Debezium also appends its publish option here, which ALTER PUBLICATION
+                // ... SET TABLE does not accept; the table list alone is set.
                 format!("ALTER PUBLICATION {} SET TABLE {}", quote_ident(name), table_list())
             } else {
-                format!("CREATE PUBLICATION {} FOR TABLE {}", quote_ident(name), table_list())
+                format!("CREATE PUBLICATION {} FOR TABLE {}{with}", quote_ident(name), table_list())
             }
         }
-        (AutocreateMode::AllTables | AutocreateMode::NoTables, true) => return Ok(()),
+        (_, Some(_)) => return Ok(()),
     };
     tracing::info!(publication = %name, %sql, "creating publication");
     client.batch_execute(&sql).await.map_err(|e| {
-        let perm = e
-            .as_db_error()
-            .map(|d| d.code() == &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
-            .unwrap_or(false);
-        if perm {
+        if ServerError::of(&e) == Some(ServerError::Privilege) {
             PgError::Setup(format!(
                 "Cannot create publication '{name}' ({}): the user '{}' lacks the privilege. Create the publication as a superuser (CREATE PUBLICATION {name} FOR ALL TABLES), or grant the user ownership of the captured tables and use publication.autocreate.mode=filtered",
                 e.as_db_error().map(|d| d.message()).unwrap_or_default(),
@@ -391,6 +428,123 @@ pub async fn ensure_publication(
         }
     })?;
     Ok(())
+}
+
+/// Whether a `filtered` publication's tables differ from the captured ones (true when
+/// they cannot be read, so the publication is set anyway, as Debezium does).
+async fn publication_update_required(client: &Client, name: &str, tables: &[crate::schema::TableId]) -> bool {
+    let rows = match client
+        .query(
+            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
+            &[&name],
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(publication = %name, error = %e, "Unable to query pg_publication_tables; the publication will be updated to ensure synchronization");
+            return true;
+        }
+    };
+    let current: std::collections::BTreeSet<(String, String)> =
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let desired: std::collections::BTreeSet<(String, String)> = tables
+        .iter()
+        .map(|t| (t.schema.clone(), t.table.clone()))
+        .collect();
+    current != desired
+}
+
+/// What `replica.identity.autoset.values` did to one table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplicaIdentityOutcome {
+    /// `ALTER TABLE ... REPLICA IDENTITY ...` ran.
+    Set(String),
+    /// The table already had it.
+    Unchanged(String),
+    /// The change failed (logged; the connector goes on, as Debezium does).
+    Failed(String),
+}
+
+/// Sets the replica identities `replica.identity.autoset.values` asks for on the captured
+/// `tables`, as Debezium does at each start before the slot is used: a table already
+/// with the identity is left alone; a table matched by several entries, a missing
+/// privilege (42501, the user must own the table) or any other failure is logged as an
+/// error and the connector goes on.
+pub async fn apply_replica_identities(
+    client: &Client,
+    cfg: &PostgresConfig,
+    tables: &[crate::schema::TableId],
+) -> Vec<(crate::schema::TableId, ReplicaIdentityOutcome)> {
+    let mut out = Vec::new();
+    if cfg.replica_identity_rules.is_empty() {
+        return out;
+    }
+    tracing::info!("Updating Replica Identity");
+    for t in tables {
+        let identity =
+            match crate::config::replica_identity_for(&cfg.replica_identity_rules, &t.schema, &t.table) {
+                Ok(Some(identity)) => identity,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(table = %t, "Unable to update Replica Identity for table {t}: {e}");
+                    out.push((t.clone(), ReplicaIdentityOutcome::Failed(e)));
+                    continue;
+                }
+            };
+        let current = client
+            .query_opt(
+                "SELECT c.relreplident::text, \
+                        (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                          WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) \
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                  WHERE n.nspname = $1 AND c.relname = $2",
+                &[&t.schema, &t.table],
+            )
+            .await;
+        let current = match current {
+            Ok(Some(row)) => (row.get::<_, String>(0), row.get::<_, Option<String>>(1)),
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(table = %t, error = %e, "Cannot determine REPLICA IDENTITY information for table {t}");
+                out.push((t.clone(), ReplicaIdentityOutcome::Failed(e.to_string())));
+                continue;
+            }
+        };
+        if identity.is_current(&current.0, current.1.as_deref()) {
+            tracing::info!(table = %t, "Replica identity for table '{t}' is already {identity}");
+            out.push((t.clone(), ReplicaIdentityOutcome::Unchanged(identity.to_string())));
+            continue;
+        }
+        let sql = format!(
+            "ALTER TABLE {}.{} REPLICA IDENTITY {}",
+            quote_ident(&t.schema),
+            quote_ident(&t.table),
+            identity.clause()
+        );
+        match client.batch_execute(&sql).await {
+            Ok(()) => {
+                tracing::info!(table = %t, "Replica identity set to {identity} for table '{t}'");
+                out.push((t.clone(), ReplicaIdentityOutcome::Set(identity.to_string())));
+            }
+            Err(e) => {
+                let why = match ServerError::of(&e) {
+                    Some(ServerError::Privilege) => format!(
+                        "Replica identity could not be updated because of lack of privileges: {}. The user '{}' must own the table (ALTER TABLE needs ownership)",
+                        e.as_db_error().map(|d| d.message()).unwrap_or_default(),
+                        cfg.user
+                    ),
+                    _ => format!(
+                        "Unexpected error while attempting to alter Replica Identity: {}",
+                        e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string())
+                    ),
+                };
+                tracing::error!(table = %t, %sql, "{why}");
+                out.push((t.clone(), ReplicaIdentityOutcome::Failed(why)));
+            }
+        }
+    }
+    out
 }
 
 /// Drops a replication slot, waiting briefly for its consumer to go away.
@@ -416,4 +570,50 @@ pub async fn drop_slot(client: &Client, slot: &str) -> Result<()> {
 /// Quotes an SQL identifier.
 pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &[(&str, &str)]) -> PostgresConfig {
+        let mut m: ferry_core::ConfigMap = [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "db"),
+            ("topic.prefix", "srv"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.to_string());
+        }
+        PostgresConfig::parse(&m).unwrap()
+    }
+
+    #[test]
+    fn the_publication_options_combine_partition_root_and_publish_as_debezium() {
+        assert_eq!(publication_with_clause(&cfg(&[])), "");
+        assert_eq!(
+            publication_with_clause(&cfg(&[("publish.via.partition.root", "true")])),
+            " WITH (publish_via_partition_root = true)"
+        );
+        // skipped.operations counts only when given (its default 't' adds nothing).
+        assert_eq!(
+            publication_with_clause(&cfg(&[
+                ("publish.via.partition.root", "true"),
+                ("skipped.operations", "t")
+            ])),
+            " WITH (publish_via_partition_root = true, publish = 'insert,update,delete')"
+        );
+        assert_eq!(
+            publication_with_clause(&cfg(&[("skipped.operations", "c,d")])),
+            " WITH (publish = 'update,truncate')"
+        );
+        assert_eq!(
+            publication_with_clause(&cfg(&[("skipped.operations", "none")])),
+            ""
+        );
+    }
 }

@@ -1,6 +1,7 @@
-//! The initial snapshot: reads captured tables inside one REPEATABLE READ
-//! transaction (importing the slot's exported snapshot when there is one) and
-//! hands rows out with Debezium's first/last markers.
+//! The initial snapshot: reads captured tables inside one transaction — REPEATABLE READ
+//! importing the snapshot a new slot exported, else at `snapshot.isolation.mode` — after
+//! taking `snapshot.locking.mode`'s table locks, and hands rows out with Debezium's
+//! first/last markers.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -9,11 +10,53 @@ use bytes::Bytes;
 use ferry_core::Struct;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::error::{PgError, Result};
+use crate::config::{SnapshotIsolationMode, SnapshotLockingMode};
+use crate::error::{PgError, Result, ServerError};
 use crate::event::SnapshotRecord;
 use crate::pgoutput::TupleValue;
 use crate::replication::quote_ident;
-use crate::schema::{TableMeta, TableSchema};
+use crate::schema::{TableId, TableMeta, TableSchema};
+
+/// How the snapshot transaction begins: its isolation and its table locks.
+#[derive(Clone, Debug)]
+pub struct SnapshotTransaction {
+    /// `snapshot.isolation.mode` (ignored when a new slot's snapshot is imported).
+    pub isolation: SnapshotIsolationMode,
+    /// `snapshot.locking.mode`.
+    pub locking: SnapshotLockingMode,
+    /// `snapshot.lock.timeout.ms`.
+    pub lock_timeout: std::time::Duration,
+    /// The captured tables, locked with `shared`.
+    pub tables: Vec<TableId>,
+}
+
+impl SnapshotTransaction {
+    /// The statements that open the snapshot transaction, as Debezium runs them: with an
+    /// exported snapshot, REPEATABLE READ and `SET TRANSACTION SNAPSHOT` whatever the
+    /// isolation mode; else the mode's level. Then, with `shared` locking, the session's
+    /// `lock_timeout` and `LOCK TABLE ... IN ACCESS SHARE MODE` for each captured table
+    /// (held until the snapshot transaction ends).
+    pub fn statements(&self, exported: Option<&str>) -> Vec<String> {
+        let mut out = match exported {
+            Some(name) => vec![
+                "BEGIN ISOLATION LEVEL REPEATABLE READ".to_string(),
+                format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''")),
+            ],
+            None => vec![format!("BEGIN {}", self.isolation.transaction_characteristics())],
+        };
+        if self.locking == SnapshotLockingMode::Shared && !self.tables.is_empty() {
+            out.push(format!("SET lock_timeout = {}", self.lock_timeout.as_millis()));
+            for t in &self.tables {
+                out.push(format!(
+                    "LOCK TABLE {}.{} IN ACCESS SHARE MODE",
+                    quote_ident(&t.schema),
+                    quote_ident(&t.table)
+                ));
+            }
+        }
+        out
+    }
+}
 
 /// A row read by the snapshot.
 pub struct SnapshotRow {
@@ -71,26 +114,35 @@ impl SnapshotVisibility {
 }
 
 impl SnapshotReader {
-    /// Opens the snapshot transaction on `client` (importing `snapshot_name` when given).
+    /// Opens the snapshot transaction on `client` as `tx` says (importing `snapshot_name`
+    /// when given). A table lock not granted within the lock timeout fails with a
+    /// [`PgError::Setup`] naming the table.
     pub async fn open(
         client: Client,
         snapshot_name: Option<&str>,
+        tx: &SnapshotTransaction,
         tables: Vec<(TableMeta, Arc<TableSchema>)>,
         fetch: usize,
         placeholder: String,
     ) -> Result<SnapshotReader> {
-        client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
-            .map_err(|e| PgError::sql("starting the snapshot transaction", e))?;
-        if let Some(name) = snapshot_name {
-            client
-                .batch_execute(&format!(
-                    "SET TRANSACTION SNAPSHOT '{}'",
-                    name.replace('\'', "''")
-                ))
-                .await
-                .map_err(|e| PgError::sql("importing the exported snapshot", e))?;
+        if snapshot_name.is_some() && tx.isolation != SnapshotIsolationMode::RepeatableRead {
+            tracing::info!(
+                "the snapshot imports the new slot's exported snapshot, so it runs in REPEATABLE READ (snapshot.isolation.mode applies to snapshots from an existing slot)"
+            );
+        }
+        for sql in tx.statements(snapshot_name) {
+            tracing::info!(%sql, "snapshot transaction");
+            client.batch_execute(&sql).await.map_err(|e| {
+                if ServerError::of(&e) == Some(ServerError::LockNotAvailable) {
+                    PgError::Setup(format!(
+                        "The snapshot could not take its table lock within snapshot.lock.timeout.ms={} ms ({sql}): {}. Another session holds a conflicting lock (e.g. a running ALTER TABLE or VACUUM FULL); retry later, raise snapshot.lock.timeout.ms or set snapshot.locking.mode=none",
+                        tx.lock_timeout.as_millis(),
+                        e.as_db_error().map(|d| d.message()).unwrap_or_default()
+                    ))
+                } else {
+                    PgError::sql(format!("starting the snapshot transaction ({sql})"), e)
+                }
+            })?;
         }
         let tx_id: i64 = client
             .query_one("SELECT txid_current()::bigint", &[])
@@ -254,6 +306,46 @@ impl SnapshotReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_snapshot_transaction_begins_as_debezium_begins_it() {
+        let t = |schema: &str, table: &str| TableId {
+            schema: schema.into(),
+            table: table.into(),
+        };
+        let mut tx = SnapshotTransaction {
+            isolation: SnapshotIsolationMode::Serializable,
+            locking: SnapshotLockingMode::None,
+            lock_timeout: std::time::Duration::from_millis(10_000),
+            tables: vec![t("public", "orders"), t("S", "we\"ird")],
+        };
+        assert_eq!(
+            tx.statements(None),
+            ["BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE"]
+        );
+        // A new slot's exported snapshot: REPEATABLE READ whatever the mode.
+        assert_eq!(
+            tx.statements(Some("00000003-00000002-1")),
+            [
+                "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                "SET TRANSACTION SNAPSHOT '00000003-00000002-1'"
+            ]
+        );
+        tx.isolation = SnapshotIsolationMode::ReadCommitted;
+        tx.locking = SnapshotLockingMode::Shared;
+        tx.lock_timeout = std::time::Duration::from_millis(2500);
+        assert_eq!(
+            tx.statements(None),
+            [
+                "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY",
+                "SET lock_timeout = 2500",
+                "LOCK TABLE \"public\".\"orders\" IN ACCESS SHARE MODE",
+                "LOCK TABLE \"S\".\"we\"\"ird\" IN ACCESS SHARE MODE",
+            ]
+        );
+        tx.tables.clear();
+        assert_eq!(tx.statements(None).len(), 1, "nothing to lock");
+    }
 
     #[test]
     fn visibility_follows_xmin_xmax_and_xip_across_the_epoch() {

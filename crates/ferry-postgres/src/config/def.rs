@@ -3,13 +3,14 @@
 //! still accepted. [`PostgresConfig::parse`](super::PostgresConfig::parse) reads
 //! every value through this definition.
 
-use ferry_core::config::{ConfigKey, ConfigType, Importance, Validator};
+use ferry_core::config::{ConfigKey, ConfigType, Importance, Validator, Width};
 use ferry_core::ConfigDef;
 
 use super::choices::{
     AutocreateMode, BinaryMode, Choice, DecimalMode, HStoreMode, IntervalMode, PluginName, SnapshotMode,
     SslMode, TimePrecisionMode,
 };
+use super::settings::{LsnFlushMode, SnapshotIsolationMode, SnapshotLockingMode};
 
 /// Old (Debezium 1.x) names still accepted, as `(current name, old name)`; the
 /// current name wins when both are set.
@@ -63,6 +64,9 @@ pub fn config_def() -> ConfigDef {
         .define(l("slot.retry.delay.ms").default_value("10000").validator(Validator::at_least(0.0)).doc("Time to wait between retry attempts when the connector fails to connect to a replication slot, given in milliseconds."))
         .define(s("publication.name").default_value("dbz_publication"))
         .define(choice::<AutocreateMode>("publication.autocreate.mode", "all_tables"))
+        .define(s("replica.identity.autoset.values").default_null().display_name("Replica Identity Auto Set Values").group("Postgres", 12).width(Width::Long).doc(
+            "Applies only when streaming changes using pgoutput.Determines the value for Replica Identity at table level. This option will overwrite the existing value in databaseA comma-separated list of regular expressions that match fully-qualified tables and Replica Identity value to be used in the table. Each expression must match the pattern '<fully-qualified table name>:<replica identity>', where the table names could be defined as (SCHEMA_NAME.TABLE_NAME), and the replica identity values are: DEFAULT - Records the old values of the columns of the primary key, if any. This is the default for non-system tables.INDEX index_name - Records the old values of the columns covered by the named index, that must be unique, not partial, not deferrable, and include only columns marked NOT NULL. If this index is dropped, the behavior is the same as NOTHING.FULL - Records the old values of all columns in the row.NOTHING - Records no information about the old row. This is the default for system tables.",
+        ))
         .define(list("schema.include.list"))
         .define(list("schema.exclude.list"))
         .define(list("table.include.list"))
@@ -74,6 +78,15 @@ pub fn config_def() -> ConfigDef {
         .define(s("message.key.columns").default_null())
         .define(choice::<SnapshotMode>("snapshot.mode", "initial"))
         .define(i("snapshot.fetch.size").default_value("10240").validator(Validator::at_least(1.0)))
+        .define(l("snapshot.lock.timeout.ms").default_value("10000").display_name("Snapshot lock timeout (ms)").group("Connector", 42).width(Width::Long).doc(
+            "The maximum number of millis to wait for table locks at the beginning of a snapshot. If locks cannot be acquired in this time frame, the snapshot will be aborted. Defaults to 10 seconds",
+        ))
+        .define(choice::<SnapshotIsolationMode>("snapshot.isolation.mode", "serializable").importance(Importance::Low).display_name("Snapshot isolation mode").group("Connector", 46).width(Width::Short).doc(
+            "Controls which transaction isolation level is used. The default is 'serializable', which means that serializable isolation level is used. When 'repeatable_read' is specified, connector runs the initial snapshot in REPEATABLE READ isolation level. When 'read_committed' is specified, connector runs the initial snapshot in READ COMMITTED isolation level. In 'read_uncommitted' is specified, connector runs the initial snapshot in READ UNCOMMITTED isolation level.",
+        ))
+        .define(choice::<SnapshotLockingMode>("snapshot.locking.mode", "none").importance(Importance::Low).display_name("Snapshot locking mode").group("Connector", 50).width(Width::Short).doc(
+            "Controls how the connector holds locks on tables while performing the schema snapshot. The 'shared' which means the connector will hold a table lock that prevents exclusive table access for just the initial portion of the snapshot while the database schemas and other metadata are being read. The remaining work in a snapshot involves selecting all rows from each table, and this is done using a flashback query that requires no locks. However, in some cases it may be desirable to avoid locks entirely which can be done by specifying 'none'. This mode is only safe to use if no schema changes are happening while the snapshot is taken.",
+        ))
         .define(b("tombstones.on.delete").default_value("true"))
         .define(i("heartbeat.interval.ms").default_value("0").validator(Validator::at_least(0.0)))
         .define(s("heartbeat.action.query").default_null())
@@ -84,6 +97,15 @@ pub fn config_def() -> ConfigDef {
         .define(choice::<IntervalMode>("interval.handling.mode", "numeric"))
         .define(choice::<HStoreMode>("hstore.handling.mode", "json"))
         .define(s("skipped.operations").default_value("t"))
+        .define(b("publish.via.partition.root").default_value("false").display_name("Publish via partition root").group("Connector", 60).width(Width::Short).doc(
+            "A boolean that determines whether the connector should publish changes via the partition root. When true, changes are published through partition root. When false, changes are published directly.",
+        ))
+        .define(s("lsn.flush.mode").default_null().validator(Validator::one_of_ignore_case(LsnFlushMode::names())).importance(Importance::Low).display_name("LSN flush mode").group("Postgres", 31).width(Width::Short).doc(
+            "Determines the LSN flushing strategy. Options include: 'connector' (default) for Debezium managed LSN flushing (replaces deprecated flush.lsn.source=true); 'manual' for externally managed LSN flushing (replaces deprecated flush.lsn.source=false); 'connector_and_driver' for Debezium managed LSN flushing with the pgjdbc driver flushing unmonitored LSNsusing server keepalive LSN, which prevents WAL growth on low-activity databases.",
+        ))
+        .define(b("flush.lsn.source").default_value("true").importance(Importance::Low).display_name("Boolean to determine if Debezium should flush LSN in the source database").group("Postgres", 32).width(Width::Short).doc(
+            "(Deprecated) Boolean to determine if Debezium should flush LSN in the source postgres database. Use 'lsn.flush.mode' instead. A value of 'true' maps to 'connector' mode, 'false' maps to 'manual' mode.",
+        ))
         .define(i("max.batch.size").default_value("2048").validator(Validator::at_least(1.0)))
         .define(i("max.queue.size").default_value("8192").validator(Validator::at_least(1.0)))
         .define(l("poll.interval.ms").default_value("500").validator(Validator::at_least(1.0)))

@@ -15,7 +15,7 @@ use ferry_core::{CommittedOffset, ConfigMap, ConnectError, Record, SourceTask, S
 use tokio_postgres::Client;
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use crate::config::{PluginName, PostgresConfig, SnapshotMode};
+use crate::config::{LsnFlushMode, PluginName, PostgresConfig, SnapshotMode};
 use crate::decoder::{Decoder, Start, Step};
 use crate::error::{PgError, Result};
 use crate::headers::ContextHeaders;
@@ -24,7 +24,7 @@ use crate::lsn::Lsn;
 use crate::offset::{self, OffsetState};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
 use crate::schema::{self, TableId, TableMeta, TableSchema};
-use crate::snapshot::SnapshotReader;
+use crate::snapshot::{SnapshotReader, SnapshotTransaction};
 use cleanup::CleanupHandle;
 pub use cleanup::CleanupStats;
 use connect::{captured_tables, connect_meta};
@@ -115,6 +115,7 @@ impl Inner {
         let tables = captured_tables(&meta, &cfg).await?;
         let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
         replication::ensure_publication(&meta, &cfg, &ids).await?;
+        replication::apply_replica_identities(&meta, &cfg, &ids).await;
         let cleanup = match cfg.outbox_cleanup {
             Some(_) => Some(CleanupHandle::start(&cfg, &meta, tracing::Span::current()).await?),
             None => None,
@@ -203,9 +204,16 @@ impl Inner {
                 }
             }
             let snap_client = connect_meta(&cfg).await?;
+            let tx = SnapshotTransaction {
+                isolation: cfg.snapshot_isolation_mode,
+                locking: cfg.snapshot_locking_mode,
+                lock_timeout: cfg.snapshot_lock_timeout,
+                tables: metas.iter().map(|(m, _)| m.id.clone()).collect(),
+            };
             let reader = SnapshotReader::open(
                 snap_client,
                 exported.as_deref(),
+                &tx,
                 metas,
                 cfg.snapshot_fetch_size,
                 cfg.unavailable_value_placeholder.clone(),
@@ -296,22 +304,28 @@ impl Inner {
         if self.meta.is_closed() {
             self.meta = connect_meta(&self.cfg).await?;
         }
-        if let Some(s) = replication::slot_info(&self.meta, &self.cfg.slot_name).await? {
+        let slot_confirmed = if let Some(s) = replication::slot_info(&self.meta, &self.cfg.slot_name).await? {
             if s.active_pid.is_some() {
                 return Err(PgError::Transient(format!(
                     "replication slot '{}' still active",
                     self.cfg.slot_name
                 )));
             }
+            s.confirmed_flush.unwrap_or_default()
         } else {
             return Err(PgError::Setup(format!(
                 "Replication slot '{}' disappeared while the connector was running; changes may be lost. Delete the offsets to re-snapshot",
                 self.cfg.slot_name
             )));
-        }
+        };
         let start = self.decoder.resume_lsn().unwrap_or(self.start_lsn);
-        // Stream from what was handed out, but confirm only what is durable.
-        let flushable = self.decoder.flushable();
+        // Stream from what was handed out, but confirm only what is durable (with
+        // lsn.flush.mode=manual, nothing: status updates repeat the slot's own position).
+        let flushable = if self.cfg.lsn_flush_mode.confirms_flush() {
+            self.decoder.flushable()
+        } else {
+            slot_confirmed
+        };
         let session = ReplicationSession::connect(&self.cfg, start, flushable).await?;
         let mut stream = session.start().await?;
         stream.confirm_flush(flushable);
@@ -415,6 +429,11 @@ impl Inner {
     /// Hands one event to the decoder, loading the table metadata it asks for.
     async fn feed(&mut self, ev: StreamEvent, out: &mut Vec<Record>) -> Result<()> {
         self.metrics.observe(&ev);
+        if let StreamEvent::KeepAlive { wal_end } = ev {
+            self.decoder.process(ev, out)?;
+            self.keepalive_flush(wal_end);
+            return Ok(());
+        }
         let mut ev = ev;
         loop {
             match self.decoder.process(ev, out)? {
@@ -424,6 +443,21 @@ impl Inner {
                     self.decoder.table_loaded(relation, meta);
                     ev = event;
                 }
+            }
+        }
+    }
+
+    /// `lsn.flush.mode=connector_and_driver`, like pgjdbc's automatic flush: when the
+    /// decoder took the keepalive position as its offset (between transactions, with
+    /// everything emitted durable), that position is confirmed to the slot at once.
+    fn keepalive_flush(&mut self, wal_end: Lsn) {
+        if self.cfg.lsn_flush_mode != LsnFlushMode::ConnectorAndDriver || self.decoder.in_transaction() {
+            return;
+        }
+        if self.decoder.offset().lsn_proc == Some(wal_end) {
+            if let Some(s) = self.stream.as_mut() {
+                debug!(%wal_end, "confirming the keepalive position (lsn.flush.mode=connector_and_driver)");
+                s.confirm_flush(wal_end);
             }
         }
     }
