@@ -8,7 +8,7 @@ use ferry_core::{
     ConfigDef, ConfigMap, ConnectError, Connector, ConnectorContext, SourceConnector, SourceTask,
 };
 
-use crate::config::{alias_of, config_def, PostgresConfig};
+use crate::config::{config_def, PostgresConfig};
 use crate::task::PostgresSourceTask;
 
 /// `io.debezium.connector.postgresql.PostgresConnector`.
@@ -37,37 +37,7 @@ impl Connector for PostgresConnector {
     }
 
     fn validate(&self, config: &ConfigMap) -> Vec<ConfigValueInfo> {
-        let mut infos = config_def().validate(config);
-        // topic.prefix may come from its 1.x name.
-        if let Some(old) = alias_of("topic.prefix").filter(|old| config.contains_key(*old)) {
-            if let Some(i) = infos.iter_mut().find(|i| i.name == "topic.prefix") {
-                i.errors.clear();
-                if i.value.is_none() {
-                    i.value = config.get(old).cloned();
-                }
-            }
-        }
-        if let Err(errors) = PostgresConfig::parse(config) {
-            for e in errors {
-                let key = e.key.clone().unwrap_or_default();
-                let msg = e.to_string();
-                match infos.iter_mut().find(|i| i.name == key) {
-                    Some(i) => {
-                        if !i.errors.contains(&msg) && i.errors.is_empty() {
-                            i.errors.push(msg);
-                        }
-                    }
-                    None => infos.push(ConfigValueInfo {
-                        name: key.clone(),
-                        value: config.get(&key).cloned(),
-                        recommended_values: Vec::new(),
-                        errors: vec![msg],
-                        visible: true,
-                    }),
-                }
-            }
-        }
-        infos
+        crate::config::validate(config)
     }
 
     async fn start(

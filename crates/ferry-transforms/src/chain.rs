@@ -201,10 +201,13 @@ fn embed(prefix: &str, group: &str, start_order: i32, child: &ConfigDef) -> Vec<
         Importance::Medium => 1,
         Importance::Low => 2,
     };
+    let groups = child.groups();
+    let group_rank = |k: &ConfigKey| k.group.as_ref().and_then(|g| groups.iter().position(|x| x == g));
     keys.sort_by(|a, b| {
         let ga = a.group.is_some();
         let gb = b.group.is_some();
         ga.cmp(&gb)
+            .then(group_rank(a).cmp(&group_rank(b)))
             .then(a.order_in_group.cmp(&b.order_in_group))
             .then((a.default != ConfigDefault::Required).cmp(&(b.default != ConfigDefault::Required)))
             .then(importance_rank(a.importance).cmp(&importance_rank(b.importance)))

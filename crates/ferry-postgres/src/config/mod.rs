@@ -2,17 +2,18 @@
 //! connector's [`ConfigDef`](ferry_core::ConfigDef) ([`config_def`]), with Debezium's
 //! option names, their 1.x aliases and defaults.
 
+mod checks;
 mod choices;
 mod column_rules;
 mod def;
 mod filters;
 mod reader;
-mod settings;
 
 use std::time::Duration;
 
 use ferry_core::{ConfigError, ConfigMap};
 
+pub use checks::validate;
 pub use choices::{
     AutocreateMode, BinaryMode, Choice, DecimalMode, HStoreMode, IntervalMode, PluginName, SnapshotMode,
     SslMode, TimePrecisionMode,
@@ -20,12 +21,8 @@ pub use choices::{
 pub use column_rules::{
     java_serialized_string, lower_hex, truncate_utf16, ColumnMapping, ColumnRule, ColumnRules, HashAlgorithm,
 };
-pub use def::{alias_of, config_def, ALIASES};
+pub use def::{alias_of, config_def, NotImplemented, ALIASES, NOT_IMPLEMENTED};
 pub use filters::{Filters, KeyColumns};
-pub use settings::{
-    replica_identity_for, LsnFlushMode, ReplicaIdentity, ReplicaIdentityRule, SnapshotIsolationMode,
-    SnapshotLockingMode,
-};
 
 use filters::anchored;
 use reader::Reader;
@@ -126,22 +123,6 @@ pub struct PostgresConfig {
     pub snapshot_select_overrides: Vec<SelectOverride>,
     /// `money.fraction.digits`: the scale of money values (precise and string modes).
     pub money_fraction_digits: u8,
-    /// `publish.via.partition.root`: publications Ferry creates publish a partitioned
-    /// table's changes under the root table.
-    pub publish_via_partition_root: bool,
-    /// The `publish = '...'` option of publications Ferry creates: the operations
-    /// `skipped.operations` keeps, only when that is set explicitly and skips something.
-    pub publication_publish: Option<String>,
-    /// `snapshot.isolation.mode`.
-    pub snapshot_isolation_mode: SnapshotIsolationMode,
-    /// `snapshot.locking.mode` (`custom` is refused by parse).
-    pub snapshot_locking_mode: SnapshotLockingMode,
-    /// `snapshot.lock.timeout.ms`: the snapshot session's `lock_timeout` for its table locks.
-    pub snapshot_lock_timeout: Duration,
-    /// `lsn.flush.mode`, or the deprecated `flush.lsn.source` when only that is set.
-    pub lsn_flush_mode: LsnFlushMode,
-    /// `replica.identity.autoset.values`: replica identities set on captured tables at start.
-    pub replica_identity_rules: Vec<ReplicaIdentityRule>,
 }
 
 /// One table's snapshot SELECT (`snapshot.select.statement.overrides.SCHEMA.TABLE`).
@@ -175,15 +156,17 @@ impl PostgresConfig {
     pub fn parse(m: &ConfigMap) -> Result<PostgresConfig, Vec<ConfigError>> {
         let mut r = Reader::new(config_def(), m);
         let cfg = Self::read(&mut r);
-        if r.errors.is_empty() {
+        let errors = checks::settle(std::mem::take(&mut r.errors), r.checked);
+        if errors.is_empty() {
             Ok(cfg)
         } else {
-            Err(r.errors)
+            Err(errors)
         }
     }
 
     /// Reads every setting; problems are left in `r.errors`.
     fn read(r: &mut Reader<'_>) -> PostgresConfig {
+        checks::run(r);
         let hostname = r.string("database.hostname");
         let port = r.int("database.port");
         let user = r.string("database.user");
@@ -245,18 +228,24 @@ impl PostgresConfig {
             }
         }
         let snapshot_mode = r.choice("snapshot.mode");
-        let snapshot_fetch_size = r.int("snapshot.fetch.size") as usize;
+        // Null by default, and 0 is allowed: both mean Debezium's default fetch size.
+        let snapshot_fetch_size = match r.int_or("snapshot.fetch.size", 0) {
+            n if n > 0 => n as usize,
+            _ => 10240,
+        };
         let tombstones_on_delete = r.boolean("tombstones.on.delete");
         let heartbeat_interval = Duration::from_millis(r.int("heartbeat.interval.ms") as u64);
         let heartbeat_action_query = r.opt("heartbeat.action.query");
-        let heartbeat_topic_prefix = r.string("topic.heartbeat.prefix");
+        // The topic naming strategy's topic.heartbeat.prefix (not among the listed
+        // settings), else the listed heartbeat.topics.prefix.
+        let heartbeat_topic_prefix =
+            undeclared(r, "topic.heartbeat.prefix").unwrap_or_else(|| r.string("heartbeat.topics.prefix"));
         let decimal_mode = r.choice("decimal.handling.mode");
         let time_precision_mode = r.choice("time.precision.mode");
         let binary_mode = r.choice("binary.handling.mode");
         let interval_mode = r.choice("interval.handling.mode");
         let hstore_mode = r.choice("hstore.handling.mode");
         let skipped_operations = skipped_operations(r);
-        let publication_publish = publication_publish(r.is_set("skipped.operations"), &skipped_operations);
         let message_key_columns = message_key_columns(r);
         let max_batch_size = r.int("max.batch.size") as usize;
         let max_queue_size = r.int("max.queue.size") as usize;
@@ -269,7 +258,8 @@ impl PostgresConfig {
         }
         let poll_interval = Duration::from_millis(r.int("poll.interval.ms") as u64);
         let provide_transaction_metadata = r.boolean("provide.transaction.metadata");
-        let transaction_topic_name = r.string("topic.transaction");
+        let transaction_topic_name =
+            undeclared(r, "topic.transaction").unwrap_or_else(|| "transaction".to_string());
         let errors_max_retries = r.int("errors.max.retries");
         let status_update_interval = Duration::from_millis(r.int("status.update.interval.ms") as u64);
         let unavailable_value_placeholder = r.string("unavailable.value.placeholder");
@@ -279,22 +269,6 @@ impl PostgresConfig {
         let column_rules = column_rules(r);
         let money_fraction_digits = money_fraction_digits(r);
         let snapshot_select_overrides = snapshot_select_overrides(r);
-        let publish_via_partition_root = r.boolean("publish.via.partition.root");
-        let snapshot_isolation_mode = r.choice("snapshot.isolation.mode");
-        let snapshot_locking_mode = snapshot_locking_mode(r);
-        let snapshot_lock_timeout = Duration::from_millis(r.int("snapshot.lock.timeout.ms").max(0) as u64);
-        let lsn_flush_mode = lsn_flush_mode(r);
-        // Debezium: connector_and_driver needs heartbeats to carry keepalive positions.
-        let heartbeat_interval = if lsn_flush_mode == LsnFlushMode::ConnectorAndDriver
-            && heartbeat_interval.is_zero()
-            && !provide_transaction_metadata
-        {
-            tracing::warn!("heartbeat.interval.ms was internally set to 600000 ms since lsn.flush.mode=connector_and_driver requires periodic opportunities to propagate LSNs to Kafka. If this behavior is not desired, explicitly set heartbeat.interval.ms to more than 0 or enable provide.transaction.metadata.");
-            Duration::from_millis(600_000)
-        } else {
-            heartbeat_interval
-        };
-        let replica_identity_rules = replica_identity_rules(r);
         // Accepted and without effect, as in Debezium's PostgreSQL connector, whose
         // readTableColumn never reads column comments (REMARKS).
         r.boolean("include.schema.comments");
@@ -344,13 +318,6 @@ impl PostgresConfig {
             column_rules,
             money_fraction_digits,
             snapshot_select_overrides,
-            publish_via_partition_root,
-            publication_publish,
-            snapshot_isolation_mode,
-            snapshot_locking_mode,
-            snapshot_lock_timeout,
-            lsn_flush_mode,
-            replica_identity_rules,
         }
     }
 
@@ -483,9 +450,27 @@ fn column_rules(r: &mut Reader<'_>) -> ColumnRules {
     ColumnRules::parse(r.map(), &mut r.errors)
 }
 
+/// A setting Debezium reads but does not list (so neither does Ferry's definition).
+fn undeclared(r: &Reader<'_>, name: &str) -> Option<String> {
+    r.map()
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// `money.fraction.digits`: 0 to 32, since Connect decimals of money need a scale.
 fn money_fraction_digits(r: &mut Reader<'_>) -> u8 {
-    let digits = r.int("money.fraction.digits");
+    let Some(value) = undeclared(r, "money.fraction.digits") else {
+        return 2;
+    };
+    let Ok(digits) = value.parse::<i64>() else {
+        r.errors.push(ConfigError::invalid(
+            "money.fraction.digits",
+            &value,
+            "An integer is expected",
+        ));
+        return 2;
+    };
     if !(0..=32).contains(&digits) {
         r.errors.push(ConfigError::invalid(
             "money.fraction.digits",
@@ -536,82 +521,6 @@ fn snapshot_select_overrides(r: &mut Reader<'_>) -> Vec<SelectOverride> {
         }
     }
     out
-}
-
-/// `snapshot.locking.mode`: `custom` names a Java `SnapshotLock` class, which Ferry
-/// cannot load, so it is refused (Debezium itself asks for `snapshot.locking.mode.custom.name`).
-fn snapshot_locking_mode(r: &mut Reader<'_>) -> SnapshotLockingMode {
-    let mode = r.choice("snapshot.locking.mode");
-    if mode == SnapshotLockingMode::Custom {
-        r.errors.push(ConfigError::invalid(
-            "snapshot.locking.mode",
-            "custom",
-            "Ferry cannot load a custom (Java) SnapshotLock implementation; use 'shared' (LOCK TABLE ... IN ACCESS SHARE MODE during the snapshot) or 'none'",
-        ));
-        return SnapshotLockingMode::None;
-    }
-    mode
-}
-
-/// `lsn.flush.mode`, else the deprecated `flush.lsn.source` (true = connector,
-/// false = manual) when it is set, else `connector`: Debezium's resolution.
-fn lsn_flush_mode(r: &mut Reader<'_>) -> LsnFlushMode {
-    let deprecated = r.is_set("flush.lsn.source");
-    let flush_lsn_source = r.boolean("flush.lsn.source");
-    let Some(value) = r.opt("lsn.flush.mode") else {
-        if !deprecated {
-            return LsnFlushMode::Connector;
-        }
-        tracing::warn!("Property 'flush.lsn.source' is deprecated and replaced by 'lsn.flush.mode' and will be removed in a future build.");
-        return if flush_lsn_source {
-            LsnFlushMode::Connector
-        } else {
-            LsnFlushMode::Manual
-        };
-    };
-    LsnFlushMode::from_name(&value).unwrap_or_else(|| {
-        let names: Vec<&str> = LsnFlushMode::names().collect();
-        r.errors.push(ConfigError::invalid(
-            "lsn.flush.mode",
-            &value,
-            format!("Value must be one of {}", names.join(", ")),
-        ));
-        LsnFlushMode::Connector
-    })
-}
-
-/// `replica.identity.autoset.values`: every entry must match Debezium's pattern.
-fn replica_identity_rules(r: &mut Reader<'_>) -> Vec<ReplicaIdentityRule> {
-    const KEY: &str = "replica.identity.autoset.values";
-    r.opt(KEY);
-    // Blank counts as set here (Debezium: "Must not be empty").
-    let Some(value) = r.map().get(KEY).cloned() else {
-        return Vec::new();
-    };
-    let (rules, problems) = settings::parse_replica_identity_rules(&value);
-    for (entry, reason) in problems {
-        r.errors.push(ConfigError::invalid(KEY, entry, reason));
-    }
-    rules
-}
-
-/// Debezium's `buildPublishOptionValue`: the pgoutput operations not skipped, when
-/// `skipped.operations` is given and skips at least one.
-fn publication_publish(explicit: bool, skipped: &[char]) -> Option<String> {
-    if !explicit || skipped.is_empty() {
-        return None;
-    }
-    let ops: Vec<&str> = [
-        ('c', "insert"),
-        ('u', "update"),
-        ('d', "delete"),
-        ('t', "truncate"),
-    ]
-    .into_iter()
-    .filter(|(op, _)| !skipped.contains(op))
-    .map(|(_, name)| name)
-    .collect();
-    Some(ops.join(","))
 }
 
 /// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.
@@ -818,7 +727,7 @@ mod tests {
             ("database.dbname", "d"),
             ("topic.prefix", "p"),
             ("table.whitelist", "public\\.a.*"),
-            ("snapshot.mode", "never"),
+            ("snapshot.mode", "NO_DATA"),
             ("decimal.handling.mode", "STRING"),
             ("message.key.columns", "public.a1:x,y;inventory.b:z"),
         ]);
@@ -889,7 +798,8 @@ mod tests {
         assert_eq!(c.slot_name, default("slot.name"));
         assert_eq!(c.max_batch_size.to_string(), default("max.batch.size"));
         assert_eq!(c.max_queue_size.to_string(), default("max.queue.size"));
-        assert_eq!(c.snapshot_fetch_size.to_string(), default("snapshot.fetch.size"));
+        // Null in the definition, as in Debezium: its fetch size then is 10240.
+        assert_eq!(c.snapshot_fetch_size, 10240);
         assert_eq!(c.errors_max_retries.to_string(), default("errors.max.retries"));
         assert_eq!(
             (c.poll_interval.as_millis()).to_string(),
@@ -901,7 +811,7 @@ mod tests {
         );
         assert_eq!(c.sslmode.as_str(), default("database.sslmode"));
         assert_eq!(c.plugin_name.as_str(), default("plugin.name"));
-        assert_eq!(c.heartbeat_topic_prefix, default("topic.heartbeat.prefix"));
+        assert_eq!(c.heartbeat_topic_prefix, default("heartbeat.topics.prefix"));
         assert_eq!(
             c.unavailable_value_placeholder,
             default("unavailable.value.placeholder")
@@ -909,37 +819,192 @@ mod tests {
     }
 
     #[test]
-    fn bounds_come_from_the_declared_validators() {
+    fn errors_are_worded_and_repeated_as_debezium_words_them() {
         let base = [
             ("database.hostname", "h"),
             ("database.user", "u"),
             ("database.dbname", "d"),
             ("topic.prefix", "p"),
         ];
-        let err = |k: &str, v: &str| {
+        let errs = |extra: &[(&str, &str)]| -> Vec<String> {
             let mut m = map(&base);
-            m.insert(k.to_string(), v.to_string());
-            PostgresConfig::parse(&m).unwrap_err()[0].to_string()
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            match PostgresConfig::parse(&m) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.iter().map(|e| e.to_string()).collect(),
+            }
         };
         assert_eq!(
-            err("database.port", "70000"),
-            "Invalid value 70000 for configuration database.port: Value must be no more than 65535"
+            errs(&[("max.batch.size", "0")]),
+            ["The 'max.batch.size' value is invalid: A positive, non-zero integer value is expected"]
         );
         assert_eq!(
-            err("errors.max.retries", "-2"),
-            "Invalid value -2 for configuration errors.max.retries: Value must be at least -1"
+            errs(&[("max.batch.size", "x")]),
+            [
+                "The 'max.batch.size' value is invalid: An integer is expected",
+                "The 'max.batch.size' value is invalid: A positive, non-zero integer value is expected"
+            ]
+        );
+        // Debezium validates tombstones.on.delete twice, so says it twice.
+        assert_eq!(
+            errs(&[("tombstones.on.delete", "maybe")]),
+            ["The 'tombstones.on.delete' value is invalid: Either 'true' or 'false' is expected"; 2]
         );
         assert_eq!(
-            err("snapshot.fetch.size", "0"),
-            "Invalid value 0 for configuration snapshot.fetch.size: Value must be at least 1"
+            errs(&[("max.queue.size", "100")]),
+            ["The 'max.queue.size' value is invalid: Must be larger than the maximum batch size"]
         );
         assert_eq!(
-            err("table.blacklist", "(x"),
-            format!(
-                "Invalid value (x for configuration table.blacklist: invalid regular expression '(x': {}",
+            errs(&[("snapshot.mode", "never")]),
+            ["The 'snapshot.mode' value is invalid: Value must be one of always, initial_only, configuration_based, when_needed, initial, custom, no_data"]
+        );
+        assert_eq!(
+            errs(&[("snapshot.mode", "custom")]),
+            ["The 'snapshot.mode' value is invalid: Ferry does not support snapshot.mode=custom yet"]
+        );
+        assert_eq!(
+            errs(&[("table.include.list", "a"), ("table.exclude.list", "b")]),
+            ["The 'table.exclude.list' value is invalid: \"table.include.list\" is already specified"]
+        );
+        assert_eq!(
+            errs(&[("message.key.columns", "nocolon")]),
+            ["The 'message.key.columns' value is invalid: nocolon has an invalid format (expecting '^\\s*([^:]+):([^:,]+(,[^:,]+)*)\\s*$')"]
+        );
+        // Accepted by Debezium's checks: a port out of range is Ferry's own error.
+        assert_eq!(
+            errs(&[("database.port", "70000")]),
+            ["The 'database.port' value is invalid: A port number of at most 65535 is expected"]
+        );
+        assert!(errs(&[("errors.max.retries", "-2"), ("snapshot.fetch.size", "0")]).is_empty());
+        assert_eq!(
+            errs(&[("table.blacklist", "(x")]),
+            [format!(
+                "The 'table.blacklist' value is invalid: invalid regular expression '(x': {}",
                 filters::anchored("(x").unwrap_err()
-            )
+            )]
         );
+        let mut m = map(&base);
+        m.shift_remove("topic.prefix");
+        m.shift_remove("database.user");
+        let missing: Vec<String> = PostgresConfig::parse(&m)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "The 'topic.prefix' value is invalid: A value is required",
+                "The 'database.user' value is invalid: A value is required"
+            ]
+        );
+    }
+
+    #[test]
+    fn unsupported_settings_are_refused_unless_default_and_tuning_knobs_accepted() {
+        let base = [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let errs = |k: &str, v: &str| -> Vec<String> {
+            let mut m = map(&base);
+            m.insert(k.to_string(), v.to_string());
+            match PostgresConfig::parse(&m) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.iter().map(|e| e.to_string()).collect(),
+            }
+        };
+        assert_eq!(
+            errs("slot.failover", "true"),
+            ["The 'slot.failover' value is invalid: Ferry does not support slot.failover yet; only its default, false, is accepted"]
+        );
+        assert!(errs("slot.failover", "FALSE").is_empty());
+        assert_eq!(
+            errs("post.processors", "reselector"),
+            ["The 'post.processors' value is invalid: Ferry does not support post.processors yet; leave it unset"]
+        );
+        // A bad value gets Debezium's error, not a second one.
+        assert_eq!(
+            errs("snapshot.tables.order.by.row.count", "sideways"),
+            ["The 'snapshot.tables.order.by.row.count' value is invalid: Value must be one of disabled, ascending, descending"]
+        );
+        for (k, v) in [
+            ("snapshot.max.threads", "4"),
+            ("query.fetch.size", "500"),
+            ("max.queue.size.in.bytes", "1048576"),
+            ("signal.poll.interval.ms", "100"),
+        ] {
+            assert!(errs(k, v).is_empty(), "{k}={v}: {:?}", errs(k, v));
+        }
+        // Every setting of the list is defined, and each unsupported one is refused.
+        let def = config_def();
+        for (name, kind) in NOT_IMPLEMENTED {
+            let key = def.key(name).unwrap_or_else(|| panic!("{name} is not defined"));
+            if *kind == NotImplemented::Unsupported {
+                let other = match &key.default {
+                    ferry_core::config::ConfigDefault::Value(d) if d == "true" => "false",
+                    ferry_core::config::ConfigDefault::Value(d) if d == "false" => "true",
+                    ferry_core::config::ConfigDefault::Value(d) if d.parse::<i64>().is_ok() => "7",
+                    _ => "something",
+                };
+                let found = errs(name, other);
+                assert!(
+                    found.len() == 1 && found[0].contains(&format!("'{name}'")),
+                    "{name}={other}: {found:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn definitions_follow_debezium_order_groups_and_recommendations() {
+        let def = config_def();
+        let key = |n: &str| def.key(n).unwrap_or_else(|| panic!("{n} is not defined"));
+        let names: Vec<&str> = def.keys().map(|k| k.name.as_str()).collect();
+        assert_eq!(
+            &names[..4],
+            [
+                "topic.prefix",
+                "database.hostname",
+                "database.port",
+                "database.user"
+            ]
+        );
+        assert_eq!(def.groups(), ["Postgres", "Connector", "Events"]);
+        let port = key("database.port");
+        assert_eq!(
+            (
+                port.group.as_deref(),
+                port.order_in_group,
+                port.display_name.as_str()
+            ),
+            (Some("Postgres"), 3, "Port")
+        );
+        assert_eq!(key("schema.include.list").dependents, ["table.include.list"]);
+        assert_eq!(key("plugin.name").recommended_values, ["decoderbufs", "pgoutput"]);
+        assert!(key("database.hostname").default == ferry_core::config::ConfigDefault::Null);
+        for gone in [
+            "topic.heartbeat.prefix",
+            "topic.transaction",
+            "money.fraction.digits",
+        ] {
+            assert!(
+                def.key(gone).is_none(),
+                "{gone} is not among Debezium's listed settings"
+            );
+        }
+        let infos = validate(&map(&[("topic.prefix", "p")]));
+        let info = |n: &str| infos.iter().find(|i| i.name == n).unwrap();
+        assert!(!info("schema.exclude.list").visible);
+        assert_eq!(
+            info("database.hostname").errors,
+            ["The 'database.hostname' value is invalid: A value is required"]
+        );
+        assert!(info("topic.prefix").errors.is_empty());
     }
 
     #[test]
@@ -991,94 +1056,6 @@ mod tests {
                 && errs[0].to_string().contains("SCHEMA_NAME.TABLE_NAME"),
             "{errs:?}"
         );
-    }
-
-    #[test]
-    fn debeziums_behaviour_settings_parse_with_their_defaults_and_old_names() {
-        let base = [
-            ("database.hostname", "db"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-        ];
-        let parse = |extra: &[(&str, &str)]| {
-            let mut m = map(&base);
-            for (k, v) in extra {
-                m.insert(k.to_string(), v.to_string());
-            }
-            PostgresConfig::parse(&m)
-        };
-        let c = parse(&[]).unwrap();
-        assert!(!c.publish_via_partition_root);
-        assert_eq!(c.snapshot_isolation_mode, SnapshotIsolationMode::Serializable);
-        assert_eq!(c.snapshot_locking_mode, SnapshotLockingMode::None);
-        assert_eq!(c.snapshot_lock_timeout, Duration::from_secs(10));
-        assert_eq!(c.lsn_flush_mode, LsnFlushMode::Connector);
-        assert!(c.replica_identity_rules.is_empty());
-        assert_eq!(c.heartbeat_interval, Duration::ZERO);
-
-        let c = parse(&[
-            ("publish.via.partition.root", "TRUE"),
-            ("snapshot.isolation.mode", "read_committed"),
-            ("snapshot.locking.mode", "shared"),
-            ("snapshot.lock.timeout.ms", "250"),
-            (
-                "replica.identity.autoset.values",
-                "public.orders:FULL,public.items:INDEX items_idx",
-            ),
-        ])
-        .unwrap();
-        assert!(c.publish_via_partition_root);
-        assert_eq!(c.snapshot_isolation_mode, SnapshotIsolationMode::ReadCommitted);
-        assert_eq!(c.snapshot_locking_mode, SnapshotLockingMode::Shared);
-        assert_eq!(c.snapshot_lock_timeout, Duration::from_millis(250));
-        assert_eq!(c.replica_identity_rules.len(), 2);
-
-        // flush.lsn.source (deprecated) counts only when lsn.flush.mode is absent.
-        let mode = |extra: &[(&str, &str)]| parse(extra).unwrap().lsn_flush_mode;
-        assert_eq!(mode(&[("flush.lsn.source", "false")]), LsnFlushMode::Manual);
-        assert_eq!(mode(&[("flush.lsn.source", "true")]), LsnFlushMode::Connector);
-        assert_eq!(
-            mode(&[("flush.lsn.source", "false"), ("lsn.flush.mode", "connector")]),
-            LsnFlushMode::Connector
-        );
-        assert_eq!(mode(&[("lsn.flush.mode", "MANUAL")]), LsnFlushMode::Manual);
-        // connector_and_driver without heartbeats gets Debezium's 10-minute heartbeat.
-        let c = parse(&[("lsn.flush.mode", "connector_and_driver")]).unwrap();
-        assert_eq!(c.heartbeat_interval, Duration::from_secs(600));
-        let c = parse(&[
-            ("lsn.flush.mode", "connector_and_driver"),
-            ("heartbeat.interval.ms", "1000"),
-        ])
-        .unwrap();
-        assert_eq!(c.heartbeat_interval, Duration::from_secs(1));
-
-        let errs = |extra: &[(&str, &str)]| -> Vec<String> {
-            parse(extra).unwrap_err().iter().map(|e| e.to_string()).collect()
-        };
-        let e = errs(&[("snapshot.locking.mode", "custom")]);
-        assert!(
-            e[0].contains("snapshot.locking.mode") && e[0].contains("custom"),
-            "{e:?}"
-        );
-        let e = errs(&[("lsn.flush.mode", "sometimes")]);
-        assert!(e[0].contains("lsn.flush.mode"), "{e:?}");
-        let e = errs(&[("snapshot.isolation.mode", "snapshot")]);
-        assert!(e[0].contains("snapshot.isolation.mode"), "{e:?}");
-        let e = errs(&[(
-            "replica.identity.autoset.values",
-            "public.orders:FULL,public.items:SOME",
-        )]);
-        assert_eq!(e.len(), 1, "{e:?}");
-        assert!(
-            e[0].contains("replica.identity.autoset.values")
-                && e[0].contains("public.items:SOME has an invalid format"),
-            "{e:?}"
-        );
-        let e = errs(&[("replica.identity.autoset.values", "")]);
-        assert!(e.iter().any(|m| m.contains("Must not be empty")), "{e:?}");
-        let e = errs(&[("publish.via.partition.root", "yes")]);
-        assert!(e[0].contains("publish.via.partition.root"), "{e:?}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub(super) struct Reader<'a> {
     pub(super) errors: Vec<ConfigError>,
     /// The settings read, in order (to check them against the definition).
     pub(super) read: Vec<String>,
+    /// How many of `errors`, from the start, Debezium's checks found.
+    pub(super) checked: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -28,6 +30,7 @@ impl<'a> Reader<'a> {
             map,
             errors: Vec::new(),
             read: Vec::new(),
+            checked: 0,
         }
     }
 
@@ -48,6 +51,25 @@ impl<'a> Reader<'a> {
             .chain(alias_of(name))
             .find_map(|k| map.get(k).map(|v| (k, v.trim())))
             .filter(|(_, v)| !v.is_empty())
+    }
+
+    /// The definition read through.
+    pub(super) fn def(&self) -> &ConfigDef {
+        &self.def
+    }
+
+    /// Whether an error about `key` was found already (a failed check of
+    /// [`CHECKS`](super::def::CHECKS) is not reported again in other words).
+    fn has_error(&self, key: &str) -> bool {
+        self.errors.iter().any(|e| e.key.as_deref() == Some(key))
+    }
+
+    /// An integer setting whose default is null: the value, else `fallback`.
+    pub(super) fn int_or(&mut self, name: &str, fallback: i64) -> i64 {
+        self.key(name);
+        self.raw(name)
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+            .unwrap_or(fallback)
     }
 
     /// The whole configuration (for settings whose names are patterns).
@@ -111,9 +133,10 @@ impl<'a> Reader<'a> {
             return default;
         };
         let Ok(n) = v.parse::<i64>() else {
-            // Always LONG here, whatever the declared width: the wording start() has used.
-            self.errors
-                .push(ConfigError::invalid(k, v, "Not a number of type LONG"));
+            if !self.has_error(k) {
+                self.errors
+                    .push(ConfigError::invalid(k, v, "An integer is expected"));
+            }
             return default;
         };
         if let Some(min) = min.map(|m| m as i64).filter(|m| n < *m) {
@@ -146,11 +169,10 @@ impl<'a> Reader<'a> {
         } else if v.eq_ignore_ascii_case("false") {
             false
         } else {
-            self.errors.push(ConfigError::invalid(
-                k,
-                v,
-                "Expected value to be either true or false",
-            ));
+            if !self.has_error(k) {
+                self.errors
+                    .push(ConfigError::invalid(k, v, "Either 'true' or 'false' is expected"));
+            }
             default
         }
     }
@@ -165,12 +187,26 @@ impl<'a> Reader<'a> {
             return default;
         };
         T::from_name(v).unwrap_or_else(|| {
-            let names: Vec<&str> = T::names().collect();
-            self.errors.push(ConfigError::invalid(
-                k,
-                v,
-                format!("Value must be one of {}", names.join(", ")),
-            ));
+            // A value Debezium knows but Ferry does not implement is refused as such; an
+            // unknown one was reported by its check (or is reported here).
+            if key.recommended_values.iter().any(|r| r.eq_ignore_ascii_case(v)) {
+                self.errors.push(ConfigError::invalid(
+                    k,
+                    v,
+                    format!("Ferry does not support {name}={v} yet"),
+                ));
+            } else if !self.has_error(k) {
+                let names: Vec<String> = if key.recommended_values.is_empty() {
+                    T::names().map(str::to_string).collect()
+                } else {
+                    key.recommended_values.clone()
+                };
+                self.errors.push(ConfigError::invalid(
+                    k,
+                    v,
+                    format!("Value must be one of {}", names.join(", ")),
+                ));
+            }
             default
         })
     }

@@ -150,9 +150,13 @@ pub fn validate(
             );
         }
     }
-    values.extend(conn_values);
-    let def = common.merge(&chain_def).merge(&conn_def);
+    // Connect's recommenders and its printing of defaulted lists apply to its own and the
+    // transforms' settings; a connector's validate() gives its values as it means them
+    // (Debezium's leave every value null).
+    let def = common.merge(&chain_def);
     enrich::recommend(&mut values, &def, desc, registry, worker);
+    values.extend(conn_values);
+    let def = def.merge(&conn_def);
     let infos = ConfigInfos::generate(&class_as_given, &def, &values);
     Ok(Validated { infos, kind, config })
 }

@@ -1,0 +1,271 @@
+//! The PostgreSQL connector's settings on Ferry and on the real Kafka Connect 4.3 with
+//! Debezium 3.6.3: `GET /connector-plugins/.../config` of PostgresConnector and of the
+//! Outbox EventRouter, and `PUT .../config/validate` of the seed's outbox connector, of a
+//! config with bad values (an unknown enum value, an out-of-range integer, a value that is
+//! not a boolean, no topic.prefix) and of one setting what Ferry does not support.
+
+use ferry_differential::pair::Pair;
+use ferry_differential::report::Known;
+use ferry_test_support::postgres::PgCluster;
+use serde_json::{json, Value};
+
+const POSTGRES: &str = "io.debezium.connector.postgresql.PostgresConnector";
+const EVENT_ROUTER: &str = "io.debezium.transforms.outbox.EventRouter";
+
+const GET_POSTGRES: &str = "GET PostgresConnector/config";
+const SEED: &str = "PUT validate (seed outbox config)";
+const BAD: &str = "PUT validate (bad values)";
+const UNSUPPORTED: &str = "PUT validate (settings Ferry does not support)";
+
+const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
+     listed after Debezium's";
+const EMPTY_ARRAY: &str = "Ferry's EventRouter also defines table.json.payload.empty.array.behavior, \
+     which Debezium 3.6.3 does not list, so the Router and Tracing settings after it come one \
+     later in the validated transform's order";
+const HEADER_CONVERTERS: &str = "Ferry's header.converter recommender lists only header converters; \
+     Connect lists every class that is a Converter or a HeaderConverter (also in transforms.rs)";
+const OTHER_HELPER: &str = "lsn.flush.mode, snapshot.isolation.mode and snapshot.locking.mode \
+     recommend their values in Ferry's enum order, not in Debezium's (HashSet) order: \
+     their definitions come with their implementation";
+const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
+     OpenLineage, ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
+const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
+     anything but its default (slot.failover, post.processors), rather than accept it and behave \
+     otherwise; Debezium accepts both";
+
+/// Differences between Ferry and Debezium 3.6.3 that are known, each with its reason.
+const KNOWN: &[Known] = &[
+    Known {
+        step: GET_POSTGRES,
+        path: "$[\"outbox.cleanup.*\"]",
+        why: OUTBOX_CLEANUP,
+    },
+    Known {
+        step: "GET EventRouter/config",
+        path: "$[\"table.json.payload.empty.array.behavior\"]",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"outbox.cleanup.*\"]",
+        why: OUTBOX_CLEANUP,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
+        why: MISSING_TRANSFORMS,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"header.converter\"].value.recommended_values*",
+        why: HEADER_CONVERTERS,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: SEED,
+        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"outbox.cleanup.*\"]",
+        why: OUTBOX_CLEANUP,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
+        why: MISSING_TRANSFORMS,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"header.converter\"].value.recommended_values*",
+        why: HEADER_CONVERTERS,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: BAD,
+        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"outbox.cleanup.*\"]",
+        why: OUTBOX_CLEANUP,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
+        why: EMPTY_ARRAY,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
+        why: MISSING_TRANSFORMS,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"header.converter\"].value.recommended_values*",
+        why: HEADER_CONVERTERS,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
+        why: OTHER_HELPER,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"slot.failover\"].value.errors[0]",
+        why: NOT_SUPPORTED,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.configs[\"post.processors\"].value.errors[0]",
+        why: NOT_SUPPORTED,
+    },
+    Known {
+        step: UNSUPPORTED,
+        path: "$.error_count",
+        why: NOT_SUPPORTED,
+    },
+];
+
+/// The seed's outbox connector, on this test's database.
+fn seed(pg: &PgCluster, db: &str) -> Value {
+    json!({
+        "name": "outbox-connector",
+        "connector.class": POSTGRES,
+        "database.hostname": "127.0.0.1",
+        "database.port": pg.port().to_string(),
+        "database.user": "postgres",
+        "database.password": "postgres",
+        "database.dbname": db,
+        "topic.prefix": "pg-server-1",
+        "plugin.name": "pgoutput",
+        "table.include.list": "public.outbox",
+        "tombstones.on.delete": "false",
+        "transforms": "outboxEventRouter",
+        "transforms.outboxEventRouter.type": EVENT_ROUTER,
+        "transforms.outboxEventRouter.route.by.field": "aggregate_type",
+        "transforms.outboxEventRouter.route.topic.replacement": "${routedByValue}_events",
+        "transforms.outboxEventRouter.table.field.event.key": "aggregate_id",
+        "transforms.outboxEventRouter.table.field.event.payload": "payload",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connector_settings_match_debezium() {
+    let pg = PgCluster::start();
+    let db = pg.create_database("validate").await;
+    let mut pair = Pair::start("pgvalidate", &[]);
+
+    pair.exchange(
+        GET_POSTGRES,
+        "GET",
+        &format!("/connector-plugins/{POSTGRES}/config"),
+        None,
+    )
+    .await;
+    pair.exchange(
+        "GET EventRouter/config",
+        "GET",
+        &format!("/connector-plugins/{EVENT_ROUTER}/config"),
+        None,
+    )
+    .await;
+
+    let validate = format!("/connector-plugins/{POSTGRES}/config/validate");
+    let (f, c) = pair
+        .exchange(SEED, "PUT", &validate, Some(&seed(&pg, &db).to_string()))
+        .await;
+    assert_eq!((f.status, c.status), (200, 200));
+    assert_eq!(
+        c.body["error_count"], 0,
+        "Debezium finds the seed valid: {}",
+        c.body
+    );
+    assert_eq!(f.body["error_count"], 0, "Ferry finds the seed valid: {}", f.body);
+
+    let mut bad = seed(&pg, &db);
+    let bad = bad.as_object_mut().unwrap();
+    bad.remove("topic.prefix");
+    bad.insert("snapshot.mode".into(), json!("sometimes"));
+    bad.insert("max.batch.size".into(), json!("0"));
+    bad.insert("heartbeat.interval.ms".into(), json!("-5"));
+    bad.insert("provide.transaction.metadata".into(), json!("maybe"));
+    bad.insert("decimal.handling.mode".into(), json!("PRECISE"));
+    let (f, c) = pair
+        .exchange(
+            BAD,
+            "PUT",
+            &validate,
+            Some(&Value::Object(bad.clone()).to_string()),
+        )
+        .await;
+    assert_eq!(c.body["error_count"], 5, "Debezium: {}", c.body);
+    assert_eq!(f.body["error_count"], 5, "Ferry: {}", f.body);
+
+    let mut unsupported = seed(&pg, &db);
+    unsupported["slot.failover"] = json!("true");
+    unsupported["post.processors"] = json!("reselector");
+    unsupported["snapshot.max.threads"] = json!("4");
+    let (f, c) = pair
+        .exchange(UNSUPPORTED, "PUT", &validate, Some(&unsupported.to_string()))
+        .await;
+    assert_eq!(c.body["error_count"], 0, "Debezium: {}", c.body);
+    assert_eq!(f.body["error_count"], 2, "Ferry: {}", f.body);
+
+    pair.report.finish("postgres settings", KNOWN);
+}
