@@ -195,6 +195,13 @@ async fn three_workers_spread_six_connectors_and_take_over_a_killed_one() {
         logs(&workers.iter().collect::<Vec<_>>())
     );
     eprintln!("spread 2/2/2 after {:?}", started.elapsed());
+    // Two workers are followers and run connectors: their task configs went to the leader
+    // (the only writer of the config topic) rather than being written by themselves.
+    let senders = workers
+        .iter()
+        .filter(|w| w.log_text().contains("task configs sent to the leader"))
+        .count();
+    assert!(senders >= 2, "{}", logs(&workers.iter().collect::<Vec<_>>()));
     // Every worker answers the same listing.
     for w in &workers[1..] {
         let names = call("GET", &w.url("/connectors"), None).await;

@@ -142,6 +142,43 @@ impl Forwarder {
     }
 }
 
+/// Sends an internal request (`method` on `path` with `body`) to the worker at `url`,
+/// signed with the group's session key as Connect's `RestClient` does; a worker that
+/// has no key yet, or whose key the other refuses (rotated), re-reads it once.
+pub(crate) async fn send_signed(
+    forwarder: &Forwarder,
+    group: Option<&GroupShared>,
+    url: &str,
+    method: Method,
+    path: &[&str],
+    body: Vec<u8>,
+) -> HerderResult<()> {
+    if let Some(g) = group.filter(|g| g.signing.key().is_none()) {
+        g.refresh_session_key().await;
+    }
+    for attempt in 0..2 {
+        let headers = group
+            .and_then(|g| g.signing.sign(&body))
+            .map(Vec::from)
+            .unwrap_or_default();
+        let sent = forwarder
+            .send_raw(url, method.clone(), path, &[], Some(body.clone()), &headers)
+            .await;
+        match (sent, group) {
+            (
+                Err(HerderError::Status {
+                    status: 403 | 503, ..
+                }),
+                Some(g),
+            ) if attempt == 0 => {
+                g.refresh_session_key().await;
+            }
+            (r, _) => return r.map(|_| ()),
+        }
+    }
+    Ok(())
+}
+
 /// Where a leader-only request goes: `None` to serve it here.
 pub(crate) fn leader_url(group: Option<&GroupShared>) -> HerderResult<Option<String>> {
     match group.map(GroupShared::target) {

@@ -171,8 +171,7 @@ impl Worker {
     }
 
     /// Sends an internal request on to the leader at `url`, signed with the session key
-    /// as Connect's `RestClient` does; a worker that has no key yet, or whose key the
-    /// leader refuses (rotated), re-reads it once.
+    /// ([`forward::send_signed`]).
     async fn forward_signed(
         &self,
         url: &str,
@@ -180,32 +179,7 @@ impl Worker {
         path: &[&str],
         body: Vec<u8>,
     ) -> HerderResult<()> {
-        let group = self.group_shared();
-        if let Some(g) = group.filter(|g| g.signing.key().is_none()) {
-            g.refresh_session_key().await;
-        }
-        for attempt in 0..2 {
-            let headers = group
-                .and_then(|g| g.signing.sign(&body))
-                .map(Vec::from)
-                .unwrap_or_default();
-            let sent = self
-                .forwarder
-                .send_raw(url, method.clone(), path, &[], Some(body.clone()), &headers)
-                .await;
-            match (sent, group) {
-                (
-                    Err(HerderError::Status {
-                        status: 403 | 503, ..
-                    }),
-                    Some(g),
-                ) if attempt == 0 => {
-                    g.refresh_session_key().await;
-                }
-                (r, _) => return r.map(|_| ()),
-            }
-        }
-        Ok(())
+        forward::send_signed(&self.forwarder, self.group_shared(), url, method, path, body).await
     }
 
     /// The URL of the worker that runs `key` (from its status record), when it is

@@ -13,8 +13,19 @@ use ferry_kafka::records::{ConfigRecord, StatusKey};
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
+use super::super::group::LeaderTarget;
 use super::tasks::TaskHandle;
 use super::{Actor, Event};
+
+/// Where a connector's new task configs went.
+enum TaskConfigsSent {
+    /// This worker writes them: no group, or it is the leader.
+    WriteHere,
+    /// Sent to the leader, which writes them.
+    ToLeader,
+    /// Not sent yet; a retry is scheduled.
+    NotYet,
+}
 use crate::connector_config::tasks_max;
 use crate::engine;
 use crate::store::hash_order::java_hash_map;
@@ -204,22 +215,37 @@ impl Actor {
             *c = java_hash_map(std::mem::take(c));
         }
         if configs != entry.tasks {
-            let mut records: Vec<ConfigRecord> = configs
-                .iter()
-                .enumerate()
-                .map(|(i, c)| ConfigRecord::Task {
-                    connector: name.to_owned(),
-                    task: i as u32,
-                    config: Some(c.clone()),
-                })
-                .collect();
-            records.push(ConfigRecord::Commit {
-                connector: name.to_owned(),
-                tasks: configs.len() as u32,
-            });
-            self.write_and_apply(name, records)
-                .await
-                .map_err(|e| e.to_string())?;
+            let send = send_task_configs_to_leader(
+                self.forwarder.clone(),
+                self.group.clone(),
+                self.events_tx.clone(),
+                name.to_owned(),
+                configs.clone(),
+            );
+            match send.await {
+                TaskConfigsSent::WriteHere => {
+                    let mut records: Vec<ConfigRecord> = configs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ConfigRecord::Task {
+                            connector: name.to_owned(),
+                            task: i as u32,
+                            config: Some(c.clone()),
+                        })
+                        .collect();
+                    records.push(ConfigRecord::Commit {
+                        connector: name.to_owned(),
+                        tasks: configs.len() as u32,
+                    });
+                    self.write_and_apply(name, records)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                TaskConfigsSent::ToLeader => {}
+                // No leader known, or it refused: the stored configs stay until a retry
+                // succeeds.
+                TaskConfigsSent::NotYet => return Ok(entry.tasks.clone()),
+            }
             // Statuses of tasks that no longer exist are removed.
             for (t, _) in self.ctx.status.task_statuses(name) {
                 if t as usize >= configs.len() {
@@ -234,6 +260,54 @@ impl Actor {
     pub(super) async fn stop_connector(&mut self, name: &str) {
         if let Some(instance) = self.running.get_mut(name).and_then(|r| r.instance.take()) {
             stop_instance(name, instance, self.limits.connector).await;
+        }
+    }
+}
+
+/// A follower's new task configs go to the leader's internal
+/// `POST /connectors/NAME/tasks`, signed, as Connect's `DistributedHerder` sends them;
+/// the leader alone writes them. A failure schedules another try in a second, as
+/// Connect retries with backoff.
+async fn send_task_configs_to_leader(
+    forwarder: super::super::forward::Forwarder,
+    group: Option<super::super::group::GroupShared>,
+    events: mpsc::UnboundedSender<Event>,
+    name: String,
+    configs: Vec<ConfigMap>,
+) -> TaskConfigsSent {
+    let Some(group) = group.as_ref() else {
+        return TaskConfigsSent::WriteHere;
+    };
+    let sent = match group.target() {
+        LeaderTarget::Local => return TaskConfigsSent::WriteHere,
+        LeaderTarget::Unknown => Err("no leader is known (a rebalance is under way)".to_owned()),
+        LeaderTarget::Remote(url) => {
+            let body = serde_json::to_vec(&configs).expect("string maps serialize");
+            super::super::forward::send_signed(
+                &forwarder,
+                Some(group),
+                &url,
+                reqwest::Method::POST,
+                &["connectors", &name, "tasks"],
+                body,
+            )
+            .await
+            .map(|()| url)
+            .map_err(|e| e.to_string())
+        }
+    };
+    match sent {
+        Ok(url) => {
+            tracing::info!(leader = %url, tasks = configs.len(), "task configs sent to the leader");
+            TaskConfigsSent::ToLeader
+        }
+        Err(e) => {
+            tracing::warn!("could not send task configs to the leader, retrying in 1 s: {e}");
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let _ = events.send(Event::Reconfigure(name));
+            });
+            TaskConfigsSent::NotYet
         }
     }
 }

@@ -181,6 +181,8 @@ pub struct Actor {
     owned: Option<ferry_kafka::connect_group::assignor::Load>,
     /// The worker group, in group mode.
     group: Option<super::group::GroupShared>,
+    /// Sends a follower's task configs to the leader.
+    forwarder: super::forward::Forwarder,
 }
 
 impl Actor {
@@ -204,6 +206,7 @@ impl Actor {
             engines: supervision.engines,
             owned: None,
             group: None,
+            forwarder: Default::default(),
         };
         (actor, events_rx)
     }
