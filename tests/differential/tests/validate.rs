@@ -6,7 +6,10 @@
 
 use ferry_differential::pair::Pair;
 use ferry_differential::report::Known;
+use std::time::Duration;
+
 use ferry_test_support::postgres::PgCluster;
+use ferry_test_support::worker::try_call;
 use serde_json::{json, Value};
 
 const POSTGRES: &str = "io.debezium.connector.postgresql.PostgresConnector";
@@ -266,6 +269,20 @@ async fn postgres_connector_settings_match_debezium() {
         .await;
     assert_eq!(c.body["error_count"], 0, "Debezium: {}", c.body);
     assert_eq!(f.body["error_count"], 2, "Ferry: {}", f.body);
+
+    // Creating a connector with them is refused by Ferry, naming each (Connect validates
+    // the same way before it creates a connector; Debezium accepts them).
+    let create = json!({"name": "outbox-connector", "config": unsupported}).to_string();
+    let url = format!("{}/connectors", pair.ferry.base);
+    let answer = try_call("POST", &url, Some(&create), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let message = answer.body["message"].as_str().unwrap_or_default();
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        message.contains("slot.failover") && message.contains("post.processors"),
+        "{message}"
+    );
 
     pair.report.finish("postgres settings", KNOWN);
 }
