@@ -28,7 +28,8 @@ const SCHEMA: &str = "
     CREATE TABLE ri_orders (id INT PRIMARY KEY, status TEXT, note TEXT);
     CREATE TABLE ri_items (id INT PRIMARY KEY, sku TEXT NOT NULL, qty INT);
     CREATE UNIQUE INDEX ri_items_sku ON ri_items (sku);
-    CREATE TABLE flushed (id INT PRIMARY KEY, v TEXT);";
+    CREATE TABLE flushed (id INT PRIMARY KEY, v TEXT);
+    CREATE TABLE elsewhere (id INT);";
 
 /// Sends one request to one worker (no comparison).
 async fn call_one(base: &str, method: &str, path: &str, body: Option<&str>) -> Answer {
@@ -121,7 +122,7 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
     .unwrap();
 
     let mut pair = Pair::start("pgsettings", &[]);
-    let names = ["vf", "va", "ri", "mf", "mc"];
+    let names = ["vf", "va", "ri", "mf", "mc", "md"];
     for (side, who) in [
         (&mut pair.ferry.side, "ferry"),
         (&mut pair.connect.side, "connect"),
@@ -191,10 +192,10 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
                 "snapshot.lock.timeout.ms": "5000",
                 "snapshot.isolation.mode": "read_committed",
             }),
-            "mf" => json!({
+            "mf" | "md" => json!({
                 "table.include.list": "public.flushed",
                 "publication.autocreate.mode": "filtered",
-                "lsn.flush.mode": "manual",
+                "lsn.flush.mode": if name == "mf" { "manual" } else { "connector_and_driver" },
             }),
             _ => json!({
                 "table.include.list": "public.flushed",
@@ -225,8 +226,15 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
         .unwrap();
         ri_answers.push(call_one(&base, "POST", "/connectors", Some(body)).await);
         wait_running(&base, "/connectors/ri/status").await;
+        // RUNNING may be reported while the task is still starting: wait for the ALTERs.
+        let deadline = Instant::now() + Duration::from_secs(30);
         for (table, identity) in &expected_ri {
-            assert_eq!(&replica_identity!(sql, *table), identity, "{base}: {table}");
+            let mut now = replica_identity!(sql, *table);
+            while &now != identity && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                now = replica_identity!(sql, *table);
+            }
+            assert_eq!(&now, identity, "{base}: {table}");
         }
     }
     pair.compare_answers(
@@ -236,7 +244,7 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
         &ri_answers[1],
     );
 
-    for name in ["vf", "va", "mf", "mc"] {
+    for name in ["vf", "va", "mf", "mc", "md"] {
         pair.exchange_each(
             &format!("POST /connectors ({name})"),
             "POST",
@@ -298,6 +306,7 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
     );
     pair.compare_topic("lsn.flush.mode=manual", "mf.public.flushed", 4);
     pair.compare_topic("lsn.flush.mode default", "mc.public.flushed", 4);
+    pair.compare_topic("lsn.flush.mode=connector_and_driver", "md.public.flushed", 4);
 
     // Offsets are flushed every 500 ms: the default mode confirms them to its slot, manual
     // never does, on either runtime.
@@ -323,6 +332,55 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
     );
     assert_eq!(now[0], flush_at_start[0], "ferry, manual: slot not moved");
     assert_eq!(now[1], flush_at_start[1], "connect, manual: slot not moved");
+
+    // connector_and_driver: WAL written only outside the publication, so the server sends
+    // keepalives and nothing else. Ferry confirms the keepalive position (everything it
+    // emitted being durable). Connect's pgjdbc flushes a keepalive position only while its
+    // flushed LSN is at least the start of the last message received; Debezium flushes a
+    // transaction's commit LSN, which lies before its commit message (sent at the commit's
+    // end), so after a change Connect's slot stays where the offsets put it
+    // (docs/compatibility.md).
+    sql.batch_execute("INSERT INTO elsewhere SELECT g FROM generate_series(1, 1000) g")
+        .await
+        .unwrap();
+    let written: i64 = sql
+        .query_one("SELECT (pg_current_wal_lsn() - '0/0')::bigint", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let began = Instant::now();
+    let mut driver = (0, 0);
+    while began.elapsed() < Duration::from_secs(30) {
+        driver = (slot_flush!(sql, "ferry_md"), slot_flush!(sql, "connect_md"));
+        // Connect sends a status update every 10 s (status.update.interval.ms).
+        if driver.0 >= written && began.elapsed() > Duration::from_secs(12) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let connector_mode = (slot_flush!(sql, "ferry_mc"), slot_flush!(sql, "connect_mc"));
+    println!(
+        "[settings] WAL at {written}; connector_and_driver slots (ferry, connect) {driver:?}; connector slots {connector_mode:?}"
+    );
+    let connect_log = std::fs::read_to_string(pair.dir.path().join("connect.log")).unwrap_or_default();
+    assert!(
+        connect_log.contains("automaticFlush=true"),
+        "Connect's md task runs with pgjdbc's automatic flush"
+    );
+    assert!(
+        driver.0 >= written,
+        "ferry, connector_and_driver: slot {} behind {written}",
+        driver.0
+    );
+    assert!(
+        driver.1 < written,
+        "connect, connector_and_driver: slot {} reached {written}: Debezium now flushes keepalive positions after changes too (update docs/compatibility.md)",
+        driver.1
+    );
+    assert!(
+        connector_mode.0 < written && connector_mode.1 < written,
+        "connector mode: {connector_mode:?}"
+    );
 
     pair.report.finish("postgres behaviour settings", KNOWN);
 }
