@@ -397,6 +397,25 @@ async fn internal_topics_hold_kafka_connects_bytes() {
         find("target-state-bytes-src"),
         r#"{"state":"PAUSED","state.v2":"PAUSED"}"#
     );
+    // The active worker keeps a session key, as a one-member Connect cluster's leader
+    // does on `sessioned`, and internal requests must be signed with it.
+    let session: Value = serde_json::from_str(&find("session-key")).unwrap();
+    assert_eq!(session["algorithm"], "HmacSHA256", "{session}");
+    assert_eq!(session["key"].as_str().map(str::len), Some(44), "{session}");
+    assert!(session["creation-timestamp"].is_i64(), "{session}");
+    let unsigned = reqwest::Client::new()
+        .post(ferry.url("/connectors/bytes-src/tasks"))
+        .header("Content-Type", "application/json")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 400);
+    assert!(unsigned
+        .text()
+        .await
+        .unwrap()
+        .contains("Internal request missing required signature"));
     let task: Value = serde_json::from_str(&find("task-bytes-src-0")).unwrap();
     assert_eq!(task["properties"]["topic"], topic.as_str());
     // Connect copies task configs into a java.util.HashMap: its iteration order, not the connector's.

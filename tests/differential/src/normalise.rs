@@ -71,6 +71,10 @@ pub const RULES: &[(&str, &str)] = &[
         "the worker group's generation counts its rebalances; topic discovery time is wall-clock time",
     ),
     (
+        "the config topic's `session-key` record: `key` becomes `<key>` and `creation-timestamp` `<time>`",
+        "each leader generates its own random key at its own moment (KIP-507)",
+    ),
+    (
         "a setting definition's non-empty `documentation` becomes `<documented>`",
         "Ferry documents every setting in its own words (Connect's and Debezium's prose is not copied); an empty one still differs",
     ),
@@ -184,11 +188,19 @@ pub fn normalise_snapshot_position(value: &mut Value) {
 }
 
 /// Rules for internal-topic records, given as `{key: value}`: status records' `generation`
-/// and `discoverTimestamp`.
+/// and `discoverTimestamp`, the session key's `key` and `creation-timestamp`.
 pub fn normalise_internal_record(records: &mut Value) {
     let Some(map) = records.as_object_mut() else {
         return;
     };
+    if let Some(session) = map.get_mut("session-key").and_then(Value::as_object_mut) {
+        if session.get("key").is_some_and(Value::is_string) {
+            session.insert("key".into(), Value::from("<key>"));
+        }
+        if session.get("creation-timestamp").is_some_and(Value::is_number) {
+            session.insert("creation-timestamp".into(), Value::from("<time>"));
+        }
+    }
     for value in map.values_mut() {
         if let Some(generation) = value.get_mut("generation") {
             if generation.is_number() {

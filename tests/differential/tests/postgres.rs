@@ -12,21 +12,13 @@ use serde_json::json;
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason (docs/compatibility.md, "Differences the differential suite shows").
-const KNOWN: &[Known] = &[
-    Known {
-        step: "offsets topic",
-        path: "$[\"[\\\"outbox\\\",{\\\"server\\\":\\\"pg-server-1\\\"}]\"].*",
-        why: "deliberate: each outbox transaction ends with a DELETE that EventRouter drops; Ferry \
+const KNOWN: &[Known] = &[Known {
+    step: "offsets topic",
+    path: "$[\"[\\\"outbox\\\",{\\\"server\\\":\\\"pg-server-1\\\"}]\"].*",
+    why: "deliberate: each outbox transaction ends with a DELETE that EventRouter drops; Ferry \
               commits the offsets of records a transform drops, Connect only those of records it \
               sends, so Ferry's stored position (and the slot) moves past filtered changes",
-    },
-    Known {
-        step: "configs topic",
-        path: "$[\"session-key\"]",
-        why: "the session key for request signing: Ferry's leader writes it only with \
-              ferry.group.membership=connect (the default lease has no group leader)",
-    },
-];
+}];
 
 const SCHEMA: &str = "
     CREATE TABLE customers (

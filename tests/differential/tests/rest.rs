@@ -235,6 +235,21 @@ async fn every_rest_endpoint_answers_as_kafka_connect_does() {
         None,
     )
     .await;
+    // The internal endpoints refuse requests without the session key's signature.
+    pair.exchange(
+        "POST /connectors/lines/tasks (unsigned)",
+        "POST",
+        "/connectors/lines/tasks",
+        Some(r#"[{"task.class":"org.apache.kafka.connect.file.FileStreamSourceTask"}]"#),
+    )
+    .await;
+    pair.exchange(
+        "PUT /connectors/lines/fence (unsigned)",
+        "PUT",
+        "/connectors/lines/fence",
+        None,
+    )
+    .await;
     pair.exchange(
         "GET /connectors/lines/tasks/7/status",
         "GET",
@@ -344,6 +359,12 @@ async fn every_rest_endpoint_answers_as_kafka_connect_does() {
     .await;
     pair.wait_both("/connectors/lines/status", connector_and_tasks_are("RUNNING"))
         .await;
+    // Connect answers 500 "a rebalance is expected" until the update's rebalance is done
+    // (its status still shows the old RUNNING meanwhile).
+    pair.wait_both("/connectors/lines/config", |a| {
+        a.status == 200 && a.body["batch.size"] == "100"
+    })
+    .await;
     pair.exchange(
         "GET /connectors/lines/config (updated)",
         "GET",

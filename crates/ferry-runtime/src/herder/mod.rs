@@ -96,6 +96,9 @@ pub struct Worker {
     background: tokio_util::sync::CancellationToken,
     /// Sends requests on to the leader or a connector's owner.
     forwarder: forward::Forwarder,
+    /// Under the lease on `connect.protocol=sessioned`: the session key the active worker
+    /// writes and checks internal requests against, as a one-member Connect cluster does.
+    lease_signing: Option<Arc<signing::Signing>>,
 }
 
 impl Worker {
@@ -166,6 +169,8 @@ impl Worker {
                 g.refresh_session_key().await;
             }
             g.signing.check(signature)?;
+        } else if let Some(s) = &self.lease_signing {
+            s.check(signature)?;
         }
         Ok(())
     }

@@ -228,11 +228,13 @@ impl Worker {
     ) -> Result<Arc<Worker>, StartError> {
         let view = Arc::new(RwLock::new(View::default()));
         let store = Arc::new(config_store);
+        let stored_key = state.session_key.clone();
         let (actor, events) = Actor::new(ctx.clone(), store.clone(), view.clone(), state, supervision);
         let (tx, rx) = mpsc::channel(64);
         let group_mode = ctx.config.group.connect_membership && lease.is_none() && store.is_distributed();
         let (actor, group) = if group_mode {
-            let g = super::group::start(&ctx.config, store, tx.clone()).map_err(StartError::Config)?;
+            let g =
+                super::group::start(&ctx.config, store.clone(), tx.clone()).map_err(StartError::Config)?;
             (actor.in_group(g.shared.clone()), Some(g))
         } else {
             (actor, None)
@@ -255,6 +257,10 @@ impl Worker {
                 }
             });
         }
+        let lease_signing = match &lease {
+            Some(_) => lease_signing(&ctx.config, store.clone(), stored_key, background.clone())?,
+            None => None,
+        };
         let lease_state = lease.as_ref().map(|l| l.watch());
         let worker = Arc::new(Worker {
             ctx,
@@ -269,6 +275,7 @@ impl Worker {
             group,
             background,
             forwarder: Default::default(),
+            lease_signing,
         });
         worker.ping().await?;
         if let Some(g) = &worker.group {
@@ -386,4 +393,65 @@ pub async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+/// The active worker of a lease on `connect.protocol=sessioned` is a one-member cluster's
+/// leader: it keeps a session key on the config topic (the stored one while it is valid,
+/// a new one when it is missing, expired or of another algorithm, checked every 10 s) and
+/// checks internal requests against it, as Connect's leader does (KIP-507).
+fn lease_signing(
+    config: &crate::WorkerConfig,
+    store: Arc<ConfigStore>,
+    stored: Option<ferry_rest::signature::SessionKey>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<Option<Arc<super::signing::Signing>>, StartError> {
+    if ferry_kafka::connect_protocol::ConnectProtocol::from_name(&config.group.protocol)
+        != Some(ferry_kafka::connect_protocol::ConnectProtocol::Sessioned)
+    {
+        return Ok(None);
+    }
+    let settings = super::signing::SigningSettings::from_config(config).map_err(StartError::Config)?;
+    let signing = Arc::new(super::signing::Signing::new(settings));
+    signing.set_sessioned(true);
+    if let Some(k) = stored {
+        signing.set_key(k);
+    }
+    let s = signing.clone();
+    tokio::spawn(async move {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            if s.needs_new_key(now) {
+                let settings = &s.settings;
+                match ferry_rest::signature::SessionKey::generate(
+                    &settings.key_algorithm,
+                    settings.key_bits,
+                    now,
+                ) {
+                    Ok(key) => {
+                        let record = ferry_kafka::records::ConfigRecord::SessionKey {
+                            key: key.key.clone(),
+                            algorithm: key.algorithm.clone(),
+                            creation_timestamp: key.creation_timestamp,
+                        };
+                        match store.write(&[record]).await {
+                            Ok(()) => {
+                                tracing::info!(algorithm = %key.algorithm, "distributed a new session key");
+                                s.set_key(key);
+                            }
+                            Err(e) => tracing::warn!("Failed to write new session key to config topic: {e}"),
+                        }
+                    }
+                    Err(e) => tracing::error!("{e}"),
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            }
+        }
+    });
+    Ok(Some(signing))
 }
