@@ -322,12 +322,26 @@ impl CloudEventsConverter {
     fn configure_options(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {
         // Debezium parses its own options as a value converter, whatever the side.
         let parsed = common::parse_with_type(&Self::definition(), config, ConverterType::Value)?;
-        for key in [SERIALIZER_TYPE_CONFIG, DATA_SERIALIZER_TYPE_CONFIG] {
-            let ty = parsed.string(key).unwrap_or_default();
-            if !ty.eq_ignore_ascii_case("json") {
+        let is_json = |key| parsed.string(key).is_some_and(|t| t.eq_ignore_ascii_case("json"));
+        let (event_is_json, data_is_json) = (
+            is_json(SERIALIZER_TYPE_CONFIG),
+            is_json(DATA_SERIALIZER_TYPE_CONFIG),
+        );
+        if !event_is_json && data_is_json {
+            // Debezium's first check, worded as Debezium words it.
+            return Err(ConfigError::other(
+                Some(SERIALIZER_TYPE_CONFIG),
+                "Cannot use 'application/json' data content type within Avro events",
+            ));
+        }
+        for (key, json) in [
+            (SERIALIZER_TYPE_CONFIG, event_is_json),
+            (DATA_SERIALIZER_TYPE_CONFIG, data_is_json),
+        ] {
+            if !json {
                 return Err(ConfigError::invalid(
                     key,
-                    ty,
+                    parsed.string(key).unwrap_or("null"),
                     "Ferry's CloudEventsConverter writes json only (avro needs a schema registry)",
                 ));
             }
@@ -545,9 +559,10 @@ impl CloudEventsConverter {
     }
 }
 
-/// A field of `s` by name, or Kafka's `... is not a valid field name`.
+/// A field of `s` by name (its default when null, as Connect's `Struct.get`), or Kafka's
+/// `... is not a valid field name`.
 fn field<'s>(s: &'s Struct, name: &str) -> Result<&'s Value, DataError> {
-    s.get(name)
+    s.get_or_default(name)
         .ok_or_else(|| DataError::new(format!("{name} is not a valid field name")))
 }
 
@@ -641,11 +656,13 @@ fn write_extension_value(
         (SchemaType::Int64, Value::Int64(v)) => write_str(&v.to_string(), out),
         // Including int8/int16 values: Debezium puts the source's Byte or Short into an int32
         // attribute, which Connect refuses.
-        (_, other) => return Err(DataError::new(format!(
+        (_, other) => {
+            return Err(DataError::new(format!(
             "Invalid Java object for schema \"null\" with type {attribute_type}: class {} for field: \"{}\"",
             java::class_name(other),
             extension_name(prefix, name)
-        ))),
+        )))
+        }
     }
     Ok(())
 }
@@ -673,7 +690,7 @@ fn write_extensions(record: &Struct, source: &Struct, out: &mut Vec<u8>) -> Resu
     write_extension_value(("", "op"), SchemaType::String, false, op, out)?;
     for f in source.schema().fields() {
         write_extension_key("", f.name(), out);
-        let value = source.get_index(f.index()).unwrap_or(&Value::Null);
+        let value = source.get_or_default(f.name()).unwrap_or(&Value::Null);
         let (ty, optional) = (f.schema().schema_type(), f.schema().is_optional());
         write_extension_value(("", f.name()), ty, optional, value, out)?;
     }
@@ -693,8 +710,10 @@ fn write_extensions(record: &Struct, source: &Struct, out: &mut Vec<u8>) -> Resu
 }
 
 impl Converter for CloudEventsConverter {
+    /// Debezium's CloudEventsConverter does not override `Converter.config()`: Connect lists
+    /// and validates no options for it ([`CloudEventsConverter::definition`] parses them).
     fn config_def(&self) -> ConfigDef {
-        Self::definition()
+        ConfigDef::new()
     }
 
     fn configure(&mut self, config: &ConfigMap, is_key: bool) -> Result<(), ConfigError> {

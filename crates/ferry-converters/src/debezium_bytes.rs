@@ -2,6 +2,11 @@
 //! `io.debezium.converters.BinaryDataConverter`: bytes pass through as they are (an outbox
 //! payload serialized by the application), anything else goes to an optional delegate
 //! converter named by `delegate.converter.type`.
+//!
+//! The two differ on `java.nio.ByteBuffer` values, which is what Debezium's connectors give
+//! for binary columns (and what Ferry's [`Value::Bytes`] stands for in a source pipeline):
+//! BinaryDataConverter passes them through, ByteArrayConverter accepts only `byte[]` and
+//! hands a buffer to the delegate (or fails without one), as upstream.
 
 use ferry_core::java::object::{write_value_string, BytesText};
 use ferry_core::{
@@ -18,16 +23,29 @@ pub const BINARY_DATA_CLASS: &str = "io.debezium.converters.BinaryDataConverter"
 /// The option naming the converter that handles values that are not bytes.
 pub const DELEGATE_CONVERTER_TYPE_CONFIG: &str = "delegate.converter.type";
 
-/// Debezium's pass-through bytes converter (both classes behave the same on Connect
-/// data: a `byte[]` and a `ByteBuffer` are both [`Value::Bytes`]).
+/// Debezium's pass-through bytes converters.
 pub struct DebeziumBytesConverter {
     delegate: Option<Box<dyn Converter>>,
+    /// BinaryDataConverter: bytes (a `ByteBuffer`) pass through; ByteArrayConverter: they
+    /// go to the delegate.
+    passes_buffers: bool,
 }
 
 impl DebeziumBytesConverter {
-    /// A converter without delegate, as before `configure`.
-    pub fn new() -> Self {
-        DebeziumBytesConverter { delegate: None }
+    /// Debezium's ByteArrayConverter, without delegate (as before `configure`).
+    pub fn byte_array() -> Self {
+        DebeziumBytesConverter {
+            delegate: None,
+            passes_buffers: false,
+        }
+    }
+
+    /// Debezium's BinaryDataConverter, without delegate (as before `configure`).
+    pub fn binary_data() -> Self {
+        DebeziumBytesConverter {
+            delegate: None,
+            passes_buffers: true,
+        }
     }
 
     /// `converter.type` plus `delegate.converter.type` (no default, not required).
@@ -48,10 +66,14 @@ impl DebeziumBytesConverter {
     ) -> Result<&dyn Converter, DataError> {
         self.delegate.as_deref().ok_or_else(|| {
             let mut text = String::new();
-            if value.is_null() {
-                text.push_str("null");
-            } else {
-                write_value_string(schema, value, BytesText::ContentHash, &mut text);
+            match value {
+                Value::Null => text.push_str("null"),
+                // A heap ByteBuffer as Debezium's connectors wrap a column's bytes.
+                Value::Bytes(b) => text.push_str(&format!(
+                    "java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]",
+                    b.len()
+                )),
+                _ => write_value_string(schema, value, BytesText::ContentHash, &mut text),
             }
             DataError::new(format!(
                 "A {topic} of type '{text}' requires a {DELEGATE_CONVERTER_TYPE_CONFIG} to be configured"
@@ -69,7 +91,7 @@ impl DebeziumBytesConverter {
         out.clear();
         let bytes_schema = schema.is_none_or(|s| s.schema_type() == SchemaType::Bytes);
         match value {
-            Value::Bytes(b) if bytes_schema => {
+            Value::Bytes(b) if bytes_schema && self.passes_buffers => {
                 out.extend_from_slice(b);
                 Ok(true)
             }
@@ -85,12 +107,6 @@ impl DebeziumBytesConverter {
             schema: Some(Schema::optional_bytes()),
             value: data.map_or(Value::Null, |d| Value::Bytes(d.to_vec().into())),
         }
-    }
-}
-
-impl Default for DebeziumBytesConverter {
-    fn default() -> Self {
-        DebeziumBytesConverter::new()
     }
 }
 
@@ -190,7 +206,7 @@ mod tests {
     use ferry_core::Struct;
 
     fn configured(options: &[(&str, &str)]) -> Result<DebeziumBytesConverter, ConfigError> {
-        let mut c = DebeziumBytesConverter::new();
+        let mut c = DebeziumBytesConverter::binary_data();
         let map: ConfigMap = options
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -218,6 +234,35 @@ mod tests {
         assert_eq!(back.schema, Some(Schema::optional_bytes()));
         assert_eq!(back.value, Value::Bytes(b"ab".to_vec().into()));
         assert_eq!(c.to_connect("t", None).unwrap().value, Value::Null);
+    }
+
+    #[test]
+    fn byte_array_converter_hands_buffers_to_the_delegate() {
+        let mut c = DebeziumBytesConverter::byte_array();
+        Converter::configure(&mut c, &ConfigMap::new(), false).unwrap();
+        let v = Value::Bytes(vec![0u8, 255, 7].into());
+        let e = c
+            .from_connect("outbox.event.Order", Some(&Schema::optional_bytes()), &v)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "A outbox.event.Order of type 'java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]' requires a \
+             delegate.converter.type to be configured"
+        );
+        assert_eq!(
+            c.from_connect("t", Some(&Schema::optional_bytes()), &Value::Null)
+                .unwrap(),
+            None
+        );
+        let map: ConfigMap = [(
+            "delegate.converter.type",
+            "org.apache.kafka.connect.converters.ByteArrayConverter",
+        )]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Converter::configure(&mut c, &map, false).unwrap();
+        assert_eq!(c.from_connect("t", None, &v).unwrap(), Some(vec![0, 255, 7]));
     }
 
     #[test]
@@ -287,7 +332,7 @@ mod tests {
 
     #[test]
     fn as_header_converter_there_is_no_delegate() {
-        let mut c = DebeziumBytesConverter::new();
+        let mut c = DebeziumBytesConverter::binary_data();
         let map: ConfigMap = [(
             "delegate.converter.type".to_string(),
             "org.apache.kafka.connect.json.JsonConverter".to_string(),

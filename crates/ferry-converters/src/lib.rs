@@ -80,11 +80,11 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         ),
         debezium_descriptor(
             debezium_bytes::BYTE_ARRAY_CLASS,
-            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::new())),
+            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::byte_array())),
         ),
         debezium_descriptor(
             debezium_bytes::BINARY_DATA_CLASS,
-            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::new())),
+            C(|| Box::new(debezium_bytes::DebeziumBytesConverter::binary_data())),
         ),
     ]
 }
@@ -122,9 +122,8 @@ pub fn header_converter(class: &str) -> Option<Box<dyn HeaderConverter>> {
         number::FLOAT_CLASS => Box::new(number::NumberConverter::float()),
         number::DOUBLE_CLASS => Box::new(number::NumberConverter::double()),
         number::BOOLEAN_CLASS => Box::new(number::BooleanConverter),
-        debezium_bytes::BYTE_ARRAY_CLASS | debezium_bytes::BINARY_DATA_CLASS => {
-            Box::new(debezium_bytes::DebeziumBytesConverter::new())
-        }
+        debezium_bytes::BYTE_ARRAY_CLASS => Box::new(debezium_bytes::DebeziumBytesConverter::byte_array()),
+        debezium_bytes::BINARY_DATA_CLASS => Box::new(debezium_bytes::DebeziumBytesConverter::binary_data()),
         _ => return None,
     })
 }

@@ -1,10 +1,11 @@
 //! Debezium's converters on Ferry and on the real Kafka Connect 4.3 with Debezium 3.6.3:
 //! CloudEventsConverter on PostgreSQL change events (data with and without its schema,
 //! `json.*` options, extension attributes off, transaction metadata, whose own topic's
-//! records are no envelopes), ByteArrayConverter on an outbox's bytea payloads and
-//! BinaryDataConverter delegating change events to JsonConverter; the converters' plugin
+//! records are no envelopes), BinaryDataConverter on an outbox's bytea payloads and
+//! ByteArrayConverter delegating change events to JsonConverter; the converters' plugin
 //! definitions and validation; and the tasks that must fail (Avro without a schema
-//! registry, a struct without a delegate).
+//! registry; a struct, or a bytea payload, which is a ByteBuffer, through ByteArrayConverter
+//! without a delegate).
 //!
 //! No normalisation beyond the suite's own: every table starts empty, so each record is a
 //! streamed event, and streamed events carry the same commit's LSN, transaction id and
@@ -20,12 +21,35 @@ use serde_json::{json, Value};
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason.
-const KNOWN: &[Known] = &[];
+const KNOWN: &[Known] = &[
+    Known {
+        step: VALIDATE,
+        path: "$.configs[\"header.converter\"].value.recommended_values*",
+        why: "Connect lists every class that is a HeaderConverter, the converters that are \
+              both (Kafka's, Debezium's ByteArrayConverter and BinaryDataConverter) included; \
+              Ferry's registry keeps one kind per class and lists only SimpleHeaderConverter",
+    },
+    Known {
+        step: AVRO_STATUS,
+        path: "$.tasks[\"0\"].trace",
+        why: "the message is Debezium's, but a converter that refuses its configuration fails \
+              Ferry's task with `value.converter: MESSAGE` where Connect names the Java \
+              exception (`java.lang.IllegalStateException: MESSAGE`)",
+    },
+    Known {
+        step: AVRO_STATUS,
+        path: "$.tasks[\"0\"].version",
+        why: "Connect reports no task version when the task fails before it is created \
+              (its converters are configured first); Ferry reports the plugin's version",
+    },
+];
+
+const VALIDATE: &str = "PUT validate (CloudEventsConverter)";
+const AVRO_STATUS: &str = "GET /connectors/ceavro/status (FAILED)";
 
 const CLOUDEVENTS: &str = "io.debezium.converters.CloudEventsConverter";
 const BYTE_ARRAY: &str = "io.debezium.converters.ByteArrayConverter";
 const BINARY_DATA: &str = "io.debezium.converters.BinaryDataConverter";
-const POSTGRES: &str = "io.debezium.connector.postgresql.PostgresConnector";
 
 const SCHEMA: &str = "
     CREATE TABLE items (
@@ -53,6 +77,22 @@ fn items(prefix: &str, value_converter: Value) -> Value {
         config[k] = v.clone();
     }
     config
+}
+
+/// An outbox connector with `prefix` routing to `route` with `value_converter` and string
+/// keys. Each connector has a prefix of its own: Debezium names its metrics after it, and a
+/// second connector with the same one waits for the first's to go away.
+fn outbox(prefix: &str, route: &str, value_converter: &str) -> Value {
+    json!({
+        "topic.prefix": prefix,
+        "table.include.list": "public.outbox",
+        "tombstones.on.delete": "false",
+        "transforms": "outbox",
+        "transforms.outbox.type": "io.debezium.transforms.outbox.EventRouter",
+        "transforms.outbox.route.topic.replacement": route,
+        "value.converter": value_converter,
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    })
 }
 
 type Settings = fn() -> Value;
@@ -118,36 +158,26 @@ const CONNECTORS: &[(&str, Settings, &str, usize)] = &[
         "cetx.public.items",
         ITEM_RECORDS,
     ),
-    // Change events through BinaryDataConverter's delegate.
+    // Change events through ByteArrayConverter's delegate (a struct is no byte[]).
     (
-        "binary",
+        "bytes",
         || {
             items(
-                "bin",
+                "byt",
                 json!({
-                    "value.converter": BINARY_DATA,
+                    "value.converter": BYTE_ARRAY,
                     "value.converter.delegate.converter.type": "org.apache.kafka.connect.json.JsonConverter",
                     "value.converter.delegate.converter.type.schemas.enable": "false",
                 }),
             )
         },
-        "bin.public.items",
+        "byt.public.items",
         ITEM_RECORDS,
     ),
-    // The outbox's bytea payloads as they are.
+    // The outbox's bytea payloads (ByteBuffers) as they are, through BinaryDataConverter.
     (
-        "bytes",
-        || {
-            json!({
-                "topic.prefix": "ob",
-                "table.include.list": "public.outbox",
-                "tombstones.on.delete": "false",
-                "transforms": "outbox",
-                "transforms.outbox.type": "io.debezium.transforms.outbox.EventRouter",
-                "value.converter": BYTE_ARRAY,
-                "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-            })
-        },
+        "binary",
+        || outbox("ob", "outbox.event.${routedByValue}", BINARY_DATA),
         "outbox.event.Order",
         OUTBOX_EVENTS,
     ),
@@ -156,7 +186,9 @@ const CONNECTORS: &[(&str, Settings, &str, usize)] = &[
 /// Per items topic: 2 c + 1 u + (d, tombstone) + 2 c + 1 u (to a NULL-heavy row).
 const ITEM_RECORDS: usize = 2 + 1 + 2 + 2 + 1;
 const OUTBOX_EVENTS: usize = 4;
-const TX_RECORDS: usize = 2 * 5;
+/// BEGIN and END of the 5 transactions on items and of the 4 on the outbox (whose events
+/// the connector's table list filters out, but not their transaction markers).
+const TX_RECORDS: usize = 2 * (5 + OUTBOX_EVENTS);
 
 /// Connectors whose task must fail, with the setting that makes it fail.
 const FAILING: &[(&str, Settings)] = &[
@@ -170,6 +202,11 @@ const FAILING: &[(&str, Settings)] = &[
     // A change event is a struct: ByteArrayConverter needs a delegate for it.
     ("nodelegate", || {
         items("nod", json!({"value.converter": BYTE_ARRAY}))
+    }),
+    // Debezium's connectors give binary columns as ByteBuffers, which ByteArrayConverter
+    // (unlike BinaryDataConverter) does not pass through.
+    ("bytebuffer", || {
+        outbox("obb", "buffer.event.${routedByValue}", BYTE_ARRAY)
     }),
 ];
 
@@ -209,29 +246,34 @@ async fn debezium_converters_match_debezium() {
         )
         .await;
     }
-    // Validation of a connector with the converter and its options (Connect validates
-    // the converter's definition with the `value.converter.` options).
-    let mut validate = items(
-        "val",
-        json!({
-            "value.converter": CLOUDEVENTS,
-            "value.converter.serializer.type": "json",
-            "value.converter.extension.attributes.enable": "maybe",
-            "value.converter.metadata.source": "value,id:generate",
-            "header.converter": BINARY_DATA,
-        }),
-    );
-    validate["connector.class"] = json!(POSTGRES);
-    validate["name"] = json!("val");
+    // Validation with the converter and its options: Connect validates a converter's own
+    // definition, which for CloudEventsConverter is empty (Debezium keeps `config()`'s
+    // default), so nothing is added and the options are not checked.
+    let validate = json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "name": "val",
+        "topic": "t",
+        "file": "/tmp/x",
+        "value.converter": CLOUDEVENTS,
+        "value.converter.serializer.type": "json",
+        "value.converter.extension.attributes.enable": "maybe",
+        "value.converter.metadata.source": "value,id:generate",
+    });
     pair.exchange(
-        "PUT validate (CloudEventsConverter)",
+        VALIDATE,
         "PUT",
-        &format!("/connector-plugins/{POSTGRES}/config/validate"),
+        "/connector-plugins/org.apache.kafka.connect.file.FileStreamSourceConnector/config/validate",
         Some(&validate.to_string()),
     )
     .await;
 
-    for (name, config, ..) in CONNECTORS {
+    // Every connector starts before any change (the failing ones too: a task that fails in
+    // a snapshot could hold back the other side's slot creation).
+    let all = CONNECTORS
+        .iter()
+        .map(|c| (c.0, c.1))
+        .chain(FAILING.iter().copied());
+    for (name, config) in all {
         let body = |slot| connector(name, slot, &pg, &db, &config());
         pair.exchange_each(
             &format!("POST /connectors ({name})"),
@@ -243,6 +285,14 @@ async fn debezium_converters_match_debezium() {
         .await;
     }
     for (name, ..) in CONNECTORS {
+        pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
+            .await;
+    }
+    // ceavro fails when its converter is configured, before any change.
+    pair.wait_both("/connectors/ceavro/status", task_failed).await;
+    pair.exchange(AVRO_STATUS, "GET", "/connectors/ceavro/status", None)
+        .await;
+    for name in ["nodelegate", "bytebuffer"] {
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
             .await;
     }
@@ -283,41 +333,22 @@ async fn debezium_converters_match_debezium() {
     for (name, _, topic, n) in CONNECTORS {
         pair.compare_topic(&format!("{name} {topic}"), topic, *n);
     }
-    // BEGIN and END of each of the 5 transactions that touched items: null values.
+    // Every task is still running on both.
+    for (name, ..) in CONNECTORS {
+        let path = format!("/connectors/{name}/status");
+        pair.exchange(&format!("GET {path}"), "GET", &path, None).await;
+    }
+    // The transaction topic: no envelopes, so null values.
     pair.compare_topic("cetx transaction topic", "cetx.transaction", TX_RECORDS);
 
-    // The connectors whose tasks fail: the same status (trace's first line included).
-    for (name, config) in FAILING {
-        let body = |slot| connector(name, slot, &pg, &db, &config());
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &body("ferry"),
-            &body("connect"),
-        )
-        .await;
+    // nodelegate fails on the first item change, bytebuffer on the first outbox event: the
+    // same status on both (the trace's first line included).
+    for name in ["nodelegate", "bytebuffer"] {
+        let path = format!("/connectors/{name}/status");
+        pair.wait_both(&path, task_failed).await;
+        pair.exchange(&format!("GET {path} (FAILED)"), "GET", &path, None)
+            .await;
     }
-    // ceavro fails when its converter is configured; nodelegate on the first change event.
-    pair.wait_both("/connectors/ceavro/status", task_failed).await;
-    pair.exchange(
-        "GET /connectors/ceavro/status (FAILED)",
-        "GET",
-        "/connectors/ceavro/status",
-        None,
-    )
-    .await;
-    sql.batch_execute("INSERT INTO items VALUES (5, 'five', 5, NULL, NULL, NULL)")
-        .await
-        .unwrap();
-    pair.wait_both("/connectors/nodelegate/status", task_failed).await;
-    pair.exchange(
-        "GET /connectors/nodelegate/status (FAILED)",
-        "GET",
-        "/connectors/nodelegate/status",
-        None,
-    )
-    .await;
 
     pair.report.finish("debezium converters", KNOWN);
     assert!(
