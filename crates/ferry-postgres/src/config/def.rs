@@ -136,7 +136,12 @@ pub fn config_def() -> ConfigDef {
                 .doc("Whether and how the publication is created: all_tables, filtered (the captured tables), no_tables or disabled.")
                 .recommend(&["no_tables", "filtered", "disabled", "all_tables"]),
         )
-        // replica.identity.autoset.values (Postgres 12): defined with its implementation.
+        .define(
+            key("replica.identity.autoset.values", ConfigType::String, Importance::Medium, Width::Long)
+                .shown("Replica Identity Auto Set Values", POSTGRES, 12)
+                .default_null()
+                .doc("Replica identities set at start on captured tables, as <table regex>:<DEFAULT|FULL|NOTHING|INDEX name> entries separated by commas (ALTER TABLE ... REPLICA IDENTITY; needs table ownership, otherwise logged)."),
+        )
         .define(
             key("slot.drop.on.stop", ConfigType::Boolean, Importance::Medium, Width::None)
                 .shown("Drop slot on stop", POSTGRES, 13)
@@ -247,12 +252,18 @@ pub fn config_def() -> ConfigDef {
                 .default_value("t")
                 .doc("Operations not published, as op codes c, u, d, t separated by commas, or none."),
         )
-        // lsn.flush.mode (Postgres 31): defined with its implementation.
+        .define(
+            key("lsn.flush.mode", ConfigType::String, Importance::Low, Width::Short)
+                .shown("LSN flush mode", POSTGRES, 31)
+                .default_null()
+                .doc("Who confirms the slot's flush position: connector (default: what stored offsets cover), manual (never: the user advances the slot) or connector_and_driver (also the server's keepalive position when everything emitted is stored).")
+                .recommend(&["connector_and_driver", "connector", "manual"]),
+        )
         .define(
             key("flush.lsn.source", ConfigType::Boolean, Importance::Low, Width::Short)
                 .shown("Boolean to determine if Debezium should flush LSN in the source database", POSTGRES, 32)
                 .default_value("true")
-                .doc("Confirm processed LSNs to the server, so that it can recycle WAL; Ferry supports only true."),
+                .doc("Deprecated for lsn.flush.mode (used only when that is unset): true is connector, false is manual."),
         )
         .define(
             key("event.processing.failure.handling.mode", ConfigType::String, Importance::Medium, Width::Short)
@@ -515,7 +526,7 @@ pub fn config_def() -> ConfigDef {
             key("snapshot.lock.timeout.ms", ConfigType::Long, Importance::Medium, Width::Long)
                 .shown("Snapshot lock timeout (ms)", CONNECTOR, 42)
                 .default_value("10000")
-                .doc("How long the snapshot waits for table locks, in ms (Ferry: accepted, no effect)."),
+                .doc("How long the snapshot waits for each table lock (snapshot.locking.mode=shared), in ms, before it fails."),
         )
         .define(
             key("memory.management.schemas.class", ConfigType::Class, Importance::Low, Width::Long)
@@ -536,7 +547,13 @@ pub fn config_def() -> ConfigDef {
                 .doc("When to snapshot: initial, always, initial_only, no_data or when_needed (configuration_based and custom: not in Ferry yet).")
                 .recommend(&["always", "initial_only", "configuration_based", "when_needed", "initial", "custom", "no_data"]),
         )
-        // snapshot.isolation.mode (Connector 46): defined with its implementation.
+        .define(
+            key("snapshot.isolation.mode", ConfigType::String, Importance::Low, Width::Short)
+                .shown("Snapshot isolation mode", CONNECTOR, 46)
+                .default_value("serializable")
+                .doc("Isolation level of a snapshot that cannot import the new slot's exported snapshot (which is always REPEATABLE READ): serializable, repeatable_read, read_committed or read_uncommitted.")
+                .recommend(&["read_uncommitted", "repeatable_read", "read_committed", "serializable"]),
+        )
         .define(
             key("snapshot.query.mode", ConfigType::String, Importance::Low, Width::Short)
                 .shown("Snapshot query mode", CONNECTOR, 47)
@@ -556,7 +573,13 @@ pub fn config_def() -> ConfigDef {
                 .default_null()
                 .doc("Name of the custom snapshot lock implementation; Ferry does not support this."),
         )
-        // snapshot.locking.mode (Connector 50): defined with its implementation.
+        .define(
+            key("snapshot.locking.mode", ConfigType::String, Importance::Low, Width::Short)
+                .shown("Snapshot locking mode", CONNECTOR, 50)
+                .default_value("none")
+                .doc("Table locks during the snapshot: shared (LOCK TABLE ... IN ACCESS SHARE MODE on each captured table until the snapshot ends) or none; custom is not supported.")
+                .recommend(&["shared", "custom", "none"]),
+        )
         .define(
             key("hstore.handling.mode", ConfigType::String, Importance::Low, Width::Medium)
                 .shown("HStore Handling", CONNECTOR, 51)
@@ -616,7 +639,12 @@ pub fn config_def() -> ConfigDef {
                 .default_null()
                 .doc("Prefixes (regular expressions) of logical decoding messages not to publish."),
         )
-        // publish.via.partition.root (Connector 60): defined with its implementation.
+        .define(
+            key("publish.via.partition.root", ConfigType::Boolean, Importance::Medium, Width::Short)
+                .shown("Publish via partition root", CONNECTOR, 60)
+                .default_value("false")
+                .doc("Publications the connector creates publish a partitioned table's changes under the root table (publish_via_partition_root = true)."),
+        )
         .define(
             key("converters", ConfigType::String, Importance::Low, Width::Medium)
                 .shown("List of prefixes defining custom values converters.", EVENTS, 1)
@@ -896,6 +924,7 @@ pub const CHECKS: &[(&str, &[Check])] = &[
     ("database.tcpKeepAlive", &[Check::Boolean, Check::Boolean]),
     ("xmin.fetch.interval.ms", &[Check::Long, Check::NonNegativeLong]),
     ("skipped.operations", &[Check::SkippedOperations]),
+    ("lsn.flush.mode", &[Check::OneOf]),
     ("flush.lsn.source", &[Check::Boolean, Check::Boolean]),
     ("event.processing.failure.handling.mode", &[Check::OneOf]),
     ("max.batch.size", &[Check::Int, Check::PositiveInt]),
@@ -960,7 +989,9 @@ pub const CHECKS: &[(&str, &[Check])] = &[
     ("time.precision.mode", &[Check::OneOf]),
     ("snapshot.lock.timeout.ms", &[Check::Long]),
     ("snapshot.mode", &[Check::OneOf]),
+    ("snapshot.isolation.mode", &[Check::OneOf]),
     ("snapshot.query.mode", &[Check::OneOf]),
+    ("snapshot.locking.mode", &[Check::OneOf]),
     ("hstore.handling.mode", &[Check::OneOf]),
     ("binary.handling.mode", &[Check::OneOf]),
     ("schema.name.adjustment.mode", &[Check::OneOf]),
@@ -977,6 +1008,7 @@ pub const CHECKS: &[(&str, &[Check])] = &[
             shown: "logical_decoding_message.prefix.include.list",
         }],
     ),
+    ("publish.via.partition.root", &[Check::Boolean, Check::Boolean]),
     ("tombstones.on.delete", &[Check::Boolean, Check::Boolean]),
     ("heartbeat.interval.ms", &[Check::Int, Check::NonNegativeInt]),
     ("signal.poll.interval.ms", &[Check::Long, Check::PositiveInt]),

@@ -8,6 +8,7 @@ mod column_rules;
 mod def;
 mod filters;
 mod reader;
+mod settings;
 
 use std::time::Duration;
 
@@ -23,6 +24,10 @@ pub use column_rules::{
 };
 pub use def::{alias_of, config_def, NotImplemented, ALIASES, NOT_IMPLEMENTED};
 pub use filters::{Filters, KeyColumns};
+pub use settings::{
+    replica_identity_for, LsnFlushMode, ReplicaIdentity, ReplicaIdentityRule, SnapshotIsolationMode,
+    SnapshotLockingMode,
+};
 
 use filters::anchored;
 use reader::Reader;
@@ -123,6 +128,22 @@ pub struct PostgresConfig {
     pub snapshot_select_overrides: Vec<SelectOverride>,
     /// `money.fraction.digits`: the scale of money values (precise and string modes).
     pub money_fraction_digits: u8,
+    /// `publish.via.partition.root`: publications Ferry creates publish a partitioned
+    /// table's changes under the root table.
+    pub publish_via_partition_root: bool,
+    /// The `publish = '...'` option of publications Ferry creates: the operations
+    /// `skipped.operations` keeps, only when that is set explicitly and skips something.
+    pub publication_publish: Option<String>,
+    /// `snapshot.isolation.mode`.
+    pub snapshot_isolation_mode: SnapshotIsolationMode,
+    /// `snapshot.locking.mode` (`custom` is refused by parse).
+    pub snapshot_locking_mode: SnapshotLockingMode,
+    /// `snapshot.lock.timeout.ms`: the snapshot session's `lock_timeout` for its table locks.
+    pub snapshot_lock_timeout: Duration,
+    /// `lsn.flush.mode`, or the deprecated `flush.lsn.source` when only that is set.
+    pub lsn_flush_mode: LsnFlushMode,
+    /// `replica.identity.autoset.values`: replica identities set on captured tables at start.
+    pub replica_identity_rules: Vec<ReplicaIdentityRule>,
 }
 
 /// One table's snapshot SELECT (`snapshot.select.statement.overrides.SCHEMA.TABLE`).
@@ -246,6 +267,7 @@ impl PostgresConfig {
         let interval_mode = r.choice("interval.handling.mode");
         let hstore_mode = r.choice("hstore.handling.mode");
         let skipped_operations = skipped_operations(r);
+        let publication_publish = publication_publish(r.is_set("skipped.operations"), &skipped_operations);
         let message_key_columns = message_key_columns(r);
         let max_batch_size = r.int("max.batch.size") as usize;
         let max_queue_size = r.int("max.queue.size") as usize;
@@ -269,6 +291,22 @@ impl PostgresConfig {
         let column_rules = column_rules(r);
         let money_fraction_digits = money_fraction_digits(r);
         let snapshot_select_overrides = snapshot_select_overrides(r);
+        let publish_via_partition_root = r.boolean("publish.via.partition.root");
+        let snapshot_isolation_mode = r.choice("snapshot.isolation.mode");
+        let snapshot_locking_mode = snapshot_locking_mode(r);
+        let snapshot_lock_timeout = Duration::from_millis(r.int("snapshot.lock.timeout.ms").max(0) as u64);
+        let lsn_flush_mode = lsn_flush_mode(r);
+        // Debezium: connector_and_driver needs heartbeats to carry keepalive positions.
+        let heartbeat_interval = if lsn_flush_mode == LsnFlushMode::ConnectorAndDriver
+            && heartbeat_interval.is_zero()
+            && !provide_transaction_metadata
+        {
+            tracing::warn!("heartbeat.interval.ms was internally set to 600000 ms since lsn.flush.mode=connector_and_driver requires periodic opportunities to propagate LSNs to Kafka. If this behavior is not desired, explicitly set heartbeat.interval.ms to more than 0 or enable provide.transaction.metadata.");
+            Duration::from_millis(600_000)
+        } else {
+            heartbeat_interval
+        };
+        let replica_identity_rules = replica_identity_rules(r);
         // Accepted and without effect, as in Debezium's PostgreSQL connector, whose
         // readTableColumn never reads column comments (REMARKS).
         r.boolean("include.schema.comments");
@@ -318,6 +356,13 @@ impl PostgresConfig {
             column_rules,
             money_fraction_digits,
             snapshot_select_overrides,
+            publish_via_partition_root,
+            publication_publish,
+            snapshot_isolation_mode,
+            snapshot_locking_mode,
+            snapshot_lock_timeout,
+            lsn_flush_mode,
+            replica_identity_rules,
         }
     }
 
@@ -521,6 +566,74 @@ fn snapshot_select_overrides(r: &mut Reader<'_>) -> Vec<SelectOverride> {
         }
     }
     out
+}
+
+/// `snapshot.locking.mode`: `custom` names a Java `SnapshotLock` class, which Ferry
+/// cannot load, so it is refused (Debezium itself asks for `snapshot.locking.mode.custom.name`).
+fn snapshot_locking_mode(r: &mut Reader<'_>) -> SnapshotLockingMode {
+    let mode = r.choice("snapshot.locking.mode");
+    if mode == SnapshotLockingMode::Custom {
+        r.errors.push(checks::invalid(
+            "snapshot.locking.mode",
+            "Ferry does not support snapshot.locking.mode=custom (a Java SnapshotLock implementation); use 'shared' (LOCK TABLE ... IN ACCESS SHARE MODE during the snapshot) or 'none'",
+        ));
+        return SnapshotLockingMode::None;
+    }
+    mode
+}
+
+/// `lsn.flush.mode`, else the deprecated `flush.lsn.source` (true = connector,
+/// false = manual) when it is set, else `connector`: Debezium's resolution.
+fn lsn_flush_mode(r: &mut Reader<'_>) -> LsnFlushMode {
+    let deprecated = r.is_set("flush.lsn.source");
+    let flush_lsn_source = r.boolean("flush.lsn.source");
+    let Some(value) = r.opt("lsn.flush.mode") else {
+        if !deprecated {
+            return LsnFlushMode::Connector;
+        }
+        tracing::warn!("Property 'flush.lsn.source' is deprecated and replaced by 'lsn.flush.mode' and will be removed in a future build.");
+        return if flush_lsn_source {
+            LsnFlushMode::Connector
+        } else {
+            LsnFlushMode::Manual
+        };
+    };
+    // A name not among the choices was reported by its check (OneOf).
+    LsnFlushMode::from_name(&value).unwrap_or(LsnFlushMode::Connector)
+}
+
+/// `replica.identity.autoset.values`: every entry must match Debezium's pattern.
+fn replica_identity_rules(r: &mut Reader<'_>) -> Vec<ReplicaIdentityRule> {
+    const KEY: &str = "replica.identity.autoset.values";
+    r.opt(KEY);
+    // Blank counts as set here (Debezium: "Must not be empty").
+    let Some(value) = r.map().get(KEY).cloned() else {
+        return Vec::new();
+    };
+    let (rules, problems) = settings::parse_replica_identity_rules(&value);
+    for (_, reason) in problems {
+        r.errors.push(checks::invalid(KEY, reason));
+    }
+    rules
+}
+
+/// Debezium's `buildPublishOptionValue`: the pgoutput operations not skipped, when
+/// `skipped.operations` is given and skips at least one.
+fn publication_publish(explicit: bool, skipped: &[char]) -> Option<String> {
+    if !explicit || skipped.is_empty() {
+        return None;
+    }
+    let ops: Vec<&str> = [
+        ('c', "insert"),
+        ('u', "update"),
+        ('d', "delete"),
+        ('t', "truncate"),
+    ]
+    .into_iter()
+    .filter(|(op, _)| !skipped.contains(op))
+    .map(|(_, name)| name)
+    .collect();
+    Some(ops.join(","))
 }
 
 /// `skipped.operations`: op codes `c`, `u`, `d`, `t`, or `none`.
@@ -1056,6 +1169,94 @@ mod tests {
                 && errs[0].to_string().contains("SCHEMA_NAME.TABLE_NAME"),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn debeziums_behaviour_settings_parse_with_their_defaults_and_old_names() {
+        let base = [
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ];
+        let parse = |extra: &[(&str, &str)]| {
+            let mut m = map(&base);
+            for (k, v) in extra {
+                m.insert(k.to_string(), v.to_string());
+            }
+            PostgresConfig::parse(&m)
+        };
+        let c = parse(&[]).unwrap();
+        assert!(!c.publish_via_partition_root);
+        assert_eq!(c.snapshot_isolation_mode, SnapshotIsolationMode::Serializable);
+        assert_eq!(c.snapshot_locking_mode, SnapshotLockingMode::None);
+        assert_eq!(c.snapshot_lock_timeout, Duration::from_secs(10));
+        assert_eq!(c.lsn_flush_mode, LsnFlushMode::Connector);
+        assert!(c.replica_identity_rules.is_empty());
+        assert_eq!(c.heartbeat_interval, Duration::ZERO);
+
+        let c = parse(&[
+            ("publish.via.partition.root", "TRUE"),
+            ("snapshot.isolation.mode", "read_committed"),
+            ("snapshot.locking.mode", "shared"),
+            ("snapshot.lock.timeout.ms", "250"),
+            (
+                "replica.identity.autoset.values",
+                "public.orders:FULL,public.items:INDEX items_idx",
+            ),
+        ])
+        .unwrap();
+        assert!(c.publish_via_partition_root);
+        assert_eq!(c.snapshot_isolation_mode, SnapshotIsolationMode::ReadCommitted);
+        assert_eq!(c.snapshot_locking_mode, SnapshotLockingMode::Shared);
+        assert_eq!(c.snapshot_lock_timeout, Duration::from_millis(250));
+        assert_eq!(c.replica_identity_rules.len(), 2);
+
+        // flush.lsn.source (deprecated) counts only when lsn.flush.mode is absent.
+        let mode = |extra: &[(&str, &str)]| parse(extra).unwrap().lsn_flush_mode;
+        assert_eq!(mode(&[("flush.lsn.source", "false")]), LsnFlushMode::Manual);
+        assert_eq!(mode(&[("flush.lsn.source", "true")]), LsnFlushMode::Connector);
+        assert_eq!(
+            mode(&[("flush.lsn.source", "false"), ("lsn.flush.mode", "connector")]),
+            LsnFlushMode::Connector
+        );
+        assert_eq!(mode(&[("lsn.flush.mode", "MANUAL")]), LsnFlushMode::Manual);
+        // connector_and_driver without heartbeats gets Debezium's 10-minute heartbeat.
+        let c = parse(&[("lsn.flush.mode", "connector_and_driver")]).unwrap();
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(600));
+        let c = parse(&[
+            ("lsn.flush.mode", "connector_and_driver"),
+            ("heartbeat.interval.ms", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(1));
+
+        let errs = |extra: &[(&str, &str)]| -> Vec<String> {
+            parse(extra).unwrap_err().iter().map(|e| e.to_string()).collect()
+        };
+        let e = errs(&[("snapshot.locking.mode", "custom")]);
+        assert!(
+            e[0].contains("snapshot.locking.mode") && e[0].contains("custom"),
+            "{e:?}"
+        );
+        let e = errs(&[("lsn.flush.mode", "sometimes")]);
+        assert!(e[0].contains("lsn.flush.mode"), "{e:?}");
+        let e = errs(&[("snapshot.isolation.mode", "snapshot")]);
+        assert!(e[0].contains("snapshot.isolation.mode"), "{e:?}");
+        let e = errs(&[(
+            "replica.identity.autoset.values",
+            "public.orders:FULL,public.items:SOME",
+        )]);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("replica.identity.autoset.values")
+                && e[0].contains("public.items:SOME has an invalid format"),
+            "{e:?}"
+        );
+        let e = errs(&[("replica.identity.autoset.values", "")]);
+        assert!(e.iter().any(|m| m.contains("Must not be empty")), "{e:?}");
+        let e = errs(&[("publish.via.partition.root", "yes")]);
+        assert!(e[0].contains("publish.via.partition.root"), "{e:?}");
     }
 
     #[test]

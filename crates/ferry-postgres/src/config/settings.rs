@@ -1,6 +1,10 @@
 //! Settings that change what the connector does to the server: the snapshot
 //! transaction's isolation and table locks, whether the slot is confirmed, and the
 //! replica identities set at start (`replica.identity.autoset.values`).
+//!
+//! Each enum lists its names in the order Debezium recommends them (and names them in
+//! its error message): the iteration order of the Java `HashSet` its `EnumRecommender`
+//! collects them in.
 
 use regex::Regex;
 
@@ -35,10 +39,10 @@ impl SnapshotIsolationMode {
 
 impl Choice for SnapshotIsolationMode {
     const CHOICES: &'static [(&'static str, Self)] = &[
-        ("serializable", SnapshotIsolationMode::Serializable),
+        ("read_uncommitted", SnapshotIsolationMode::ReadUncommitted),
         ("repeatable_read", SnapshotIsolationMode::RepeatableRead),
         ("read_committed", SnapshotIsolationMode::ReadCommitted),
-        ("read_uncommitted", SnapshotIsolationMode::ReadUncommitted),
+        ("serializable", SnapshotIsolationMode::Serializable),
     ];
 }
 
@@ -57,8 +61,8 @@ pub enum SnapshotLockingMode {
 impl Choice for SnapshotLockingMode {
     const CHOICES: &'static [(&'static str, Self)] = &[
         ("shared", SnapshotLockingMode::Shared),
-        ("none", SnapshotLockingMode::None),
         ("custom", SnapshotLockingMode::Custom),
+        ("none", SnapshotLockingMode::None),
     ];
 }
 
@@ -84,9 +88,9 @@ impl LsnFlushMode {
 
 impl Choice for LsnFlushMode {
     const CHOICES: &'static [(&'static str, Self)] = &[
+        ("connector_and_driver", LsnFlushMode::ConnectorAndDriver),
         ("connector", LsnFlushMode::Connector),
         ("manual", LsnFlushMode::Manual),
-        ("connector_and_driver", LsnFlushMode::ConnectorAndDriver),
     ];
 }
 
@@ -283,6 +287,20 @@ mod tests {
             Some(LsnFlushMode::ConnectorAndDriver)
         );
         assert!(!LsnFlushMode::Manual.confirms_flush());
+        // Java HashSet order (capacity 16, bucket = (h ^ h >>> 16) & 15 of String.hashCode).
+        let names = |v: Vec<&str>| v.join(",");
+        assert_eq!(
+            names(SnapshotIsolationMode::names().collect()),
+            "read_uncommitted,repeatable_read,read_committed,serializable"
+        );
+        assert_eq!(
+            names(SnapshotLockingMode::names().collect()),
+            "shared,custom,none"
+        );
+        assert_eq!(
+            names(LsnFlushMode::names().collect()),
+            "connector_and_driver,connector,manual"
+        );
         assert!(LsnFlushMode::Connector.confirms_flush());
     }
 }
