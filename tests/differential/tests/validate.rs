@@ -27,9 +27,6 @@ const EMPTY_ARRAY: &str = "Ferry's EventRouter also defines table.json.payload.e
      later in the validated transform's order";
 const HEADER_CONVERTERS: &str = "Ferry's header.converter recommender lists only header converters; \
      Connect lists every class that is a Converter or a HeaderConverter (also in transforms.rs)";
-const OTHER_HELPER: &str = "lsn.flush.mode, snapshot.isolation.mode and snapshot.locking.mode \
-     recommend their values in Ferry's enum order, not in Debezium's (HashSet) order: \
-     their definitions come with their implementation";
 const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
      OpenLineage, ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
@@ -74,21 +71,6 @@ const KNOWN: &[Known] = &[
         why: HEADER_CONVERTERS,
     },
     Known {
-        step: SEED,
-        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: SEED,
-        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: SEED,
-        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
         step: BAD,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
@@ -114,21 +96,6 @@ const KNOWN: &[Known] = &[
         why: HEADER_CONVERTERS,
     },
     Known {
-        step: BAD,
-        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: BAD,
-        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: BAD,
-        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
         step: UNSUPPORTED,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
@@ -152,21 +119,6 @@ const KNOWN: &[Known] = &[
         step: UNSUPPORTED,
         path: "$.configs[\"header.converter\"].value.recommended_values*",
         why: HEADER_CONVERTERS,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"lsn.flush.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"snapshot.isolation.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"snapshot.locking.mode\"].value.recommended_values*",
-        why: OTHER_HELPER,
     },
     Known {
         step: UNSUPPORTED,
