@@ -1118,6 +1118,11 @@ mod tests {
             ["The 'database.hostname' value is invalid: A value is required"]
         );
         assert!(info("topic.prefix").errors.is_empty());
+        // Debezium's validate() leaves every value null; the 1.x name still counts.
+        assert!(infos.iter().all(|i| i.value.is_none()));
+        let old_name = validate(&map(&[("database.server.name", "p")]));
+        let prefix = old_name.iter().find(|i| i.name == "topic.prefix").unwrap();
+        assert!(prefix.errors.is_empty(), "{:?}", prefix.errors);
     }
 
     #[test]
