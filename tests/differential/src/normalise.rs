@@ -63,6 +63,10 @@ pub const RULES: &[(&str, &str)] = &[
         "each runtime takes its own snapshot, at its own moment and LSN; streamed events carry the same commit's values on both",
     ),
     (
+        "a notification's `timestamp` (`io.debezium.connector.common.Notification`) becomes `<time>`, its `additional_data` entries are put in key order",
+        "the wall-clock time the notification was sent; Debezium copies a `Map.of` into a `HashMap`, so keys sharing a bucket (`status`, `data_collections`) come in an order that changes with every JVM run",
+    ),
+    (
         "the `__debezium.context.runId` header becomes `<run>`",
         "a random id per connector run",
     ),
@@ -134,6 +138,29 @@ pub fn normalise_envelope_times(value: &mut Value) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A Debezium notification's `timestamp` (`io.debezium.connector.common.Notification`),
+/// and its `additional_data` entries in key order.
+pub fn normalise_notification_time(value: &mut Value) {
+    let payload = if value.get("payload").is_some() && value.get("schema").is_some() {
+        &mut value["payload"]
+    } else {
+        value
+    };
+    if let Some(map) = payload
+        .as_object_mut()
+        .filter(|m| m.contains_key("aggregate_type") && m.contains_key("additional_data"))
+    {
+        if let Some(t) = map.get_mut("timestamp").filter(|t| t.is_number()) {
+            *t = Value::from("<time>");
+        }
+        if let Some(data) = map.get_mut("additional_data").and_then(Value::as_object_mut) {
+            let mut entries: Vec<(String, Value)> = std::mem::take(data).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            data.extend(entries);
         }
     }
 }

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::diff::{diff, Difference};
 use crate::normalise::{
-    normalise, normalise_envelope_times, normalise_internal_record, normalise_snapshot_position,
+    normalise, normalise_envelope_times, normalise_internal_record, normalise_notification_time,
+    normalise_snapshot_position,
 };
 use crate::pair::Pair;
 
@@ -26,6 +27,7 @@ pub fn record_json(r: &ConsumedRecord) -> Value {
     let mut value = json_of(r.value.as_deref());
     normalise_envelope_times(&mut value);
     normalise_snapshot_position(&mut value);
+    normalise_notification_time(&mut value);
     serde_json::json!({
         "partition": r.partition,
         "key": json_of(r.key.as_deref()),

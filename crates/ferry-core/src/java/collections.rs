@@ -13,7 +13,14 @@ pub fn string_hash(s: &str) -> i32 {
 /// Orders entries as a `java.util.HashMap` (default capacity and load factor) that
 /// received them in the given order iterates them: by bucket, then insertion.
 pub fn hashmap_iteration_order<K: AsRef<str>, V>(entries: Vec<(K, V)>) -> Vec<(K, V)> {
-    let mut capacity = 16usize;
+    hashmap_iteration_order_from(entries, 16)
+}
+
+/// Like [`hashmap_iteration_order`] for a `HashMap` whose table starts at `capacity`
+/// buckets (a power of two) and doubles as entries arrive: `new HashMap<>(map)` of `n`
+/// entries starts at [`hashmap_copy_capacity`]`(n)`.
+pub fn hashmap_iteration_order_from<K: AsRef<str>, V>(entries: Vec<(K, V)>, capacity: usize) -> Vec<(K, V)> {
+    let mut capacity = capacity.max(1).next_power_of_two();
     while entries.len() > capacity * 3 / 4 {
         capacity *= 2;
     }
@@ -28,6 +35,16 @@ pub fn hashmap_iteration_order<K: AsRef<str>, V>(entries: Vec<(K, V)>) -> Vec<(K
         .collect();
     indexed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
     indexed.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// The table size of `new HashMap<>(map)` for a map of `n` entries: `tableSizeFor(n / 0.75
+/// + 1)`, or the default 16 for an empty map.
+pub fn hashmap_copy_capacity(n: usize) -> usize {
+    if n == 0 {
+        return 16;
+    }
+    let wanted = (n as f32 / 0.75 + 1.0) as usize;
+    wanted.max(1).next_power_of_two()
 }
 
 /// `AbstractMap.toString`: `{k=v, k2=v2}` in the entries' order.

@@ -703,13 +703,13 @@ pub fn config_def() -> ConfigDef {
             key("notification.enabled.channels", ConfigType::List, Importance::Medium, Width::Long)
                 .shown("Enabled notification channels names", EVENTS, 10)
                 .default_null()
-                .doc("Channels notifications are sent to; Ferry does not support notifications yet."),
+                .doc("Channels incremental snapshot notifications are sent to: sink (records on notification.sink.topic.name) and log; jmx is not served."),
         )
         .define(
             key("notification.sink.topic.name", ConfigType::String, Importance::High, Width::Long)
                 .shown("Notification topic name", EVENTS, 11)
                 .default_null()
-                .doc("Topic of the sink notification channel (Ferry: accepted, no effect)."),
+                .doc("Topic of the sink notification channel; required when notification.enabled.channels has sink."),
         )
         .define(
             key("transaction.metadata.factory", ConfigType::Class, Importance::Low, Width::Medium)
@@ -1120,8 +1120,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("post.processors", Unsupported),
         ("signal.poll.interval.ms", NoEffect),
         ("topic.naming.strategy", Unsupported),
-        ("notification.enabled.channels", Unsupported),
-        ("notification.sink.topic.name", NoEffect),
         ("transaction.metadata.factory", Unsupported),
         ("custom.metric.tags", NoEffect),
         ("table.ignore.builtin", Unsupported),
@@ -1137,4 +1135,6 @@ pub const READ_ELSEWHERE: &[&str] = &[
     "signal.data.collection",
     "signal.enabled.channels",
     "incremental.snapshot.chunk.size",
+    "notification.enabled.channels",
+    "notification.sink.topic.name",
 ];

@@ -13,6 +13,7 @@
 
 pub mod javaser;
 pub mod kafka;
+pub mod notify;
 pub mod reader;
 pub mod signal;
 
@@ -32,6 +33,7 @@ use crate::headers::ContextHeaders;
 use crate::offset::{self, IncrementalOffset};
 use crate::schema::{self, TableId, TableSchema};
 use javaser::KeyValue;
+use notify::{Notification, NotificationSettings};
 use reader::ChunkTable;
 use signal::{Action, Signal};
 
@@ -167,6 +169,37 @@ pub struct Incremental {
     kafka: Option<kafka::KafkaSignals>,
     /// The offset of the last record seen (for `log` signals from Kafka).
     last_offset: Option<Arc<OffsetMap>>,
+    /// Where notifications go (`notification.enabled.channels`).
+    notifications: NotificationSettings,
+    /// Notification records not yet placed among the poll's records.
+    pending_notifications: Vec<Record>,
+    /// Rows read from the current table (Debezium's `totalRowsScanned`).
+    rows_scanned: u64,
+}
+
+/// What reading a chunk gave.
+enum ChunkRead {
+    /// Rows are in the window.
+    Rows,
+    /// The table has no rows at all (no maximum key).
+    Empty,
+    /// The table has no more rows.
+    Finished,
+    /// The table cannot be read: Debezium's completion status and the error.
+    Skipped(&'static str, PgError),
+}
+
+/// A key as Debezium's notifications print it: each column's `toString`, joined by `,`.
+fn key_text(key: &[KeyValue]) -> String {
+    key.iter()
+        .map(|k| match k {
+            KeyValue::Null => "<null>".to_string(),
+            KeyValue::Int(i) => i.to_string(),
+            KeyValue::Long(l) => l.to_string(),
+            KeyValue::Str(s) => s.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The record key as a map key for the window.
@@ -239,6 +272,9 @@ impl Incremental {
             stats: IncrementalStats::default(),
             kafka: None,
             last_offset: None,
+            notifications: NotificationSettings::from_config(raw),
+            pending_notifications: Vec::new(),
+            rows_scanned: 0,
         };
         if let Some(o) = stored.and_then(IncrementalOffset::from_map) {
             inc.restore(&o);
@@ -343,11 +379,12 @@ impl Incremental {
     /// incremental snapshot's events in place: signals are acted on, the window is
     /// deduplicated, and while a snapshot runs every offset carries its progress.
     pub async fn process(&mut self, client: &Client, batch: Vec<Record>) -> Vec<Record> {
+        let mut out = Vec::with_capacity(batch.len());
         if self.pending_init {
             self.pending_init = false;
             self.read_chunk(client).await;
+            out.append(&mut self.pending_notifications);
         }
-        let mut out = Vec::with_capacity(batch.len());
         let from_kafka = self
             .kafka
             .as_ref()
@@ -360,6 +397,7 @@ impl Incremental {
                 }
                 _ => self.on_signal(client, &sig, None, &mut out).await,
             }
+            out.append(&mut self.pending_notifications);
         }
         for mut r in batch {
             if r.value_schema.is_some() && r.topic.as_ref() == self.signal_topic {
@@ -369,6 +407,9 @@ impl Incremental {
                         signal::names::WINDOW_OPEN | signal::names::WINDOW_CLOSE
                     );
                     if watermark || self.settings.source_channel {
+                        if let Position::Source { offset, .. } = &r.position {
+                            self.last_offset = Some(offset.clone());
+                        }
                         self.on_signal(client, &sig, Some(&r), &mut out).await;
                     }
                 }
@@ -391,8 +432,54 @@ impl Incremental {
                 }
             }
             out.push(r);
+            out.append(&mut self.pending_notifications);
         }
         out
+    }
+
+    /// Sends a notification of `kind` with `data` (plus `connector_name`) to the enabled
+    /// channels; a sink record waits in `pending_notifications`, carrying the offset of
+    /// the record being processed with the snapshot's progress.
+    fn notify(&mut self, kind: &'static str, data: Vec<(&'static str, String)>) {
+        if !self.notifications.enabled() {
+            return;
+        }
+        let id = self
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let n = Notification::new(id, kind, data, &self.cfg.topic_prefix);
+        let base = self.last_offset.as_deref().cloned().unwrap_or_default();
+        let part = self.offset_part();
+        let offset = Arc::new(offset::with_incremental(&base, part.as_ref(), None));
+        if let Some(r) = n.send(&self.notifications, self.partition.clone(), offset) {
+            self.pending_notifications.push(r);
+        }
+    }
+
+    /// The queued tables, as Debezium joins their identifiers.
+    fn data_collections(&self) -> String {
+        self.collections
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// TABLE_SCAN_COMPLETED for the current table with `status`.
+    fn notify_table_scan_completed(&mut self, status: &str) {
+        let scanned = self
+            .collections
+            .front()
+            .map(|c| c.id.to_string())
+            .unwrap_or_default();
+        let data = vec![
+            ("data_collections", self.data_collections()),
+            ("scanned_collection", scanned),
+            ("total_rows_scanned", self.rows_scanned.to_string()),
+            ("status", status.to_string()),
+        ];
+        self.notify("TABLE_SCAN_COMPLETED", data);
     }
 
     /// Adds the snapshot's progress to the offsets of `recs` (built outside [`Incremental::process`]).
@@ -468,6 +555,7 @@ impl Incremental {
                 self.correlation_id = Some(sig.id.clone());
                 self.refresh_collections_json();
                 if !was_running {
+                    self.notify("STARTED", vec![("data_collections", self.data_collections())]);
                     self.read_chunk(client).await;
                 }
             }
@@ -481,12 +569,14 @@ impl Incremental {
                 if self.running() && !self.paused {
                     info!("pausing incremental snapshot");
                     self.paused = true;
+                    self.notify("PAUSED", vec![("data_collections", self.data_collections())]);
                 }
             }
             Action::Resume => {
                 if self.running() && self.paused {
                     info!("resuming incremental snapshot");
                     self.paused = false;
+                    self.notify("RESUMED", vec![("data_collections", self.data_collections())]);
                     self.read_chunk(client).await;
                 }
             }
@@ -622,6 +712,7 @@ impl Incremental {
         self.refresh_collections_json();
         if !self.running() {
             info!(stats = ?self.stats, "incremental snapshot completed");
+            self.notify("COMPLETED", Vec::new());
             self.correlation_id = None;
             self.chunk_id = None;
         }
@@ -637,19 +728,31 @@ impl Incremental {
             let hit = |t: &TableId| res.iter().any(|r| r.is_match(&t.to_string()));
             let current_hit = self.collections.front().is_some_and(|c| hit(&c.id));
             let first = self.collections.pop_front();
+            let mut stopped: Vec<String> = self
+                .collections
+                .iter()
+                .filter(|c| hit(&c.id))
+                .map(|c| c.id.to_string())
+                .collect();
             self.collections.retain(|c| !hit(&c.id));
             if let Some(f) = first {
                 self.collections.push_front(f);
             }
             if current_hit {
                 info!("stopping the incremental snapshot of the current table");
+                if let Some(c) = self.collections.front() {
+                    stopped.push(c.id.to_string());
+                }
+                self.rows_scanned = 0;
                 self.next_collection();
             }
             self.refresh_collections_json();
+            self.notify("ABORTED", vec![("data_collections", stopped.join(","))]);
         }
     }
 
-    async fn resolve_current(&mut self, client: &Client) -> Result<()> {
+    async fn resolve_current(&mut self, client: &Client) -> std::result::Result<(), (&'static str, PgError)> {
+        let sql = |e: PgError| ("SQL_EXCEPTION", e);
         let Some(c) = self.collections.front().cloned() else {
             return Ok(());
         };
@@ -662,19 +765,29 @@ impl Incremental {
                 &[&c.id.schema, &c.id.table],
             )
             .await
-            .map_err(|e| PgError::sql(format!("looking up {}", c.id), e))?
+            .map_err(|e| sql(PgError::sql(format!("looking up {}", c.id), e)))?
             .map(|r| r.get(0));
         let meta = match oid {
-            Some(oid) => schema::load_table(client, oid).await?,
+            Some(oid) => schema::load_table(client, oid).await.map_err(sql)?,
             None => None,
         };
-        let meta = meta.ok_or_else(|| PgError::Setup(format!("table {} does not exist", c.id)))?;
-        let key = reader::key_columns(client, &c.id, &c.surrogate).await?;
+        let meta = meta.ok_or_else(|| {
+            (
+                "UNKNOWN_SCHEMA",
+                PgError::Setup(format!("table {} does not exist", c.id)),
+            )
+        })?;
+        let key = reader::key_columns(client, &c.id, &c.surrogate)
+            .await
+            .map_err(sql)?;
         if key.is_empty() {
-            return Err(PgError::Setup(format!(
-                "incremental snapshot for table '{}' skipped because the table has no primary keys",
-                c.id
-            )));
+            return Err((
+                "NO_PRIMARY_KEY",
+                PgError::Setup(format!(
+                    "incremental snapshot for table '{}' skipped because the table has no primary keys",
+                    c.id
+                )),
+            ));
         }
         let ts = Arc::new(TableSchema::build(&meta, &self.cfg));
         self.current = Some(Current {
@@ -713,13 +826,40 @@ impl Incremental {
         }
         while self.running() {
             match self.fill_window(client).await {
-                Ok(true) => break,
-                Ok(false) => {
-                    info!(table = %self.collections.front().map(|c| c.id.to_string()).unwrap_or_default(), "incremental snapshot of the table finished");
+                ChunkRead::Rows => {
+                    let current = self
+                        .collections
+                        .front()
+                        .map(|c| c.id.to_string())
+                        .unwrap_or_default();
+                    let maximum_key = self
+                        .maximum_key
+                        .as_deref()
+                        .map_or_else(|| "\"<null>\"".to_string(), key_text);
+                    let last = key_text(self.chunk_end.as_deref().unwrap_or_default());
+                    let data = vec![
+                        ("data_collections", self.data_collections()),
+                        ("current_collection_in_progress", current),
+                        ("maximum_key", maximum_key),
+                        ("last_processed_key", last),
+                    ];
+                    self.notify("IN_PROGRESS", data);
+                    break;
+                }
+                ChunkRead::Empty => {
+                    info!(table = %self.collections.front().map(|c| c.id.to_string()).unwrap_or_default(), "incremental snapshot of the table finished: it is empty");
+                    self.notify_table_scan_completed("EMPTY");
                     self.next_collection();
                 }
-                Err(e) => {
+                ChunkRead::Finished => {
+                    info!(table = %self.collections.front().map(|c| c.id.to_string()).unwrap_or_default(), "incremental snapshot of the table finished");
+                    self.notify_table_scan_completed("SUCCEEDED");
+                    self.rows_scanned = 0;
+                    self.next_collection();
+                }
+                ChunkRead::Skipped(status, e) => {
                     warn!(error = %e, "error during the incremental snapshot; skipping the table, streaming goes on");
+                    self.notify_table_scan_completed(status);
                     self.next_collection();
                 }
             }
@@ -747,17 +887,25 @@ impl Incremental {
         self.next_collection();
     }
 
-    /// Reads the next chunk of the current table into the window; `false` when the
-    /// table has no more rows.
-    async fn fill_window(&mut self, client: &Client) -> Result<bool> {
-        self.resolve_current(client).await?;
+    /// Reads the next chunk of the current table into the window.
+    async fn fill_window(&mut self, client: &Client) -> ChunkRead {
+        if let Err((status, e)) = self.resolve_current(client).await {
+            return ChunkRead::Skipped(status, e);
+        }
+        match self.fill_resolved(client).await {
+            Ok(r) => r,
+            Err(e) => ChunkRead::Skipped("SQL_EXCEPTION", e),
+        }
+    }
+
+    async fn fill_resolved(&mut self, client: &Client) -> Result<ChunkRead> {
         let Some(cur) = &self.current else {
-            return Ok(false);
+            return Ok(ChunkRead::Finished);
         };
         if self.maximum_key.is_none() {
             self.maximum_key = cur.chunk.max_key(client).await?;
             match &self.maximum_key {
-                None => return Ok(false),
+                None => return Ok(ChunkRead::Empty),
                 Some(k) => {
                     info!(table = %cur.chunk.id, max = ?k, "incremental snapshot of the table will end at this key")
                 }
@@ -776,16 +924,17 @@ impl Incremental {
             )
             .await?;
         if rows.is_empty() {
-            return Ok(false);
+            return Ok(ChunkRead::Finished);
         }
         self.stats.chunks += 1;
+        self.rows_scanned += rows.len() as u64;
         self.window.clear();
         self.chunk_end = rows.last().map(|(k, _)| k.clone());
         for (key, row) in rows {
             let rk = cur.schema.key_of(&row).map(Value::Struct).unwrap_or(Value::Null);
             self.window.insert(key_string(&rk), (key, row));
         }
-        Ok(true)
+        Ok(ChunkRead::Rows)
     }
 }
 
