@@ -67,6 +67,10 @@ pub const RULES: &[(&str, &str)] = &[
         "the wall-clock time the notification was sent; Debezium copies a `Map.of` into a `HashMap`, so keys sharing a bucket (`status`, `data_collections`) come in an order that changes with every JVM run",
     ),
     (
+        "an initial snapshot notification's `id` (key and value) becomes `<uuid>`",
+        "Debezium gives each one a random UUID",
+    ),
+    (
         "the `__debezium.context.runId` header becomes `<run>`",
         "a random id per connector run",
     ),
@@ -161,6 +165,29 @@ pub fn normalise_notification_time(value: &mut Value) {
             let mut entries: Vec<(String, Value)> = std::mem::take(data).into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             data.extend(entries);
+        }
+    }
+}
+
+/// The JSON converter's `payload` when schemas are on, else the value itself.
+fn payload_mut(v: &mut Value) -> &mut Value {
+    if v.get("payload").is_some() && v.get("schema").is_some() {
+        &mut v["payload"]
+    } else {
+        v
+    }
+}
+
+/// An initial snapshot notification's random `id` (in its key and value) becomes `<uuid>`.
+pub fn normalise_initial_snapshot_notification_id(key: &mut Value, value: &mut Value) {
+    let initial =
+        payload_mut(value).get("aggregate_type").and_then(Value::as_str) == Some("Initial Snapshot");
+    if !initial {
+        return;
+    }
+    for v in [payload_mut(value), payload_mut(key)] {
+        if let Some(m) = v.as_object_mut().filter(|m| m.contains_key("id")) {
+            m.insert("id".into(), Value::from("<uuid>"));
         }
     }
 }

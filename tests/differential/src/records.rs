@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::diff::{diff, Difference};
 use crate::normalise::{
-    normalise, normalise_envelope_times, normalise_internal_record, normalise_notification_time,
-    normalise_snapshot_position,
+    normalise, normalise_envelope_times, normalise_initial_snapshot_notification_id,
+    normalise_internal_record, normalise_notification_time, normalise_snapshot_position,
 };
 use crate::pair::Pair;
 
@@ -28,9 +28,11 @@ pub fn record_json(r: &ConsumedRecord) -> Value {
     normalise_envelope_times(&mut value);
     normalise_snapshot_position(&mut value);
     normalise_notification_time(&mut value);
+    let mut key = json_of(r.key.as_deref());
+    normalise_initial_snapshot_notification_id(&mut key, &mut value);
     serde_json::json!({
         "partition": r.partition,
-        "key": json_of(r.key.as_deref()),
+        "key": key,
         "value": value,
         "headers": r.headers.iter().map(|(k, v)| {
             let v = if k == "__debezium.context.runId" && v.is_some() { Value::from("<run>") } else { json_of(v.as_deref()) };

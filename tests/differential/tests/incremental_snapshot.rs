@@ -2,7 +2,8 @@
 //! Kafka Connect 4.3 with Debezium 3.6.3 (each with its own slot and publication on one
 //! database): the same `op: r` records (keys, values, headers; snapshot positions are
 //! normalised) and the same final offsets. Each connector also sees the other's watermark
-//! rows in the signal table and ignores them (another chunk id), as Debezium does.
+//! rows in the signal table and ignores them (another chunk id), as Debezium does; and
+//! the notifications on the sink channel.
 
 use ferry_differential::pair::Pair;
 use ferry_differential::postgres::{self, tasks_running};
@@ -21,6 +22,8 @@ fn connector(slot: &str, pg: &PgCluster, db: &str) -> String {
             "table.include.list": "public.items",
             "signal.data.collection": "public.dbz_signal",
             "incremental.snapshot.chunk.size": "40",
+            "notification.enabled.channels": "sink,log",
+            "notification.sink.topic.name": "inc.notifications",
         }),
     )
 }
@@ -121,6 +124,10 @@ async fn incremental_snapshot_records_and_offsets_match_debezium() {
     );
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     pair.compare_internal_topic("offsets topic after the snapshot", "offsets");
+    // The notifications: the initial snapshot's SKIPPED (snapshot.mode=no_data); then
+    // STARTED, IN_PROGRESS (first chunk), PAUSED, RESUMED, IN_PROGRESS for the three other
+    // chunks, TABLE_SCAN_COMPLETED (151 rows), COMPLETED.
+    pair.compare_topic("notifications", "inc.notifications", 10);
 
     pair.report.finish("incremental_snapshot", &[]);
     assert!(

@@ -10,6 +10,8 @@ use tracing::{info, warn};
 
 /// `aggregate_type` of incremental snapshot notifications.
 pub const INCREMENTAL_SNAPSHOT: &str = "Incremental Snapshot";
+/// `aggregate_type` of initial snapshot notifications.
+pub const INITIAL_SNAPSHOT: &str = "Initial Snapshot";
 
 /// Where notifications go.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,6 +68,8 @@ impl NotificationSettings {
 pub struct Notification {
     /// The snapshot's correlation id (the signal's id), or a random UUID.
     pub id: String,
+    /// [`INCREMENTAL_SNAPSHOT`] or [`INITIAL_SNAPSHOT`].
+    pub aggregate_type: &'static str,
     /// `STARTED`, `IN_PROGRESS`, `TABLE_SCAN_COMPLETED`, `COMPLETED`, `PAUSED`, `RESUMED`, `ABORTED`.
     pub kind: &'static str,
     /// The additional data, in Java `HashMap` order.
@@ -83,17 +87,28 @@ impl Notification {
         entries.push(("connector_name".into(), connector.to_string()));
         Notification {
             id,
+            aggregate_type: INCREMENTAL_SNAPSHOT,
             kind,
             additional_data: hashmap_iteration_order_from(entries, capacity),
             timestamp: chrono::Utc::now().timestamp_millis(),
         }
     }
 
+    /// An initial snapshot notification (`STARTED`, `COMPLETED`, `SKIPPED`), with a random
+    /// id and only `connector_name`, as Debezium's `InitialSnapshotNotificationService`.
+    pub fn initial(kind: &'static str, connector: &str) -> Self {
+        Notification {
+            aggregate_type: INITIAL_SNAPSHOT,
+            ..Notification::new(uuid::Uuid::now_v7().to_string(), kind, Vec::new(), connector)
+        }
+    }
+
     /// The log channel's line: `Notification.toString` after Debezium's prefix.
     pub fn log_line(&self) -> String {
         format!(
-            "[Notification Service]  {{id='{}', aggregateType='{INCREMENTAL_SNAPSHOT}', type='{}', additionalData={}, timestamp={}}}",
+            "[Notification Service]  {{id='{}', aggregateType='{}', type='{}', additionalData={}, timestamp={}}}",
             self.id,
+            self.aggregate_type,
             self.kind,
             map_to_string(self.additional_data.iter().map(|(k, v)| (k, v))),
             self.timestamp
@@ -116,7 +131,7 @@ impl Notification {
             vec![
                 Value::String(self.id.clone()),
                 Value::String(self.kind.to_string()),
-                Value::String(INCREMENTAL_SNAPSHOT.to_string()),
+                Value::String(self.aggregate_type.to_string()),
                 data,
                 Value::Int64(self.timestamp),
             ],

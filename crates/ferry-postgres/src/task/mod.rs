@@ -64,6 +64,52 @@ struct Inner {
     cleanup: Option<CleanupHandle>,
     /// Signals and incremental snapshots (`signal.data.collection`).
     incremental: Option<Incremental>,
+    /// Initial snapshot notifications waiting for a position to carry.
+    initial_notifications: InitialNotifications,
+}
+
+/// Initial snapshot notifications (`notification.enabled.channels`): Debezium's
+/// `InitialSnapshotNotificationService` sends SKIPPED, or STARTED and COMPLETED.
+struct InitialNotifications {
+    settings: crate::incremental::notify::NotificationSettings,
+    connector: String,
+    partition: Arc<ferry_core::OffsetMap>,
+    waiting: Vec<crate::incremental::notify::Notification>,
+    /// The offset the last handed-out record carried (first: the stored one).
+    last_offset: Option<Arc<ferry_core::OffsetMap>>,
+}
+
+impl InitialNotifications {
+    fn push(&mut self, kind: &'static str) {
+        if self.settings.enabled() {
+            self.waiting
+                .push(crate::incremental::notify::Notification::initial(
+                    kind,
+                    &self.connector,
+                ));
+        }
+    }
+
+    /// Logs the waiting notifications and puts their sink records before `records`, each
+    /// carrying the first record's offset (or the last one handed out): a notification
+    /// never moves the stored offset past a record not yet sent. Without either they wait.
+    fn place(&mut self, records: &mut Vec<Record>) {
+        if let Some(ferry_core::Position::Source { offset, .. }) = records.first().map(|r| &r.position) {
+            self.last_offset = Some(offset.clone());
+        }
+        if !self.waiting.is_empty() {
+            if let Some(offset) = self.last_offset.clone() {
+                let sink: Vec<Record> = std::mem::take(&mut self.waiting)
+                    .iter()
+                    .filter_map(|n| n.send(&self.settings, self.partition.clone(), offset.clone()))
+                    .collect();
+                records.splice(0..0, sink);
+            }
+        }
+        if let Some(ferry_core::Position::Source { offset, .. }) = records.last().map(|r| &r.position) {
+            self.last_offset = Some(offset.clone());
+        }
+    }
 }
 
 /// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
@@ -143,6 +189,14 @@ impl Inner {
             info!(slot = %cfg.slot_name, "the slot exists, so the snapshot is a new one: streamed transactions it already contains are skipped");
             offset_state.lsn = Some(flushed);
         }
+        let mut initial_notifications = InitialNotifications {
+            settings: crate::incremental::notify::NotificationSettings::from_config(config),
+            connector: cfg.topic_prefix.clone(),
+            partition: partition.clone(),
+            waiting: Vec::new(),
+            last_offset: stored_map.clone().map(Arc::new),
+        };
+        initial_notifications.push(if snapshot_needed { "STARTED" } else { "SKIPPED" });
         let run_id = ContextHeaders::new_run_id();
         let incremental = Incremental::new(
             config,
@@ -193,6 +247,7 @@ impl Inner {
             deferred_error: None,
             cleanup,
             incremental,
+            initial_notifications,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -276,7 +331,10 @@ impl Inner {
             }
         };
         match res {
-            Ok(r) => Ok(r),
+            Ok(mut r) => {
+                self.initial_notifications.place(&mut r);
+                Ok(r)
+            }
             Err(e) => self.stream_failed(e),
         }
     }
@@ -346,6 +404,7 @@ impl Inner {
             reader.finish().await?;
             self.decoder.snapshot_finished();
             info!("snapshot completed");
+            self.initial_notifications.push("COMPLETED");
             self.metrics.snapshot_completed();
             if self.cfg.snapshot_mode == SnapshotMode::InitialOnly {
                 info!("snapshot.mode=initial_only: not streaming");
