@@ -220,20 +220,8 @@ impl Actor {
         if entry.tasks == configs {
             return Ok(());
         }
-        let mut records: Vec<ConfigRecord> = configs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ConfigRecord::Task {
-                connector: name.to_owned(),
-                task: i as u32,
-                config: Some(c.clone()),
-            })
-            .collect();
-        records.push(ConfigRecord::Commit {
-            connector: name.to_owned(),
-            tasks: configs.len() as u32,
-        });
-        self.write_and_apply(name, records).await
+        self.write_and_apply(name, task_config_records(name, &configs))
+            .await
     }
 
     /// Writes a stopped source connector's offsets and waits until they are durable.
@@ -250,4 +238,22 @@ impl Actor {
             .await
             .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))
     }
+}
+
+/// A connector's task configs as Connect writes them: a record per task, then the commit.
+pub(super) fn task_config_records(name: &str, configs: &[ConfigMap]) -> Vec<ConfigRecord> {
+    let mut records: Vec<ConfigRecord> = configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConfigRecord::Task {
+            connector: name.to_owned(),
+            task: i as u32,
+            config: Some(c.clone()),
+        })
+        .collect();
+    records.push(ConfigRecord::Commit {
+        connector: name.to_owned(),
+        tasks: configs.len() as u32,
+    });
+    records
 }

@@ -9,7 +9,7 @@ use ferry_core::{
     error_trace, ConfigMap, ConnectError, ConnectorContext, ConnectorType, PluginFactory, SinkConnector,
     SourceConnector,
 };
-use ferry_kafka::records::{ConfigRecord, StatusKey};
+use ferry_kafka::records::StatusKey;
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
@@ -224,19 +224,7 @@ impl Actor {
             );
             match send.await {
                 TaskConfigsSent::WriteHere => {
-                    let mut records: Vec<ConfigRecord> = configs
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| ConfigRecord::Task {
-                            connector: name.to_owned(),
-                            task: i as u32,
-                            config: Some(c.clone()),
-                        })
-                        .collect();
-                    records.push(ConfigRecord::Commit {
-                        connector: name.to_owned(),
-                        tasks: configs.len() as u32,
-                    });
+                    let records = super::commands::task_config_records(name, &configs);
                     self.write_and_apply(name, records)
                         .await
                         .map_err(|e| e.to_string())?;
