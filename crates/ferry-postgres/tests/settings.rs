@@ -110,6 +110,34 @@ async fn publish_via_partition_root_creates_the_publication_with_it_and_changes_
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filtered_publication_cannot_be_an_existing_all_tables_one() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("set_pub_filtered").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION set_pub_all FOR ALL TABLES;")
+        .await
+        .unwrap();
+    let cfg = config(
+        pg,
+        &db,
+        "set_pub_all",
+        &[
+            ("publication.autocreate.mode", "filtered"),
+            ("snapshot.mode", "no_data"),
+        ],
+    );
+    let err = match try_start(&cfg, &MemOffsets::default()).await {
+        Ok(_) => panic!("a FOR ALL TABLES publication cannot be filtered"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("A logical publication for all tables named 'set_pub_all'")
+            && err.contains("'publication.autocreate.mode' property to 'all_tables'"),
+        "{err}"
+    );
+}
+
 /// Sessions of the snapshot holding `mode` on table `public.<table>`.
 async fn snapshot_locks(c: &tokio_postgres::Client, table: &str) -> Vec<String> {
     c.query(
