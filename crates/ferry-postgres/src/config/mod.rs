@@ -690,6 +690,20 @@ fn message_key_columns(r: &mut Reader<'_>) -> Vec<KeyColumns> {
 mod tests {
     use super::*;
 
+    /// Parses the four required settings plus `extra`.
+    fn parse(extra: &[(&str, &str)]) -> Result<PostgresConfig, Vec<ConfigError>> {
+        let mut m = map(&[
+            ("database.hostname", "db"),
+            ("database.user", "u"),
+            ("database.dbname", "d"),
+            ("topic.prefix", "p"),
+        ]);
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.to_string());
+        }
+        PostgresConfig::parse(&m)
+    }
+
     fn map(pairs: &[(&str, &str)]) -> ConfigMap {
         pairs
             .iter()
@@ -699,19 +713,6 @@ mod tests {
 
     #[test]
     fn sslmode_and_certificate_options() {
-        let base = [
-            ("database.hostname", "db"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-        ];
-        let parse = |extra: &[(&str, &str)]| {
-            let mut m = map(&base);
-            for (k, v) in extra {
-                m.insert(k.to_string(), v.to_string());
-            }
-            PostgresConfig::parse(&m)
-        };
         assert_eq!(parse(&[]).unwrap().sslmode, SslMode::Prefer);
         for (v, mode) in [
             ("disable", SslMode::Disable),
@@ -1127,19 +1128,6 @@ mod tests {
 
     #[test]
     fn snapshot_select_overrides_need_a_statement_per_listed_table() {
-        let base = [
-            ("database.hostname", "db"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-        ];
-        let parse = |extra: &[(&str, &str)]| {
-            let mut m = map(&base);
-            for (k, v) in extra {
-                m.insert(k.to_string(), v.to_string());
-            }
-            PostgresConfig::parse(&m)
-        };
         assert!(parse(&[]).unwrap().snapshot_select_overrides.is_empty());
         let c = parse(&[
             ("snapshot.select.statement.overrides", "public.a, s.b,public.c"),
@@ -1178,19 +1166,6 @@ mod tests {
 
     #[test]
     fn debeziums_behaviour_settings_parse_with_their_defaults_and_old_names() {
-        let base = [
-            ("database.hostname", "db"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-        ];
-        let parse = |extra: &[(&str, &str)]| {
-            let mut m = map(&base);
-            for (k, v) in extra {
-                m.insert(k.to_string(), v.to_string());
-            }
-            PostgresConfig::parse(&m)
-        };
         let c = parse(&[]).unwrap();
         assert!(!c.publish_via_partition_root);
         assert_eq!(c.snapshot_isolation_mode, SnapshotIsolationMode::Serializable);
@@ -1283,19 +1258,6 @@ mod tests {
 
     #[test]
     fn outbox_cleanup_is_off_by_default_and_validated_naming_its_keys() {
-        let base = [
-            ("database.hostname", "db"),
-            ("database.user", "u"),
-            ("database.dbname", "d"),
-            ("topic.prefix", "p"),
-        ];
-        let parse = |extra: &[(&str, &str)]| {
-            let mut m = map(&base);
-            for (k, v) in extra {
-                m.insert(k.to_string(), v.to_string());
-            }
-            PostgresConfig::parse(&m)
-        };
         let errs = |extra: &[(&str, &str)]| -> String {
             parse(extra)
                 .unwrap_err()
