@@ -1,6 +1,7 @@
 //! What the PostgreSQL scenarios share: the connector request both runtimes get, and the
 //! status every scenario waits for.
 
+use crate::pair::Pair;
 use ferry_test_support::postgres::PgCluster;
 use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
@@ -35,4 +36,17 @@ pub fn connector(name: &str, slot: &str, pg: &PgCluster, db: &str, extra: &Value
         config[k] = v.clone();
     }
     json!({"name": name, "config": config}).to_string()
+}
+
+/// `POST /connectors` of the PostgresConnector `name` with `extra`'s settings to both
+/// runtimes (each on its own slot and publication), compared as `POST /connectors (NAME)`.
+pub async fn create_on_both(pair: &mut Pair, name: &str, pg: &PgCluster, db: &str, extra: &Value) {
+    pair.exchange_each(
+        &format!("POST /connectors ({name})"),
+        "POST",
+        "/connectors",
+        &connector(name, "ferry", pg, db, extra),
+        &connector(name, "connect", pg, db, extra),
+    )
+    .await;
 }

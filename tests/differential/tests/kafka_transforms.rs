@@ -7,7 +7,7 @@
 //! which makes HeaderFrom fail the task on a tombstone as in Connect).
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
 use serde_json::{json, Value};
@@ -121,14 +121,7 @@ async fn kafka_transforms_and_predicates_match_kafka_connect() {
         settings
     };
     for name in names {
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &connector(name, "ferry", &pg, &db, &settings(name)),
-            &connector(name, "connect", &pg, &db, &settings(name)),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &settings(name)).await;
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
             .await;
     }

@@ -6,7 +6,7 @@
 //! between them included, and through a `publish_via_partition_root` publication. Snapshot and streamed events are compared record by record.
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
 use serde_json::{json, Value};
@@ -124,14 +124,7 @@ async fn handling_modes_replica_identities_and_partitions_match_debezium() {
         settings
     };
     for name in names {
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &connector(name, "ferry", &pg, &db, &settings(name)),
-            &connector(name, "connect", &pg, &db, &settings(name)),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &settings(name)).await;
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
             .await;
     }

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, connector, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
 use ferry_test_support::worker::{try_call, Answer};
@@ -245,14 +245,7 @@ async fn behaviour_settings_match_debezium_in_records_and_in_the_database() {
     );
 
     for name in ["vf", "va", "mf", "mc", "md"] {
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &connector(name, "ferry", &pg, &db, &settings(name)),
-            &connector(name, "connect", &pg, &db, &settings(name)),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &settings(name)).await;
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
             .await;
     }
