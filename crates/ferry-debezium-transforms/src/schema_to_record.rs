@@ -260,6 +260,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let out_schema = out.value_schema.as_ref().unwrap();
+        out_schema.validate_value(&out.value).unwrap();
         assert_eq!(out_schema.name(), Some("s.public.t.Envelope"));
         assert_eq!(out_schema.version(), Some(2));
         let names: Vec<&str> = out_schema.fields().iter().map(|f| f.name()).collect();
