@@ -160,6 +160,9 @@ pub struct SchemaColumn {
     pub key_index: Option<usize>,
     /// What a column rule does to its values (after conversion), if anything.
     pub value_rule: Option<ValueRule>,
+    /// The field schema of a struct-valued column (a `point`) whose rule added schema
+    /// parameters: its values are rebuilt on it, so that value and field schema agree.
+    pub struct_schema: Option<Schema>,
 }
 
 /// A column rule's effect on values, applied after the type conversion as Debezium's
@@ -328,17 +331,22 @@ impl TableSchema {
                     .rule_for(&meta.id.schema, &meta.id.table, &c.name, &c.ty.source_type_name());
             let mut value_rule = None;
             let mut value_field = field_schema.clone();
-            match rule {
-                Some(rule) if is_key => {
-                    tracing::warn!(table = %meta.id, column = %c.name, setting = %rule.key, "column rules are not applied to key columns");
-                }
-                Some(rule) => {
-                    let (b, v) = apply_column_rule(&rule.mapping, c, field_schema.to_builder());
+            if let Some(rule) = rule {
+                let (b, v) = apply_column_rule(&rule.mapping, c, field_schema.to_builder());
+                if is_key && v.is_some() {
+                    // The key is read from the row: a rule that changes a key column's
+                    // values would change the record key too.
+                    tracing::warn!(table = %meta.id, column = %c.name, setting = %rule.key, "column rules that change values are not applied to key columns");
+                } else {
+                    // Schema-only rules (column.propagate.source.type, a mask on a
+                    // non-character column) apply to key columns' value fields too.
                     value_field = b.build();
                     value_rule = v;
                 }
-                None => {}
             }
+            let struct_schema = (value_field.schema_type() == ferry_core::SchemaType::Struct
+                && value_field != field_schema)
+                .then(|| value_field.clone());
             key_fields.insert(c.name.clone(), field_schema);
             value = value.field(c.name.clone(), value_field);
             columns.push(SchemaColumn {
@@ -346,6 +354,7 @@ impl TableSchema {
                 converter: conv,
                 key_index: None,
                 value_rule,
+                struct_schema,
             });
         }
         let value_schema = value.optional().build();
@@ -429,6 +438,11 @@ impl TableSchema {
             if let Some(rule) = &col.value_rule {
                 let v = s.values()[i].clone();
                 s.put_unchecked(i, rule.apply(v));
+            }
+            if let (Some(schema), Value::Struct(v)) = (&col.struct_schema, &s.values()[i]) {
+                if let Ok(v) = Struct::from_values(schema.clone(), v.values().to_vec()) {
+                    s.put_unchecked(i, Value::Struct(v));
+                }
             }
         }
         Ok(s)

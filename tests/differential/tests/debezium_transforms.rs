@@ -28,32 +28,9 @@ const CLASSES: &[&str] = &[
 
 const VALIDATE: &str = "PUT validate (five transforms)";
 
-const KEY_COLUMN_TYPES: &str = "not yet aligned (crates/ferry-postgres): Debezium puts \
-     column.propagate.source.type's __debezium.source.column.* parameters on a key column's \
-     value field too, Ferry leaves key columns alone, so ExtractSchemaToNewRecord fails \
-     Ferry's task on the first event of a table with a primary key; and with the parameters \
-     on a struct column (the point) Ferry's field schema no longer matches its value's \
-     (JsonConverter: Mismatching schema). The table without key and point, connector \
-     schemaloose, is compared record by record";
-
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason.
 const KNOWN: &[Known] = &[
-    Known {
-        step: "schemarecord esr.public.things",
-        path: "(record count)",
-        why: KEY_COLUMN_TYPES,
-    },
-    Known {
-        step: "GET /connectors/schemarecord/status",
-        path: "$.tasks[\"0\"].state",
-        why: KEY_COLUMN_TYPES,
-    },
-    Known {
-        step: "GET /connectors/schemarecord/status",
-        path: "$.tasks[\"0\"].trace",
-        why: KEY_COLUMN_TYPES,
-    },
     Known {
         step: VALIDATE,
         path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
