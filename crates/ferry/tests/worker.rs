@@ -727,6 +727,11 @@ async fn validate_and_plugins_endpoints() {
     assert!(all
         .iter()
         .any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter"));
+    // A converter that is a HeaderConverter too is listed again as one, as Connect does.
+    assert!(all
+        .iter()
+        .any(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter"
+            && p["type"] == "header_converter"));
 
     let v = call(
         "PUT",

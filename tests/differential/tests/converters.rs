@@ -23,13 +23,6 @@ use serde_json::{json, Value};
 /// its reason.
 const KNOWN: &[Known] = &[
     Known {
-        step: VALIDATE,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: "Connect lists every class that is a HeaderConverter, the converters that are \
-              both (Kafka's, Debezium's ByteArrayConverter and BinaryDataConverter) included; \
-              Ferry's registry keeps one kind per class and lists only SimpleHeaderConverter",
-    },
-    Known {
         step: AVRO_STATUS,
         path: "$.tasks[\"0\"].trace",
         why: "the message is Debezium's, but a converter that refuses its configuration fails \

@@ -37,13 +37,6 @@ const KNOWN: &[Known] = &[
         why: "Debezium transforms Ferry does not have (EnforceRecordSize, OpenLineage, \
               ActivateTracingSpan, TimescaleDb) sort among them",
     },
-    Known {
-        step: VALIDATE,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: "Connect lists every class that is a HeaderConverter, the converters that are \
-              both (Kafka's, Debezium's ByteArrayConverter and BinaryDataConverter) included; \
-              Ferry's registry keeps one kind per class and lists only SimpleHeaderConverter",
-    },
 ];
 
 const SCHEMA: &str = "

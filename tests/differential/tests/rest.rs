@@ -6,11 +6,6 @@ use ferry_differential::report::Known;
 use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
-/// Why the recommended header converters differ.
-const RECOMMENDED_HEADER_CONVERTERS: &str = "Connect lists every class that is a HeaderConverter, the \
-     converters that are both (Kafka's, Debezium's ByteArrayConverter and BinaryDataConverter) \
-     included; Ferry's registry keeps one kind per class and lists only SimpleHeaderConverter";
-
 /// Differences between Ferry and Kafka Connect 4.3 that are known, each with its reason
 /// (docs/compatibility.md, "Measured against Kafka Connect 4.3 and Debezium 3.6.3").
 const KNOWN: &[Known] = &[
@@ -21,16 +16,6 @@ const KNOWN: &[Known] = &[
               OpenLineage, ActivateTracingSpan and TimescaleDb; and the converters that are \
               also header converters (Kafka's, Debezium's ByteArrayConverter and \
               BinaryDataConverter), which Connect lists a second time as header converters",
-    },
-    Known {
-        step: "PUT validate (valid)",
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: RECOMMENDED_HEADER_CONVERTERS,
-    },
-    Known {
-        step: "PUT validate (bad tasks.max)",
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: RECOMMENDED_HEADER_CONVERTERS,
     },
     Known {
         step: "PUT validate (bad tasks.max)",

@@ -32,19 +32,9 @@ const KNOWN: &[Known] = &[
         why: MISSING_TRANSFORMS,
     },
     Known {
-        step: VALID,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: HEADER_CONVERTERS,
-    },
-    Known {
         step: INVALID,
         path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
         why: MISSING_TRANSFORMS,
-    },
-    Known {
-        step: INVALID,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: HEADER_CONVERTERS,
     },
     Known {
         step: INVALID,
@@ -62,9 +52,6 @@ const VALID: &str = "PUT validate (transforms chain)";
 const INVALID: &str = "PUT validate (bad transform settings)";
 const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
      OpenLineage, ActivateTracingSpan, TimescaleDb) sort among them";
-const HEADER_CONVERTERS: &str = "Connect lists every class that is a HeaderConverter, the \
-     converters that are both (Kafka's, Debezium's ByteArrayConverter and BinaryDataConverter) \
-     included; Ferry's registry keeps one kind per class and lists only SimpleHeaderConverter";
 const CONFIGURE_CHECKS: &str = "deliberate: Ferry's validation also configures each transform, so \
      what Debezium's transforms refuse in configure() (a missing HeaderToValue operation, a \
      partition count of 0, an unknown zone) is reported here; Connect validates only the \

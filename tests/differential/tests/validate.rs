@@ -25,8 +25,6 @@ const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings 
 const EMPTY_ARRAY: &str = "Ferry's EventRouter also defines table.json.payload.empty.array.behavior, \
      which Debezium 3.6.3 does not list, so the Router and Tracing settings after it come one \
      later in the validated transform's order";
-const HEADER_CONVERTERS: &str = "Ferry's header.converter recommender lists only header converters; \
-     Connect lists every class that is a Converter or a HeaderConverter (also in transforms.rs)";
 const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
      OpenLineage, ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
@@ -66,11 +64,6 @@ const KNOWN: &[Known] = &[
         why: MISSING_TRANSFORMS,
     },
     Known {
-        step: SEED,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: HEADER_CONVERTERS,
-    },
-    Known {
         step: BAD,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
@@ -91,11 +84,6 @@ const KNOWN: &[Known] = &[
         why: MISSING_TRANSFORMS,
     },
     Known {
-        step: BAD,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: HEADER_CONVERTERS,
-    },
-    Known {
         step: UNSUPPORTED,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
@@ -114,11 +102,6 @@ const KNOWN: &[Known] = &[
         step: UNSUPPORTED,
         path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
         why: MISSING_TRANSFORMS,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"header.converter\"].value.recommended_values*",
-        why: HEADER_CONVERTERS,
     },
     Known {
         step: UNSUPPORTED,

@@ -90,12 +90,19 @@ pub fn for_validation(
     def
 }
 
-/// Class names of every plugin of a kind, sorted (Connect's plugin recommenders).
-fn classes_of(registry: &PluginRegistry, kind: PluginKind) -> Vec<String> {
+/// Class names of every plugin of a kind, sorted (Connect's plugin recommenders); for
+/// header converters, the converters that are header converters too, as Connect lists
+/// every class implementing `HeaderConverter`.
+pub(super) fn classes_of(registry: &PluginRegistry, kind: PluginKind) -> Vec<String> {
     let mut classes: Vec<String> = registry
         .all()
         .into_iter()
-        .filter(|p| p.kind() == kind)
+        .filter(|p| {
+            p.kind() == kind
+                || (kind == PluginKind::HeaderConverter
+                    && p.kind() == PluginKind::Converter
+                    && ferry_converters::header_converter(p.class).is_some())
+        })
         .map(|p| p.class.to_owned())
         .collect();
     classes.sort();

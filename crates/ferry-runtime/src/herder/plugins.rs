@@ -22,6 +22,18 @@ impl Worker {
         let all = self.ctx.registry.all();
         let mut out = Vec::with_capacity(all.len());
         for kind in order {
+            if kind == PluginKind::HeaderConverter {
+                // Every class implementing HeaderConverter, converters included.
+                for class in super::enrich::classes_of(&self.ctx.registry, kind) {
+                    let version = self.ctx.registry.find(&class).map(|p| p.version.to_owned());
+                    out.push(PluginInfo {
+                        class,
+                        ty: kind,
+                        version,
+                    });
+                }
+                continue;
+            }
             for p in all.iter().filter(|p| p.kind() == kind) {
                 out.push(PluginInfo {
                     class: p.class.to_owned(),
