@@ -22,9 +22,6 @@ const UNSUPPORTED: &str = "PUT validate (settings Ferry does not support)";
 
 const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
      listed after Debezium's";
-const EMPTY_ARRAY: &str = "Ferry's EventRouter also defines table.json.payload.empty.array.behavior, \
-     which Debezium 3.6.3 does not list, so the Router and Tracing settings after it come one \
-     later in the validated transform's order";
 const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
      OpenLineage, ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
@@ -39,24 +36,9 @@ const KNOWN: &[Known] = &[
         why: OUTBOX_CLEANUP,
     },
     Known {
-        step: "GET EventRouter/config",
-        path: "$[\"table.json.payload.empty.array.behavior\"]",
-        why: EMPTY_ARRAY,
-    },
-    Known {
         step: SEED,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
-    },
-    Known {
-        step: SEED,
-        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
-        why: EMPTY_ARRAY,
-    },
-    Known {
-        step: SEED,
-        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
-        why: EMPTY_ARRAY,
     },
     Known {
         step: SEED,
@@ -70,16 +52,6 @@ const KNOWN: &[Known] = &[
     },
     Known {
         step: BAD,
-        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
-        why: EMPTY_ARRAY,
-    },
-    Known {
-        step: BAD,
-        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
-        why: EMPTY_ARRAY,
-    },
-    Known {
-        step: BAD,
         path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
         why: MISSING_TRANSFORMS,
     },
@@ -87,16 +59,6 @@ const KNOWN: &[Known] = &[
         step: UNSUPPORTED,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"transforms.outboxEventRouter.table.json.payload.empty.array.behavior\"]",
-        why: EMPTY_ARRAY,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"transforms.outboxEventRouter.*\"].definition.order_in_group",
-        why: EMPTY_ARRAY,
     },
     Known {
         step: UNSUPPORTED,
