@@ -551,7 +551,13 @@ impl ConfigDef {
                 };
                 if let Some(v) = &key.validator {
                     let null_default = value == ConfigValue::Null && key.default == ConfigDefault::Null;
-                    if errors.is_empty() && !null_default {
+                    // Connect runs the validator on the null a parse error or a missing
+                    // value leaves, too; Kafka's Range and ValidString refuse null as these do.
+                    let refuses_null = matches!(
+                        v,
+                        Validator::Range { .. } | Validator::OneOf(_) | Validator::OneOfIgnoreCase(_)
+                    );
+                    if (errors.is_empty() && !null_default) || (!errors.is_empty() && refuses_null) {
                         if let Err(e) = v.ensure_valid(&key.name, &value) {
                             errors.push(e.to_string());
                         }
@@ -716,5 +722,17 @@ mod tests {
             ["Invalid value c for configuration mode: String must be one of: a, b"]
         );
         assert!(errs("topics").is_empty());
+    }
+
+    /// Connect runs the validator on the null an unparsable value leaves (ConfigDef.validate).
+    #[test]
+    fn an_unparsable_value_also_fails_a_range_validator_on_null() {
+        let v = def().validate(&props(&[("batch.size", "many")]));
+        let errs = v.iter().find(|c| c.name == "batch.size").unwrap().errors.clone();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(
+            errs[1],
+            "Invalid value null for configuration batch.size: Value must be non-null"
+        );
     }
 }

@@ -13,21 +13,7 @@ const KNOWN: &[Known] = &[
         step: "GET /connector-plugins?connectorsOnly=false",
         path: "$[*",
         why: "plugins Ferry does not have yet: Debezium's transforms EnforceRecordSize, \
-              OpenLineage, ActivateTracingSpan and TimescaleDb; and the converters that are \
-              also header converters (Kafka's, Debezium's ByteArrayConverter and \
-              BinaryDataConverter), which Connect lists a second time as header converters",
-    },
-    Known {
-        step: "PUT validate (bad tasks.max)",
-        path: "$.error_count",
-        why: "Connect also runs tasks.max's validator on the null a parse error leaves \
-              (\"Value must be non-null\"); Ferry stops at the parse error (not yet aligned: \
-              Ferry's custom validators treat null differently from Java's)",
-    },
-    Known {
-        step: "PUT validate (bad tasks.max)",
-        path: "$.configs[\"tasks.max\"].value.errors[1]",
-        why: "the same second error",
+              OpenLineage, ActivateTracingSpan and TimescaleDb",
     },
     Known {
         step: "POST /connectors (malformed JSON)",
