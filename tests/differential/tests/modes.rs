@@ -1,6 +1,6 @@
 //! Debezium's PostgreSQL connector on Ferry and on the real Kafka Connect 4.3 with Debezium
 //! 3.6.3, beyond the defaults: the value handling modes (decimal, time precision, binary,
-//! interval, hstore) two ways each, every REPLICA IDENTITY (DEFAULT with an unchanged
+//! interval, hstore, hstore[] and bit(n)[]) two ways each, every REPLICA IDENTITY (DEFAULT with an unchanged
 //! TOASTed column and a primary-key update, FULL, NOTHING, USING INDEX on a table without
 //! a primary key) and a partitioned table captured with its partitions, a row moving
 //! between them included, and through a `publish_via_partition_root` publication. Snapshot and streamed events are compared record by record.
@@ -13,7 +13,43 @@ use serde_json::{json, Value};
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason (docs/compatibility.md).
-const KNOWN: &[Known] = &[];
+/// Why a `bit(n)[]` column differs.
+const BIT_ARRAYS: &str = "deliberate: Ferry writes bit(n)[] as an array of io.debezium.data.Bits; \
+     Debezium 3.6.3 builds the schema of bit(n) for it (one Bits field) and cannot convert the \
+     array into it, so its value is always null";
+
+const KNOWN: &[Known] = &[
+    Known {
+        step: "modes: string, connect, hex, string, map",
+        path: "#.value.schema.fields[\"before\"].fields[\"c_bits\"]*",
+        why: BIT_ARRAYS,
+    },
+    Known {
+        step: "modes: string, connect, hex, string, map",
+        path: "#.value.schema.fields[\"after\"].fields[\"c_bits\"]*",
+        why: BIT_ARRAYS,
+    },
+    Known {
+        step: "modes: string, connect, hex, string, map",
+        path: "#.value.payload.after.c_bits*",
+        why: BIT_ARRAYS,
+    },
+    Known {
+        step: "modes: double, adaptive_time_microseconds, base64-url-safe, numeric, json",
+        path: "#.value.schema.fields[\"before\"].fields[\"c_bits\"]*",
+        why: BIT_ARRAYS,
+    },
+    Known {
+        step: "modes: double, adaptive_time_microseconds, base64-url-safe, numeric, json",
+        path: "#.value.schema.fields[\"after\"].fields[\"c_bits\"]*",
+        why: BIT_ARRAYS,
+    },
+    Known {
+        step: "modes: double, adaptive_time_microseconds, base64-url-safe, numeric, json",
+        path: "#.value.payload.after.c_bits*",
+        why: BIT_ARRAYS,
+    },
+];
 
 const SCHEMA: &str = "
     CREATE EXTENSION IF NOT EXISTS hstore;
@@ -28,7 +64,9 @@ const SCHEMA: &str = "
         c_bytes BYTEA,
         c_interval INTERVAL,
         c_hstore HSTORE,
-        c_money MONEY
+        c_money MONEY,
+        c_hstores HSTORE[],
+        c_bits BIT(3)[]
     );
     CREATE TABLE ri_default (id INT PRIMARY KEY, v TEXT, big TEXT);
     CREATE TABLE ri_full (id INT PRIMARY KEY, v TEXT);
@@ -48,7 +86,8 @@ fn modes_row(i: i32) -> String {
         "({i}, {i}.1234, {i}.000001, TIMESTAMP '2024-02-29 23:59:59.123456' + interval '{i} hours', \
          TIMESTAMPTZ '1969-12-31 23:59:59.5+00' + interval '{i} minutes', TIME '23:59:59.999', \
          DATE '1970-01-01' - {i}, '\\x00ff{i:02x}', interval '1 year 2 months {i} days 04:05:06.789', \
-         'k=>{i}, n=>NULL', {i}.99)"
+         'k=>{i}, n=>NULL', {i}.99, ARRAY['a=>{i}'::hstore, NULL], ARRAY[B'101', B'01{b}'::bit(3)])",
+        b = i % 2
     )
 }
 
