@@ -16,16 +16,8 @@ use tokio::sync::mpsc;
 use super::super::group::LeaderTarget;
 use super::tasks::TaskHandle;
 use super::{Actor, Event};
+use tracing::Instrument as _;
 
-/// Where a connector's new task configs went.
-enum TaskConfigsSent {
-    /// This worker writes them: no group, or it is the leader.
-    WriteHere,
-    /// Sent to the leader, which writes them.
-    ToLeader,
-    /// Not sent yet; a retry is scheduled.
-    NotYet,
-}
 use crate::connector_config::tasks_max;
 use crate::engine;
 use crate::store::hash_order::java_hash_map;
@@ -215,24 +207,31 @@ impl Actor {
             *c = java_hash_map(std::mem::take(c));
         }
         if configs != entry.tasks {
-            let send = send_task_configs_to_leader(
-                self.forwarder.clone(),
-                self.group.clone(),
-                self.events_tx.clone(),
-                name.to_owned(),
-                configs.clone(),
-            );
-            match send.await {
-                TaskConfigsSent::WriteHere => {
+            let leader = self.group.as_ref().map(|g| g.target());
+            match leader {
+                None | Some(LeaderTarget::Local) => {
                     let records = super::commands::task_config_records(name, &configs);
                     self.write_and_apply(name, records)
                         .await
                         .map_err(|e| e.to_string())?;
                 }
-                TaskConfigsSent::ToLeader => {}
-                // No leader known, or it refused: the stored configs stay until a retry
-                // succeeds.
-                TaskConfigsSent::NotYet => return Ok(entry.tasks.clone()),
+                // A follower: the leader writes them. Sent in the background, so that the
+                // actor never waits on another worker (which may be waiting on this one);
+                // the stored configs stay until the config topic brings the new ones.
+                Some(target) => {
+                    tokio::spawn(
+                        send_task_configs_to_leader(
+                            self.forwarder.clone(),
+                            self.group.clone(),
+                            self.events_tx.clone(),
+                            name.to_owned(),
+                            configs,
+                            target,
+                        )
+                        .in_current_span(),
+                    );
+                    return Ok(entry.tasks.clone());
+                }
             }
             // Statuses of tasks that no longer exist are removed.
             for (t, _) in self.ctx.status.task_statuses(name) {
@@ -254,26 +253,22 @@ impl Actor {
 
 /// A follower's new task configs go to the leader's internal
 /// `POST /connectors/NAME/tasks`, signed, as Connect's `DistributedHerder` sends them;
-/// the leader alone writes them. A failure schedules another try in a second, as
-/// Connect retries with backoff.
+/// the leader alone writes them. A failure (or no known leader) asks for another try in a
+/// second, as Connect retries with backoff.
 async fn send_task_configs_to_leader(
     forwarder: super::super::forward::Forwarder,
     group: Option<super::super::group::GroupShared>,
     events: mpsc::UnboundedSender<Event>,
     name: String,
     configs: Vec<ConfigMap>,
-) -> TaskConfigsSent {
-    let Some(group) = group.as_ref() else {
-        return TaskConfigsSent::WriteHere;
-    };
-    let sent = match group.target() {
-        LeaderTarget::Local => return TaskConfigsSent::WriteHere,
-        LeaderTarget::Unknown => Err("no leader is known (a rebalance is under way)".to_owned()),
+    target: LeaderTarget,
+) {
+    let sent = match target {
         LeaderTarget::Remote(url) => {
             let body = serde_json::to_vec(&configs).expect("string maps serialize");
             super::super::forward::send_signed(
                 &forwarder,
-                Some(group),
+                group.as_ref(),
                 &url,
                 reqwest::Method::POST,
                 &["connectors", &name, "tasks"],
@@ -283,19 +278,16 @@ async fn send_task_configs_to_leader(
             .map(|()| url)
             .map_err(|e| e.to_string())
         }
+        _ => Err("no leader is known (a rebalance is under way)".to_owned()),
     };
     match sent {
         Ok(url) => {
             tracing::info!(leader = %url, tasks = configs.len(), "task configs sent to the leader");
-            TaskConfigsSent::ToLeader
         }
         Err(e) => {
             tracing::warn!("could not send task configs to the leader, retrying in 1 s: {e}");
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let _ = events.send(Event::Reconfigure(name));
-            });
-            TaskConfigsSent::NotYet
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = events.send(Event::Reconfigure(name));
         }
     }
 }
