@@ -15,6 +15,14 @@ pub fn tasks_running(a: &Answer) -> bool {
             .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "RUNNING"))
 }
 
+/// A status answer whose tasks (at least one) are all FAILED.
+pub fn tasks_failed(a: &Answer) -> bool {
+    a.status == 200
+        && a.body["tasks"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "FAILED"))
+}
+
 /// `POST /connectors` body of a PostgresConnector named `name` on `db`, with the slot
 /// `SLOT_NAME` and publication `SLOT_NAME_pub` of one side (`slot` is `ferry` or
 /// `connect`), then `extra`'s settings.

@@ -13,10 +13,9 @@
 //! CloudEvents `id`, `time` and `iodebezium*` attributes must be equal as they are.
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, tasks_failed, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
@@ -203,13 +202,6 @@ const FAILING: &[(&str, Settings)] = &[
     }),
 ];
 
-fn task_failed(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "FAILED"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_converters_match_debezium() {
     let pg = PgCluster::start();
@@ -267,22 +259,14 @@ async fn debezium_converters_match_debezium() {
         .map(|c| (c.0, c.1))
         .chain(FAILING.iter().copied());
     for (name, config) in all {
-        let body = |slot| connector(name, slot, &pg, &db, &config());
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &body("ferry"),
-            &body("connect"),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &config()).await;
     }
     for (name, ..) in CONNECTORS {
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
             .await;
     }
     // ceavro fails when its converter is configured, before any change.
-    pair.wait_both("/connectors/ceavro/status", task_failed).await;
+    pair.wait_both("/connectors/ceavro/status", tasks_failed).await;
     pair.exchange(AVRO_STATUS, "GET", "/connectors/ceavro/status", None)
         .await;
     for name in ["nodelegate", "bytebuffer"] {
@@ -338,7 +322,7 @@ async fn debezium_converters_match_debezium() {
     // same status on both (the trace's first line included).
     for name in ["nodelegate", "bytebuffer"] {
         let path = format!("/connectors/{name}/status");
-        pair.wait_both(&path, task_failed).await;
+        pair.wait_both(&path, tasks_failed).await;
         pair.exchange(&format!("GET {path} (FAILED)"), "GET", &path, None)
             .await;
     }

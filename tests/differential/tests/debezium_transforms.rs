@@ -12,10 +12,9 @@
 //! unit-tested in `crates/ferry-debezium-transforms`.
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, tasks_failed, tasks_running};
 use ferry_differential::report::Known;
 use ferry_test_support::postgres::PgCluster;
-use ferry_test_support::worker::Answer;
 use serde_json::{json, Value};
 
 const CLASSES: &[&str] = &[
@@ -133,13 +132,6 @@ fn without_source_types() -> Value {
     )
 }
 
-fn task_failed(a: &Answer) -> bool {
-    a.status == 200
-        && a.body["tasks"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty() && t.iter().all(|t| t["state"] == "FAILED"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_debezium_transforms_match_debezium() {
     let pg = PgCluster::start();
@@ -190,15 +182,7 @@ async fn more_debezium_transforms_match_debezium() {
         .map(|c| (c.0, c.2))
         .chain([("schemabad", without_source_types as Settings)]);
     for (name, config) in all {
-        let body = |slot| connector(name, slot, &pg, &db, &config());
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &body("ferry"),
-            &body("connect"),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &config()).await;
     }
     for name in CONNECTORS.iter().map(|c| c.0).chain(["schemabad"]) {
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
@@ -231,7 +215,7 @@ async fn more_debezium_transforms_match_debezium() {
         pair.exchange(&format!("GET {path}"), "GET", &path, None).await;
     }
     let path = "/connectors/schemabad/status";
-    pair.wait_both(path, task_failed).await;
+    pair.wait_both(path, tasks_failed).await;
     pair.exchange("GET /connectors/schemabad/status (FAILED)", "GET", path, None)
         .await;
 

@@ -6,7 +6,7 @@
 //! whose records must also equal those an outbox table row with the same values gives.
 
 use ferry_differential::pair::Pair;
-use ferry_differential::postgres::{connector, tasks_running};
+use ferry_differential::postgres::{self, tasks_running};
 use ferry_differential::records::{read_topic, record_json};
 use ferry_differential::report::Known;
 use ferry_test_support::kafka::Tansu;
@@ -308,15 +308,7 @@ async fn debezium_transforms_match_debezium() {
     .await;
 
     for (name, config) in CONNECTORS {
-        let body = |slot| connector(name, slot, &pg, &db, &config());
-        pair.exchange_each(
-            &format!("POST /connectors ({name})"),
-            "POST",
-            "/connectors",
-            &body("ferry"),
-            &body("connect"),
-        )
-        .await;
+        postgres::create_on_both(&mut pair, name, &pg, &db, &config()).await;
     }
     for (name, _) in CONNECTORS {
         pair.wait_both(&format!("/connectors/{name}/status"), tasks_running)
