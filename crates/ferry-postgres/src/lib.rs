@@ -32,6 +32,7 @@ pub mod lsn;
 pub mod metrics;
 pub mod offset;
 pub mod pgoutput;
+pub mod postprocess;
 pub mod replication;
 pub mod schema;
 pub mod snapshot;

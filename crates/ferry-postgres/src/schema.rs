@@ -288,6 +288,8 @@ pub struct TableSchema {
     pub envelope_schema: Schema,
     /// The snapshot's SELECT when `snapshot.select.statement.overrides` gives one.
     pub snapshot_select: Option<String>,
+    /// The table's primary key columns (whatever `message.key.columns` makes the key).
+    pub primary_key: Vec<String>,
     by_name: HashMap<String, usize>,
 }
 
@@ -393,6 +395,7 @@ impl TableSchema {
                 .iter()
                 .find(|o| o.schema == meta.id.schema && o.table == meta.id.table)
                 .map(|o| o.select.clone()),
+            primary_key: meta.primary_key.clone(),
             by_name,
         }
     }

@@ -1117,7 +1117,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("schema.name.adjustment.mode", Unsupported),
         ("schema.refresh.mode", Unsupported),
         ("converters", Unsupported),
-        ("post.processors", Unsupported),
         ("signal.poll.interval.ms", NoEffect),
         ("topic.naming.strategy", Unsupported),
         ("transaction.metadata.factory", Unsupported),

@@ -7,6 +7,7 @@ mod choices;
 mod column_rules;
 mod def;
 mod filters;
+mod post_processors;
 mod reader;
 mod settings;
 
@@ -24,6 +25,7 @@ pub use column_rules::{
 };
 pub use def::{alias_of, config_def, NotImplemented, ALIASES, NOT_IMPLEMENTED};
 pub use filters::{Filters, KeyColumns};
+pub use post_processors::{ReselectSettings, RESELECT_TYPE};
 pub use settings::{
     replica_identity_for, LsnFlushMode, ReplicaIdentity, ReplicaIdentityRule, SnapshotIsolationMode,
     SnapshotLockingMode,
@@ -144,6 +146,8 @@ pub struct PostgresConfig {
     pub lsn_flush_mode: LsnFlushMode,
     /// `replica.identity.autoset.values`: replica identities set on captured tables at start.
     pub replica_identity_rules: Vec<ReplicaIdentityRule>,
+    /// `post.processors`: the reselect post processors, in order.
+    pub post_processors: Vec<ReselectSettings>,
 }
 
 /// One table's snapshot SELECT (`snapshot.select.statement.overrides.SCHEMA.TABLE`).
@@ -307,6 +311,7 @@ impl PostgresConfig {
             heartbeat_interval
         };
         let replica_identity_rules = replica_identity_rules(r);
+        let post_processors = post_processors::post_processors(r);
         // Accepted and without effect, as in Debezium's PostgreSQL connector, whose
         // readTableColumn never reads column comments (REMARKS).
         r.boolean("include.schema.comments");
@@ -363,6 +368,7 @@ impl PostgresConfig {
             snapshot_lock_timeout,
             lsn_flush_mode,
             replica_identity_rules,
+            post_processors,
         }
     }
 
@@ -1038,8 +1044,8 @@ mod tests {
         );
         assert!(errs("slot.failover", "FALSE").is_empty());
         assert_eq!(
-            errs("post.processors", "reselector"),
-            ["The 'post.processors' value is invalid: Ferry does not support post.processors yet; leave it unset"]
+            errs("database.initial.statements", "SET x = 1"),
+            ["The 'database.initial.statements' value is invalid: Ferry does not support database.initial.statements yet; leave it unset"]
         );
         // A bad value gets Debezium's error, not a second one.
         assert_eq!(
@@ -1124,6 +1130,86 @@ mod tests {
         let old_name = validate(&map(&[("database.server.name", "p")]));
         let prefix = old_name.iter().find(|i| i.name == "topic.prefix").unwrap();
         assert!(prefix.errors.is_empty(), "{:?}", prefix.errors);
+    }
+
+    #[test]
+    fn post_processors_read_the_reselect_settings_in_both_conventions() {
+        assert!(parse(&[]).unwrap().post_processors.is_empty());
+        // Debezium's defaults; the older convention (`NAME.`).
+        let c = parse(&[
+            ("post.processors", "reselector"),
+            ("reselector.type", RESELECT_TYPE),
+        ])
+        .unwrap();
+        let p = &c.post_processors[0];
+        assert_eq!(p.name, "reselector");
+        assert!(p.unavailable_values && p.null_values && !p.use_event_key && !p.fail_on_error);
+        assert!(p.selects("public", "t", "anything"));
+        // The newer convention (`post.processors.NAME.`) wins when any of its keys is set.
+        let c = parse(&[
+            ("post.processors", " a , b "),
+            ("post.processors.a.type", RESELECT_TYPE),
+            (
+                "post.processors.a.reselect.columns.include.list",
+                "public.t:Body,s\\..*:c",
+            ),
+            ("post.processors.a.reselect.columns.exclude.list", "public.t:body"),
+            ("post.processors.a.reselect.null.values", "FALSE"),
+            ("post.processors.a.reselect.error.handling.mode", "Fail"),
+            ("a.reselect.use.event.key", "true"),
+            ("b.type", RESELECT_TYPE),
+            ("b.reselect.columns.exclude.list", "public.t:body"),
+            ("b.reselect.use.event.key", "true"),
+        ])
+        .unwrap();
+        let [a, b] = &c.post_processors[..] else {
+            panic!("two post processors")
+        };
+        assert!(a.unavailable_values && !a.null_values && !a.use_event_key && a.fail_on_error);
+        // The include list takes precedence; matching is anchored and case-insensitive.
+        assert!(a.selects("public", "t", "body"));
+        assert!(a.selects("s", "x", "C"));
+        assert!(!a.selects("public", "t", "other"));
+        assert!(!a.selects("public", "tt", "body"));
+        assert!(b.use_event_key && !b.selects("public", "t", "BODY") && b.selects("public", "t", "other"));
+    }
+
+    #[test]
+    fn post_processors_refuse_a_missing_or_unknown_type_and_bad_options() {
+        let errs = |extra: &[(&str, &str)]| -> Vec<String> {
+            parse(extra).unwrap_err().iter().map(|e| e.to_string()).collect()
+        };
+        assert_eq!(
+            errs(&[("post.processors", "reselector")]),
+            ["The 'post.processors' value is invalid: Post processor 'reselector' is missing 'reselector.type' and/or 'reselector.<option>' configurations"]
+        );
+        assert_eq!(
+            errs(&[("post.processors", "p"), ("p.type", "com.example.MyProcessor")]),
+            ["The 'p.type' value is invalid: post processor type 'com.example.MyProcessor' is not supported; Ferry implements only io.debezium.processors.reselect.ReselectColumnsPostProcessor"]
+        );
+        assert_eq!(
+            errs(&[
+                ("post.processors", "p"),
+                ("post.processors.p.type", RESELECT_TYPE),
+                ("post.processors.p.reselect.null.values", "maybe"),
+                ("post.processors.p.reselect.error.handling.mode", "ignore"),
+                (
+                    "post.processors.p.reselect.columns.include.list",
+                    "public.t:(body"
+                ),
+            ])
+            .len(),
+            3
+        );
+        let e = errs(&[
+            ("post.processors", "p"),
+            ("p.type", RESELECT_TYPE),
+            ("p.reselect.error.handling.mode", "ignore"),
+        ]);
+        assert_eq!(
+            e,
+            ["The 'p.reselect.error.handling.mode' value is invalid: Value must be one of warn, fail"]
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::lsn::Lsn;
 use crate::offset::{self, FlushTracker, OffsetState, ResumeFilter, SnapshotMarker};
 use crate::pgoutput::{self, Relation};
 use crate::replication::StreamEvent;
-use crate::schema::{TableMeta, TableSchema};
+use crate::schema::{TableId, TableMeta, TableSchema};
 use crate::snapshot::{SnapshotRow, SnapshotVisibility};
 
 /// What the decoder made of an event.
@@ -181,6 +181,11 @@ impl Decoder {
             *map = t.relation_mapping(rel);
         }
         self.tables.insert(oid, table);
+    }
+
+    /// The schema of captured table `id`, if the decoder knows it.
+    pub fn table_named(&self, id: &TableId) -> Option<Arc<TableSchema>> {
+        self.tables.values().flatten().find(|t| &t.id == id).cloned()
     }
 
     /// Answers [`Step::NeedTable`]: the table's catalog metadata (`None` when it no

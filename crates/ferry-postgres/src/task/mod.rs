@@ -66,6 +66,8 @@ struct Inner {
     incremental: Option<Incremental>,
     /// Initial snapshot notifications waiting for a position to carry.
     initial_notifications: InitialNotifications,
+    /// `signal.data.collection`: its events are not post-processed.
+    signal_table: Option<TableId>,
 }
 
 /// Initial snapshot notifications (`notification.enabled.channels`): Debezium's
@@ -248,6 +250,7 @@ impl Inner {
             cleanup,
             incremental,
             initial_notifications,
+            signal_table: SignalSettings::from_config(config).data_collection,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -466,6 +469,21 @@ impl Inner {
                 self.deferred_error = Some(e);
                 break;
             }
+        }
+        if !self.cfg.post_processors.is_empty() {
+            // post.processors: Debezium's reselect post processor. With
+            // reselect.error.handling.mode=fail its error fails the task, as in Debezium;
+            // the records of this batch are not handed out (nothing moved the stored offset).
+            let decoder = &self.decoder;
+            crate::postprocess::reselect::apply(
+                &self.meta,
+                &self.cfg.post_processors,
+                |id| decoder.table_named(id),
+                self.signal_table.as_ref(),
+                &self.cfg.unavailable_value_placeholder,
+                &mut out,
+            )
+            .await?;
         }
         if let Some(inc) = self.incremental.as_mut() {
             out = inc.process(&self.meta, out).await;
