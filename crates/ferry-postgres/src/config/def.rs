@@ -655,7 +655,7 @@ pub fn config_def() -> ConfigDef {
             key("post.processors", ConfigType::String, Importance::Low, Width::Medium)
                 .shown("List of change event post processors.", EVENTS, 2)
                 .default_null()
-                .doc("Change event post processors, by name; Ferry does not support them yet."),
+                .doc("Change event post processors, by name; each is configured by NAME.type (Ferry has io.debezium.processors.reselect.ReselectColumnsPostProcessor) and NAME.<option>."),
         )
         .define(
             key("tombstones.on.delete", ConfigType::Boolean, Importance::Medium, Width::Short)
