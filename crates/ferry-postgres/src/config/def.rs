@@ -427,7 +427,7 @@ pub fn config_def() -> ConfigDef {
             key("connection.validation.timeout.ms", ConfigType::Long, Importance::Low, Width::Short)
                 .shown("Connection validation timeout (ms)", CONNECTOR, 26)
                 .default_value("60000")
-                .doc("Time limit of the connection check during validation, in ms (Ferry: accepted, no effect)."),
+                .doc("Time limit of the connection check during validation, in ms."),
         )
         .define(
             key("executor.shutdown.timeout.ms", ConfigType::Long, Importance::Medium, Width::Medium)
@@ -1093,7 +1093,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("incremental.snapshot.watermarking.strategy", Unsupported),
         ("internal.log.position.check.enable", NoEffect),
         ("internal.advanced.metrics.enable", NoEffect),
-        ("connection.validation.timeout.ms", NoEffect),
         ("executor.shutdown.timeout.ms", NoEffect),
         ("openlineage.integration.enabled", Unsupported),
         ("openlineage.integration.config.file.path", NoEffect),

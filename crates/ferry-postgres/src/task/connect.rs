@@ -38,7 +38,7 @@ where
     });
 }
 
-pub(super) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
+pub(crate) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
     let conn_str = cfg.connection_string();
     let connected = match crate::tls::client_config(cfg)? {
         None => tokio_postgres::connect(&conn_str, NoTls).await.map(|(c, conn)| {
@@ -91,6 +91,41 @@ pub(super) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
         )),
     })?;
     Ok(client)
+}
+
+/// Debezium's `PostgresConnector.validateConnection`: connects as the task would (same
+/// TLS settings and options), runs `SELECT version()` and reads the user's roles. Like
+/// Debezium 3.6, a user without LOGIN and REPLICATION is only logged, not an error.
+pub(crate) async fn check_connection(cfg: &PostgresConfig) -> Result<()> {
+    let client = connect_meta(cfg).await?;
+    let context = || {
+        format!(
+            "testing the connection to {}:{}/{}",
+            cfg.hostname, cfg.port, cfg.dbname
+        )
+    };
+    client
+        .simple_query("SELECT version()")
+        .await
+        .map_err(|e| PgError::sql(context(), e))?;
+    // Debezium also accepts membership of the AWS RDS replication roles.
+    let roles = client
+        .query_one(
+            "SELECT r.rolcanlogin AND (r.rolreplication OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m \
+             JOIN pg_catalog.pg_roles b ON m.roleid = b.oid WHERE m.member = r.oid \
+             AND b.rolname IN ('rds_superuser', 'rdsadmin', 'rdsrepladmin', 'rds_replication'))) \
+             FROM pg_roles r WHERE r.rolname = current_user",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::sql(context(), e))?;
+    if !roles.get::<_, bool>(0) {
+        tracing::error!(
+            "Postgres roles LOGIN and REPLICATION are not assigned to user: {}",
+            cfg.user
+        );
+    }
+    Ok(())
 }
 
 pub(super) async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Vec<(u32, TableId)>> {

@@ -4,7 +4,7 @@
 //! confirmed only up to what the runtime reports durable.
 
 mod cleanup;
-mod connect;
+pub(crate) mod connect;
 mod plan;
 
 use std::sync::Arc;
