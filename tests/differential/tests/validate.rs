@@ -2,7 +2,8 @@
 //! Debezium 3.6.3: `GET /connector-plugins/.../config` of PostgresConnector and of the
 //! Outbox EventRouter, and `PUT .../config/validate` of the seed's outbox connector, of a
 //! config with bad values (an unknown enum value, an out-of-range integer, a value that is
-//! not a boolean, no topic.prefix) and of one setting what Ferry does not support.
+//! not a boolean, no topic.prefix), of one setting what Ferry does not support and of a
+//! wrong password (the connection test), which both also refuse at creation.
 
 use ferry_differential::pair::Pair;
 use ferry_differential::report::Known;
@@ -19,6 +20,7 @@ const GET_POSTGRES: &str = "GET PostgresConnector/config";
 const SEED: &str = "PUT validate (seed outbox config)";
 const BAD: &str = "PUT validate (bad values)";
 const UNSUPPORTED: &str = "PUT validate (settings Ferry does not support)";
+const WRONG_PASSWORD: &str = "PUT validate (wrong password)";
 
 const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
      listed after Debezium's";
@@ -27,6 +29,10 @@ const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (Enfor
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
      anything but its default (slot.failover), rather than accept it and behave otherwise; \
      Debezium accepts it";
+const DRIVER_MESSAGE: &str = "the driver's own text after Debezium's prefix 'Error while validating connector config: ': \
+     pgjdbc says 'FATAL: password authentication failed for user \"postgres\"', Ferry (tokio-postgres) \
+     'connecting to HOST:PORT/DB: FATAL: password authentication failed for user \"postgres\" (SQLSTATE 28P01)' \
+     (docs/compatibility.md)";
 
 /// Differences between Ferry and Debezium 3.6.3 that are known, each with its reason.
 const KNOWN: &[Known] = &[
@@ -74,6 +80,21 @@ const KNOWN: &[Known] = &[
         step: UNSUPPORTED,
         path: "$.error_count",
         why: NOT_SUPPORTED,
+    },
+    Known {
+        step: WRONG_PASSWORD,
+        path: "$.configs[\"outbox.cleanup.*\"]",
+        why: OUTBOX_CLEANUP,
+    },
+    Known {
+        step: WRONG_PASSWORD,
+        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
+        why: MISSING_TRANSFORMS,
+    },
+    Known {
+        step: WRONG_PASSWORD,
+        path: "$.configs[\"database.hostname\"].value.errors[0]",
+        why: DRIVER_MESSAGE,
     },
 ];
 
@@ -177,6 +198,47 @@ async fn postgres_connector_settings_match_debezium() {
         message.contains("slot.failover") && !message.contains("post.processors"),
         "{message}"
     );
+
+    // A wrong password: both test the connection and report it on database.hostname
+    // (Debezium's validateConnection), so both refuse to create such a connector.
+    let mut wrong = seed(&pg, &db);
+    wrong["database.password"] = json!("wrong");
+    let (f, c) = pair
+        .exchange(WRONG_PASSWORD, "PUT", &validate, Some(&wrong.to_string()))
+        .await;
+    assert_eq!((f.status, c.status), (200, 200));
+    for (side, body) in [("Debezium", &c.body), ("Ferry", &f.body)] {
+        assert_eq!(body["error_count"], 1, "{side}: {body}");
+        let host = body["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"]["name"] == "database.hostname")
+            .unwrap();
+        let message = host["value"]["errors"][0].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("Error while validating connector config: ")
+                && message.contains("password authentication failed for user \"postgres\""),
+            "{side}: {message}"
+        );
+    }
+    let create = json!({"name": "outbox-connector", "config": wrong}).to_string();
+    for base in [&pair.ferry.base, &pair.connect.base] {
+        let answer = try_call(
+            "POST",
+            &format!("{base}/connectors"),
+            Some(&create),
+            Duration::from_secs(120),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 400, "{base}: {}", answer.body);
+        let message = answer.body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("password authentication failed"),
+            "{base}: {message}"
+        );
+    }
 
     pair.report.finish("postgres settings", KNOWN);
 }
