@@ -144,3 +144,15 @@ fn no_connection_test_while_a_value_has_an_error() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].0, "snapshot.mode");
 }
+
+#[test]
+fn config_provider_variables_leave_the_test_to_the_task() {
+    // Ferry validates the config as written, before providers resolve it.
+    let (mut cfg, _) = good_config("validate_provider");
+    cfg.insert(
+        "database.password".into(),
+        "${file:/run/secrets/pg.properties:password}".into(),
+    );
+    let infos = PostgresConnector::default().validate(&cfg);
+    assert_eq!(errors(&infos), Vec::<(String, String)>::new());
+}
