@@ -100,6 +100,8 @@ fn a_closed_port_is_reported_on_database_hostname() {
     let msg = &host_errors(&infos)[0];
     assert!(msg.starts_with(PREFIX), "{msg}");
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    // The cause, not only tokio-postgres' "error connecting to server".
+    assert!(msg.contains("refused"), "{msg}");
 }
 
 #[test]

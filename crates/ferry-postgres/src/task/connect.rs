@@ -86,8 +86,11 @@ pub(crate) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
             }
         }
         None => PgError::Transient(format!(
-            "cannot connect to {}:{}/{}: {e}",
-            cfg.hostname, cfg.port, cfg.dbname
+            "cannot connect to {}:{}/{}: {}",
+            cfg.hostname,
+            cfg.port,
+            cfg.dbname,
+            error_chain(&e)
         )),
     })?;
     Ok(client)
