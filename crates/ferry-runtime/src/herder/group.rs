@@ -319,10 +319,15 @@ impl GroupLoop {
             .expect("membership lock")
             .rebalancing = true;
         let protocols = self.protocols();
+        let round_start = std::time::Instant::now();
         let joined = tokio::select! {
             j = self.member.join(&protocols) => j,
             _ = self.stop.cancelled() => return Next::Stop,
         };
+        tracing::debug!(
+            elapsed_ms = round_start.elapsed().as_millis() as u64,
+            "JoinGroup answered"
+        );
         let joined = match joined {
             Ok(j) => j,
             Err(e) => {
@@ -334,14 +339,20 @@ impl GroupLoop {
         self.shared
             .signing
             .set_sessioned(protocol == ConnectProtocol::Sessioned);
-        let Some(state) = self.read_config().await else {
-            return self.pause(Duration::from_secs(1)).await;
-        };
-        let assignments = if joined.is_leader() {
-            self.assign(&joined, protocol, &state)
+        // Only the leader reads the config topic before SyncGroup, to assign from it. A
+        // follower syncs at once, as Connect's do (a coordinator may complete the
+        // generation as soon as the leader's assignments arrive: librdkafka's mock one
+        // then refuses a later SyncGroup), and reads the config after.
+        let (leader_state, assignments) = if joined.is_leader() {
+            let Some(state) = self.read_config().await else {
+                return self.pause(Duration::from_secs(1)).await;
+            };
+            let assignments = self.assign(&joined, protocol, &state);
+            (Some(state), assignments)
         } else {
-            Vec::new()
+            (None, Vec::new())
         };
+        tracing::debug!(elapsed_ms = round_start.elapsed().as_millis() as u64, "syncing");
         let synced = tokio::select! {
             s = self.member.sync(assignments) => s,
             _ = self.stop.cancelled() => return Next::Stop,
@@ -372,13 +383,12 @@ impl GroupLoop {
                 .await;
         }
         // Members read the config topic at least to the leader's offset before running anything.
-        let state = if assignment.config_offset > self.config_offset {
-            match self.read_config().await {
+        let state = match leader_state {
+            Some(s) if assignment.config_offset <= self.config_offset => s,
+            _ => match self.read_config().await {
                 Some(s) => s,
                 None => return self.pause(Duration::from_secs(1)).await,
-            }
-        } else {
-            state
+            },
         };
         let revoked = Load {
             connectors: assignment.revoked_connectors.iter().cloned().collect(),
@@ -411,7 +421,24 @@ impl GroupLoop {
             m.is_leader = joined.is_leader();
             m.generation = joined.generation;
         }
+        let applying = std::time::Instant::now();
         let mut rejoin = self.apply(state, owned.clone(), joined.generation).await;
+        let took = applying.elapsed();
+        if rejoin && took > self.heartbeat {
+            // The member cannot rejoin before this ends, and a coordinator may complete the
+            // next generation without it.
+            tracing::warn!(
+                generation = joined.generation,
+                took_ms = took.as_millis() as u64,
+                "the group started rebalancing while this worker was still starting and stopping its assigned work"
+            );
+        } else {
+            tracing::debug!(
+                generation = joined.generation,
+                took_ms = took.as_millis() as u64,
+                "assignment applied"
+            );
+        }
         self.owned = owned.clone();
         self.last_completed_generation = joined.generation;
         self.last = Some(Assignment {
@@ -621,13 +648,22 @@ impl GroupLoop {
             };
             tokio::select! {
                 _ = self.stop.cancelled() => return Next::Stop,
-                _ = self.shared.rejoin.notified() => return Next::Rejoin,
-                _ = wake => return Next::Rejoin,
+                _ = self.shared.rejoin.notified() => {
+                    tracing::debug!("rejoining: this worker changed the config topic");
+                    return Next::Rejoin;
+                }
+                _ = wake => {
+                    tracing::debug!("rejoining: the scheduled rebalance delay passed");
+                    return Next::Rejoin;
+                }
                 _ = tokio::time::sleep(self.heartbeat) => {
                     self.rotate_session_key().await;
                     match self.member.heartbeat().await {
                         Ok(()) => failing_since = None,
-                        Err(GroupError::Rejoin) => return Next::Rejoin,
+                        Err(GroupError::Rejoin) => {
+                            tracing::debug!("rejoining: the group is rebalancing");
+                            return Next::Rejoin;
+                        }
                         Err(e) => {
                             tracing::warn!("heartbeat failed: {e}");
                             let since = *failing_since.get_or_insert_with(tokio::time::Instant::now);
