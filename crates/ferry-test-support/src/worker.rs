@@ -168,7 +168,11 @@ impl FerryProcess {
             .open(log)
             .unwrap_or_else(|e| panic!("open {}: {e}", log.display()));
         let mut cmd = Command::new(bin);
-        cmd.env("RUST_LOG", "info");
+        // `FERRY_TEST_LOG` (a `RUST_LOG` filter) raises a test worker's log level for a diagnosis.
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("FERRY_TEST_LOG").unwrap_or_else(|_| "info".to_owned()),
+        );
         for (k, v) in env {
             cmd.env(k, v);
         }

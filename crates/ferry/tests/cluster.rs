@@ -134,7 +134,29 @@ fn event_lines(w: &Ferry) -> String {
         .lines()
         .filter(|l| !l.contains("\"GET /") && !l.contains("CONFWARN"))
         .collect();
-    lines[lines.len().saturating_sub(150)..].join("\n")
+    // `FERRY_TEST_FULL_LOGS=1` shows every line (with `FERRY_TEST_LOG` for a diagnosis).
+    let keep = if std::env::var_os("FERRY_TEST_FULL_LOGS").is_some() {
+        lines.len()
+    } else {
+        150
+    };
+    lines[lines.len().saturating_sub(keep)..].join("\n")
+}
+
+/// [`eventually`], showing the workers' logs on time-out.
+async fn eventually_logged<F, Fut>(workers: &[&Ferry], timeout: Duration, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}\n{}", logs(workers));
 }
 
 fn logs(workers: &[&Ferry]) -> String {
@@ -252,14 +274,16 @@ async fn three_workers_spread_six_connectors_and_take_over_a_killed_one() {
     assert!(counts.values().all(|c| c.0 == 3), "{counts:?}");
 
     // REST on both survivors (one of them is not the leader): create, read, pause, delete.
+    let survivors = [&workers[0], &workers[1]];
     for (i, w) in workers[..2].iter().enumerate() {
         let name = format!("rest{i}");
         let topic = setup.names.topic(&name);
         let r = create_connector(w, &name, &source_config(&setup, &format!("{name}.txt"), &topic)).await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(r.status, 201, "{:?}\n{}", r.body, logs(&survivors));
         assert_eq!(r.body["name"], json!(name));
         let other = &workers[1 - i];
-        eventually(
+        eventually_logged(
+            &survivors,
             Duration::from_secs(30),
             "the new connector RUNNING on the other worker",
             || async {
@@ -270,7 +294,8 @@ async fn three_workers_spread_six_connectors_and_take_over_a_killed_one() {
         .await;
         // A worker reads the config topic at each rebalance (Connect's followers, too, see
         // a new connector only once their config consumer reached it).
-        eventually(
+        eventually_logged(
+            &survivors,
             Duration::from_secs(30),
             "the new connector readable on its creator",
             || async {
@@ -281,17 +306,23 @@ async fn three_workers_spread_six_connectors_and_take_over_a_killed_one() {
         .await;
         let p = call("PUT", &w.url(&format!("/connectors/{name}/pause")), None).await;
         assert_eq!(p.status, 202, "{:?}", p.body);
-        eventually(Duration::from_secs(30), "the connector PAUSED", || async {
-            let s = call("GET", &other.url(&format!("/connectors/{name}/status")), None).await;
-            s.body["connector"]["state"] == json!("PAUSED")
-                && s.body["tasks"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().all(|t| t["state"] == json!("PAUSED")))
-        })
+        eventually_logged(
+            &survivors,
+            Duration::from_secs(30),
+            "the connector PAUSED",
+            || async {
+                let s = call("GET", &other.url(&format!("/connectors/{name}/status")), None).await;
+                s.body["connector"]["state"] == json!("PAUSED")
+                    && s.body["tasks"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().all(|t| t["state"] == json!("PAUSED")))
+            },
+        )
         .await;
         let d = call("DELETE", &w.url(&format!("/connectors/{name}")), None).await;
         assert_eq!(d.status, 204, "{:?}", d.body);
-        eventually(
+        eventually_logged(
+            &survivors,
             Duration::from_secs(30),
             "the connector gone on both workers",
             || async {
@@ -426,7 +457,7 @@ async fn internal_task_config_requests_must_carry_the_session_key_signature() {
     b.wait_ready();
     let topic = setup.names.topic("t0");
     let r = create_connector(&a, "c0", &source_config(&setup, "in0.txt", &topic)).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.status, 201, "{:?}\n{}", r.body, logs(&[&a, &b]));
     for w in [&a, &b] {
         eventually(Duration::from_secs(60), "c0 RUNNING on both workers", || async {
             let s = call("GET", &w.url("/connectors/c0/status"), None).await;
