@@ -39,10 +39,10 @@ fn validate_connection(config: &ConfigMap) -> Option<String> {
         .iter()
         .any(|(k, v)| k.starts_with("database.") && PROVIDER_VARIABLE.is_match(v))
     {
-        // Ferry's runtime validates the config as written, before config providers
-        // resolve it (docs/compatibility.md); Connect resolves first. Testing with
-        // `${file:...}` as the password would refuse a good config, so the test is left
-        // to the task, which starts with the resolved values.
+        // The runtime resolves config provider variables before validating, as Connect
+        // does; one still here could not be resolved (an unknown provider, a file not
+        // readable yet). Testing with it would refuse the config for the wrong reason, so
+        // the test is left to the task, which reports the provider's error.
         return None;
     }
     let cfg = PostgresConfig::parse(config).ok()?;

@@ -8,7 +8,7 @@ use ferry_core::{ConfigMap, PluginDescriptor, PluginKind, PluginRegistry};
 use crate::connector_config::CONNECTOR_PLUGIN_VERSION;
 
 /// The worker's converter classes: the defaults of a connector's converter settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct WorkerConverters {
     /// `key.converter`.
     pub key: String,
@@ -19,6 +19,9 @@ pub struct WorkerConverters {
     /// `connector.client.config.override.policy` (`None` when the worker's value is not
     /// a known policy: tasks then fail naming the key).
     pub override_policy: Option<crate::config_providers::OverridePolicy>,
+    /// The worker's config providers (`None` when one cannot be set up: values are then
+    /// validated as written).
+    pub providers: Option<crate::config_providers::ConfigProviders>,
 }
 
 impl WorkerConverters {
@@ -29,6 +32,7 @@ impl WorkerConverters {
             value: config.value_converter.clone(),
             header: config.header_converter.clone(),
             override_policy: crate::config_providers::OverridePolicy::from_worker(&config.originals).ok(),
+            providers: crate::config_providers::ConfigProviders::from_worker(&config.originals).ok(),
         }
     }
 }
@@ -157,6 +161,7 @@ mod tests {
             value: "org.apache.kafka.connect.storage.StringConverter".into(),
             header: "org.apache.kafka.connect.storage.SimpleHeaderConverter".into(),
             override_policy: None,
+            providers: None,
         }
     }
 

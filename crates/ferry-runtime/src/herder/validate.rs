@@ -90,10 +90,13 @@ pub fn validate(
         .get("connector.class")
         .and_then(|v| v.clone())
         .unwrap_or_default();
-    let config: ConfigMap = raw
+    let written: ConfigMap = raw
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
         .collect();
+    // Connect validates the config with its config provider variables resolved (the
+    // stored config keeps them as written).
+    let config = resolve_variables(worker, &written);
     let (kind, conn_def, conn_values) = match desc.factory {
         PluginFactory::Source(make) => {
             let c = make();
@@ -158,5 +161,26 @@ pub fn validate(
     values.extend(conn_values);
     let def = def.merge(&conn_def);
     let infos = ConfigInfos::generate(&class_as_given, &def, &values);
-    Ok(Validated { infos, kind, config })
+    Ok(Validated {
+        infos,
+        kind,
+        config: written,
+    })
+}
+
+/// `config` with the worker's config provider variables resolved, as Connect's
+/// `validateConnectorConfig` transforms it first; as written when a provider cannot read
+/// what a variable names (the task then fails with the provider's error).
+fn resolve_variables(worker: &WorkerConverters, config: &ConfigMap) -> ConfigMap {
+    let Some(providers) = worker
+        .providers
+        .as_ref()
+        .filter(|_| config.values().any(|v| crate::config_providers::has_variables(v)))
+    else {
+        return config.clone();
+    };
+    providers.transform(config).unwrap_or_else(|e| {
+        tracing::warn!("validating the config as written: its variables could not be resolved: {e}");
+        config.clone()
+    })
 }

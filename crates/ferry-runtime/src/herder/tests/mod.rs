@@ -5,6 +5,7 @@
 mod failures;
 mod lifecycle;
 mod plugins;
+mod validate;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
