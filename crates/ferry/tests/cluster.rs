@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{call, create_connector, eventually, Ferry, WorkerSetup};
+use common::{call, create_connector, eventually, poll_until, Ferry, WorkerSetup};
 use ferry_test_support::kafka::Tansu;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -144,19 +144,16 @@ fn event_lines(w: &Ferry) -> String {
 }
 
 /// [`eventually`], showing the workers' logs on time-out.
-async fn eventually_logged<F, Fut>(workers: &[&Ferry], timeout: Duration, what: &str, mut f: F)
+async fn eventually_logged<F, Fut>(workers: &[&Ferry], timeout: Duration, what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}\n{}", logs(workers));
+    assert!(
+        poll_until(timeout, f).await,
+        "timed out waiting for {what}\n{}",
+        logs(workers)
+    );
 }
 
 fn logs(workers: &[&Ferry]) -> String {

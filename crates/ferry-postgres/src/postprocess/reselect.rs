@@ -416,37 +416,28 @@ mod tests {
             Value::String("real".into())
         );
 
-        let (cfg, ts) = setup(&[
-            ("r.reselect.null.values", "false"),
-            ("r.reselect.use.event.key", "true"),
-        ]);
-        let s = &cfg.post_processors[0];
-        let r = record(
-            &ts,
-            "u",
+        // A key, a placeholder and two nulls.
+        let keyed_row = || {
             vec![
                 Value::String("k".into()),
                 Value::String(P.into()),
                 Value::Null,
                 Value::Null,
-            ],
-        );
+            ]
+        };
+        let (cfg, ts) = setup(&[
+            ("r.reselect.null.values", "false"),
+            ("r.reselect.use.event.key", "true"),
+        ]);
+        let s = &cfg.post_processors[0];
+        let r = record(&ts, "u", keyed_row());
         let p = plan(s, &ts, &r, P).unwrap().unwrap();
         assert_eq!(p.query, r#"SELECT "big" FROM "public"."it's" WHERE "Id" = 'k'"#);
         let (cfg, ts) = setup(&[
             ("r.reselect.unavailable.values", "false"),
             ("r.reselect.null.values", "false"),
         ]);
-        let r = record(
-            &ts,
-            "u",
-            vec![
-                Value::String("k".into()),
-                Value::String(P.into()),
-                Value::Null,
-                Value::Null,
-            ],
-        );
+        let r = record(&ts, "u", keyed_row());
         assert_eq!(plan(&cfg.post_processors[0], &ts, &r, P).unwrap(), None);
     }
 

@@ -122,7 +122,7 @@ pub async fn create_connector(f: &Ferry, name: &str, config: &Value) -> Answer {
 }
 
 /// Polls `f` every 100 ms until it returns true (true) or `timeout` passes (false).
-async fn poll_until<F, Fut>(timeout: Duration, mut f: F) -> bool
+pub async fn poll_until<F, Fut>(timeout: Duration, mut f: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
