@@ -30,6 +30,8 @@ pub struct StatusStore {
     worker_id: String,
     generation: Mutex<i32>,
     data: Mutex<HashMap<StatusKey, StatusRecord>>,
+    /// What this worker last wrote per key (kept when another worker's record replaces it).
+    own: Mutex<HashMap<StatusKey, StatusRecord>>,
     /// Active topics per connector (KIP-558 topic tracking).
     topics: Mutex<HashMap<String, BTreeSet<String>>>,
 }
@@ -43,6 +45,7 @@ impl StatusStore {
             worker_id,
             generation: Mutex::new(0),
             data: Mutex::new(HashMap::new()),
+            own: Mutex::new(HashMap::new()),
             topics: Mutex::new(HashMap::new()),
         }
     }
@@ -134,9 +137,13 @@ impl StatusStore {
         }
         let mut data = self.data.lock().expect("status lock");
         for (k, rec) in latest {
-            let ours = data.get(&k).filter(|m| m.worker_id == self.worker_id).cloned();
+            let current = data.get(&k).cloned();
+            let ours = current.as_ref().filter(|m| m.worker_id == self.worker_id);
             match (rec, ours) {
                 (Some(r), Some(m)) if r.generation <= m.generation => {}
+                // As Connect reads task statuses: an UNASSIGNED written by a worker that
+                // had not yet seen the RUNNING of the same or a later generation is stale.
+                (Some(r), _) if is_stale_unassigned(&k, &r, current.as_ref()) => {}
                 (Some(r), _) => {
                     data.insert(k, r);
                 }
@@ -164,12 +171,17 @@ impl StatusStore {
             version,
         };
         let bytes = rec.encode();
+        self.own
+            .lock()
+            .expect("status lock")
+            .insert(key.clone(), rec.clone());
         self.data.lock().expect("status lock").insert(key.clone(), rec);
         self.write(key.encode(), Some(bytes));
     }
 
     /// Removes a status (tombstone), e.g. when a connector is deleted.
     pub async fn remove(&self, key: StatusKey) {
+        self.own.lock().expect("status lock").remove(&key);
         self.data.lock().expect("status lock").remove(&key);
         self.write(key.encode(), None);
     }
@@ -190,6 +202,32 @@ impl StatusStore {
             return false;
         }
         matches!(tokio::time::timeout(limit, written).await, Ok(Ok(())))
+    }
+
+    /// Writes again, at the current generation, this worker's last state of each key it
+    /// still runs when another worker's record has replaced it: a worker that missed
+    /// generations while keeping its work (a coordinator that completed a rebalance
+    /// without it) would otherwise show the other worker's UNASSIGNED for work it runs.
+    pub async fn reassert(&self, running: &[StatusKey]) {
+        let generation = self.generation();
+        let stale: Vec<(StatusKey, StatusRecord)> = {
+            let data = self.data.lock().expect("status lock");
+            let own = self.own.lock().expect("status lock");
+            running
+                .iter()
+                .filter_map(|k| {
+                    let mine = own.get(k)?;
+                    let current = data.get(k)?;
+                    let replaced = current.worker_id != self.worker_id && current.generation <= generation;
+                    let live = !matches!(mine.state, State::Unassigned | State::Destroyed);
+                    (replaced && live).then(|| (k.clone(), mine.clone()))
+                })
+                .collect()
+        };
+        for (key, mine) in stale {
+            tracing::debug!(key = %key.encode(), generation, "re-asserting this worker's status");
+            self.put(key, mine.state, mine.trace, mine.version).await;
+        }
     }
 
     /// The latest status of a key.
@@ -267,6 +305,14 @@ impl StatusStore {
     }
 }
 
+/// Whether `incoming` is a task's UNASSIGNED that a RUNNING of the same or a later
+/// generation supersedes (Connect's `KafkaStatusBackingStore` ignores those).
+fn is_stale_unassigned(key: &StatusKey, incoming: &StatusRecord, current: Option<&StatusRecord>) -> bool {
+    matches!(key, StatusKey::Task(..))
+        && incoming.state == State::Unassigned
+        && current.is_some_and(|c| c.state == State::Running && c.generation >= incoming.generation)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +385,92 @@ mod tests {
         assert_eq!(task.worker_id, "w:8083");
         assert_eq!(task.version.as_deref(), Some("4.3.0"));
         assert_eq!(second.active_topics("c"), ["orders"]);
+    }
+
+    /// Two workers on one status topic, each with its own generation.
+    async fn pair(cluster: &MemoryCluster) -> (StatusStore, StatusStore) {
+        let mut a = store(cluster);
+        let mut b = StatusStore::new(Some(Arc::new(cluster.log("statuses"))), "jvm:8083".into());
+        a.start_writer();
+        b.start_writer();
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn a_late_unassigned_of_an_older_generation_does_not_hide_a_running_task() {
+        let cluster = MemoryCluster::new();
+        let (ferry, other) = pair(&cluster).await;
+        let task = StatusKey::Task("c".into(), 0);
+        other.set_generation(4);
+        other.put(task.clone(), State::Running, None, None).await;
+        assert!(other.flush(Duration::from_secs(5)).await);
+        ferry.set_generation(5);
+        other.set_generation(5);
+        // A third view reads the RUNNING of generation 5, then the other worker's late
+        // UNASSIGNED of generation 5: Connect keeps the RUNNING.
+        let reader = StatusStore::new(Some(Arc::new(cluster.log("statuses"))), "r:8083".into());
+        ferry.put(task.clone(), State::Running, None, None).await;
+        assert!(ferry.flush(Duration::from_secs(5)).await);
+        reader.refresh().await.unwrap();
+        other.put(task.clone(), State::Unassigned, None, None).await;
+        assert!(other.flush(Duration::from_secs(5)).await);
+        reader.refresh().await.unwrap();
+        let seen = reader.get(&task).unwrap();
+        assert_eq!((seen.state, seen.worker_id.as_str()), (State::Running, "w:8083"));
+        // A later generation's UNASSIGNED is news.
+        other.set_generation(6);
+        other.put(task.clone(), State::Unassigned, None, None).await;
+        assert!(other.flush(Duration::from_secs(5)).await);
+        reader.refresh().await.unwrap();
+        assert_eq!(reader.get(&task).unwrap().state, State::Unassigned);
+    }
+
+    #[tokio::test]
+    async fn reassert_rewrites_the_state_of_work_this_worker_still_runs() {
+        let cluster = MemoryCluster::new();
+        let (ferry, other) = pair(&cluster).await;
+        let (task, gone) = (StatusKey::Task("c".into(), 0), StatusKey::Task("c".into(), 1));
+        // This worker started both tasks in generation 9 and then missed generations
+        // 10 to 14, in which the other worker ran and gave up task 0.
+        ferry.set_generation(9);
+        ferry
+            .put(task.clone(), State::Running, None, Some("4.3.0".into()))
+            .await;
+        ferry.put(gone.clone(), State::Running, None, None).await;
+        other.set_generation(12);
+        other.put(task.clone(), State::Unassigned, None, None).await;
+        other.put(gone.clone(), State::Running, None, None).await;
+        assert!(other.flush(Duration::from_secs(5)).await);
+        ferry.set_generation(15);
+        ferry.refresh().await.unwrap();
+        assert_eq!(ferry.get(&task).unwrap().worker_id, "jvm:8083");
+        // Generation 15 leaves task 0 here: its RUNNING is written again, at 15.
+        ferry.reassert(std::slice::from_ref(&task)).await;
+        let mine = ferry.get(&task).unwrap();
+        assert_eq!(
+            (
+                mine.state,
+                mine.worker_id.as_str(),
+                mine.generation,
+                mine.version.as_deref()
+            ),
+            (State::Running, "w:8083", 15, Some("4.3.0"))
+        );
+        assert!(ferry.flush(Duration::from_secs(5)).await);
+        let reader = StatusStore::new(Some(Arc::new(cluster.log("statuses"))), "r:8083".into());
+        reader.refresh().await.unwrap();
+        assert_eq!(reader.get(&task).unwrap().worker_id, "w:8083");
+        // Task 1, not run here any more, keeps the other worker's record.
+        assert_eq!(reader.get(&gone).unwrap().worker_id, "jvm:8083");
+        // Nothing to re-assert a second time, nor for a newer generation's record.
+        let before = cluster.records("statuses").len();
+        ferry.reassert(std::slice::from_ref(&task)).await;
+        other.set_generation(16);
+        other.put(task.clone(), State::Running, None, None).await;
+        assert!(other.flush(Duration::from_secs(5)).await);
+        ferry.refresh().await.unwrap();
+        ferry.reassert(std::slice::from_ref(&task)).await;
+        assert!(ferry.flush(Duration::from_secs(5)).await);
+        assert_eq!(cluster.records("statuses").len(), before + 1);
     }
 }

@@ -290,6 +290,16 @@ impl Actor {
         if let Err(e) = self.ctx.status.refresh().await {
             tracing::debug!("could not refresh statuses: {e}");
         }
+        let running: Vec<StatusKey> = self
+            .running
+            .iter()
+            .flat_map(|(name, r)| {
+                let connector = r.instance.is_some().then(|| StatusKey::Connector(name.clone()));
+                let tasks = r.tasks.keys().map(|t| StatusKey::Task(name.clone(), *t));
+                connector.into_iter().chain(tasks)
+            })
+            .collect();
+        self.ctx.status.reassert(&running).await;
     }
 
     /// Runs until a Shutdown command: starts every connector in its target state, then serves commands.
