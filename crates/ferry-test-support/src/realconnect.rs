@@ -398,6 +398,28 @@ impl RealConnect {
         format!("{}{path}", self.base)
     }
 
+    /// SIGTERM (a clean stop: the worker leaves its group and commits its offsets), then
+    /// reaps it; returns how long it took to exit. kill -9 after `limit`.
+    pub fn terminate(&mut self, limit: Duration) -> Duration {
+        let Some(mut c) = self.child.take() else {
+            return Duration::ZERO;
+        };
+        let started = Instant::now();
+        // SAFETY: kill(2) on a child we own and have not reaped.
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = c.try_wait() {
+                return started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        started.elapsed()
+    }
+
     /// kill -9 and reap.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
