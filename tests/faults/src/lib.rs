@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod pg;
 pub mod proc;
 pub mod rng;
+pub mod rolling;
 pub mod scenarios;
 
 /// Wall-clock milliseconds since the epoch (comparable with Kafka record timestamps).

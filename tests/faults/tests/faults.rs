@@ -143,3 +143,17 @@ async fn kill_9_of_the_task_owner_in_a_two_worker_group_moves_the_task_and_loses
     assert!(f.samples > 10, "pg_stat_replication was sampled: {f}");
     assert!(f.max_streaming <= 1, "{f}");
 }
+
+/// A rolling replacement of a two-worker Kafka Connect 4.3 cluster running the outbox
+/// connector (Debezium 3.6.3) by two Ferry workers, one at a time, rows committed every
+/// 10 ms throughout: nothing lost, duplicates within the flush bound, order kept, and
+/// the task ends on a Ferry worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_replacement_of_kafka_connect_workers_by_ferry_workers_loses_nothing() {
+    let f = ferry_faults::rolling::jvm_to_ferry("rolling", PgCluster::shared(), Tansu::shared())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{f}");
+    assert_eq!(f.handovers.len(), 2, "{f}");
+    assert!(f.figures.rows > 500, "rows were written throughout: {f}");
+}
