@@ -544,3 +544,106 @@ async fn the_snapshot_survives_a_replication_reconnect() {
     assert_eq!(view.rows, db_rows(&c).await);
     t.stop().await.unwrap();
 }
+
+/// `incremental.snapshot.watermarking.strategy=insert_delete`: each chunk's window opens
+/// with an inserted marker and closes when that marker is deleted, so the signal table
+/// holds no watermark afterwards; every row is still read once and the last values hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_delete_watermarks_leave_no_marker_behind() {
+    let pg = PgCluster::shared();
+    let (db, c) = setup(pg, "incr_insdel", 2000).await;
+    let store = MemOffsets::default();
+    let mut settings = cfg(pg, &db, "incr_insdel", "100");
+    settings.insert(
+        "incremental.snapshot.watermarking.strategy".into(),
+        "insert_delete".into(),
+    );
+    let mut t = start(&settings, &store).await;
+    signal(
+        &c,
+        "sig-d",
+        "execute-snapshot",
+        r#"{"data-collections": ["public.t"]}"#,
+    )
+    .await;
+    let mut all = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while all.iter().filter(|r| op(r).as_deref() == Some("r")).count() < 300 && Instant::now() < deadline {
+        all.extend(t.poll().await.unwrap());
+    }
+    c.batch_execute(
+        "UPDATE public.t SET v = 7 WHERE id IN (2, 1500, 1999); DELETE FROM public.t WHERE id = 1800",
+    )
+    .await
+    .unwrap();
+    assert!(poll_snapshot(&mut t, &mut all, Duration::from_secs(60)).await);
+    let mut view = View::default();
+    view.apply(&all, "srv.public.t");
+    assert_eq!(view.rows, db_rows(&c).await, "every key's last value");
+    assert!(view.reads.values().all(|n| *n == 1), "no row read twice");
+    assert!(view.reads.len() >= 1999, "every row read: {}", view.reads.len());
+    // One open marker per chunk went into the stream, and its delete closed the window.
+    let on_signal_table = |o: &str| {
+        all.iter()
+            .filter(|r| &*r.topic == "srv.public.dbz_signal" && op(r).as_deref() == Some(o))
+            .count()
+    };
+    let (opened, closed) = (on_signal_table("c") - 1, on_signal_table("d"));
+    assert!(opened >= 20, "a window per chunk of 100: {opened}");
+    assert_eq!(opened, closed, "every open marker deleted");
+    let left: Vec<String> = c
+        .query("SELECT id FROM public.dbz_signal ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(left, ["sig-d"], "only the execute-snapshot signal stays");
+    t.stop().await.unwrap();
+}
+
+/// The file signal channel: an `execute-snapshot` line written to `signal.file` starts the
+/// incremental snapshot (watermarks still go through the signal table), and the file is
+/// emptied once read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_written_to_the_signal_file_starts_a_snapshot() {
+    let pg = PgCluster::shared();
+    let (db, c) = setup(pg, "incr_file", 300).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("signals.txt");
+    let store = MemOffsets::default();
+    let mut settings = cfg(pg, &db, "incr_file", "100");
+    for (k, v) in [
+        ("signal.enabled.channels", "source,file"),
+        ("signal.file", file.to_str().unwrap()),
+        ("signal.poll.interval.ms", "100"),
+    ] {
+        settings.insert(k.into(), v.into());
+    }
+    let mut t = start(&settings, &store).await;
+    std::fs::write(
+        &file,
+        "{\"id\":\"file-1\",\"type\":\"execute-snapshot\",\"data\":{\"data-collections\":[\"public.t\"],\"type\":\"incremental\"}}\n",
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    assert!(poll_snapshot(&mut t, &mut all, Duration::from_secs(60)).await);
+    let mut view = View::default();
+    view.apply(&all, "srv.public.t");
+    assert_eq!(view.reads.len(), 300, "every row read");
+    assert_eq!(view.rows, db_rows(&c).await);
+    let correlation: Vec<String> = all
+        .iter()
+        .filter_map(|r| {
+            offset_of(r)
+                .get("incremental_snapshot_correlation_id")
+                .map(|v| format!("{v:?}"))
+        })
+        .collect();
+    assert!(
+        correlation.iter().any(|v| v.contains("file-1")),
+        "{correlation:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "", "the file is emptied");
+    t.stop().await.unwrap();
+}

@@ -408,7 +408,7 @@ pub fn config_def() -> ConfigDef {
             key("incremental.snapshot.watermarking.strategy", ConfigType::String, Importance::Low, Width::Medium)
                 .shown("Incremental snapshot watermarking strategy", CONNECTOR, 23)
                 .default_value("INSERT_INSERT")
-                .doc("How incremental snapshot chunks are marked in the signal table: insert_insert or insert_delete; Ferry supports only insert_insert.")
+                .doc("How incremental snapshot chunks are marked in the signal table: insert_insert (an open and a close row per chunk) or insert_delete (the open row, deleted to close the window).")
                 .recommend(&["insert_delete", "insert_insert"]),
         )
         .define(
@@ -685,7 +685,7 @@ pub fn config_def() -> ConfigDef {
             key("signal.poll.interval.ms", ConfigType::Long, Importance::Medium, Width::Short)
                 .shown("Signal processor poll interval", EVENTS, 7)
                 .default_value("5000")
-                .doc("How often signal channels are polled, in ms (Ferry: accepted, no effect)."),
+                .doc("How often the file signal channel reads its file, in ms (the Kafka channel is read at every poll)."),
         )
         .define(
             key("signal.enabled.channels", ConfigType::List, Importance::Medium, Width::Long)
@@ -1090,7 +1090,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ),
         ("retriable.restart.connector.wait.ms", NoEffect),
         ("query.fetch.size", NoEffect),
-        ("incremental.snapshot.watermarking.strategy", Unsupported),
         ("internal.log.position.check.enable", NoEffect),
         ("internal.advanced.metrics.enable", NoEffect),
         ("executor.shutdown.timeout.ms", NoEffect),
@@ -1116,7 +1115,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("schema.name.adjustment.mode", Unsupported),
         ("schema.refresh.mode", Unsupported),
         ("converters", Unsupported),
-        ("signal.poll.interval.ms", NoEffect),
         ("topic.naming.strategy", Unsupported),
         ("transaction.metadata.factory", Unsupported),
         ("custom.metric.tags", NoEffect),

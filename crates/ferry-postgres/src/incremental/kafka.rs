@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use ferry_core::serde_json::{self, Value as Json};
 use ferry_core::ConfigMap;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
@@ -95,7 +94,7 @@ impl KafkaSignals {
                     let Some(value) = m.payload().map(String::from_utf8_lossy) else {
                         continue;
                     };
-                    match parse(&value) {
+                    match Signal::from_json(&value) {
                         Some(s) => out.push(s),
                         None => {
                             warn!(offset = m.offset(), value = %value, "skipped a signal that is not a JSON object")
@@ -108,38 +107,25 @@ impl KafkaSignals {
     }
 }
 
-/// `{"id": ..., "type": ..., "data": {...}}` as a [`Signal`] (`data` as JSON text).
-pub fn parse(value: &str) -> Option<Signal> {
-    let v: Json = serde_json::from_str(value).ok()?;
-    let o = v.as_object()?;
-    let text = |k: &str| o.get(k).and_then(Json::as_str).unwrap_or("").to_string();
-    Some(Signal {
-        id: text("id"),
-        kind: text("type"),
-        data: match o.get("data") {
-            Some(Json::Null) | None => String::new(),
-            Some(d) => d.to_string(),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_debeziums_kafka_signal_value() {
-        let s = parse(r#"{"id": "k1", "type": "execute-snapshot", "data": {"data-collections": ["public.t"], "type": "INCREMENTAL"}}"#).unwrap();
+        let s = Signal::from_json(r#"{"id": "k1", "type": "execute-snapshot", "data": {"data-collections": ["public.t"], "type": "INCREMENTAL"}}"#).unwrap();
         assert_eq!(s.id, "k1");
         assert_eq!(s.kind, "execute-snapshot");
         assert!(matches!(
             s.action(),
             Ok(super::super::signal::Action::ExecuteIncremental { ref collections, .. }) if collections == &["public.t"]
         ));
-        assert!(parse("not json").is_none());
-        assert!(parse("[1]").is_none());
+        assert!(Signal::from_json("not json").is_none());
+        assert!(Signal::from_json("[1]").is_none());
         assert_eq!(
-            parse(r#"{"id": "x", "type": "pause-snapshot"}"#).unwrap().data,
+            Signal::from_json(r#"{"id": "x", "type": "pause-snapshot"}"#)
+                .unwrap()
+                .data,
             ""
         );
     }

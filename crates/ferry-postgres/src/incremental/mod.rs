@@ -11,6 +11,7 @@
 //! `op: r` events and the next chunk is read. Progress lives in the offsets
 //! (`incremental_snapshot_*`), so a restart resumes after the last row sent.
 
+pub mod file;
 pub mod javaser;
 pub mod kafka;
 pub mod notify;
@@ -46,6 +47,9 @@ pub struct SignalSettings {
     pub source_channel: bool,
     /// `incremental.snapshot.chunk.size`.
     pub chunk_size: usize,
+    /// `incremental.snapshot.watermarking.strategy=insert_delete`: a chunk's window is
+    /// closed by deleting its open marker rather than inserting a close marker.
+    pub close_by_delete: bool,
 }
 
 /// Default `incremental.snapshot.chunk.size`.
@@ -68,10 +72,14 @@ impl SignalSettings {
             .and_then(|s| s.trim().parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_CHUNK_SIZE);
+        let close_by_delete = cfg
+            .get("incremental.snapshot.watermarking.strategy")
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("insert_delete"));
         SignalSettings {
             data_collection,
             source_channel,
             chunk_size,
+            close_by_delete,
         }
     }
 }
@@ -167,6 +175,8 @@ pub struct Incremental {
     stats: IncrementalStats,
     /// The Kafka signal channel (`signal.enabled.channels` has `kafka`).
     kafka: Option<kafka::KafkaSignals>,
+    /// The file signal channel (`signal.enabled.channels` has `file`).
+    file: Option<file::FileSignals>,
     /// The offset of the last record seen (for `log` signals from Kafka).
     last_offset: Option<Arc<OffsetMap>>,
     /// Where notifications go (`notification.enabled.channels`).
@@ -271,6 +281,7 @@ impl Incremental {
             snapshot_flags: flags,
             stats: IncrementalStats::default(),
             kafka: None,
+            file: file::FileSignals::from_config(raw),
             last_offset: None,
             notifications: NotificationSettings::from_config(raw),
             pending_notifications: Vec::new(),
@@ -385,12 +396,15 @@ impl Incremental {
             self.read_chunk(client).await;
             out.append(&mut self.pending_notifications);
         }
-        let from_kafka = self
+        let mut from_channels = self
             .kafka
             .as_ref()
             .map(kafka::KafkaSignals::poll)
             .unwrap_or_default();
-        for sig in from_kafka {
+        if let Some(file) = &mut self.file {
+            from_channels.extend(file.poll());
+        }
+        for sig in from_channels {
             match sig.action() {
                 Ok(Action::WindowOpen | Action::WindowClose) => {
                     warn!(id = %sig.id, "watermarks come from the signal table only; ignored")
@@ -401,7 +415,13 @@ impl Incremental {
         }
         for mut r in batch {
             if r.value_schema.is_some() && r.topic.as_ref() == self.signal_topic {
-                if let Some(sig) = Signal::from_record(&r) {
+                let signal = Signal::from_record(&r).or_else(|| {
+                    self.settings
+                        .close_by_delete
+                        .then(|| Signal::window_close_from_delete(&r))
+                        .flatten()
+                });
+                if let Some(sig) = signal {
                     let watermark = matches!(
                         sig.kind.as_str(),
                         signal::names::WINDOW_OPEN | signal::names::WINDOW_CLOSE
@@ -426,7 +446,7 @@ impl Incremental {
             if self.running() {
                 self.decorate(&mut r);
             }
-            if self.kafka.is_some() {
+            if self.kafka.is_some() || self.file.is_some() {
                 if let Position::Source { offset, .. } = &r.position {
                     self.last_offset = Some(offset.clone());
                 }
@@ -864,19 +884,23 @@ impl Incremental {
                 }
             }
         }
-        let close = format!(
-            "{{\"openWindowTimestamp\": \"{open_ts}\", \"closeWindowTimestamp\": \"{}\"}}",
-            now_iso()
-        );
-        if let Err(e) = reader::insert_signal(
-            client,
-            &self.signal_table,
-            &format!("{chunk_id}-close"),
-            signal::names::WINDOW_CLOSE,
-            &close,
-        )
-        .await
-        {
+        let closed = if self.settings.close_by_delete {
+            reader::delete_signal(client, &self.signal_table, &format!("{chunk_id}-open")).await
+        } else {
+            let close = format!(
+                "{{\"openWindowTimestamp\": \"{open_ts}\", \"closeWindowTimestamp\": \"{}\"}}",
+                now_iso()
+            );
+            reader::insert_signal(
+                client,
+                &self.signal_table,
+                &format!("{chunk_id}-close"),
+                signal::names::WINDOW_CLOSE,
+                &close,
+            )
+            .await
+        };
+        if let Err(e) = closed {
             warn!(error = %e, "cannot write the window-close watermark; the incremental snapshot is abandoned");
             self.abandon();
         }

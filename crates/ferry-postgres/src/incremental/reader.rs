@@ -182,14 +182,37 @@ pub async fn insert_signal(client: &Client, table: &TableId, id: &str, kind: &st
         quote_ident(&table.schema),
         quote_ident(&table.table)
     );
-    let err = |e| PgError::sql(format!("writing a watermark into {table}"), e);
-    // Flushed at commit even where synchronous_commit is off: the stream sees the marker
-    // (and the chunk goes out) at once instead of after the WAL writer's next round.
+    let what = format!("writing a watermark into {table}");
+    in_own_transaction(client, &sql, &[&id, &kind, &data], what).await
+}
+
+/// Deletes the watermark row `id` from the signal table in its own transaction (the
+/// window close of `incremental.snapshot.watermarking.strategy=insert_delete`).
+pub async fn delete_signal(client: &Client, table: &TableId, id: &str) -> Result<()> {
+    let sql = format!(
+        "DELETE FROM {}.{} WHERE id = $1",
+        quote_ident(&table.schema),
+        quote_ident(&table.table)
+    );
+    let what = format!("deleting a watermark from {table}");
+    in_own_transaction(client, &sql, &[&id], what).await
+}
+
+/// Runs one watermark statement in a transaction of its own, flushed at commit even
+/// where synchronous_commit is off: the stream sees the marker (and the chunk goes out)
+/// at once instead of after the WAL writer's next round.
+async fn in_own_transaction(
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    what: String,
+) -> Result<()> {
+    let err = |e| PgError::sql(what.clone(), e);
     client
         .batch_execute("BEGIN; SET LOCAL synchronous_commit = on")
         .await
         .map_err(err)?;
-    if let Err(e) = client.execute(sql.as_str(), &[&id, &kind, &data]).await {
+    if let Err(e) = client.execute(sql, params).await {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(err(e));
     }

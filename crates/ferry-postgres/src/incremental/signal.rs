@@ -125,6 +125,47 @@ impl Signal {
         })
     }
 
+    /// A signal written as JSON, `{"id": ..., "type": ..., "data": {...}}` (`data` kept as
+    /// JSON text), as the Kafka and file channels carry them.
+    pub fn from_json(value: &str) -> Option<Signal> {
+        let v: Json = serde_json::from_str(value).ok()?;
+        let o = v.as_object()?;
+        let text = |k: &str| o.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+        Some(Signal {
+            id: text("id"),
+            kind: text("type"),
+            data: match o.get("data") {
+                Some(Json::Null) | None => String::new(),
+                Some(d) => d.to_string(),
+            },
+        })
+    }
+
+    /// The window close that deleting a chunk's open marker means under
+    /// `incremental.snapshot.watermarking.strategy=insert_delete` (Debezium reads the
+    /// deleted row's id, `open` replaced by `close`): a delete event on the signal table.
+    pub fn window_close_from_delete(r: &Record) -> Option<Signal> {
+        let Value::Struct(v) = &r.value else { return None };
+        if !matches!(v.get("op"), Some(Value::String(op)) if op == "d") {
+            return None;
+        }
+        let Some(Value::Struct(before)) = v.get("before") else {
+            return None;
+        };
+        let Some(Value::String(id)) = before.values().first() else {
+            return None;
+        };
+        let data = match before.values().get(2) {
+            Some(Value::String(s)) => s.to_string(),
+            _ => String::new(),
+        };
+        Some(Signal {
+            id: id.replace("open", "close"),
+            kind: names::WINDOW_CLOSE.to_string(),
+            data,
+        })
+    }
+
     /// Interprets the signal.
     pub fn action(&self) -> Result<Action, SignalError> {
         let invalid = |reason: &str| SignalError::Invalid {
