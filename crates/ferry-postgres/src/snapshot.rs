@@ -68,6 +68,15 @@ pub struct SnapshotRow {
     pub marker: SnapshotRecord,
 }
 
+/// A table's progress through the snapshot, for the initial snapshot's notifications.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableProgress {
+    /// The table's rows are about to be read.
+    Started(TableId),
+    /// All of the table's rows were read.
+    Finished(TableId, u64),
+}
+
 /// Reads the snapshot table by table through a cursor.
 pub struct SnapshotReader {
     client: Client,
@@ -79,6 +88,10 @@ pub struct SnapshotReader {
     emitted: u64,
     fetch: usize,
     placeholder: String,
+    /// Rows read from the current table.
+    table_rows: u64,
+    /// Tables started and finished since [`SnapshotReader::take_progress`].
+    progress: Vec<TableProgress>,
     /// Transaction id of the snapshot transaction.
     pub tx_id: i64,
     /// Which transactions the snapshot sees.
@@ -182,6 +195,8 @@ impl SnapshotReader {
             emitted: 0,
             fetch,
             placeholder,
+            table_rows: 0,
+            progress: Vec::new(),
             tx_id,
             visibility,
         })
@@ -211,6 +226,8 @@ impl SnapshotReader {
                     .await
                     .map_err(|e| PgError::sql(format!("snapshot of {}", meta.id), e))?;
                 let mapping = meta.columns.iter().map(|c| ts.column_index(&c.name)).collect();
+                self.progress.push(TableProgress::Started(meta.id.clone()));
+                self.table_rows = 0;
                 self.current = Some((meta, ts, mapping));
             }
             let (meta, ts, mapping) = self.current.as_ref().expect("current table");
@@ -219,7 +236,7 @@ impl SnapshotReader {
                 .simple_query(&format!("FETCH {} FROM ferry_snapshot", self.fetch))
                 .await
                 .map_err(|e| PgError::sql(format!("snapshot of {}", meta.id), e))?;
-            let mut n = 0;
+            let mut n: u64 = 0;
             let mut values: Vec<TupleValue> = Vec::with_capacity(mapping.len());
             let mut by_name: Option<Vec<Option<usize>>> = None;
             for m in msgs {
@@ -245,12 +262,16 @@ impl SnapshotReader {
                     self.buffer.push_back((ts.clone(), s));
                 }
             }
+            self.table_rows += n;
             if n == 0 {
                 self.client
                     .batch_execute("CLOSE ferry_snapshot")
                     .await
                     .map_err(|e| PgError::sql("closing the snapshot cursor", e))?;
-                self.current = None;
+                if let Some((meta, ..)) = self.current.take() {
+                    self.progress
+                        .push(TableProgress::Finished(meta.id, self.table_rows));
+                }
             }
         }
     }
@@ -292,6 +313,11 @@ impl SnapshotReader {
             out.push(SnapshotRow { table, row, marker });
         }
         Ok(out)
+    }
+
+    /// The tables started and finished since the last call, in order.
+    pub fn take_progress(&mut self) -> Vec<TableProgress> {
+        std::mem::take(&mut self.progress)
     }
 
     /// Ends the snapshot transaction.

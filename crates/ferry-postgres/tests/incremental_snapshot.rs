@@ -647,3 +647,34 @@ async fn a_signal_written_to_the_signal_file_starts_a_snapshot() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "", "the file is emptied");
     t.stop().await.unwrap();
 }
+
+/// The signal table is captured (its inserts stream) but the initial snapshot does not
+/// read its rows, as Debezium skips the signal data collection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_initial_snapshot_skips_the_signal_tables_rows() {
+    let pg = PgCluster::shared();
+    let (db, c) = setup(pg, "incr_initial_signal", 20).await;
+    signal(&c, "old-1", "log", r#"{"message": "left over"}"#).await;
+    let store = MemOffsets::default();
+    let mut settings = cfg(pg, &db, "incr_initial_signal", "100");
+    settings.insert("snapshot.mode".into(), "initial".into());
+    let mut t = start(&settings, &store).await;
+    let mut all: Vec<Record> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while all.iter().filter(|r| &*r.topic == "srv.public.t").count() < 20 && Instant::now() < deadline {
+        all.extend(t.poll().await.unwrap());
+    }
+    signal(&c, "new-1", "log", r#"{"message": "streamed"}"#).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !all.iter().any(|r| &*r.topic == "srv.public.dbz_signal") && Instant::now() < deadline {
+        all.extend(t.poll().await.unwrap());
+    }
+    let on_signal: Vec<String> = all
+        .iter()
+        .filter(|r| &*r.topic == "srv.public.dbz_signal")
+        .filter_map(op)
+        .collect();
+    assert_eq!(on_signal, ["c"], "only the streamed insert, no snapshot read");
+    assert_eq!(all.iter().filter(|r| &*r.topic == "srv.public.t").count(), 20);
+    t.stop().await.unwrap();
+}

@@ -94,12 +94,13 @@ impl Notification {
         }
     }
 
-    /// An initial snapshot notification (`STARTED`, `COMPLETED`, `SKIPPED`), with a random
-    /// id and only `connector_name`, as Debezium's `InitialSnapshotNotificationService`.
-    pub fn initial(kind: &'static str, connector: &str) -> Self {
+    /// An initial snapshot notification (`STARTED`, `IN_PROGRESS`, `TABLE_SCAN_COMPLETED`,
+    /// `COMPLETED`, `SKIPPED`) with a random id, `data` and `connector_name`, as Debezium's
+    /// `InitialSnapshotNotificationService` builds it.
+    pub fn initial(kind: &'static str, data: Vec<(&'static str, String)>, connector: &str) -> Self {
         Notification {
             aggregate_type: INITIAL_SNAPSHOT,
-            ..Notification::new(uuid::Uuid::now_v7().to_string(), kind, Vec::new(), connector)
+            ..Notification::new(uuid::Uuid::now_v7().to_string(), kind, data, connector)
         }
     }
 

@@ -79,16 +79,69 @@ struct InitialNotifications {
     waiting: Vec<crate::incremental::notify::Notification>,
     /// The offset the last handed-out record carried (first: the stored one).
     last_offset: Option<Arc<ferry_core::OffsetMap>>,
+    /// The snapshotted tables' identifiers as Debezium joins them for a table's
+    /// IN_PROGRESS (a `HashSet` of them).
+    tables_as_set: String,
+    /// The captured tables' identifiers (the signal table too) in snapshot order, as
+    /// Debezium joins them for a table's TABLE_SCAN_COMPLETED.
+    tables_captured: String,
 }
 
 impl InitialNotifications {
     fn push(&mut self, kind: &'static str) {
+        self.push_with(kind, Vec::new());
+    }
+
+    fn push_with(&mut self, kind: &'static str, data: Vec<(&'static str, String)>) {
         if self.settings.enabled() {
             self.waiting
                 .push(crate::incremental::notify::Notification::initial(
                     kind,
+                    data,
                     &self.connector,
                 ));
+        }
+    }
+
+    /// Remembers the captured tables (in snapshot order) and those whose rows the
+    /// snapshot reads, for the per-table notifications.
+    fn snapshot_tables(&mut self, captured: &[TableId], snapshotted: &[TableId]) {
+        let names: Vec<String> = snapshotted.iter().map(ToString::to_string).collect();
+        // new HashSet<>(keySet): a table of max(n / 0.75 + 1, 16) buckets.
+        let capacity = ((names.len() as f32 / 0.75) as usize + 1).max(16);
+        let set = ferry_core::java::collections::hashmap_iteration_order_from(
+            names.iter().map(|n| (n.as_str(), ())).collect(),
+            capacity,
+        );
+        self.tables_as_set = set.into_iter().map(|(n, _)| n).collect::<Vec<_>>().join(",");
+        self.tables_captured = captured
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+
+    /// A table's IN_PROGRESS or TABLE_SCAN_COMPLETED, as Debezium's legacy (one thread)
+    /// snapshot sends them.
+    fn table(&mut self, progress: crate::snapshot::TableProgress) {
+        use crate::snapshot::TableProgress;
+        match progress {
+            TableProgress::Started(id) => {
+                let data = vec![
+                    ("current_collection_in_progress", id.to_string()),
+                    ("data_collections", self.tables_as_set.clone()),
+                ];
+                self.push_with("IN_PROGRESS", data);
+            }
+            TableProgress::Finished(id, rows) => {
+                let data = vec![
+                    ("scanned_collection", id.to_string()),
+                    ("data_collections", self.tables_captured.clone()),
+                    ("total_rows_scanned", rows.to_string()),
+                    ("status", "SUCCEEDED".to_string()),
+                ];
+                self.push_with("TABLE_SCAN_COMPLETED", data);
+            }
         }
     }
 
@@ -197,6 +250,8 @@ impl Inner {
             partition: partition.clone(),
             waiting: Vec::new(),
             last_offset: stored_map.clone().map(Arc::new),
+            tables_as_set: String::new(),
+            tables_captured: String::new(),
         };
         initial_notifications.push(if snapshot_needed { "STARTED" } else { "SKIPPED" });
         let run_id = ContextHeaders::new_run_id();
@@ -261,6 +316,9 @@ impl Inner {
                     metas.push((m, ts));
                 }
             }
+            // The signal table is captured but its rows are not snapshotted, as in Debezium.
+            let captured: Vec<TableId> = metas.iter().map(|(m, _)| m.id.clone()).collect();
+            metas.retain(|(m, _)| inner.signal_table.as_ref() != Some(&m.id));
             let snap_client = connect_meta(&cfg).await?;
             let tx = SnapshotTransaction {
                 isolation: cfg.snapshot_isolation_mode,
@@ -268,6 +326,7 @@ impl Inner {
                 lock_timeout: cfg.snapshot_lock_timeout,
                 tables: metas.iter().map(|(m, _)| m.id.clone()).collect(),
             };
+            inner.initial_notifications.snapshot_tables(&captured, &tx.tables);
             let reader = SnapshotReader::open(
                 snap_client,
                 exported.as_deref(),
@@ -400,6 +459,9 @@ impl Inner {
             return Ok(Vec::new());
         };
         let rows = reader.next_rows(self.cfg.max_batch_size).await?;
+        for progress in reader.take_progress() {
+            self.initial_notifications.table(progress);
+        }
         if rows.is_empty() {
             let Phase::Snapshot(reader, session) = std::mem::replace(&mut self.phase, Phase::Done) else {
                 unreachable!()
