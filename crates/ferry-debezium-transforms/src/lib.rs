@@ -2,7 +2,7 @@
 //! `ExtractNewRecordState`, `ExtractChangedRecordState`, `HeaderToValue`,
 //! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter`,
 //! `SchemaChangeEventFilter`, `ExtractSchemaToNewRecord`, `VectorToJsonConverter`,
-//! `GeometryFormatTransformer`, `SwapGeometryCoordinates` and the
+//! `GeometryFormatTransformer`, `SwapGeometryCoordinates`, `EnforceRecordSize` and the
 //! PostgreSQL connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6
 //! does on the same records.
 
@@ -10,6 +10,7 @@
 
 pub mod changed_state;
 pub mod decode_message;
+pub mod enforce_record_size;
 pub mod envelope;
 pub mod geometry;
 pub mod header_to_value;
@@ -27,6 +28,7 @@ use ferry_core::{PluginDescriptor, PluginFactory, Transformation};
 
 pub use changed_state::ExtractChangedRecordState;
 pub use decode_message::DecodeLogicalDecodingMessageContent;
+pub use enforce_record_size::EnforceRecordSize;
 pub use geometry::{GeometryFormatTransformer, SwapGeometryCoordinates};
 pub use header_to_value::HeaderToValue;
 pub use logical_table_router::ByLogicalTableRouter;
@@ -69,6 +71,7 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         descriptor(vector_to_json::CLASS, boxed::<VectorToJsonConverter>),
         descriptor(geometry::FORMAT_CLASS, boxed::<GeometryFormatTransformer>),
         descriptor(geometry::SWAP_CLASS, boxed::<SwapGeometryCoordinates>),
+        descriptor(enforce_record_size::CLASS, boxed::<EnforceRecordSize>),
     ]
 }
 
@@ -79,7 +82,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 13);
+        assert_eq!(plugins.len(), 14);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

@@ -399,6 +399,7 @@ fn plugins_are_registered_by_class() {
             "io.debezium.transforms.VectorToJsonConverter",
             "io.debezium.transforms.GeometryFormatTransformer",
             "io.debezium.transforms.SwapGeometryCoordinates",
+            "io.debezium.transforms.EnforceRecordSize",
         ]
     );
 }

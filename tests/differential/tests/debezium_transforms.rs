@@ -32,8 +32,8 @@ const VALIDATE: &str = "PUT validate (five transforms)";
 const KNOWN: &[Known] = &[Known {
     step: VALIDATE,
     path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
-    why: "Debezium transforms Ferry does not have (EnforceRecordSize, OpenLineage, \
-              ActivateTracingSpan, TimescaleDb) sort among them",
+    why: "Debezium transforms Ferry does not have (OpenLineage, ActivateTracingSpan, \
+              TimescaleDb) sort among them",
 }];
 
 const SCHEMA: &str = "

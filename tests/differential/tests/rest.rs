@@ -12,8 +12,8 @@ const KNOWN: &[Known] = &[
     Known {
         step: "GET /connector-plugins?connectorsOnly=false",
         path: "$[*",
-        why: "plugins Ferry does not have yet: Debezium's transforms EnforceRecordSize, \
-              OpenLineage, ActivateTracingSpan and TimescaleDb",
+        why: "plugins Ferry does not have yet: Debezium's transforms OpenLineage, \
+              ActivateTracingSpan and TimescaleDb",
     },
     Known {
         step: "POST /connectors (malformed JSON)",

@@ -50,8 +50,8 @@ const KNOWN: &[Known] = &[
 
 const VALID: &str = "PUT validate (transforms chain)";
 const INVALID: &str = "PUT validate (bad transform settings)";
-const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
-     OpenLineage, ActivateTracingSpan, TimescaleDb) sort among them";
+const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (OpenLineage, \
+     ActivateTracingSpan, TimescaleDb) sort among them";
 const CONFIGURE_CHECKS: &str = "deliberate: Ferry's validation also configures each transform, so \
      what Debezium's transforms refuse in configure() (a missing HeaderToValue operation, a \
      partition count of 0, an unknown zone) is reported here; Connect validates only the \

@@ -24,8 +24,8 @@ const WRONG_PASSWORD: &str = "PUT validate (wrong password)";
 
 const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
      listed after Debezium's";
-const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (EnforceRecordSize, \
-     OpenLineage, ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
+const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (OpenLineage, \
+     ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
      anything but its default (slot.failover), rather than accept it and behave otherwise; \
      Debezium accepts it";
