@@ -19,7 +19,7 @@ use rdkafka::types::RDKafkaApiKey;
 
 use crate::now_ms;
 use crate::outbox::{Fault, Figures};
-use crate::proc::{parse_status, Ferry};
+use crate::proc::{task_placement, Ferry};
 use crate::rng::Rng;
 use crate::scenarios::Bench;
 
@@ -177,24 +177,6 @@ impl Pair {
     }
 }
 
-/// The task's worker and state as `f` reports them.
-async fn task_placement(f: &Ferry, connector: &str) -> Option<(String, String)> {
-    let a = crate::proc::try_call(
-        "GET",
-        &f.url(&format!("/connectors/{connector}/status")),
-        None,
-        Duration::from_secs(5),
-    )
-    .await
-    .ok()?;
-    if a.status != 200 {
-        return None;
-    }
-    let (_, states, _) = parse_status(&a.body);
-    let worker = a.body["tasks"][0]["worker_id"].as_str()?.to_owned();
-    Some((worker, states.first()?.clone()))
-}
-
 /// Two workers, the outbox connector on them, rows every 10 ms; `kills` times: kill -9 of
 /// the worker running the task, wait until the task is RUNNING on the other one, restart
 /// the killed worker. Checks the three promises and that at most one walsender streams
@@ -239,7 +221,7 @@ pub async fn kill9_two_workers(
     let mut failure = None;
     for k in 0..kills {
         tokio::time::sleep(Duration::from_millis(rng.range(1000, 4000))).await;
-        let Some((owner, _)) = task_placement(&workers[0], bench.connector).await else {
+        let Some((owner, _)) = task_placement(&workers[0].url(""), bench.connector).await else {
             failure = Some(format!("kill #{}: no task status", k + 1));
             break;
         };
@@ -260,7 +242,7 @@ pub async fn kill9_two_workers(
         // leader placed its work, and the new task got the slot.
         let deadline = killed + Duration::from_secs(90);
         let moved = loop {
-            match task_placement(&workers[survivor], bench.connector).await {
+            match task_placement(&workers[survivor].url(""), bench.connector).await {
                 Some((w, s)) if w == pair.id(survivor) && s == "RUNNING" => break true,
                 Some((_, s)) if s == "FAILED" => break false,
                 _ if Instant::now() > deadline => break false,
@@ -268,7 +250,7 @@ pub async fn kill9_two_workers(
             }
         };
         if !moved {
-            let last = task_placement(&workers[survivor], bench.connector).await;
+            let last = task_placement(&workers[survivor].url(""), bench.connector).await;
             failure = Some(format!(
                 "kill #{}: the task did not become RUNNING on worker {survivor} within 90 s (last {last:?})",
                 k + 1
@@ -288,7 +270,7 @@ pub async fn kill9_two_workers(
     if failure.is_none() {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match task_placement(&workers[0], bench.connector).await {
+            match task_placement(&workers[0].url(""), bench.connector).await {
                 Some((_, s)) if s == "RUNNING" => break,
                 last if Instant::now() > deadline => {
                     failure = Some(format!("after the kills the task is not RUNNING: {last:?}"));

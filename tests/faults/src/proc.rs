@@ -109,3 +109,21 @@ pub async fn wait_state(f: &Ferry, name: &str, connector: &str, tasks: &[&str], 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The first task's worker and state, as the worker at `base` (`http://host:port`) reports them.
+pub async fn task_placement(base: &str, connector: &str) -> Option<(String, String)> {
+    let a = try_call(
+        "GET",
+        &format!("{base}/connectors/{connector}/status"),
+        None,
+        Duration::from_secs(5),
+    )
+    .await
+    .ok()?;
+    if a.status != 200 {
+        return None;
+    }
+    let (_, states, _) = parse_status(&a.body);
+    let worker = a.body["tasks"][0]["worker_id"].as_str()?.to_owned();
+    Some((worker, states.first()?.clone()))
+}

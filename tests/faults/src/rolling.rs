@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::now_ms;
 use crate::outbox::{connector_config, Fault, Figures};
-use crate::proc::{call, parse_status, try_call, Ferry};
+use crate::proc::{call, task_placement, Ferry};
 use crate::rng::Rng;
 use crate::scenarios::Bench;
 
@@ -74,28 +74,8 @@ fn props_for(bench: &Bench<'_>, port: u16, path: &Path) -> PathBuf {
     path.to_owned()
 }
 
-/// The task's worker and state, as the worker at `base` reports them.
-async fn task_on(base: &str, connector: &str) -> Option<(String, String)> {
-    let a = try_call(
-        "GET",
-        &format!("{base}/connectors/{connector}/status"),
-        None,
-        Duration::from_secs(5),
-    )
-    .await
-    .ok()?;
-    if a.status != 200 {
-        return None;
-    }
-    let (_, states, _) = parse_status(&a.body);
-    Some((
-        a.body["tasks"][0]["worker_id"].as_str()?.to_owned(),
-        states.first()?.clone(),
-    ))
-}
-
 /// Waits until the task is RUNNING on one of `owners` (as `base` reports it).
-async fn wait_task_on(
+async fn wait_task_placement(
     base: &str,
     connector: &str,
     owners: &[String],
@@ -104,7 +84,7 @@ async fn wait_task_on(
     let deadline = Instant::now() + limit;
     let mut last = None;
     while Instant::now() < deadline {
-        last = task_on(base, connector).await;
+        last = task_placement(base, connector).await;
         if let Some((w, s)) = &last {
             if s == "RUNNING" && owners.contains(w) {
                 return Ok(w.clone());
@@ -176,7 +156,7 @@ pub async fn jvm_to_ferry(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
         ));
     }
     let jvm_ids = [id(0), id(1)];
-    wait_task_on(&jvms[0].base, bench.connector, &jvm_ids, Duration::from_secs(120))
+    wait_task_placement(&jvms[0].base, bench.connector, &jvm_ids, Duration::from_secs(120))
         .await
         .map_err(|e| format!("{e}\n{}", logs()))?;
     let writer = bench.writer(&mut rng, Duration::from_millis(10), "JSONB");
@@ -202,7 +182,7 @@ pub async fn jvm_to_ferry(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
         ferries.push(f);
         tokio::time::sleep(Duration::from_secs(3)).await;
         // The JVM worker stops cleanly; its work moves to the remaining workers.
-        let before = task_on(&ferries[step].url(""), bench.connector)
+        let before = task_placement(&ferries[step].url(""), bench.connector)
             .await
             .map(|(w, _)| w);
         let from = now_ms();
@@ -211,7 +191,7 @@ pub async fn jvm_to_ferry(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
         exits.push(exit);
         let remaining: Vec<String> = (step + 1..2).map(id).chain((2..3 + step).map(id)).collect();
         let ask = ferries[step].url("");
-        match wait_task_on(&ask, bench.connector, &remaining, Duration::from_secs(120)).await {
+        match wait_task_placement(&ask, bench.connector, &remaining, Duration::from_secs(120)).await {
             Ok(owner) => {
                 handovers.push(stopped.elapsed());
                 eprintln!(
@@ -234,7 +214,7 @@ pub async fn jvm_to_ferry(scenario: &str, pg: &PgCluster, broker: &Tansu) -> Res
     }
     let mut final_owner = String::new();
     if failure.is_none() {
-        match wait_task_on(
+        match wait_task_placement(
             &ferries[0].url(""),
             bench.connector,
             &[id(2), id(3)],
