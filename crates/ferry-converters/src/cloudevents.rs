@@ -332,7 +332,8 @@ impl CloudEventsConverter {
             return Err(ConfigError::other(
                 Some(SERIALIZER_TYPE_CONFIG),
                 "Cannot use 'application/json' data content type within Avro events",
-            ));
+            )
+            .thrown_as("java.lang.IllegalStateException"));
         }
         for (key, json) in [
             (SERIALIZER_TYPE_CONFIG, event_is_json),

@@ -30,6 +30,8 @@ pub struct ConfigError {
     /// The key at fault, when one is.
     pub key: Option<String>,
     message: String,
+    /// The Java exception the emulated plugin throws for it, when not a `ConfigException`.
+    java_class: Option<&'static str>,
 }
 
 impl ConfigError {
@@ -44,6 +46,7 @@ impl ConfigError {
         ConfigError {
             key: Some(key.to_owned()),
             message,
+            java_class: None,
         }
     }
     /// `Missing required configuration "K" which has no default value.`
@@ -51,6 +54,7 @@ impl ConfigError {
         ConfigError {
             key: Some(key.to_owned()),
             message: format!("Missing required configuration \"{key}\" which has no default value."),
+            java_class: None,
         }
     }
     /// Any other configuration problem.
@@ -58,7 +62,18 @@ impl ConfigError {
         ConfigError {
             key: key.map(str::to_owned),
             message: message.into(),
+            java_class: None,
         }
+    }
+    /// Marks the error as thrown as `class` by the plugin Ferry emulates (say
+    /// `java.lang.IllegalStateException`), for traces that name it as Connect does.
+    pub fn thrown_as(mut self, class: &'static str) -> Self {
+        self.java_class = Some(class);
+        self
+    }
+    /// The Java exception class set by [`ConfigError::thrown_as`].
+    pub fn java_class(&self) -> Option<&'static str> {
+        self.java_class
     }
     /// The message.
     pub fn message(&self) -> &str {

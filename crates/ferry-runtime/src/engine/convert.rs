@@ -36,8 +36,13 @@ fn converter(
         unreachable!("find_kind returned a converter")
     };
     let mut c = make();
-    c.configure(options, is_key)
-        .map_err(|e| EngineError::Config(format!("{key}: {e}")))?;
+    c.configure(options, is_key).map_err(|e| {
+        EngineError::ConverterConfig(match e.java_class() {
+            // The first line of Connect's trace: the exception the converter threw.
+            Some(class) => format!("{class}: {}", e.message()),
+            None => format!("{key}: {e}"),
+        })
+    })?;
     Ok(c)
 }
 

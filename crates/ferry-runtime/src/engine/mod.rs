@@ -30,6 +30,10 @@ pub enum EngineError {
     /// Bad connector configuration detected while starting the task.
     #[error("{0}")]
     Config(String),
+    /// A converter refused its configuration, before the task was created (Connect
+    /// reports no task version then).
+    #[error("{0}")]
+    ConverterConfig(String),
     /// The task or a record failed; the text is the status trace.
     #[error("{0}")]
     Failed(String),
@@ -91,7 +95,8 @@ pub(crate) async fn drive<E: TaskLoop>(env: &TaskEnv, started: Result<E, EngineE
         }
         Err(e) => {
             tracing::error!("task failed to start: {e}");
-            env.set_state(ferry_kafka::records::State::Failed, Some(e.to_string()))
+            let created = !matches!(e, EngineError::ConverterConfig(_));
+            env.set_state_of(ferry_kafka::records::State::Failed, Some(e.to_string()), created)
                 .await;
         }
     }
@@ -184,7 +189,14 @@ impl TaskEnv {
 
     /// Records a task state.
     pub async fn set_state(&self, state: ferry_kafka::records::State, trace: Option<String>) {
-        let version = self.worker.plugin_version(&self.connector_config);
+        self.set_state_of(state, trace, true).await;
+    }
+
+    /// Records the task's state, with the plugin's version only once the task was created.
+    async fn set_state_of(&self, state: ferry_kafka::records::State, trace: Option<String>, created: bool) {
+        let version = created
+            .then(|| self.worker.plugin_version(&self.connector_config))
+            .flatten();
         self.worker
             .status
             .put(self.status_key(), state, trace, version)
@@ -195,6 +207,7 @@ impl TaskEnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_kafka::records::StatusKey;
 
     #[tokio::test]
     async fn a_panic_becomes_a_failure_trace() {
@@ -206,5 +219,41 @@ mod tests {
         );
         let ok: Result<u8, EngineError> = catch_panic(async { Ok(3) }).await;
         assert_eq!(ok.unwrap(), 3);
+    }
+
+    /// Never started: [`drive`] only reports the start failure.
+    struct NeverStarted;
+
+    #[async_trait::async_trait]
+    impl TaskLoop for NeverStarted {
+        async fn run_loop(&mut self, _: &TaskEnv) -> Result<(), EngineError> {
+            unreachable!("not started")
+        }
+        async fn shutdown(&mut self, _: &TaskEnv, _: bool) {}
+    }
+
+    #[tokio::test]
+    async fn a_converter_refusing_its_configuration_fails_the_task_as_connect_reports_it() {
+        let h = testing::Harness::new(
+            &[],
+            &[
+                ("value.converter", "io.debezium.converters.CloudEventsConverter"),
+                ("value.converter.serializer.type", "avro"),
+            ],
+        );
+        let w = &h.env.worker;
+        let err = convert::Converters::for_connector(&w.registry, &w.config, &h.env.connector_config)
+            .err()
+            .expect("refused");
+        assert!(matches!(err, EngineError::ConverterConfig(_)), "{err:?}");
+        drive::<NeverStarted>(&h.env, Err(err)).await;
+        let status = w.status.get(&StatusKey::Task("c".into(), 0)).expect("a status");
+        // The exception Debezium's converter throws, and no version: the task was never created.
+        assert_eq!(
+            status.trace.as_deref(),
+            Some("java.lang.IllegalStateException: Cannot use 'application/json' data content type within Avro events")
+        );
+        assert_eq!(status.state, ferry_kafka::records::State::Failed);
+        assert_eq!(status.version, None);
     }
 }
