@@ -116,9 +116,17 @@ pub trait SinkConnector: Connector {
 }
 
 /// Reads the offsets the runtime has stored for a source task's partitions.
+#[async_trait]
 pub trait OffsetStorageReader: Send + Sync {
     /// Last durable offset of `partition`, if any.
     fn offset(&self, partition: &OffsetMap) -> Option<OffsetMap>;
+
+    /// Reads the stored offsets again (the offsets topic to its end), for a task that
+    /// waited for a resource another worker's task held and may have stored offsets
+    /// past what [`OffsetStorageReader::offset`] saw. The default has nothing to reload.
+    async fn reload(&self) -> Result<(), ConnectError> {
+        Ok(())
+    }
 }
 
 /// What a source task is handed on start.

@@ -196,6 +196,96 @@ async fn slot_in_use_is_a_clear_error() {
     first.stop().await.unwrap();
 }
 
+/// What a task on a worker that has just been given the connector reads: the offsets
+/// as they were when it was created, until it reloads them from the "topic".
+struct CopyUntilReload {
+    copy: std::sync::Mutex<Option<ferry_core::OffsetMap>>,
+    topic: MemOffsets,
+}
+
+#[async_trait::async_trait]
+impl ferry_core::OffsetStorageReader for CopyUntilReload {
+    fn offset(&self, _partition: &ferry_core::OffsetMap) -> Option<ferry_core::OffsetMap> {
+        self.copy.lock().unwrap().clone()
+    }
+    async fn reload(&self) -> Result<(), ferry_core::ConnectError> {
+        *self.copy.lock().unwrap() = self.topic.0.lock().unwrap().clone();
+        Ok(())
+    }
+}
+
+/// Two workers both running the task through a rebalance: the second waits for the
+/// slot while the first stores offsets the slot has not confirmed yet. Once the slot is
+/// free the second resumes from those offsets, not from its copy read before the wait
+/// (which would send rows 11 to 20 again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_waited_for_the_slot_resumes_from_offsets_stored_meanwhile() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("fault_slot_wait").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int primary key)")
+        .await
+        .unwrap();
+    let cfg = config(pg, &db, "fault_slot_wait", &[("snapshot.mode", "no_data")]);
+    let topic = MemOffsets::default();
+    let mut first = start(&cfg, &topic).await;
+    let _ = first.poll().await.unwrap();
+    insert_range(&c, 1, 10).await;
+    let mut seen = BTreeMap::new();
+    collect_until(&mut first, &topic, 10, &mut seen).await;
+    tokio::time::sleep(Duration::from_millis(600)).await; // the slot confirms row 10
+
+    let reader = std::sync::Arc::new(CopyUntilReload {
+        copy: std::sync::Mutex::new(topic.0.lock().unwrap().clone()),
+        topic: topic.clone(),
+    });
+    let mut second_cfg = cfg.clone();
+    second_cfg.insert("slot.max.retries".into(), "100".into());
+    second_cfg.insert("slot.retry.delay.ms".into(), "100".into());
+    let second = tokio::spawn(async move {
+        let mut t = PostgresSourceTask::new();
+        t.start(
+            &second_cfg,
+            ferry_core::SourceTaskContext {
+                connector: "pg".into(),
+                task: 0,
+                offsets: reader,
+                shutdown: ferry_core::CancellationToken::new(),
+            },
+        )
+        .await
+        .map(|()| t)
+    });
+
+    // Rows 11..=20 reach Kafka (their offsets are stored) but the first task stops
+    // before it tells the slot.
+    insert_range(&c, 11, 20).await;
+    let deadline = Instant::now() + WAIT;
+    while !seen.contains_key(&20) {
+        assert!(Instant::now() < deadline, "row 20 not received");
+        let batch = first.poll().await.unwrap();
+        if let Some(last) = batch.last() {
+            *topic.0.lock().unwrap() = Some((*offset_of(last)).clone());
+        }
+        for r in batch.iter().filter(|r| op(r).as_deref() == Some("c")) {
+            *seen.entry(id_of(r)).or_default() += 1;
+        }
+    }
+    first.stop().await.unwrap();
+
+    let mut second = second.await.unwrap().expect("the second task gets the slot");
+    insert_range(&c, 21, 25).await;
+    let mut resumed = BTreeMap::new();
+    collect_until(&mut second, &topic, 25, &mut resumed).await;
+    let again: Vec<&i32> = resumed.keys().filter(|id| **id <= 20).collect();
+    assert!(again.is_empty(), "rows sent again after the handover: {again:?}");
+    assert_eq!(
+        resumed.keys().copied().collect::<Vec<_>>(),
+        (21..=25).collect::<Vec<_>>()
+    );
+    second.stop().await.unwrap();
+}
+
 fn pg_bin() -> PathBuf {
     let out = Command::new("pg_config").arg("--bindir").output();
     match out {

@@ -147,14 +147,10 @@ async fn kill_9_of_the_task_owner_in_a_two_worker_group_moves_the_task_and_loses
 /// A rolling replacement of a two-worker Kafka Connect 4.3 cluster running the outbox
 /// connector (Debezium 3.6.3) by two Ferry workers, one at a time, rows committed every
 /// 10 ms throughout: nothing lost, duplicates within the flush bound, order kept, and
-/// the task ends on a Ferry worker.
-///
-/// Ignored by default (run it with `--ignored`): 5 of 6 runs passed; in one, Tansu formed
-/// generations without members that were rejoining, the leader gave the task to Ferry B
-/// while Ferry A still ran it, and Ferry B, after waiting for the slot, resumed from the
-/// offsets it had read 5 s earlier: 246 re-sent records with no crash (docs/cluster.md).
+/// the task ends on a Ferry worker. Tansu may give the task to Ferry B while Ferry A
+/// still runs it (docs/cluster.md); Ferry B's task then waits for the slot and re-reads
+/// the stored offsets once it has it, so nothing is sent again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "re-sends records when a task waits for its slot during a double assignment (docs/cluster.md)"]
 async fn rolling_replacement_of_kafka_connect_workers_by_ferry_workers_loses_nothing() {
     let f = ferry_faults::rolling::jvm_to_ferry("rolling", PgCluster::shared(), Tansu::shared())
         .await

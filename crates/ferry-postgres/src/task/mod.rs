@@ -168,25 +168,28 @@ impl InitialNotifications {
 }
 
 /// Waits for another client to let go of the slot, as Debezium: `slot.max.retries`
-/// attempts, `slot.retry.delay.ms` apart.
-async fn wait_until_slot_free(meta: &Client, cfg: &PostgresConfig, active_pid: Option<i32>) -> Result<()> {
-    let mut pid = active_pid;
+/// attempts, `slot.retry.delay.ms` apart. Returns the slot as it is once free (its
+/// confirmed position may have moved while the other client held it).
+async fn wait_until_slot_free(
+    meta: &Client,
+    cfg: &PostgresConfig,
+    slot: replication::SlotInfo,
+) -> Result<Option<replication::SlotInfo>> {
+    let mut slot = Some(slot);
     for attempt in 1..cfg.slot_max_retries {
-        if pid.is_none() {
+        if slot.as_ref().and_then(|s| s.active_pid).is_none() {
             break;
         }
         info!(slot = %cfg.slot_name, attempt, "replication slot is in use; retrying in {:?}", cfg.slot_retry_delay);
         tokio::time::sleep(cfg.slot_retry_delay).await;
-        pid = replication::slot_info(meta, &cfg.slot_name)
-            .await?
-            .and_then(|s| s.active_pid);
+        slot = replication::slot_info(meta, &cfg.slot_name).await?;
     }
-    match pid {
+    match slot.as_ref().and_then(|s| s.active_pid) {
         Some(pid) => Err(PgError::Setup(format!(
             "Replication slot '{}' is active for PID {pid}: another client (often a second connector with the same slot.name) consumes it. Stop that client or give this connector its own slot.name (tried {} times, slot.max.retries/slot.retry.delay.ms)",
             cfg.slot_name, cfg.slot_max_retries
         ))),
-        None => Ok(()),
+        None => Ok(slot),
     }
 }
 
@@ -200,13 +203,20 @@ impl Inner {
         let cfg = Arc::new(cfg);
         let meta = connect_meta(&cfg).await?;
         replication::check_wal_level(&meta).await?;
-        let slot = replication::slot_info(&meta, &cfg.slot_name).await?;
-        match &slot {
-            Some(s) => plan::check_existing_slot(&cfg, s)?,
-            None if cfg.plugin_name == PluginName::Decoderbufs => {
-                warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
+        let mut slot = replication::slot_info(&meta, &cfg.slot_name).await?;
+        if let Some(found) = slot.take() {
+            plan::check_existing_slot(&cfg, &found)?;
+            let held = found.active_pid.is_some();
+            slot = wait_until_slot_free(&meta, &cfg, found).await?;
+            if held {
+                // The holder may have been this connector's task on a worker that kept
+                // it through a rebalance and stored offsets while this one waited:
+                // resume from those, not from the copy read before the wait.
+                ctx.offsets.reload().await?;
             }
-            None => {}
+        }
+        if slot.is_none() && cfg.plugin_name == PluginName::Decoderbufs {
+            warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
         }
         let partition = offset::partition(&cfg.topic_prefix);
         let stored_map = ctx.offsets.offset(&partition);
@@ -221,9 +231,6 @@ impl Inner {
             Some(_) => Some(CleanupHandle::start(&cfg, &meta, tracing::Span::current()).await?),
             None => None,
         };
-        if let Some(s) = &slot {
-            wait_until_slot_free(&meta, &cfg, s.active_pid).await?;
-        }
         let start_lsn = plan::start_lsn(stored.as_ref(), snapshot_needed);
         let mut session = ReplicationSession::connect(
             &cfg,

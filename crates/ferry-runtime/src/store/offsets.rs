@@ -145,9 +145,17 @@ pub struct ConnectorOffsetReader {
     pub(crate) connector: String,
 }
 
+#[async_trait]
 impl ferry_core::OffsetStorageReader for ConnectorOffsetReader {
     fn offset(&self, partition: &OffsetMap) -> Option<OffsetMap> {
         self.store.get(&self.connector, partition)
+    }
+
+    async fn reload(&self) -> Result<(), ferry_core::ConnectError> {
+        let names = std::iter::once(self.connector.clone()).collect();
+        self.store.refresh(&names).await.map(drop).map_err(|e| {
+            ferry_core::ConnectError::retriable(format!("could not read the offsets topic again: {e}"))
+        })
     }
 }
 
