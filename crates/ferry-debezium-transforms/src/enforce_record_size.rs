@@ -65,25 +65,6 @@ fn config_def() -> ConfigDef {
         )
 }
 
-/// Java's `Integer.parseInt` of a setting, or Connect's message for a bad one.
-fn int_setting(config: &ConfigMap, key: &str, default: Option<i32>) -> Result<i32, ConfigError> {
-    match config.get(key).map(|v| v.trim()) {
-        None | Some("") => default.ok_or_else(|| {
-            ConfigError::other(
-                Some(key),
-                format!("Missing required configuration \"{key}\" which has no default value."),
-            )
-        }),
-        Some(v) => v.parse::<i32>().map_err(|_| {
-            ConfigError::invalid(
-                key,
-                v,
-                format!("Invalid value {v} for configuration {key}: Not a number of type INT"),
-            )
-        }),
-    }
-}
-
 /// Debezium's estimate of a struct's size on the heap.
 fn struct_size(s: &Struct) -> u64 {
     let mut size = EMPTY_STRUCT_SIZE;
@@ -213,40 +194,24 @@ impl ferry_core::Transformation for EnforceRecordSize {
     }
 
     fn configure(&mut self, config: &ConfigMap) -> Result<(), ConfigError> {
-        let max = int_setting(config, MAX_BYTES, None)?;
+        let parsed = config_def().parse(config)?;
+        // Debezium's range checks, after the types are parsed (ConfigException(name, value, reason)).
+        let max = parsed.int(MAX_BYTES).unwrap_or_default();
         if max <= 0 {
-            return Err(ConfigError::invalid(
-                MAX_BYTES,
-                max.to_string(),
-                format!("Invalid value {max} for configuration {MAX_BYTES}: Must be a positive integer"),
-            ));
+            return Err(ConfigError::invalid(MAX_BYTES, max, "Must be a positive integer"));
         }
-        let ratio = match config.get(COMPRESSION_RATIO).map(|v| v.trim()) {
-            None | Some("") => 1.0,
-            Some(v) => v.parse::<f64>().map_err(|_| {
-                ConfigError::invalid(
-                    COMPRESSION_RATIO,
-                    v,
-                    format!("Invalid value {v} for configuration {COMPRESSION_RATIO}: Not a number of type DOUBLE"),
-                )
-            })?,
-        };
+        let ratio = parsed.double(COMPRESSION_RATIO).unwrap_or(1.0);
         if ratio <= 0.0 {
+            let shown = ferry_core::java::number::double_to_string(ratio);
             return Err(ConfigError::invalid(
                 COMPRESSION_RATIO,
-                ratio.to_string(),
-                format!(
-                    "Invalid value {ratio} for configuration {COMPRESSION_RATIO}: Must be a positive number"
-                ),
+                shown,
+                "Must be a positive number",
             ));
         }
-        let min = int_setting(config, MIN_FIELD_SIZE, Some(25_000))?;
+        let min = parsed.int(MIN_FIELD_SIZE).unwrap_or(25_000);
         if min < 0 {
-            return Err(ConfigError::invalid(
-                MIN_FIELD_SIZE,
-                min.to_string(),
-                format!("Invalid value {min} for configuration {MIN_FIELD_SIZE}: Must be non-negative"),
-            ));
+            return Err(ConfigError::invalid(MIN_FIELD_SIZE, min, "Must be non-negative"));
         }
         self.max_bytes = max as u64;
         self.compression_ratio = ratio;
@@ -352,6 +317,43 @@ mod tests {
         t
     }
 
+    /// Types as Kafka's ConfigDef parses them, then Debezium's range checks, each message
+    /// as Connect words it.
+    #[test]
+    fn bad_settings_are_refused_with_connects_messages() {
+        let refused = |settings: &[(&str, &str)]| {
+            let cfg: ConfigMap = settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            EnforceRecordSize::default()
+                .configure(&cfg)
+                .unwrap_err()
+                .message()
+                .to_owned()
+        };
+        assert_eq!(
+            refused(&[]),
+            "Missing required configuration \"max.bytes\" which has no default value."
+        );
+        assert_eq!(
+            refused(&[("max.bytes", "lots")]),
+            "Invalid value lots for configuration max.bytes: Not a number of type INT"
+        );
+        assert_eq!(
+            refused(&[("max.bytes", "0")]),
+            "Invalid value 0 for configuration max.bytes: Must be a positive integer"
+        );
+        assert_eq!(
+            refused(&[("max.bytes", "10"), ("compression.ratio", "-1")]),
+            "Invalid value -1.0 for configuration compression.ratio: Must be a positive number"
+        );
+        assert_eq!(
+            refused(&[("max.bytes", "10"), ("min.field.size", "-5")]),
+            "Invalid value -5 for configuration min.field.size: Must be non-negative"
+        );
+    }
+
     #[test]
     fn estimates_as_debezium_and_truncates_what_exceeds() {
         let r = record(&"x".repeat(1000));
@@ -386,25 +388,5 @@ mod tests {
             note(&t.apply(record(&"x".repeat(1000))).unwrap().unwrap()).len(),
             1000
         );
-    }
-
-    #[test]
-    fn bad_settings_are_refused() {
-        let mut t = EnforceRecordSize::default();
-        let cfg = |pairs: &[(&str, &str)]| -> ConfigMap {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        assert!(t.configure(&cfg(&[])).is_err(), "max.bytes is required");
-        assert!(t.configure(&cfg(&[("max.bytes", "0")])).is_err());
-        assert!(t
-            .configure(&cfg(&[("max.bytes", "10"), ("compression.ratio", "0")]))
-            .is_err());
-        assert!(t
-            .configure(&cfg(&[("max.bytes", "10"), ("min.field.size", "-1")]))
-            .is_err());
-        assert!(t.configure(&cfg(&[("max.bytes", "ten")])).is_err());
     }
 }
