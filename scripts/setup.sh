@@ -8,6 +8,8 @@
 #   postgres      PostgreSQL 15's server binaries (Debian: postgresql-15)
 #   netns         ip and unshare (Debian: iproute2, util-linux), for the private network namespace
 #   curl          curl (Debian), for the REST fuzzing's readiness checks
+#   socat         socat and openssl (Debian), a TLS listener in front of Tansu for the worker
+#                 group's SASL_SSL test (Tansu 0.6.0's own --cert/--key cannot be given together)
 #   tansu         the Tansu broker 0.6.0 (cargo install, about 17 minutes once)
 #   cargo-fuzz    cargo-fuzz (cargo install, about 2 minutes once)
 #   schemathesis  schemathesis from PyPI, at the version scripts/fuzz-rest.sh names
@@ -84,6 +86,15 @@ setup_netns() {
   fi
 }
 
+setup_socat() {
+  if command -v socat >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+    say "socat and openssl: installed"
+  else
+    say "socat and openssl: installing from Debian packages"
+    install_debian socat openssl
+  fi
+}
+
 setup_curl() {
   if command -v curl >/dev/null 2>&1; then
     say "curl: installed"
@@ -142,12 +153,13 @@ setup_chromium() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres netns curl java chromium tansu cargo-fuzz schemathesis)
+[ ${#components[@]} -gt 0 ] || components=(postgres netns curl socat java chromium tansu cargo-fuzz schemathesis)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) setup_postgres ;;
     netns) setup_netns ;;
     curl) setup_curl ;;
+    socat) setup_socat ;;
     tansu) setup_tansu ;;
     cargo-fuzz) setup_cargo_fuzz ;;
     schemathesis) setup_schemathesis ;;

@@ -174,13 +174,28 @@ fn jaas_regex() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r#"(username|password)\s*=\s*"([^"]*)""#).expect("static regex"))
 }
 
+/// The `username` and `password` of a `sasl.jaas.config` login module line.
+pub(crate) fn jaas_credentials(jaas: &str) -> (Option<String>, Option<String>) {
+    let mut out = (None, None);
+    for c in jaas_regex().captures_iter(jaas) {
+        let value = Some(c[2].to_owned());
+        match &c[1] {
+            "username" => out.0 = value,
+            _ => out.1 = value,
+        }
+    }
+    out
+}
+
 /// Maps one Java client property to the librdkafka properties that mean the same.
 fn translate(key: &str, value: &str) -> Vec<(String, String)> {
     match key {
-        "sasl.jaas.config" => jaas_regex()
-            .captures_iter(value)
-            .map(|c| (format!("sasl.{}", &c[1]), c[2].to_owned()))
-            .collect(),
+        "sasl.jaas.config" => {
+            let (user, password) = jaas_credentials(value);
+            let user = user.map(|u| ("sasl.username".to_owned(), u));
+            let password = password.map(|p| ("sasl.password".to_owned(), p));
+            user.into_iter().chain(password).collect()
+        }
         "max.request.size" => vec![("message.max.bytes".into(), value.into())],
         "buffer.memory" => match value.trim().parse::<u64>() {
             Ok(bytes) => vec![(

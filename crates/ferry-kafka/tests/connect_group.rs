@@ -35,6 +35,7 @@ fn settings(bootstrap: &str, group: &str, session_ms: i32) -> GroupSettings {
         rebalance_timeout_ms: 20_000,
         heartbeat_interval_ms: 500,
         request_timeout: Duration::from_secs(10),
+        security: Default::default(),
     }
 }
 

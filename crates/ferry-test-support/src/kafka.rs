@@ -34,8 +34,28 @@ fn tansu_binary() -> String {
 impl Tansu {
     /// Starts a broker on a free port and waits until it accepts connections.
     pub fn start() -> Tansu {
+        let broker = Tansu::spawn(&[], None);
+        broker.wait_ready();
+        broker
+    }
+
+    /// Starts a broker that requires SASL/SCRAM authentication (`--authentication`), ready
+    /// once it listens. Its memory store starts with no user and Tansu's CLI cannot
+    /// authenticate to create one, so every login fails.
+    pub fn start_authenticating() -> Tansu {
+        Tansu::spawn(&["--authentication"], None)
+    }
+
+    /// Starts a broker advertising port `advertised` (a [`TlsListener`] in front of it)
+    /// and waits until it listens.
+    pub fn start_advertising(advertised: u16) -> Tansu {
+        Tansu::spawn(&[], Some(advertised))
+    }
+
+    fn spawn(extra: &[&str], advertised: Option<u16>) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
+        let advertised = format!("tcp://127.0.0.1:{}", advertised.unwrap_or(port));
         let log = std::env::temp_dir().join(format!("ferry-tansu-{port}.log"));
         let out = std::fs::File::create(&log).expect("create tansu log file");
         let mut cmd = Command::new(tansu_binary());
@@ -44,10 +64,11 @@ impl Tansu {
             "--listener-url",
             &url,
             "--advertised-listener-url",
-            &url,
+            &advertised,
             "--storage-engine",
             "memory://tansu/",
         ])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(out.try_clone().expect("clone log handle"))
         .stderr(out);
@@ -81,13 +102,35 @@ impl Tansu {
             "tansu did not listen on {port}; see {}",
             log.display()
         );
-        let broker = Tansu {
+        Tansu {
             child,
             bootstrap: format!("127.0.0.1:{port}"),
             log,
-        };
-        broker.wait_ready();
-        broker
+        }
+    }
+
+    /// Creates a SASL/SCRAM user on the broker with Tansu's CLI (`mechanism`: `scram256`
+    /// or `scram512`). Tansu checks SCRAM credentials whenever a client authenticates,
+    /// even without `--authentication`.
+    pub fn create_scram_user(&self, name: &str, password: &str, mechanism: &str) {
+        let out = Command::new(tansu_binary())
+            .args([
+                "user",
+                "create",
+                name,
+                password,
+                "--mechanism",
+                mechanism,
+                "--broker",
+            ])
+            .arg(format!("tcp://{}", self.bootstrap))
+            .output()
+            .expect("run tansu user create");
+        assert!(
+            out.status.success(),
+            "tansu user create {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// One broker shared by every test of this test binary (it dies with the process).
@@ -326,5 +369,123 @@ impl ConsumedRecord {
             .find(|(k, _)| k == key)
             .and_then(|(_, v)| v.as_deref())
             .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+/// A TLS listener (socat, with a self-signed certificate for 127.0.0.1 made by openssl)
+/// forwarding to a plain TCP address: Tansu 0.6.0's `--cert` and `--key` cannot be given
+/// together, so TLS to the broker is tested through it. Killed when dropped.
+pub struct TlsListener {
+    child: Child,
+    /// The listening port.
+    pub port: u16,
+    /// The CA (PEM) that signed the certificate the listener presents, to trust.
+    pub ca_pem: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsListener {
+    /// Makes a CA and a certificate it signs for `127.0.0.1`, and listens on `port`,
+    /// forwarding to `target`.
+    pub fn start(port: u16, target: &str) -> TlsListener {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let (ca, ca_key, csr) = (path("ca.pem"), path("ca-key.pem"), path("leaf.csr"));
+        let (cert, key, ext) = (path("leaf.pem"), path("leaf-key.pem"), path("leaf.ext"));
+        std::fs::write(
+            &ext,
+            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write the extensions file");
+        let steps: [Vec<&str>; 3] = [
+            vec![
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=ferry test CA",
+                "-keyout",
+                &ca_key,
+                "-out",
+                &ca,
+            ],
+            vec![
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+            ],
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &ca,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+                "-out",
+                &cert,
+            ],
+        ];
+        for args in steps {
+            let made = Command::new("openssl")
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("run openssl (scripts/setup.sh socat installs it)");
+            assert!(made.success(), "openssl {} failed", args.join(" "));
+        }
+        let listen =
+            format!("OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={cert},key={key}");
+        let mut cmd = Command::new("socat");
+        cmd.arg(listen)
+            .arg(format!("TCP:{target}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start socat ({e}); install it with scripts/setup.sh socat"));
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "socat did not listen on {port}"
+        );
+        TlsListener {
+            child,
+            port,
+            ca_pem: std::path::PathBuf::from(ca),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

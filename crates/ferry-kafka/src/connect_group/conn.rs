@@ -1,17 +1,26 @@
 //! One connection to a broker speaking Kafka's wire protocol through `kafka-protocol`:
 //! length-prefixed frames, request header v1 / response header v0 (the non-flexible
-//! versions every group API used here has), API versions negotiated once.
+//! versions every group API used here has), API versions negotiated once, over TLS and
+//! after a SASL exchange when the worker's `security.protocol` asks for them.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader};
+use kafka_protocol::messages::{
+    ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::security::{GroupSecurity, SaslLogin};
 use super::GroupError;
+
+/// A byte stream to the broker: TCP, or TLS over TCP.
+trait BrokerStream: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> BrokerStream for S {}
 
 /// API keys used by the group member.
 pub(super) mod api {
@@ -20,7 +29,9 @@ pub(super) mod api {
     pub const HEARTBEAT: i16 = 12;
     pub const LEAVE_GROUP: i16 = 13;
     pub const SYNC_GROUP: i16 = 14;
+    pub const SASL_HANDSHAKE: i16 = 17;
     pub const API_VERSIONS: i16 = 18;
+    pub const SASL_AUTHENTICATE: i16 = 36;
 }
 
 /// The highest non-flexible version of each API this client sends.
@@ -31,6 +42,8 @@ fn our_max(key: i16) -> i16 {
         api::HEARTBEAT => 3,
         api::LEAVE_GROUP => 2,
         api::SYNC_GROUP => 3,
+        api::SASL_HANDSHAKE => 1,
+        api::SASL_AUTHENTICATE => 1,
         _ => 0,
     }
 }
@@ -39,14 +52,15 @@ fn our_max(key: i16) -> i16 {
 /// JoinGroup v1 the rebalance timeout).
 fn our_min(key: i16) -> i16 {
     match key {
-        api::FIND_COORDINATOR | api::JOIN_GROUP => 1,
+        // SaslHandshake v1: the exchange goes on in SaslAuthenticate frames.
+        api::FIND_COORDINATOR | api::JOIN_GROUP | api::SASL_HANDSHAKE => 1,
         _ => 0,
     }
 }
 
 /// A broker connection.
 pub(super) struct Conn {
-    stream: TcpStream,
+    stream: Box<dyn BrokerStream>,
     addr: String,
     client_id: StrBytes,
     correlation: i32,
@@ -55,14 +69,56 @@ pub(super) struct Conn {
     pub(super) timeout: Duration,
 }
 
+/// A failed TLS handshake: a refused certificate is a setting to fix (not retried as a
+/// network failure is).
+fn tls_error(addr: &str, e: std::io::Error) -> GroupError {
+    let refused = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|r| {
+            matches!(
+                r,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        });
+    if refused {
+        GroupError::Config(format!(
+            "TLS handshake with {addr} failed: {e}; check ssl.truststore.location and ssl.endpoint.identification.algorithm"
+        ))
+    } else {
+        GroupError::Io(format!("TLS handshake with {addr} failed: {e}"))
+    }
+}
+
 impl Conn {
-    /// Connects to `addr` and negotiates API versions.
-    pub(super) async fn open(addr: &str, client_id: &str, timeout: Duration) -> Result<Conn, GroupError> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+    /// Connects to `addr` (over TLS and authenticating as `security` says) and negotiates
+    /// API versions.
+    pub(super) async fn open(
+        addr: &str,
+        client_id: &str,
+        timeout: Duration,
+        security: &GroupSecurity,
+    ) -> Result<Conn, GroupError> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| GroupError::Io(format!("connecting to {addr} timed out")))?
             .map_err(|e| GroupError::Io(format!("cannot connect to {addr}: {e}")))?;
-        stream.set_nodelay(true).ok();
+        tcp.set_nodelay(true).ok();
+        let stream: Box<dyn BrokerStream> = match &security.tls {
+            None => Box::new(tcp),
+            Some(tls) => {
+                let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                    .map_err(|e| GroupError::Io(format!("{addr}: not a TLS server name: {e}")))?;
+                let connect = tokio_rustls::TlsConnector::from(tls.clone()).connect(name, tcp);
+                let tls_stream = tokio::time::timeout(timeout, connect)
+                    .await
+                    .map_err(|_| GroupError::Io(format!("TLS handshake with {addr} timed out")))?
+                    .map_err(|e| tls_error(addr, e))?;
+                Box::new(tls_stream)
+            }
+        };
         let mut conn = Conn {
             stream,
             addr: addr.to_string(),
@@ -83,7 +139,64 @@ impl Conn {
                 conn.versions.insert(k.api_key, hi);
             }
         }
+        if let Some(login) = &security.sasl {
+            conn.authenticate(login).await?;
+        }
         Ok(conn)
+    }
+
+    /// SaslHandshake, then SaslAuthenticate rounds until the mechanism is done (KIP-152).
+    async fn authenticate(&mut self, login: &SaslLogin) -> Result<(), GroupError> {
+        use rsasl::prelude::{Mechname, SASLClient, SASLConfig};
+        let mechanism = login.mechanism.name();
+        let (_, hs): (_, SaslHandshakeResponse) = self
+            .call(
+                api::SASL_HANDSHAKE,
+                &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism)),
+            )
+            .await?;
+        if hs.error_code != 0 {
+            let enabled: Vec<&str> = hs.mechanisms.iter().map(|m| m.as_str()).collect();
+            return Err(GroupError::Config(format!(
+                "{}: sasl.mechanism={mechanism} is not enabled on the broker (it offers {}; Kafka error code {})",
+                self.addr,
+                enabled.join(", "),
+                hs.error_code
+            )));
+        }
+        let sasl_error = |e: rsasl::prelude::SASLError| GroupError::Config(format!("SASL {mechanism}: {e}"));
+        let config = SASLConfig::with_credentials(None, login.username.clone(), login.password.clone())
+            .map_err(sasl_error)?;
+        let name = Mechname::parse(mechanism.as_bytes()).map_err(|e| GroupError::Config(format!("{e}")))?;
+        let mut session = SASLClient::new(config)
+            .start_suggested(&[name])
+            .map_err(sasl_error)?;
+        let mut input: Option<Vec<u8>> = None;
+        loop {
+            let mut out = Vec::new();
+            let state = session.step(input.as_deref(), &mut out).map_err(|e| {
+                GroupError::Config(format!(
+                    "{}: authentication as {} with {mechanism} failed: {e}; check sasl.jaas.config",
+                    self.addr, login.username
+                ))
+            })?;
+            if state.has_sent_message() {
+                let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(out));
+                let (_, resp): (_, SaslAuthenticateResponse) =
+                    self.call(api::SASL_AUTHENTICATE, &req).await?;
+                if resp.error_code != 0 {
+                    let why = resp.error_message.as_ref().map_or("", |m| m.as_str());
+                    return Err(GroupError::Config(format!(
+                        "{}: authentication as {} with {mechanism} failed (Kafka error code {}): {why}; check sasl.jaas.config",
+                        self.addr, login.username, resp.error_code
+                    )));
+                }
+                input = Some(resp.auth_bytes.to_vec());
+            }
+            if state.is_finished() {
+                return Ok(());
+            }
+        }
     }
 
     /// The broker address.

@@ -1,10 +1,12 @@
 //! A member of a Kafka Connect worker group on Kafka's classic group protocol
 //! (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup) with protocol type
 //! `connect`, spoken directly through the `kafka-protocol` crate: librdkafka's consumer
-//! only speaks the consumer protocol. PLAINTEXT only.
+//! only speaks the consumer protocol. PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+//! (`security`).
 
 pub mod assignor;
 mod conn;
+pub mod security;
 
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 
 use conn::{api, Conn};
+pub use security::{GroupSecurity, SaslLogin, SaslMechanism};
 
 /// The group protocol type of Kafka Connect workers.
 pub const PROTOCOL_TYPE: &str = "connect";
@@ -78,20 +81,8 @@ pub struct GroupSettings {
     pub heartbeat_interval_ms: u64,
     /// Longest wait for an answer other than JoinGroup's.
     pub request_timeout: Duration,
-}
-
-impl GroupSettings {
-    /// Refuses settings this client cannot honour: only `security.protocol=PLAINTEXT`.
-    pub fn check_security(security_protocol: Option<&str>) -> Result<(), GroupError> {
-        match security_protocol.map(|s| s.to_ascii_uppercase()) {
-            None => Ok(()),
-            Some(p) if p == "PLAINTEXT" => Ok(()),
-            Some(p) => Err(GroupError::Config(format!(
-                "security.protocol={p} is not supported by Ferry's worker group member (PLAINTEXT only); \
-                 set connect.protocol.group=lease to run one active worker per group instead"
-            ))),
-        }
-    }
+    /// TLS and SASL (`security.protocol` and the `ssl.*` / `sasl.*` settings).
+    pub security: GroupSecurity,
 }
 
 /// A JoinGroup's outcome.
@@ -186,7 +177,7 @@ impl ConnectGroupMember {
 
     async fn find_coordinator(&self, server: &str) -> Result<Conn, GroupError> {
         let timeout = self.settings.request_timeout;
-        let mut boot = Conn::open(server, &self.settings.client_id, timeout).await?;
+        let mut boot = Conn::open(server, &self.settings.client_id, timeout, &self.settings.security).await?;
         let req = FindCoordinatorRequest::default()
             .with_key(StrBytes::from_string(self.settings.group_id.clone()))
             .with_key_type(0);
@@ -199,7 +190,7 @@ impl ConnectGroupMember {
         if addr == boot.addr() {
             return Ok(boot);
         }
-        Conn::open(&addr, &self.settings.client_id, timeout).await
+        Conn::open(&addr, &self.settings.client_id, timeout, &self.settings.security).await
     }
 
     /// Forgets the coordinator after an error that says it moved or went away.

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ferry_kafka::connect_group::assignor::{assign_eager, IncrementalAssignor, Load};
-use ferry_kafka::connect_group::{ConnectGroupMember, GroupError, GroupSettings, Joined};
+use ferry_kafka::connect_group::{ConnectGroupMember, GroupError, GroupSecurity, GroupSettings, Joined};
 use ferry_kafka::connect_protocol::{
     decode_assignment, decode_metadata, encode_assignment, encode_metadata, Assignment, ConnectProtocol,
     TaskId, WorkerMetadata,
@@ -132,8 +132,8 @@ impl GroupHandle {
 
 /// The group settings of a worker config, refused when the member cannot honour them.
 pub fn settings(config: &WorkerConfig) -> Result<(GroupSettings, ConnectProtocol), String> {
-    GroupSettings::check_security(config.originals.get("security.protocol").map(String::as_str))
-        .map_err(|e| e.to_string())?;
+    let security =
+        GroupSecurity::from_settings(&|key| config.originals.get(key).cloned()).map_err(|e| e.to_string())?;
     let protocol = ConnectProtocol::from_name(&config.group.protocol)
         .ok_or_else(|| format!("connect.protocol: unknown value {}", config.group.protocol))?;
     let g = &config.group;
@@ -153,6 +153,7 @@ pub fn settings(config: &WorkerConfig) -> Result<(GroupSettings, ConnectProtocol
             rebalance_timeout_ms: g.rebalance_timeout_ms,
             heartbeat_interval_ms: g.heartbeat_interval_ms.max(100) as u64,
             request_timeout: Duration::from_secs(30),
+            security,
         },
         protocol,
     ))
