@@ -220,6 +220,13 @@ impl Actor {
         if entry.tasks == configs {
             return Ok(());
         }
+        if entry.target == TargetState::Stopped {
+            // Generated before the stop and delivered after it (a follower's request in
+            // flight): a stopped connector has no tasks, and writing these would give it
+            // some back.
+            tracing::debug!(connector = %name, tasks = configs.len(), "task configs for a stopped connector ignored");
+            return Ok(());
+        }
         self.write_and_apply(name, task_config_records(name, &configs))
             .await
     }

@@ -360,6 +360,13 @@ async fn offsets_change_only_when_the_connector_is_stopped() {
         "{running:?}"
     );
     w.stop_connector("c").await.unwrap();
+    // Task configs a follower generated before the stop and sent after it do not give
+    // the stopped connector tasks back.
+    let late: ferry_core::ConfigMap = [("task.class".to_owned(), "test.QuietSourceTask".to_owned())]
+        .into_iter()
+        .collect();
+    let put = w.put_task_configs("c", vec![late], None).await;
+    assert!(put.is_ok(), "{put:?}");
     w.alter_connector_offsets("c", body()).await.unwrap();
     let stored = w.connector_offsets("c").await.unwrap().offsets;
     assert_eq!(stored.len(), 1);
