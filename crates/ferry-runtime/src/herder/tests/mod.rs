@@ -67,6 +67,9 @@ fn worker_config() -> WorkerConfig {
         ),
         ("offset.flush.interval.ms", "100"),
         ("rest.advertised.host.name", "test-worker"),
+        // The in-memory cluster has no coordinator for Connect's group protocol (that is
+        // tested against brokers in crates/ferry/tests/cluster.rs): one active worker.
+        ("ferry.group.membership", "lease"),
     ];
     let props = props
         .iter()
