@@ -183,6 +183,8 @@ pub struct Actor {
     group: Option<super::group::GroupShared>,
     /// Sends a follower's task configs to the leader.
     forwarder: super::forward::Forwarder,
+    /// This worker wrote to the config topic since the last assignment.
+    wrote_config: std::sync::atomic::AtomicBool,
 }
 
 impl Actor {
@@ -207,6 +209,7 @@ impl Actor {
             owned: None,
             group: None,
             forwarder: Default::default(),
+            wrote_config: Default::default(),
         };
         (actor, events_rx)
     }
@@ -240,6 +243,21 @@ impl Actor {
         generation: i32,
     ) {
         self.ctx.status.set_generation(generation);
+        // The group loop read `state` before this actor handled the commands queued
+        // meanwhile; what they wrote (a new connector, a stop) is in the topic but not in
+        // `state`, and replacing the state with it would undo them here until the next
+        // rebalance: read the topic to its end again, after them.
+        let state = if self.wrote_config.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            match self.store.load().await {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    tracing::warn!("could not read the config topic again: {e}");
+                    state
+                }
+            }
+        } else {
+            state
+        };
         let old = std::mem::replace(&mut self.state, state);
         let mut names: Vec<String> = self.state.connectors.keys().cloned().collect();
         for n in old.connectors.keys().chain(self.running.keys()) {
@@ -374,6 +392,7 @@ impl Actor {
         let store = self.store.clone();
         let records = records.to_vec();
         let group = self.group.clone();
+        self.wrote_config.store(true, std::sync::atomic::Ordering::SeqCst);
         async move {
             store.write(&records).await.map_err(|e| {
                 HerderError::Internal(format!(
