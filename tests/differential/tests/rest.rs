@@ -395,6 +395,13 @@ async fn every_rest_endpoint_answers_as_kafka_connect_does() {
         None,
     )
     .await;
+    // Connect's first answer after a reset may still list the partition with a null
+    // offset (the partitions are taken before its reader reads the tombstone back); it
+    // forgets the partition once read, as Ferry does at once.
+    pair.wait_both("/connectors/lines/offsets", |a| {
+        a.status == 200 && a.body["offsets"] == json!([])
+    })
+    .await;
     pair.exchange(
         "GET /connectors/lines/offsets (reset)",
         "GET",

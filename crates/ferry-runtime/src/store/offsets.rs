@@ -47,8 +47,8 @@ impl<L: InternalLog + ?Sized> OffsetBackend for L {
 
 /// Latest offset per (connector, source partition).
 ///
-/// A partition whose offset was reset (a tombstone) stays known with no offset: Connect
-/// lists it in `GET /connectors/NAME/offsets` with `"offset": null`.
+/// A partition whose offset was reset (a tombstone) is forgotten, as Connect's
+/// `OffsetUtils.processPartitionKey` forgets it once it reads the tombstone back.
 pub struct OffsetStore {
     backend: Box<dyn OffsetBackend>,
     data: Mutex<HashMap<Vec<u8>, Option<OffsetMap>>>,
@@ -68,9 +68,9 @@ impl OffsetStore {
         let entries = self.backend.load().await?;
         let mut data = self.data.lock().expect("offset map lock");
         for (k, v) in entries {
-            data.insert(k, decode_offset_value(v.as_deref()));
+            remember(&mut data, k, decode_offset_value(v.as_deref()));
         }
-        Ok(data.values().filter(|o| o.is_some()).count())
+        Ok(data.len())
     }
 
     /// Reads the offsets topic to its end again and takes what it holds for `connectors`
@@ -87,7 +87,7 @@ impl OffsetStore {
         for (k, v) in entries {
             let ours = decode_offset_key(&k).is_some_and(|(name, _)| connectors.contains(&name));
             if ours {
-                data.insert(k, decode_offset_value(v.as_deref()));
+                remember(&mut data, k, decode_offset_value(v.as_deref()));
                 taken += 1;
             }
         }
@@ -133,9 +133,21 @@ impl OffsetStore {
         self.backend.write(&raw).await?;
         let mut data = self.data.lock().expect("offset map lock");
         for ((key, _), (_, o)) in raw.into_iter().zip(entries) {
-            data.insert(key, o.map(|o| (*o).clone()));
+            remember(&mut data, key, o.map(|o| (*o).clone()));
         }
         Ok(())
+    }
+}
+
+/// Keeps a partition's offset, or forgets the partition on a tombstone.
+fn remember(data: &mut HashMap<Vec<u8>, Option<OffsetMap>>, key: Vec<u8>, offset: Option<OffsetMap>) {
+    match offset {
+        Some(o) => {
+            data.insert(key, Some(o));
+        }
+        None => {
+            data.remove(&key);
+        }
     }
 }
 
@@ -228,8 +240,8 @@ mod tests {
         assert_eq!(reopened.get("c", &p), Some(map("position", 25.into())));
         assert_eq!(reopened.get("d", &p), None);
         assert_eq!(reopened.connector_offsets("c").len(), 1);
-        // The reset partition is still listed, with no offset.
-        assert_eq!(reopened.connector_offsets("d"), [(p.clone(), None)]);
-        assert_eq!(store.connector_offsets("d"), [(p, None)]);
+        // The reset partition is forgotten, as Connect forgets it.
+        assert_eq!(reopened.connector_offsets("d"), []);
+        assert_eq!(store.connector_offsets("d"), []);
     }
 }
