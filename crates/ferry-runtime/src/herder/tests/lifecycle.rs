@@ -415,3 +415,37 @@ async fn answers_show_configs_and_statuses_as_connect_4_3_does() {
     assert_eq!(record.version.as_deref(), Some("test"));
     w.shutdown().await;
 }
+
+/// In group mode the group loop reads the config topic before the actor handles the
+/// commands queued meanwhile: an assignment carrying that older read must not undo what
+/// those commands wrote (here a new connector, which a second create must still find).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assignment_read_before_a_config_write_does_not_undo_it() {
+    let cluster = MemoryCluster::new();
+    let w = start_worker(&cluster).await;
+    let read_before = ConfigStore::on_log(cluster.log(CONFIGS)).load().await.unwrap();
+    assert!(!read_before.connectors.contains_key("c"));
+    w.create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await
+        .unwrap();
+    let (reply, applied) = tokio::sync::oneshot::channel();
+    let owned = ferry_kafka::connect_group::assignor::Load {
+        connectors: ["c".to_owned()].into_iter().collect(),
+        tasks: Default::default(),
+    };
+    w.commands
+        .send(super::super::actor::Command::Assign {
+            state: Box::new(read_before),
+            owned,
+            generation: 2,
+            reply,
+        })
+        .await
+        .unwrap();
+    applied.await.unwrap();
+    let again = w
+        .create_connector("c", config("c", "test.QuietSource", &[]), None)
+        .await;
+    assert!(matches!(&again, Err(HerderError::AlreadyExists(_))), "{again:?}");
+    w.shutdown().await;
+}
