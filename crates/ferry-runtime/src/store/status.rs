@@ -136,10 +136,16 @@ impl StatusStore {
             latest.insert(k, rec);
         }
         let mut data = self.data.lock().expect("status lock");
+        let own = self.own.lock().expect("status lock");
         for (k, rec) in latest {
             let current = data.get(&k).cloned();
             let ours = current.as_ref().filter(|m| m.worker_id == self.worker_id);
             match (rec, ours) {
+                // A record with this worker's id is one this process wrote, or one of a
+                // former run of the worker (before a restart, possibly at a higher
+                // generation than a new group's): never newer than what this process
+                // wrote last, which may not be in the topic yet.
+                (Some(r), _) if r.worker_id == self.worker_id && own.contains_key(&k) => {}
                 (Some(r), Some(m)) if r.generation <= m.generation => {}
                 // As Connect reads task statuses: an UNASSIGNED written by a worker that
                 // had not yet seen the RUNNING of the same or a later generation is stale.
@@ -423,6 +429,29 @@ mod tests {
         assert!(other.flush(Duration::from_secs(5)).await);
         reader.refresh().await.unwrap();
         assert_eq!(reader.get(&task).unwrap().state, State::Unassigned);
+    }
+
+    /// A worker restarted in a new group (generation 1) under the same worker id: the
+    /// UNASSIGNED its former run wrote at generation 3 must not replace the RUNNING this
+    /// run recorded and has not yet written.
+    #[tokio::test]
+    async fn a_former_runs_status_does_not_replace_this_runs_after_a_generation_reset() {
+        let cluster = MemoryCluster::new();
+        let task = StatusKey::Task("c".into(), 0);
+        let mut former = store(&cluster);
+        former.start_writer();
+        former.set_generation(3);
+        former.put(task.clone(), State::Running, None, None).await;
+        former.put(task.clone(), State::Unassigned, None, None).await;
+        assert!(former.flush(Duration::from_secs(5)).await);
+        // The new run has no writer yet: its RUNNING is in memory only.
+        let restarted = store(&cluster);
+        restarted.load().await.unwrap();
+        restarted.set_generation(1);
+        restarted.put(task.clone(), State::Running, None, None).await;
+        restarted.refresh().await.unwrap();
+        let seen = restarted.get(&task).unwrap();
+        assert_eq!((seen.state, seen.generation), (State::Running, 1));
     }
 
     #[tokio::test]
