@@ -11,6 +11,8 @@ pub mod metrics;
 pub mod plugin;
 pub mod record;
 pub mod schema;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod value;
 pub mod versions;
 

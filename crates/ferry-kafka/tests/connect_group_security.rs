@@ -96,6 +96,53 @@ async fn a_member_joins_over_tls_and_checks_the_certificate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_presents_a_client_certificate_when_the_listener_requires_one() {
+    let tls_port = free_port();
+    let tansu = Tansu::start_advertising(tls_port);
+    let tls = TlsListener::start_requiring_client_certificates(tls_port, &tansu.bootstrap);
+    let bootstrap = format!("SSL://127.0.0.1:{tls_port}");
+    let path = |p: &std::path::Path| p.display().to_string();
+    let base = [
+        ("security.protocol", "SSL".to_owned()),
+        ("ssl.truststore.location", path(&tls.ca_pem)),
+    ];
+    let with = |extra: &[(&'static str, String)], group: &str| {
+        let pairs: Vec<(&str, &str)> = base.iter().chain(extra).map(|(k, v)| (*k, v.as_str())).collect();
+        settings(&bootstrap, group, &pairs)
+    };
+
+    join_alone(with(&[], "mtls-none"))
+        .await
+        .expect_err("without a client certificate the listener refuses the member");
+
+    // Java's PEM key store: one file holding the key and the certificate.
+    let keystore = tls.client_cert_pem.with_file_name("keystore.pem");
+    let key = std::fs::read_to_string(&tls.client_key_pem).unwrap();
+    let cert = std::fs::read_to_string(&tls.client_cert_pem).unwrap();
+    std::fs::write(&keystore, format!("{key}{cert}")).unwrap();
+    join_alone(with(
+        &[
+            ("ssl.keystore.type", "PEM".into()),
+            ("ssl.keystore.location", path(&keystore)),
+        ],
+        "mtls-java",
+    ))
+    .await
+    .expect("a PEM key store's certificate is presented");
+
+    // librdkafka's names, as the cp-kafka-connect images' users may have them.
+    join_alone(with(
+        &[
+            ("ssl.certificate.location", path(&tls.client_cert_pem)),
+            ("ssl.key.location", path(&tls.client_key_pem)),
+        ],
+        "mtls-librdkafka",
+    ))
+    .await
+    .expect("librdkafka's certificate and key files are presented");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_authenticates_with_sasl_before_anything_else() {
     let tansu = Tansu::start_authenticating();
     let sasl = |mechanism: &'static str, module: &str| -> Vec<(&'static str, String)> {

@@ -27,7 +27,6 @@ pub mod error;
 pub mod forward_param;
 pub mod headers;
 pub mod herder;
-mod pkcs12;
 mod routes;
 pub mod server;
 pub mod server_config;

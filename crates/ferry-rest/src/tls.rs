@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
@@ -21,6 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+
+use ferry_core::tls::StoreError;
 
 use crate::server_config::ServerConfigError;
 
@@ -83,16 +84,8 @@ impl<'a> SslValues<'a> {
     }
 }
 
-const KEYSTORE_TYPE: &str = "ssl.keystore.type";
 const KEYSTORE_LOCATION: &str = "ssl.keystore.location";
-const KEYSTORE_PASSWORD: &str = "ssl.keystore.password";
-const KEY_PASSWORD: &str = "ssl.key.password";
-const KEYSTORE_KEY: &str = "ssl.keystore.key";
-const KEYSTORE_CHAIN: &str = "ssl.keystore.certificate.chain";
-const TRUSTSTORE_TYPE: &str = "ssl.truststore.type";
 const TRUSTSTORE_LOCATION: &str = "ssl.truststore.location";
-const TRUSTSTORE_PASSWORD: &str = "ssl.truststore.password";
-const TRUSTSTORE_CERTIFICATES: &str = "ssl.truststore.certificates";
 const CLIENT_AUTH: &str = "ssl.client.auth";
 const ENABLED_PROTOCOLS: &str = "ssl.enabled.protocols";
 const CIPHER_SUITES: &str = "ssl.cipher.suites";
@@ -189,108 +182,34 @@ fn enabled_protocols(
     Ok(versions)
 }
 
-/// What a key or trust store file holds, judged by its first bytes.
-#[derive(Debug, PartialEq, Eq)]
-enum StoreFormat {
-    Pem,
-    Jks,
-    Pkcs12,
-}
-
-fn sniff(bytes: &[u8]) -> StoreFormat {
-    if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) || bytes.starts_with(&[0xCE, 0xCE, 0xCE, 0xCE]) {
-        StoreFormat::Jks
-    } else if contains(bytes, b"-----BEGIN ") {
-        StoreFormat::Pem
-    } else {
-        StoreFormat::Pkcs12
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn jks_refused(ssl: &SslValues<'_>, key: &str, path: &str) -> ServerConfigError {
-    ssl.setting(
-        key,
-        format!(
-            "{path} is a JKS key store, which Ferry does not read; convert it with \
-             `keytool -importkeystore -srckeystore {path} -destkeystore store.p12 -deststoretype PKCS12` \
-             and set the type to PKCS12, or use PEM"
-        ),
-    )
-}
-
 type CertifiedKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn store_error(ssl: &SslValues<'_>, e: StoreError) -> ServerConfigError {
+    ssl.setting(e.key, e.reason)
+}
 
 /// The server's certificate chain and private key.
 fn read_key_store(ssl: &SslValues<'_>) -> Result<CertifiedKey, ServerConfigError> {
-    if let (Some(key), Some(chain)) = (ssl.get(KEYSTORE_KEY), ssl.get(KEYSTORE_CHAIN)) {
-        let certs = pem_certs(chain.as_bytes()).map_err(|e| ssl.setting(KEYSTORE_CHAIN, e))?;
-        let key = pem_key(key.as_bytes()).map_err(|e| ssl.setting(KEYSTORE_KEY, e))?;
-        return Ok((certs, key));
-    }
-    let path = ssl.get(KEYSTORE_LOCATION).ok_or_else(|| {
-        ssl.setting(
-            KEYSTORE_LOCATION,
-            "an HTTPS listener needs a key store (or ssl.keystore.key and ssl.keystore.certificate.chain)",
-        )
-    })?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| ssl.setting(KEYSTORE_LOCATION, format!("cannot read {path}: {e}")))?;
-    let declared = ssl
-        .get(KEYSTORE_TYPE)
-        .unwrap_or("JKS")
-        .trim()
-        .to_ascii_uppercase();
-    match sniff(&bytes) {
-        StoreFormat::Pem => {
-            let certs =
-                pem_certs(&bytes).map_err(|e| ssl.setting(KEYSTORE_LOCATION, format!("{path}: {e}")))?;
-            let key = pem_key(&bytes).map_err(|e| ssl.setting(KEYSTORE_LOCATION, format!("{path}: {e}")))?;
-            Ok((certs, key))
-        }
-        StoreFormat::Jks => Err(jks_refused(ssl, KEYSTORE_LOCATION, path)),
-        StoreFormat::Pkcs12 => {
-            let password = ssl.get(KEYSTORE_PASSWORD).unwrap_or("");
-            let key_password = ssl.get(KEY_PASSWORD);
-            crate::pkcs12::key_store(&bytes, password, key_password).map_err(|e| {
-                ssl.setting(
-                    KEYSTORE_LOCATION,
-                    format!("{path} ({declared} by its type setting): {e}"),
-                )
-            })
-        }
-    }
+    ferry_core::tls::key_store(&|k| ssl.get(k).map(str::to_owned))
+        .map_err(|e| store_error(ssl, e))?
+        .ok_or_else(|| {
+            ssl.setting(
+                KEYSTORE_LOCATION,
+                "an HTTPS listener needs a key store (or ssl.keystore.key and ssl.keystore.certificate.chain)",
+            )
+        })
 }
 
 /// The certificate authorities client certificates must chain to.
 fn read_trust_store(ssl: &SslValues<'_>) -> Result<RootCertStore, ServerConfigError> {
-    let certs = if let Some(inline) = ssl.get(TRUSTSTORE_CERTIFICATES) {
-        pem_certs(inline.as_bytes()).map_err(|e| ssl.setting(TRUSTSTORE_CERTIFICATES, e))?
-    } else {
-        let path = ssl.get(TRUSTSTORE_LOCATION).ok_or_else(|| {
+    let certs = ferry_core::tls::trust_certificates(&|k| ssl.get(k).map(str::to_owned))
+        .map_err(|e| store_error(ssl, e))?
+        .ok_or_else(|| {
             ssl.setting(
                 TRUSTSTORE_LOCATION,
                 "ssl.client.auth asks for client certificates: a trust store is needed",
             )
         })?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| ssl.setting(TRUSTSTORE_LOCATION, format!("cannot read {path}: {e}")))?;
-        let _declared = ssl.get(TRUSTSTORE_TYPE);
-        match sniff(&bytes) {
-            StoreFormat::Pem => {
-                pem_certs(&bytes).map_err(|e| ssl.setting(TRUSTSTORE_LOCATION, format!("{path}: {e}")))?
-            }
-            StoreFormat::Jks => return Err(jks_refused(ssl, TRUSTSTORE_LOCATION, path)),
-            StoreFormat::Pkcs12 => {
-                let password = ssl.get(TRUSTSTORE_PASSWORD).unwrap_or("");
-                crate::pkcs12::trust_store(&bytes, password)
-                    .map_err(|e| ssl.setting(TRUSTSTORE_LOCATION, format!("{path}: {e}")))?
-            }
-        }
-    };
     let mut roots = RootCertStore::empty();
     for cert in certs {
         roots
@@ -298,25 +217,6 @@ fn read_trust_store(ssl: &SslValues<'_>) -> Result<RootCertStore, ServerConfigEr
             .map_err(|e| ssl.setting(TRUSTSTORE_LOCATION, format!("not a usable CA certificate: {e}")))?;
     }
     Ok(roots)
-}
-
-fn pem_certs(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs = CertificateDer::pem_slice_iter(bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("unreadable PEM certificate: {e}"))?;
-    if certs.is_empty() {
-        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) found".into());
-    }
-    Ok(certs)
-}
-
-fn pem_key(bytes: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
-    if contains(bytes, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Err("the PEM private key is encrypted, which Ferry does not read; \
-                    decrypt it with `openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem`"
-            .into());
-    }
-    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| format!("no usable PEM private key: {e}"))
 }
 
 /// A TCP listener whose connections complete a TLS handshake before axum sees them.
@@ -405,7 +305,7 @@ mod tests {
         .collect();
         let ssl = SslValues::new(&props, "listeners.https.");
         assert_eq!(ssl.get(KEYSTORE_LOCATION), None);
-        assert_eq!(ssl.get(KEYSTORE_PASSWORD), Some("p"));
+        assert_eq!(ssl.get("ssl.keystore.password"), Some("p"));
         assert_eq!(
             ssl.name(KEYSTORE_LOCATION),
             "listeners.https.ssl.keystore.location"
@@ -414,13 +314,6 @@ mod tests {
         let ssl = SslValues::new(&props, "listeners.https.");
         assert_eq!(ssl.get(KEYSTORE_LOCATION), Some("/plain"));
         assert_eq!(ssl.name(KEYSTORE_LOCATION), "ssl.keystore.location");
-    }
-
-    #[test]
-    fn stores_are_told_apart_by_their_bytes() {
-        assert_eq!(sniff(b"\xFE\xED\xFE\xED\x00\x00\x00\x02"), StoreFormat::Jks);
-        assert_eq!(sniff(b"junk\n-----BEGIN CERTIFICATE-----\n"), StoreFormat::Pem);
-        assert_eq!(sniff(b"\x30\x82\x0a\x01"), StoreFormat::Pkcs12);
     }
 
     #[test]

@@ -381,6 +381,10 @@ pub struct TlsListener {
     pub port: u16,
     /// The CA (PEM) that signed the certificate the listener presents, to trust.
     pub ca_pem: std::path::PathBuf,
+    /// A client certificate the same CA signed (PEM), for listeners requiring one.
+    pub client_cert_pem: std::path::PathBuf,
+    /// The client certificate's private key (unencrypted PEM).
+    pub client_key_pem: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -388,6 +392,16 @@ impl TlsListener {
     /// Makes a CA and a certificate it signs for `127.0.0.1`, and listens on `port`,
     /// forwarding to `target`.
     pub fn start(port: u16, target: &str) -> TlsListener {
+        Self::launch(port, target, false)
+    }
+
+    /// As [`TlsListener::start`], but clients must present a certificate the same CA
+    /// signed (mutual TLS); [`TlsListener::client_cert_pem`] is one.
+    pub fn start_requiring_client_certificates(port: u16, target: &str) -> TlsListener {
+        Self::launch(port, target, true)
+    }
+
+    fn launch(port: u16, target: &str, require_client_certificate: bool) -> TlsListener {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = |name: &str| dir.path().join(name).display().to_string();
         let (ca, ca_key, csr) = (path("ca.pem"), path("ca-key.pem"), path("leaf.csr"));
@@ -397,7 +411,18 @@ impl TlsListener {
             "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
         )
         .expect("write the extensions file");
-        let steps: [Vec<&str>; 3] = [
+        let (client_cert, client_key, client_csr, client_ext) = (
+            path("client.pem"),
+            path("client-key.pem"),
+            path("client.csr"),
+            path("client.ext"),
+        );
+        std::fs::write(
+            &client_ext,
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+        )
+        .expect("write the extensions file");
+        let steps: [Vec<&str>; 5] = [
             vec![
                 "req",
                 "-x509",
@@ -442,6 +467,35 @@ impl TlsListener {
                 "-out",
                 &cert,
             ],
+            vec![
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=ferry worker",
+                "-keyout",
+                &client_key,
+                "-out",
+                &client_csr,
+            ],
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                &client_csr,
+                "-CA",
+                &ca,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &client_ext,
+                "-out",
+                &client_cert,
+            ],
         ];
         for args in steps {
             let made = Command::new("openssl")
@@ -453,8 +507,13 @@ impl TlsListener {
                 .expect("run openssl (scripts/setup.sh socat installs it)");
             assert!(made.success(), "openssl {} failed", args.join(" "));
         }
+        let verify = if require_client_certificate {
+            format!("verify=1,cafile={ca}")
+        } else {
+            "verify=0".to_owned()
+        };
         let listen =
-            format!("OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={cert},key={key}");
+            format!("OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,{verify},cert={cert},key={key}");
         let mut cmd = Command::new("socat");
         cmd.arg(listen)
             .arg(format!("TCP:{target}"))
@@ -478,6 +537,8 @@ impl TlsListener {
             child,
             port,
             ca_pem: std::path::PathBuf::from(ca),
+            client_cert_pem: std::path::PathBuf::from(client_cert),
+            client_key_pem: std::path::PathBuf::from(client_key),
             _dir: dir,
         }
     }

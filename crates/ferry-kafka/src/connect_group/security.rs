@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
 
 use super::GroupError;
 
@@ -137,49 +137,35 @@ fn sasl_login(get: &dyn Fn(&str) -> Option<String>) -> Result<SaslLogin, GroupEr
     }
 }
 
+/// librdkafka's names for what Java's client calls otherwise.
+const LIBRDKAFKA_ALIASES: &[(&str, &str)] = &[("ssl.truststore.location", "ssl.ca.location")];
+
 fn tls_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Arc<ClientConfig>, GroupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    for key in [
-        "ssl.keystore.location",
-        "ssl.keystore.key",
-        "ssl.certificate.location",
-    ] {
-        if get(key).is_some_and(|v| !v.trim().is_empty()) {
-            return Err(config_error(format!(
-                "{key}: Ferry's worker group member does not present a client certificate yet; \
-                 use SASL_SSL, or set ferry.group.membership=lease"
-            )));
-        }
-    }
-    let kind = get("ssl.truststore.type").unwrap_or_else(|| "JKS".to_owned());
-    let mut roots = RootCertStore::empty();
-    let pem: Vec<CertificateDer<'static>> = if let Some(inline) = get("ssl.truststore.certificates") {
-        CertificateDer::pem_slice_iter(inline.as_bytes())
-            .collect::<Result<_, _>>()
-            .map_err(|e| config_error(format!("ssl.truststore.certificates: not PEM certificates: {e}")))?
-    } else if let Some(path) = get("ssl.truststore.location").or_else(|| get("ssl.ca.location")) {
-        if !kind.trim().eq_ignore_ascii_case("PEM") && !path.ends_with(".pem") && !path.ends_with(".crt") {
-            return Err(config_error(format!(
-                "ssl.truststore.location={path}: Ferry reads trust stores as PEM (ssl.truststore.type={kind}); \
-                 export the CA certificates as PEM and set ssl.truststore.type=PEM"
-            )));
-        }
-        CertificateDer::pem_file_iter(&path)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| {
-                config_error(format!(
-                    "ssl.truststore.location={path}: cannot read PEM certificates: {e}"
-                ))
-            })?
-    } else {
-        let bundle = SYSTEM_CA_BUNDLES
+    let setting = |key: &str| -> Option<String> {
+        let alias = LIBRDKAFKA_ALIASES
             .iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .ok_or_else(|| config_error("security.protocol uses TLS but no ssl.truststore.location is set and no system CA bundle was found"))?;
-        CertificateDer::pem_file_iter(bundle)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| config_error(format!("{bundle}: cannot read PEM certificates: {e}")))?
+            .find(|(k, _)| *k == key)
+            .map(|(_, a)| *a);
+        get(key)
+            .or_else(|| alias.and_then(get))
+            .filter(|v| !v.trim().is_empty())
     };
+    let store_error = |e: ferry_core::tls::StoreError| config_error(e.to_string());
+    let pem = match ferry_core::tls::trust_certificates(&setting).map_err(store_error)? {
+        Some(certs) => certs,
+        None => {
+            let bundle = SYSTEM_CA_BUNDLES
+                .iter()
+                .find(|p| std::path::Path::new(p).exists())
+                .ok_or_else(|| config_error("security.protocol uses TLS but no ssl.truststore.location is set and no system CA bundle was found"))?;
+            CertificateDer::pem_file_iter(bundle)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| config_error(format!("{bundle}: cannot read PEM certificates: {e}")))?
+        }
+    };
+    let client_key = client_key(&setting)?;
+    let mut roots = RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(pem);
     if added == 0 {
         return Err(config_error("the TLS trust store holds no usable certificate"));
@@ -192,64 +178,57 @@ fn tls_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Arc<ClientConfig>,
     let check_name = get("ssl.endpoint.identification.algorithm")
         .map(|a| !a.trim().is_empty() && !a.trim().eq_ignore_ascii_case("none"))
         .unwrap_or(true);
-    let config = if check_name {
-        builder.with_root_certificates(roots).with_no_client_auth()
+    let builder = if check_name {
+        builder.with_root_certificates(roots)
     } else {
         let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider)
             .build()
             .map_err(|e| config_error(format!("TLS: {e}")))?;
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyHostName(inner)))
-            .with_no_client_auth()
+            .with_custom_certificate_verifier(Arc::new(ferry_core::tls::ChainOnly::new(inner)))
+    };
+    let config = match client_key {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            config_error(format!(
+                "ssl.keystore.location: the key store's key and certificate do not fit: {e}"
+            ))
+        })?,
     };
     Ok(Arc::new(config))
 }
 
-/// Verifies the chain against the trust store, not the host name
-/// (`ssl.endpoint.identification.algorithm=`, as Java's client then does).
-#[derive(Debug)]
-struct AnyHostName(Arc<rustls::client::WebPkiServerVerifier>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyHostName {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
-                ..
-            })) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
+/// The client certificate and key, from Java's key store settings or librdkafka's
+/// `ssl.certificate.location` + `ssl.key.location` (PEM files).
+fn client_key(
+    setting: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ferry_core::tls::CertifiedKey>, GroupError> {
+    let store_error = |e: ferry_core::tls::StoreError| config_error(e.to_string());
+    let (Some(cert), Some(key)) = (setting("ssl.certificate.location"), setting("ssl.key.location")) else {
+        return ferry_core::tls::key_store(setting).map_err(store_error);
+    };
+    let read = |key_name: &'static str, path: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| config_error(format!("{key_name}: cannot read {path}: {e}")))
+    };
+    let (cert_pem, key_pem) = (
+        read("ssl.certificate.location", &cert)?,
+        read("ssl.key.location", &key)?,
+    );
+    let inline = |k: &str| match k {
+        "ssl.keystore.certificate.chain" => Some(cert_pem.clone()),
+        "ssl.keystore.key" => Some(key_pem.clone()),
+        _ => None,
+    };
+    ferry_core::tls::key_store(&inline).map_err(|e| {
+        let named = if e.key == "ssl.keystore.key" {
+            "ssl.key.location"
+        } else {
+            "ssl.certificate.location"
+        };
+        config_error(format!("{named}: {}", e.reason))
+    })
 }
 
 #[cfg(test)]
@@ -300,14 +279,20 @@ mod tests {
         assert!(err(&[("security.protocol", "TLS")]).contains("security.protocol"));
         assert!(err(&[
             ("security.protocol", "SSL"),
-            ("ssl.truststore.location", "/etc/kafka/truststore.jks"),
+            ("ssl.truststore.location", "/nonexistent/truststore.jks"),
         ])
-        .contains("ssl.truststore.type=PEM"));
+        .contains("ssl.truststore.location: cannot read /nonexistent/truststore.jks"));
         assert!(err(&[
             ("security.protocol", "SSL"),
-            ("ssl.keystore.location", "/etc/kafka/keystore.p12"),
+            ("ssl.keystore.location", "/nonexistent/keystore.p12"),
         ])
-        .contains("client certificate"));
+        .contains("ssl.keystore.location: cannot read /nonexistent/keystore.p12"));
+        assert!(err(&[
+            ("security.protocol", "SSL"),
+            ("ssl.certificate.location", "/nonexistent/client.pem"),
+            ("ssl.key.location", "/nonexistent/client.key"),
+        ])
+        .contains("ssl.certificate.location: cannot read /nonexistent/client.pem"));
         assert!(from(&[("security.protocol", "plaintext")])
             .unwrap()
             .sasl

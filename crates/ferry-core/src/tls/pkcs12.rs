@@ -13,7 +13,7 @@ fn open(bytes: &[u8], password: &str, policy: Pkcs12ImportPolicy) -> Result<KeyS
 ///
 /// The store password opens it; `key_password` (`ssl.key.password`) is tried when it
 /// differs and the store password does not.
-pub(crate) fn key_store(
+pub(super) fn key_store(
     bytes: &[u8],
     password: &str,
     key_password: Option<&str>,
@@ -39,7 +39,7 @@ pub(crate) fn key_store(
 }
 
 /// Every certificate of a PKCS12 trust store.
-pub(crate) fn trust_store(bytes: &[u8], password: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(super) fn trust_store(bytes: &[u8], password: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let store = open(bytes, password, Pkcs12ImportPolicy::Relaxed)?;
     let mut certs = Vec::new();
     for (_, entry) in store.entries() {
