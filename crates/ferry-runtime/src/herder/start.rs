@@ -160,6 +160,10 @@ impl Worker {
                     // Refused before anything starts when the group member cannot honour it.
                     super::group::settings(&config).map_err(StartError::Config)?;
                 } else {
+                    tracing::warn!(
+                        "ferry.group.membership=lease is deprecated and will go: one active worker per group.id, \
+                         the others standbys; remove the setting to join the group on Kafka Connect's protocol"
+                    );
                     lease = Some(Self::acquire_lease(&config, &base).await?);
                 }
                 let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);

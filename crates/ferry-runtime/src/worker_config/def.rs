@@ -308,9 +308,9 @@ pub fn worker_config_def(mode: Mode) -> ConfigDef {
         )
         .define(
             ConfigKey::new(FERRY_GROUP_MEMBERSHIP, ConfigType::String)
-                .default_value("lease")
+                .default_value("connect")
                 .validator(Validator::one_of_ignore_case(["connect", "lease"]))
-                .doc("connect: join the worker group on Kafka Connect's group protocol (every worker serves REST and runs its share); lease: one active worker per group.id, the others wait as standbys."),
+                .doc("connect: join the worker group on Kafka Connect's group protocol (every worker serves REST and runs its share); lease (deprecated): one active worker per group.id, the others wait as standbys."),
         )
         .define(
             ConfigKey::new(TOPIC_CREATION_ENABLE, ConfigType::Boolean)
