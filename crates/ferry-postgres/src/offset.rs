@@ -266,6 +266,18 @@ impl TransactionContext {
 pub struct SnapshotMarker {
     /// This is the last snapshot record.
     pub last_record: bool,
+    /// A blocking snapshot (`snapshot: BLOCKING`) rather than the initial one (`INITIAL`).
+    pub blocking: bool,
+}
+
+impl SnapshotMarker {
+    /// The initial snapshot's marker.
+    pub fn initial(last_record: bool) -> SnapshotMarker {
+        SnapshotMarker {
+            last_record,
+            blocking: false,
+        }
+    }
 }
 
 /// The per-event part of an [`OffsetState`].
@@ -316,7 +328,8 @@ impl OffsetState {
             e.push((keys::LSN.into(), l.as_i64().into()));
         }
         if let Some(s) = self.snapshot {
-            e.push((keys::SNAPSHOT.into(), Json::String("INITIAL".into())));
+            let kind = if s.blocking { "BLOCKING" } else { "INITIAL" };
+            e.push((keys::SNAPSHOT.into(), Json::String(kind.into())));
             e.push((keys::LAST_SNAPSHOT_RECORD.into(), s.last_record.into()));
             e.push((keys::SNAPSHOT_COMPLETED.into(), self.snapshot_completed.into()));
         }
@@ -349,10 +362,13 @@ impl OffsetState {
         let long = |k: &str| m.get(k).and_then(json_i64);
         let lsn = |k: &str| long(k).map(|v| Lsn(v as u64));
         let snapshot_flag = match m.get(keys::SNAPSHOT) {
-            // An incremental snapshot row's offset is a streaming position: its snapshot
-            // flags are not the initial snapshot's (which would be redone otherwise).
+            // An incremental or blocking snapshot row's offset is a streaming position:
+            // its snapshot flags are not the initial snapshot's (which would be redone
+            // otherwise; Debezium does not resume a blocking snapshot either).
             Some(Json::String(s)) => {
-                !s.eq_ignore_ascii_case("false") && !s.eq_ignore_ascii_case("INCREMENTAL")
+                !s.eq_ignore_ascii_case("false")
+                    && !s.eq_ignore_ascii_case("INCREMENTAL")
+                    && !s.eq_ignore_ascii_case("BLOCKING")
             }
             Some(Json::Bool(b)) => *b,
             _ => false,
@@ -371,7 +387,7 @@ impl OffsetState {
                 .and_then(|v| v.as_str())
                 .and_then(message_type),
             lsn_events_processed: long(keys::LSN_EVENTS_PROCESSED).unwrap_or(0),
-            snapshot: snapshot_flag.then_some(SnapshotMarker { last_record: last }),
+            snapshot: snapshot_flag.then_some(SnapshotMarker::initial(last)),
             snapshot_completed: completed,
             transaction: TransactionContext::load(m),
         }
@@ -558,6 +574,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_blocking_snapshot_offset_is_a_streaming_position() {
+        let mut s = OffsetState {
+            lsn: Some(Lsn(3)),
+            lsn_proc: Some(Lsn(3)),
+            message_type: Some("INSERT"),
+            ..Default::default()
+        };
+        s.snapshot = Some(SnapshotMarker {
+            last_record: false,
+            blocking: true,
+        });
+        let m = s.to_map();
+        assert_eq!(m["snapshot"], Json::String("BLOCKING".into()));
+        let back = OffsetState::from_map(&m);
+        assert!(
+            !back.snapshot_in_progress(),
+            "a restart streams on (Debezium does not resume it)"
+        );
+        assert_eq!(back.snapshot, None);
+        s.snapshot = Some(SnapshotMarker::initial(false));
+        assert!(OffsetState::from_map(&s.to_map()).snapshot_in_progress());
+    }
+
+    #[test]
     fn incremental_keys_are_added_replaced_and_removed() {
         let base = OffsetState {
             ts_usec: Some(1),
@@ -696,7 +736,7 @@ mod tests {
             [("s1.a", 1), ("s2.a", 2)]
         );
         // Not written while snapshotting.
-        s.snapshot = Some(SnapshotMarker { last_record: false });
+        s.snapshot = Some(SnapshotMarker::initial(false));
         assert!(!s.to_map().contains_key("transaction_id"));
         // After a BEGIN nothing of the transaction but the BEGIN itself was emitted.
         let begin = OffsetState {

@@ -339,7 +339,7 @@ async fn pause_resume_stop_conditions_and_bad_signals() {
         &c,
         "bad-4",
         "execute-snapshot",
-        r#"{"data-collections": ["public.t"], "type": "blocking"}"#,
+        r#"{"data-collections": ["public.nosuch"], "type": "blocking"}"#,
     )
     .await;
     signal(

@@ -282,6 +282,15 @@ impl Decoder {
         }
     }
 
+    /// Forgets everything decoded after the event whose record carried `offset`: the
+    /// records built after it were not handed out, and the next stream (after
+    /// [`Decoder::stream_restarted`]) decodes them again, as a restart from that offset would.
+    pub fn rewind_to(&mut self, offset: &OffsetMap) {
+        let state = OffsetState::from_map(offset);
+        self.offset = state.clone();
+        self.last_emitted = Some(state);
+    }
+
     /// Records in `out` were handed to the runtime.
     pub fn records_emitted(&mut self, out: &[Record]) {
         for r in out {
@@ -338,7 +347,17 @@ impl Decoder {
         self.offset.tx_id = Some(tx_id);
         self.snapshot_visibility = visibility;
         self.offset.ts_usec = Some((self.now_us)());
-        self.offset.snapshot = Some(SnapshotMarker { last_record: false });
+        self.offset.snapshot = Some(SnapshotMarker::initial(false));
+        self.offset.snapshot_completed = false;
+    }
+
+    /// A blocking snapshot starts where streaming stopped: its rows carry the streaming
+    /// position (`lsn`, `txId`, `ts_usec` unchanged) with `snapshot: BLOCKING`, as Debezium's.
+    pub fn blocking_snapshot_started(&mut self) {
+        self.offset.snapshot = Some(SnapshotMarker {
+            last_record: false,
+            blocking: true,
+        });
         self.offset.snapshot_completed = false;
     }
 
@@ -347,8 +366,17 @@ impl Decoder {
         let now = (self.now_us)();
         for r in rows {
             let last = r.marker == SnapshotRecord::Last;
-            self.offset.snapshot = Some(SnapshotMarker { last_record: last });
-            self.offset.ts_usec = Some(now);
+            let blocking = self.offset.snapshot.is_some_and(|s| s.blocking);
+            self.offset.snapshot = Some(SnapshotMarker {
+                last_record: last,
+                blocking,
+            });
+            if blocking {
+                // Debezium writes the last row's offset after marking the snapshot done.
+                self.offset.snapshot_completed = last;
+            } else {
+                self.offset.ts_usec = Some(now);
+            }
             let off = Arc::new(self.offset.to_map());
             let source = SourceInfo {
                 server: &self.cfg.topic_prefix,

@@ -743,7 +743,7 @@ fn snapshot_rows_are_read_events_with_snapshot_offsets() {
     assert!(first.snapshot_in_progress());
     assert_eq!(first.ts_usec, Some(CLOCK_US));
     let last = offset_of(&out[1]);
-    assert_eq!(last.snapshot, Some(SnapshotMarker { last_record: true }));
+    assert_eq!(last.snapshot, Some(SnapshotMarker::initial(true)));
     d.snapshot_finished();
     assert_eq!(d.offset().snapshot, None);
 }

@@ -185,6 +185,21 @@ pub struct Incremental {
     pending_notifications: Vec<Record>,
     /// Rows read from the current table (Debezium's `totalRowsScanned`).
     rows_scanned: u64,
+    /// Blocking snapshots asked for and not yet taken by the task, in order.
+    blocking: VecDeque<BlockingRequest>,
+    /// The last [`Incremental::process`] stopped at a blocking snapshot's signal and
+    /// dropped the records after it (the task decodes them again after the snapshot).
+    truncated: bool,
+}
+
+/// A blocking snapshot asked for by an `execute-snapshot` signal of type `blocking`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockingRequest {
+    /// The signal's id.
+    pub id: String,
+    /// The captured tables to read (never the signal table), each with the SELECT its
+    /// `additional-conditions` entry gives (`None`: all its rows).
+    pub tables: Vec<(TableId, Option<String>)>,
 }
 
 /// What reading a chunk gave.
@@ -222,6 +237,46 @@ fn key_string(v: &Value) -> String {
 
 fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// The captured tables a blocking snapshot reads, in the order they are known (schema,
+/// table): those whose `schema.table` or `"schema"."table"` a `data-collections` pattern
+/// matches whole, case-insensitively, without the signal table; each with the SELECT
+/// an `additional-conditions` entry naming it gives.
+fn blocking_tables(
+    known: &[TableId],
+    signal_table: &TableId,
+    collections: &[String],
+    selects: &[(String, String)],
+) -> Vec<(TableId, Option<String>)> {
+    let patterns: Vec<regex::Regex> = collections
+        .iter()
+        .filter_map(|p| match regex::Regex::new(&format!("(?i)^(?:{p})$")) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                warn!(pattern = %p, error = %e, "not a regular expression; ignored");
+                None
+            }
+        })
+        .collect();
+    known
+        .iter()
+        .filter(|t| *t != signal_table)
+        .filter(|t| {
+            let plain = t.to_string();
+            let quoted = format!("\"{}\".\"{}\"", t.schema, t.table);
+            patterns
+                .iter()
+                .any(|re| re.is_match(&plain) || re.is_match(&quoted))
+        })
+        .map(|t| {
+            let select = selects
+                .iter()
+                .find(|(name, _)| parse_table_id(name).as_ref() == Some(t))
+                .map(|(_, select)| select.clone());
+            (t.clone(), select)
+        })
+        .collect()
 }
 
 impl Incremental {
@@ -286,6 +341,8 @@ impl Incremental {
             notifications: NotificationSettings::from_config(raw),
             pending_notifications: Vec::new(),
             rows_scanned: 0,
+            blocking: VecDeque::new(),
+            truncated: false,
         };
         if let Some(o) = stored.and_then(IncrementalOffset::from_map) {
             inc.restore(&o);
@@ -299,6 +356,17 @@ impl Incremental {
             }
         };
         Some(inc)
+    }
+
+    /// The next blocking snapshot asked for, if any: the task stops streaming and reads it.
+    pub fn take_blocking(&mut self) -> Option<BlockingRequest> {
+        self.blocking.pop_front()
+    }
+
+    /// Whether the last [`Incremental::process`] dropped the records after a blocking
+    /// snapshot's signal: the task must rewind to the last record it hands out.
+    pub fn take_truncated(&mut self) -> bool {
+        std::mem::take(&mut self.truncated)
     }
 
     /// Counters so far.
@@ -430,7 +498,11 @@ impl Incremental {
                         if let Position::Source { offset, .. } = &r.position {
                             self.last_offset = Some(offset.clone());
                         }
+                        let queued = self.blocking.len();
                         self.on_signal(client, &sig, Some(&r), &mut out).await;
+                        // Streaming stops at a blocking snapshot's signal, as Debezium's:
+                        // what follows it comes after the snapshot's rows.
+                        self.truncated = self.blocking.len() > queued;
                     }
                 }
             } else if self.window_open {
@@ -453,6 +525,9 @@ impl Incremental {
             }
             out.push(r);
             out.append(&mut self.pending_notifications);
+            if self.truncated {
+                break;
+            }
         }
         out
     }
@@ -577,6 +652,19 @@ impl Incremental {
                 if !was_running {
                     self.notify("STARTED", vec![("data_collections", self.data_collections())]);
                     self.read_chunk(client).await;
+                }
+            }
+            Action::ExecuteBlocking { collections, selects } => {
+                info!(id = %sig.id, ?collections, "requested blocking snapshot");
+                self.refresh_known(client).await;
+                let request = BlockingRequest {
+                    id: sig.id.clone(),
+                    tables: blocking_tables(&self.known, &self.signal_table, &collections, &selects),
+                };
+                if request.tables.is_empty() {
+                    warn!(id = %sig.id, ?collections, "no captured table matches the blocking snapshot's data-collections; skipped");
+                } else {
+                    self.blocking.push_back(request);
                 }
             }
             Action::Stop(collections) => {
@@ -965,6 +1053,42 @@ impl Incremental {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blocking_snapshot_reads_the_matching_captured_tables_with_their_selects() {
+        let id = |s: &str| parse_table_id(s).unwrap();
+        let known = [
+            id("public.a"),
+            id("public.ab"),
+            id("public.dbz_signal"),
+            id("other.A"),
+        ];
+        let selects = [(
+            "public.ab".to_string(),
+            "SELECT * FROM public.ab WHERE x".to_string(),
+        )];
+        let got = blocking_tables(
+            &known,
+            &id("public.dbz_signal"),
+            &["PUBLIC\\.a.*".into(), "\"other\".\"a\"".into(), "[".into()],
+            &selects,
+        );
+        assert_eq!(
+            got,
+            [
+                (id("public.a"), None),
+                (id("public.ab"), Some("SELECT * FROM public.ab WHERE x".into())),
+                (id("other.A"), None),
+            ]
+        );
+        assert!(blocking_tables(
+            &known,
+            &id("public.dbz_signal"),
+            &["public.dbz_signal".into()],
+            &[]
+        )
+        .is_empty());
+    }
 
     #[test]
     fn settings_follow_debezium_defaults() {

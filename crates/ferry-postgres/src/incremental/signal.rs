@@ -55,6 +55,14 @@ pub enum Action {
         /// `surrogate-key` (empty: the primary key).
         surrogate_key: String,
     },
+    /// `execute-snapshot` of type `blocking`: streaming stops while the tables are read.
+    ExecuteBlocking {
+        /// `data-collections` (patterns, matched case-insensitively).
+        collections: Vec<String>,
+        /// `additional-conditions`: per table (`data-collection`, an identifier, not a
+        /// pattern), the whole SELECT that reads it (`filter`), as Debezium takes it.
+        selects: Vec<(String, String)>,
+    },
     /// `stop-snapshot` (`None`: every table).
     Stop(Option<Vec<String>>),
     /// `pause-snapshot`.
@@ -191,14 +199,11 @@ impl Signal {
                 .collect();
             (!v.is_empty()).then_some(v)
         };
-        let snapshot_type = |d: &Json| -> Result<String, SignalError> {
+        let blocking = |d: &Json| -> Result<bool, SignalError> {
             let t = d.get("type").and_then(Json::as_str).unwrap_or("incremental");
             match t.to_ascii_lowercase().as_str() {
-                "incremental" => Ok("incremental".into()),
-                "blocking" => Err(SignalError::Unsupported {
-                    id: self.id.clone(),
-                    kind: format!("{} (type blocking)", self.kind),
-                }),
+                "incremental" => Ok(false),
+                "blocking" => Ok(true),
                 _ => Err(invalid(&format!("unexpected snapshot type '{t}'"))),
             }
         };
@@ -207,7 +212,26 @@ impl Signal {
                 let d = data()?;
                 let collections = collections(&d)
                     .ok_or_else(|| invalid("the field 'data-collections' is missing or empty"))?;
-                snapshot_type(&d)?;
+                if blocking(&d)? {
+                    let mut selects = Vec::new();
+                    for c in d
+                        .get("additional-conditions")
+                        .and_then(Json::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let field = |name: &str| {
+                            c.get(name)
+                                .and_then(Json::as_str)
+                                .ok_or_else(|| invalid(&format!("an additional condition has no '{name}'")))
+                        };
+                        selects.push((
+                            field("data-collection")?.trim().to_string(),
+                            field("filter")?.to_string(),
+                        ));
+                    }
+                    return Ok(Action::ExecuteBlocking { collections, selects });
+                }
                 let mut conditions = Vec::new();
                 if let Some(a) = d.get("additional-conditions").and_then(Json::as_array) {
                     for c in a {
@@ -241,7 +265,13 @@ impl Signal {
             }
             names::STOP_SNAPSHOT => {
                 let d = data()?;
-                snapshot_type(&d)?;
+                if blocking(&d)? {
+                    // Debezium stops incremental snapshots only.
+                    return Err(SignalError::Unsupported {
+                        id: self.id.clone(),
+                        kind: format!("{} (type blocking)", self.kind),
+                    });
+                }
                 Ok(Action::Stop(collections(&d)))
             }
             names::PAUSE_SNAPSHOT => Ok(Action::Pause),
@@ -312,12 +342,23 @@ mod tests {
         ));
         assert!(matches!(
             sig(
-                "execute-snapshot",
+                "stop-snapshot",
                 r#"{"data-collections": ["a.b"], "type": "blocking"}"#
             )
             .action(),
             Err(SignalError::Unsupported { .. })
         ));
+        let blocking = sig(
+            "execute-snapshot",
+            r#"{"data-collections": ["public.a"], "type": "BLOCKING",
+                "additional-conditions": [{"data-collection": "public.a", "filter": "SELECT * FROM public.a WHERE id > 5"}]}"#,
+        )
+        .action();
+        assert!(
+            matches!(&blocking, Ok(Action::ExecuteBlocking { collections, selects })
+                if collections == &["public.a"] && selects == &[("public.a".to_string(), "SELECT * FROM public.a WHERE id > 5".to_string())]),
+            "{blocking:?}"
+        );
         assert!(matches!(
             sig(
                 "execute-snapshot",

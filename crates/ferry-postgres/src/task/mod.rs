@@ -19,7 +19,7 @@ use crate::config::{LsnFlushMode, PluginName, PostgresConfig, SnapshotMode};
 use crate::decoder::{Decoder, Start, Step};
 use crate::error::{PgError, Result};
 use crate::headers::ContextHeaders;
-use crate::incremental::{Incremental, IncrementalStats, SignalSettings};
+use crate::incremental::{BlockingRequest, Incremental, IncrementalStats, SignalSettings};
 use crate::lsn::Lsn;
 use crate::offset::{self, OffsetState};
 use crate::replication::{self, ReplicationSession, ReplicationStream, StreamEvent};
@@ -68,6 +68,8 @@ struct Inner {
     initial_notifications: InitialNotifications,
     /// `signal.data.collection`: its events are not post-processed.
     signal_table: Option<TableId>,
+    /// The snapshot phase is a blocking snapshot (its id): streaming resumes after it.
+    blocking: Option<String>,
 }
 
 /// Initial snapshot notifications (`notification.enabled.channels`): Debezium's
@@ -313,6 +315,7 @@ impl Inner {
             incremental,
             initial_notifications,
             signal_table: SignalSettings::from_config(config).data_collection,
+            blocking: None,
         };
         if snapshot_needed {
             let mut metas = Vec::new();
@@ -465,19 +468,39 @@ impl Inner {
         let Phase::Snapshot(reader, _) = &mut self.phase else {
             return Ok(Vec::new());
         };
-        let rows = reader.next_rows(self.cfg.max_batch_size).await?;
+        let read = reader.next_rows(self.cfg.max_batch_size).await;
         for progress in reader.take_progress() {
             self.initial_notifications.table(progress);
         }
+        let rows = match read {
+            Ok(rows) => rows,
+            Err(e) => match self.blocking.take() {
+                None => return Err(e),
+                Some(id) => {
+                    // As Debezium: a failed blocking snapshot is logged and streaming resumes.
+                    warn!(id = %id, error = %e, "Error while executing requested blocking snapshot; streaming resumes");
+                    self.phase = Phase::Done;
+                    self.decoder.snapshot_finished();
+                    self.initial_notifications.push("ABORTED");
+                    self.resume_after_blocking().await?;
+                    return Ok(Vec::new());
+                }
+            },
+        };
         if rows.is_empty() {
             let Phase::Snapshot(reader, session) = std::mem::replace(&mut self.phase, Phase::Done) else {
                 unreachable!()
             };
             reader.finish().await?;
             self.decoder.snapshot_finished();
-            info!("snapshot completed");
             self.initial_notifications.push("COMPLETED");
             self.metrics.snapshot_completed();
+            if let Some(id) = self.blocking.take() {
+                info!(id = %id, "blocking snapshot completed; streaming resumes");
+                self.resume_after_blocking().await?;
+                return Ok(Vec::new());
+            }
+            info!("snapshot completed");
             if self.cfg.snapshot_mode == SnapshotMode::InitialOnly {
                 info!("snapshot.mode=initial_only: not streaming");
                 return Ok(Vec::new());
@@ -554,8 +577,21 @@ impl Inner {
             )
             .await?;
         }
+        let mut blocking = None;
         if let Some(inc) = self.incremental.as_mut() {
             out = inc.process(&self.meta, out).await;
+            blocking = inc.take_blocking();
+            if inc.take_truncated() {
+                // The records after a blocking snapshot's signal were dropped: decode
+                // them again from a new stream once the snapshot is read.
+                if let Some(offset) = out.iter().rev().find_map(|r| match &r.position {
+                    ferry_core::Position::Source { offset, .. } => Some(offset.clone()),
+                    _ => None,
+                }) {
+                    self.decoder.rewind_to(&offset);
+                }
+                self.stream = None;
+            }
         }
         self.decoder.records_emitted(&out);
         self.metrics.streamed(&out);
@@ -569,7 +605,90 @@ impl Inner {
         if let Some(s) = self.stream.as_mut() {
             s.confirm_flush(self.decoder.flushable());
         }
+        if let Some(request) = blocking {
+            self.start_blocking(request).await;
+        }
+        if self.stream.is_none() && matches!(self.phase, Phase::Streaming) && self.retry.is_none() {
+            self.resume_after_blocking().await?;
+        }
         Ok(out)
+    }
+
+    /// Stops streaming and reads the tables of a blocking snapshot (`execute-snapshot`
+    /// of type `blocking`). The replication connection is closed meanwhile and opened
+    /// again from the last position handed out when the snapshot ends (Debezium parks
+    /// it instead); changes made meanwhile come after the snapshot's rows. A snapshot
+    /// that cannot start is logged and streaming goes on.
+    async fn start_blocking(&mut self, request: BlockingRequest) {
+        match self.open_blocking(&request).await {
+            Ok(reader) => {
+                info!(id = %request.id, tables = request.tables.len(), "blocking snapshot: streaming stops until it ends");
+                self.stream = None;
+                self.decoder.blocking_snapshot_started();
+                self.metrics.snapshot_started(request.tables.len());
+                self.initial_notifications.push("STARTED");
+                self.phase = Phase::Snapshot(Box::new(reader), None);
+                self.blocking = Some(request.id);
+            }
+            Err(e) => {
+                warn!(id = %request.id, error = %e, "the blocking snapshot could not start; streaming goes on");
+                self.initial_notifications.push("ABORTED");
+            }
+        }
+    }
+
+    async fn open_blocking(&mut self, request: &BlockingRequest) -> Result<SnapshotReader> {
+        let oids = captured_tables(&self.meta, &self.cfg).await?;
+        let mut metas = Vec::new();
+        for (id, select) in &request.tables {
+            let Some((oid, _)) = oids.iter().find(|(_, t)| t == id) else {
+                warn!(table = %id, "not a captured table any more; left out of the blocking snapshot");
+                continue;
+            };
+            let Some(m) = schema::load_table(&self.meta, *oid).await? else {
+                continue;
+            };
+            // Debezium reads a blocking snapshot's table with its additional condition's
+            // SELECT, else all its columns (snapshot.select.statement.overrides do not apply).
+            let mut ts = TableSchema::build(&m, &self.cfg);
+            ts.snapshot_select = select.clone();
+            metas.push((m, Arc::new(ts)));
+        }
+        if metas.is_empty() {
+            return Err(PgError::Setup("none of the requested tables can be read".into()));
+        }
+        let tx = SnapshotTransaction {
+            isolation: self.cfg.snapshot_isolation_mode,
+            locking: self.cfg.snapshot_locking_mode,
+            lock_timeout: self.cfg.snapshot_lock_timeout,
+            tables: metas.iter().map(|(m, _)| m.id.clone()).collect(),
+        };
+        self.initial_notifications.snapshot_tables(&tx.tables, &tx.tables);
+        let client = connect_meta(&self.cfg).await?;
+        SnapshotReader::open(
+            client,
+            None,
+            &tx,
+            metas,
+            self.cfg.snapshot_fetch_size,
+            self.cfg.unavailable_value_placeholder.clone(),
+        )
+        .await
+    }
+
+    /// Streams again after a blocking snapshot, from the last position handed out; a
+    /// transient failure (the old connection not yet gone) is retried as any reconnect.
+    async fn resume_after_blocking(&mut self) -> Result<()> {
+        self.phase = Phase::Streaming;
+        match self.reconnect().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_transient() => {
+                debug!(error = %e, "reconnecting after the blocking snapshot");
+                self.retry = Some((Instant::now() + Duration::from_millis(500), 1));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Hands one event to the decoder, loading the table metadata it asks for.

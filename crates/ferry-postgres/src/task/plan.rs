@@ -122,7 +122,7 @@ mod tests {
             ..Default::default()
         };
         let mid_snapshot = OffsetState {
-            snapshot: Some(SnapshotMarker { last_record: false }),
+            snapshot: Some(SnapshotMarker::initial(false)),
             ..Default::default()
         };
         use SnapshotMode::*;
