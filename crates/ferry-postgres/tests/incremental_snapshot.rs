@@ -133,6 +133,17 @@ async fn signal(c: &tokio_postgres::Client, id: &str, kind: &str, data: &str) {
 /// scale it; docs/guarantees.md quotes the 1,000,000-row run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_snapshot_under_concurrent_updates_keeps_every_last_value() {
+    concurrent_updates("incr_concurrent", false).await;
+}
+
+/// The same under `read.only=true`: watermarks from `pg_current_snapshot()`, the signal
+/// from the file channel, and nothing written to the database by the connector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_incremental_snapshot_under_concurrent_updates_keeps_every_last_value() {
+    concurrent_updates("incr_read_only", true).await;
+}
+
+async fn concurrent_updates(name: &str, read_only: bool) {
     let rows: i64 = std::env::var("FERRY_INCR_ROWS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -142,9 +153,23 @@ async fn incremental_snapshot_under_concurrent_updates_keeps_every_last_value() 
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
     let pg = PgCluster::shared();
-    let (db, c) = setup(pg, "incr_concurrent", rows).await;
+    let (db, c) = setup(pg, name, rows).await;
     let store = MemOffsets::default();
-    let mut t = start(&cfg(pg, &db, "incr_concurrent", "1024"), &store).await;
+    let mut settings = cfg(pg, &db, name, "1024");
+    let dir = tempfile::tempdir().unwrap();
+    let signal_file = dir.path().join("signals.txt");
+    if read_only {
+        settings.shift_remove("signal.data.collection");
+        for (k, v) in [
+            ("read.only", "true"),
+            ("signal.enabled.channels", "file"),
+            ("signal.file", signal_file.to_str().unwrap()),
+            ("signal.poll.interval.ms", "100"),
+        ] {
+            settings.insert(k.into(), v.into());
+        }
+    }
+    let mut t = start(&settings, &store).await;
 
     // Writers: updates of random keys at `rate`/s, and every 50th write an insert of a new
     // key or a delete, in transactions of 10 statements.
@@ -186,13 +211,21 @@ async fn incremental_snapshot_under_concurrent_updates_keeps_every_last_value() 
     // Let writes stream for a moment, then ask for the snapshot.
     let mut all = common::poll_for(&mut t, Duration::from_millis(500)).await;
     let began = Instant::now();
-    signal(
-        &c,
-        "sig-1",
-        "execute-snapshot",
-        r#"{"data-collections": ["public.t"], "type": "incremental"}"#,
-    )
-    .await;
+    if read_only {
+        std::fs::write(
+            &signal_file,
+            "{\"id\":\"sig-1\",\"type\":\"execute-snapshot\",\"data\":{\"data-collections\":[\"public.t\"],\"type\":\"incremental\"}}\n",
+        )
+        .unwrap();
+    } else {
+        signal(
+            &c,
+            "sig-1",
+            "execute-snapshot",
+            r#"{"data-collections": ["public.t"], "type": "incremental"}"#,
+        )
+        .await;
+    }
     let finished = poll_snapshot(&mut t, &mut all, Duration::from_secs(600)).await;
     let snapshot_secs = began.elapsed().as_secs_f64();
     assert!(finished, "the incremental snapshot did not finish");
@@ -231,7 +264,7 @@ async fn incremental_snapshot_under_concurrent_updates_keeps_every_last_value() 
     let duplicates = view.reads.values().filter(|n| **n > 1).count();
     let stats = t.incremental_stats().expect("signals configured");
     eprintln!(
-        "FIGURES rows={rows} keys_checked={} snapshot_events={} duplicates={duplicates} deduplicated={} chunks={} writes={total_writes} rate={rate}/s snapshot_secs={snapshot_secs:.1} rows_per_sec={:.0}",
+        "FIGURES read_only={read_only} rows={rows} keys_checked={} snapshot_events={} duplicates={duplicates} deduplicated={} chunks={} writes={total_writes} rate={rate}/s snapshot_secs={snapshot_secs:.1} rows_per_sec={:.0}",
         expected.len(),
         view.snapshot_events,
         stats.deduplicated,
@@ -252,6 +285,14 @@ async fn incremental_snapshot_under_concurrent_updates_keeps_every_last_value() 
     assert!(total_writes > 0);
     // The last offset has no incremental snapshot keys left.
     assert!(!has_incremental(all.last().unwrap()));
+    if read_only {
+        let written: i64 = c
+            .query_one("SELECT count(*) FROM public.dbz_signal", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(written, 1, "only the test's own end marker: no watermark rows");
+    }
     t.stop().await.unwrap();
 }
 

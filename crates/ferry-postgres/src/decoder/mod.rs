@@ -291,6 +291,11 @@ impl Decoder {
         self.last_emitted = Some(state);
     }
 
+    /// The offset of the position reached (what the next record would build on).
+    pub fn offset_map(&self) -> OffsetMap {
+        self.offset.to_map()
+    }
+
     /// Records in `out` were handed to the runtime.
     pub fn records_emitted(&mut self, out: &[Record]) {
         for r in out {

@@ -15,6 +15,7 @@ pub mod file;
 pub mod javaser;
 pub mod kafka;
 pub mod notify;
+pub mod read_only;
 pub mod reader;
 pub mod signal;
 
@@ -35,6 +36,7 @@ use crate::offset::{self, IncrementalOffset};
 use crate::schema::{self, TableId, TableSchema};
 use javaser::KeyValue;
 use notify::{Notification, NotificationSettings};
+use read_only::{PgSnapshot, ReadOnlyWindow};
 use reader::ChunkTable;
 use signal::{Action, Signal};
 
@@ -50,6 +52,9 @@ pub struct SignalSettings {
     /// `incremental.snapshot.watermarking.strategy=insert_delete`: a chunk's window is
     /// closed by deleting its open marker rather than inserting a close marker.
     pub close_by_delete: bool,
+    /// `read.only`: incremental snapshots take their watermarks from the server's
+    /// transaction snapshots and write nothing; no signal table is needed.
+    pub read_only: bool,
 }
 
 /// Default `incremental.snapshot.chunk.size`.
@@ -75,11 +80,15 @@ impl SignalSettings {
         let close_by_delete = cfg
             .get("incremental.snapshot.watermarking.strategy")
             .is_some_and(|s| s.trim().eq_ignore_ascii_case("insert_delete"));
+        let read_only = cfg
+            .get("read.only")
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("true"));
         SignalSettings {
             data_collection,
             source_channel,
             chunk_size,
             close_by_delete,
+            read_only,
         }
     }
 }
@@ -148,8 +157,10 @@ pub struct IncrementalStats {
 /// Signals and the incremental snapshot of one task.
 pub struct Incremental {
     settings: SignalSettings,
-    signal_table: TableId,
-    signal_topic: String,
+    /// `signal.data.collection` (optional with `read.only`).
+    signal_table: Option<TableId>,
+    /// Its change events' topic.
+    signal_topic: Option<String>,
     cfg: Arc<PostgresConfig>,
     partition: Arc<OffsetMap>,
     context: Option<ContextHeaders>,
@@ -185,6 +196,12 @@ pub struct Incremental {
     pending_notifications: Vec<Record>,
     /// Rows read from the current table (Debezium's `totalRowsScanned`).
     rows_scanned: u64,
+    /// The window of a read-only incremental snapshot (`read.only=true`).
+    read_only: Option<ReadOnlyWindow>,
+    /// Transaction id of the last streamed change (read-only windows compare it).
+    last_tx: Option<i64>,
+    /// The `source` of the last streamed change (the model of read-only rows' source).
+    last_source: Option<Struct>,
     /// Blocking snapshots asked for and not yet taken by the task, in order.
     blocking: VecDeque<BlockingRequest>,
     /// The last [`Incremental::process`] stopped at a blocking snapshot's signal and
@@ -239,13 +256,29 @@ fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// The transaction id and `source` of a streamed change event (`c`, `u`, `d`, `t`).
+fn change_source(r: &Record) -> Option<(i64, Struct)> {
+    let Value::Struct(v) = &r.value else { return None };
+    match v.get("op") {
+        Some(Value::String(op)) if matches!(op.as_str(), "c" | "u" | "d" | "t") => {}
+        _ => return None,
+    }
+    let Some(Value::Struct(source)) = v.get("source") else {
+        return None;
+    };
+    match source.get("txId") {
+        Some(Value::Int64(tx)) => Some((*tx, source.clone())),
+        _ => None,
+    }
+}
+
 /// The captured tables a blocking snapshot reads, in the order they are known (schema,
 /// table): those whose `schema.table` or `"schema"."table"` a `data-collections` pattern
 /// matches whole, case-insensitively, without the signal table; each with the SELECT
 /// an `additional-conditions` entry naming it gives.
 fn blocking_tables(
     known: &[TableId],
-    signal_table: &TableId,
+    signal_table: Option<&TableId>,
     collections: &[String],
     selects: &[(String, String)],
 ) -> Vec<(TableId, Option<String>)> {
@@ -261,7 +294,7 @@ fn blocking_tables(
         .collect();
     known
         .iter()
-        .filter(|t| *t != signal_table)
+        .filter(|t| Some(*t) != signal_table)
         .filter(|t| {
             let plain = t.to_string();
             let quoted = format!("\"{}\".\"{}\"", t.schema, t.table);
@@ -291,19 +324,24 @@ impl Incremental {
         stored: Option<&OffsetMap>,
         initial_snapshot_ran: bool,
     ) -> Option<Incremental> {
-        let signal_table = settings.data_collection.clone()?;
-        if !settings.source_channel {
+        let signal_table = settings.data_collection.clone();
+        if signal_table.is_none() && !settings.read_only {
+            return None;
+        }
+        if !settings.source_channel && !settings.read_only {
             info!(
                 "signal.enabled.channels has no 'source': only the watermarks are read from the signal table"
             );
         }
-        if !known.contains(&signal_table) {
-            warn!(table = %signal_table, "signal.data.collection is not among the captured tables (table.include.list, publication): its signals are not seen");
+        if let Some(t) = signal_table.as_ref().filter(|t| !known.contains(t)) {
+            warn!(table = %t, "signal.data.collection is not among the captured tables (table.include.list, publication): its signals are not seen");
         }
-        let signal_topic = format!(
-            "{}.{}.{}",
-            cfg.topic_prefix, signal_table.schema, signal_table.table
-        );
+        if settings.read_only {
+            info!("read.only=true: incremental snapshots take their watermarks from pg_current_snapshot() and write nothing");
+        }
+        let signal_topic = signal_table
+            .as_ref()
+            .map(|t| format!("{}.{}.{}", cfg.topic_prefix, t.schema, t.table));
         let flags = match stored {
             _ if initial_snapshot_ran => (true, true),
             Some(m) => (
@@ -312,6 +350,7 @@ impl Incremental {
             ),
             None => (false, false),
         };
+        let settings_read_only = settings.read_only;
         let mut inc = Incremental {
             partition: offset::partition(&cfg.topic_prefix),
             settings,
@@ -341,6 +380,11 @@ impl Incremental {
             notifications: NotificationSettings::from_config(raw),
             pending_notifications: Vec::new(),
             rows_scanned: 0,
+            read_only: settings_read_only.then(ReadOnlyWindow::default),
+            last_tx: stored
+                .and_then(|m| m.get(offset::keys::TX_ID))
+                .and_then(Json::as_i64),
+            last_source: None,
             blocking: VecDeque::new(),
             truncated: false,
         };
@@ -457,8 +501,20 @@ impl Incremental {
     /// Takes the records the decoder built for one poll and returns them with the
     /// incremental snapshot's events in place: signals are acted on, the window is
     /// deduplicated, and while a snapshot runs every offset carries its progress.
-    pub async fn process(&mut self, client: &Client, batch: Vec<Record>) -> Vec<Record> {
+    ///
+    /// `position` is the stream's offset before `batch`; `between_transactions` says
+    /// the batch ended outside a transaction (a read-only window may then be sent).
+    pub async fn process(
+        &mut self,
+        client: &Client,
+        batch: Vec<Record>,
+        position: Option<Arc<OffsetMap>>,
+        between_transactions: bool,
+    ) -> Vec<Record> {
         let mut out = Vec::with_capacity(batch.len());
+        if self.last_offset.is_none() {
+            self.last_offset = position;
+        }
         if self.pending_init {
             self.pending_init = false;
             self.read_chunk(client).await;
@@ -482,7 +538,10 @@ impl Incremental {
             out.append(&mut self.pending_notifications);
         }
         for mut r in batch {
-            if r.value_schema.is_some() && r.topic.as_ref() == self.signal_topic {
+            if self.read_only.is_some() {
+                self.read_only_change(client, &r, &mut out).await;
+            }
+            if r.value_schema.is_some() && Some(r.topic.as_ref()) == self.signal_topic.as_deref() {
                 let signal = Signal::from_record(&r).or_else(|| {
                     self.settings
                         .close_by_delete
@@ -518,7 +577,7 @@ impl Incremental {
             if self.running() {
                 self.decorate(&mut r);
             }
-            if self.kafka.is_some() || self.file.is_some() {
+            if self.kafka.is_some() || self.file.is_some() || self.read_only.is_some() {
                 if let Position::Source { offset, .. } = &r.position {
                     self.last_offset = Some(offset.clone());
                 }
@@ -529,7 +588,95 @@ impl Incremental {
                 break;
             }
         }
+        if between_transactions && !self.truncated {
+            if let Some(tx) = self.last_tx.or(self.read_only.as_ref().map(|_| 0)) {
+                // Debezium's heartbeat and COMMIT handling: the last change's transaction.
+                self.read_only_commit(client, tx, &mut out).await;
+                out.append(&mut self.pending_notifications);
+            }
+        }
         out
+    }
+
+    /// A streamed change `r` under `read.only=true`, as Debezium's read-only
+    /// `processMessage`: a new transaction id first commits the previous one; then the
+    /// window opens or closes by the change's transaction; a window not open is sent and
+    /// the next chunk read, an open one loses the change's key.
+    async fn read_only_change(&mut self, client: &Client, r: &Record, out: &mut Vec<Record>) {
+        let Some((tx, source)) = change_source(r) else {
+            return;
+        };
+        if let Some(previous) = self.last_tx.filter(|p| *p != tx) {
+            // pgoutput sends transactions whole, in commit order: `previous` committed.
+            self.read_only_commit(client, previous, out).await;
+        }
+        self.last_tx = Some(tx);
+        self.last_source = Some(source.clone());
+        let Some(w) = self.read_only.as_mut() else { return };
+        w.update(tx);
+        let open = w.is_open();
+        if self.running() && !open {
+            self.send_read_only_window(Some(source), out);
+            self.read_chunk(client).await;
+        } else if open {
+            if let Some(cur) = &self.current {
+                if cur.schema.topic == r.topic
+                    && !r.key.is_null()
+                    && self.window.shift_remove(&key_string(&r.key)).is_some()
+                {
+                    self.stats.deduplicated += 1;
+                }
+            }
+        }
+    }
+
+    /// Debezium's read-only `readUntilNewTransactionChange` for the commit of `tx` (or
+    /// a poll with nothing new): the chunk is sent and the next read when `tx` is the
+    /// high watermark's next transaction, or had ended when it was taken; the latter
+    /// repeats until the watermarks move (at most a few chunks per poll here).
+    async fn read_only_commit(&mut self, client: &Client, tx: i64, out: &mut Vec<Record>) {
+        const CHUNKS_PER_POLL: usize = 4;
+        let Some(w) = self.read_only.as_mut() else { return };
+        if !self.collections.is_empty() && w.max_in_progress_committed(tx) {
+            w.close();
+            self.send_read_only_window(None, out);
+            self.read_chunk(client).await;
+            return;
+        }
+        for _ in 0..CHUNKS_PER_POLL {
+            let running = self.running();
+            let Some(w) = self.read_only.as_mut() else { return };
+            if !(running && w.transaction_visible(tx)) {
+                return;
+            }
+            w.close();
+            self.send_read_only_window(None, out);
+            self.read_chunk(client).await;
+            if self
+                .read_only
+                .as_ref()
+                .is_some_and(ReadOnlyWindow::watermarks_changed)
+            {
+                return;
+            }
+        }
+    }
+
+    /// Sends the buffered chunk of a read-only snapshot, positioned at the last record
+    /// handed out (the change that closed the window comes after it), with `source`
+    /// (else the last change's) as the model of the rows' `source`.
+    fn send_read_only_window(&mut self, source: Option<Struct>, out: &mut Vec<Record>) {
+        if self.window.is_empty() {
+            return;
+        }
+        let (Some(source), Some(base)) = (
+            source.or_else(|| self.last_source.clone()),
+            self.last_offset.clone(),
+        ) else {
+            // Nothing streamed yet to take a position from: the rows wait.
+            return;
+        };
+        self.emit_window(&source, &base, out);
     }
 
     /// Sends a notification of `kind` with `data` (plus `connector_name`) to the enabled
@@ -659,7 +806,7 @@ impl Incremental {
                 self.refresh_known(client).await;
                 let request = BlockingRequest {
                     id: sig.id.clone(),
-                    tables: blocking_tables(&self.known, &self.signal_table, &collections, &selects),
+                    tables: blocking_tables(&self.known, self.signal_table.as_ref(), &collections, &selects),
                 };
                 if request.tables.is_empty() {
                     warn!(id = %sig.id, ?collections, "no captured table matches the blocking snapshot's data-collections; skipped");
@@ -737,7 +884,8 @@ impl Incremental {
                         table: r.get(1),
                     })
                     .filter(|t| {
-                        self.cfg.filters.table_included(&t.schema, &t.table) || *t == self.signal_table
+                        self.cfg.filters.table_included(&t.schema, &t.table)
+                            || Some(t) == self.signal_table.as_ref()
                     })
                     .collect();
             }
@@ -753,7 +901,7 @@ impl Incremental {
 
     /// Emits the buffered rows as `op: r` events, positioned at the close marker `rec`.
     fn send_window(&mut self, rec: &Record, out: &mut Vec<Record>) {
-        let (Some(cur), Value::Struct(marker)) = (&self.current, &rec.value) else {
+        let (Some(_), Value::Struct(marker)) = (&self.current, &rec.value) else {
             self.window.clear();
             return;
         };
@@ -762,6 +910,17 @@ impl Incremental {
             return;
         };
         let Position::Source { offset: base, .. } = &rec.position else {
+            self.window.clear();
+            return;
+        };
+        let (marker_source, base) = (marker_source.clone(), base.clone());
+        self.emit_window(&marker_source, &base, out);
+    }
+
+    /// Emits the buffered rows as `op: r` events with the offset `base` (plus the
+    /// snapshot's progress) and `marker_source` made into an incremental row's source.
+    fn emit_window(&mut self, marker_source: &Struct, base: &Arc<OffsetMap>, out: &mut Vec<Record>) {
+        let Some(cur) = &self.current else {
             self.window.clear();
             return;
         };
@@ -916,12 +1075,21 @@ impl Incremental {
         if !self.running() || self.paused {
             return;
         }
+        if self.read_only.is_some() {
+            self.read_chunk_read_only(client).await;
+            return;
+        }
+        let Some(signal_table) = self.signal_table.clone() else {
+            warn!("an incremental snapshot needs signal.data.collection (or read.only=true); abandoned");
+            self.abandon();
+            return;
+        };
         let chunk_id = uuid::Uuid::now_v7().to_string();
         self.chunk_id = Some(chunk_id.clone());
         let open_ts = now_iso();
         if let Err(e) = reader::insert_signal(
             client,
-            &self.signal_table,
+            &signal_table,
             &format!("{chunk_id}-open"),
             signal::names::WINDOW_OPEN,
             &format!("{{\"openWindowTimestamp\": \"{open_ts}\"}}"),
@@ -932,6 +1100,52 @@ impl Incremental {
             self.abandon();
             return;
         }
+        self.fill_next_chunk(client).await;
+        let closed = if self.settings.close_by_delete {
+            reader::delete_signal(client, &signal_table, &format!("{chunk_id}-open")).await
+        } else {
+            let close = format!(
+                "{{\"openWindowTimestamp\": \"{open_ts}\", \"closeWindowTimestamp\": \"{}\"}}",
+                now_iso()
+            );
+            reader::insert_signal(
+                client,
+                &signal_table,
+                &format!("{chunk_id}-close"),
+                signal::names::WINDOW_CLOSE,
+                &close,
+            )
+            .await
+        };
+        if let Err(e) = closed {
+            warn!(error = %e, "cannot write the window-close watermark; the incremental snapshot is abandoned");
+            self.abandon();
+        }
+    }
+
+    /// `read_chunk` under `read.only=true`: low watermark, chunk, high watermark.
+    async fn read_chunk_read_only(&mut self, client: &Client) {
+        match PgSnapshot::current(client).await {
+            Ok(low) => self.read_only.get_or_insert_with(Default::default).set_low(low),
+            Err(e) => {
+                warn!(error = %e, "cannot take the low watermark; the incremental snapshot is abandoned");
+                self.abandon();
+                return;
+            }
+        }
+        self.fill_next_chunk(client).await;
+        match PgSnapshot::current(client).await {
+            Ok(high) => self.read_only.get_or_insert_with(Default::default).set_high(high),
+            Err(e) => {
+                warn!(error = %e, "cannot take the high watermark; the incremental snapshot is abandoned");
+                self.abandon();
+            }
+        }
+    }
+
+    /// The next non-empty chunk into the window, moving past finished, empty and
+    /// unreadable tables (with their notifications).
+    async fn fill_next_chunk(&mut self, client: &Client) {
         while self.running() {
             match self.fill_window(client).await {
                 ChunkRead::Rows => {
@@ -971,26 +1185,6 @@ impl Incremental {
                     self.next_collection();
                 }
             }
-        }
-        let closed = if self.settings.close_by_delete {
-            reader::delete_signal(client, &self.signal_table, &format!("{chunk_id}-open")).await
-        } else {
-            let close = format!(
-                "{{\"openWindowTimestamp\": \"{open_ts}\", \"closeWindowTimestamp\": \"{}\"}}",
-                now_iso()
-            );
-            reader::insert_signal(
-                client,
-                &self.signal_table,
-                &format!("{chunk_id}-close"),
-                signal::names::WINDOW_CLOSE,
-                &close,
-            )
-            .await
-        };
-        if let Err(e) = closed {
-            warn!(error = %e, "cannot write the window-close watermark; the incremental snapshot is abandoned");
-            self.abandon();
         }
     }
 
@@ -1069,7 +1263,7 @@ mod tests {
         )];
         let got = blocking_tables(
             &known,
-            &id("public.dbz_signal"),
+            Some(&id("public.dbz_signal")),
             &["PUBLIC\\.a.*".into(), "\"other\".\"a\"".into(), "[".into()],
             &selects,
         );
@@ -1083,7 +1277,7 @@ mod tests {
         );
         assert!(blocking_tables(
             &known,
-            &id("public.dbz_signal"),
+            Some(&id("public.dbz_signal")),
             &["public.dbz_signal".into()],
             &[]
         )

@@ -521,6 +521,12 @@ impl Inner {
 
     async fn poll_stream(&mut self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
+        // Where the stream stood before this poll (a read-only snapshot window may be
+        // positioned there).
+        let position_before = self
+            .incremental
+            .as_ref()
+            .map(|_| Arc::new(self.decoder.offset_map()));
         let wait = self.cfg.poll_interval.min(Duration::from_millis(500));
         let deadline = tokio::time::Instant::now() + wait;
         let shutdown = self.ctx.shutdown.clone();
@@ -579,7 +585,10 @@ impl Inner {
         }
         let mut blocking = None;
         if let Some(inc) = self.incremental.as_mut() {
-            out = inc.process(&self.meta, out).await;
+            let between_transactions = !self.decoder.in_transaction();
+            out = inc
+                .process(&self.meta, out, position_before, between_transactions)
+                .await;
             blocking = inc.take_blocking();
             if inc.take_truncated() {
                 // The records after a blocking snapshot's signal were dropped: decode
@@ -638,11 +647,11 @@ impl Inner {
     }
 
     async fn open_blocking(&mut self, request: &BlockingRequest) -> Result<SnapshotReader> {
-        let oids = captured_tables(&self.meta, &self.cfg).await?;
+        // In the initial snapshot's order (include-list patterns, then names), as Debezium.
+        let captured = captured_tables(&self.meta, &self.cfg).await?;
         let mut metas = Vec::new();
-        for (id, select) in &request.tables {
-            let Some((oid, _)) = oids.iter().find(|(_, t)| t == id) else {
-                warn!(table = %id, "not a captured table any more; left out of the blocking snapshot");
+        for (oid, id) in &captured {
+            let Some((_, select)) = request.tables.iter().find(|(t, _)| t == id) else {
                 continue;
             };
             let Some(m) = schema::load_table(&self.meta, *oid).await? else {
