@@ -20,7 +20,6 @@ pub mod consumer;
 pub mod dlq;
 pub mod group;
 pub mod log;
-pub mod membership;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod producer;

@@ -8,7 +8,6 @@ pub mod config_providers;
 pub mod connector_config;
 pub mod engine;
 pub mod herder;
-pub mod lease;
 pub mod metrics;
 pub mod store;
 pub mod worker_config;

@@ -137,25 +137,10 @@ async fn run(cli: Cli, log: Arc<logging::ReloadableFilter>) -> anyhow::Result<()
     }
     handle.set(worker.clone());
     tracing::info!("worker ready");
-    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stop = {
-        let (worker, lost) = (worker.clone(), lost.clone());
-        async move {
-            tokio::select! {
-                _ = ferry_runtime::shutdown_signal() => {}
-                _ = worker.lease_lost() => lost.store(true, std::sync::atomic::Ordering::SeqCst),
-            }
-        }
-    };
-    stop.await;
+    ferry_runtime::shutdown_signal().await;
     server.stop().await.context("REST server failed")?;
     tracing::info!("shutting down: stopping tasks and flushing offsets");
     worker.shutdown().await;
-    if lost.load(std::sync::atomic::Ordering::SeqCst) {
-        anyhow::bail!(
-            "another worker of this group.id took over (this worker's session expired); stopped so that only one worker runs the connectors"
-        );
-    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -941,46 +941,6 @@ async fn without_tolerance_a_poison_record_fails_the_task_with_a_readable_trace(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_worker_of_the_same_group_waits_as_a_standby_and_takes_over() {
-    let broker = Tansu::shared();
-    let setup = WorkerSetup::new("standby", broker, &[("ferry.group.membership", "lease")]);
-    let topic = setup.names.topic("lines");
-    write_lines(&setup.path("in.txt"), 1..=5);
-    let mut first = setup.start_in_group(setup.port, "first");
-    first.wait_ready();
-    let r = create_connector(&first, "src", &source_config(&setup, "in.txt", &topic)).await;
-    assert_eq!(r.status, 201);
-    wait_state(&first, "src", "RUNNING", &["RUNNING"]).await;
-
-    let second_port = ferry_test_support::net::free_port();
-    let mut second = setup.start_in_group(second_port, "second");
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    assert!(
-        !second.is_ready(),
-        "the standby must not serve while the first worker is active\nFIRST:\n{}\nSECOND:\n{}",
-        first.log_text(),
-        second.log_text()
-    );
-    assert!(
-        second.log_text().contains("waits as a standby"),
-        "{}",
-        second.log_text()
-    );
-
-    // The first worker stops cleanly: the standby takes over and runs the connector.
-    assert!(first.terminate().success());
-    second.wait_ready();
-    wait_state(&second, "src", "RUNNING", &["RUNNING"]).await;
-    write_lines(&setup.path("in.txt"), 6..=8);
-    let lines = tokio::task::block_in_place(|| line_numbers(broker, &topic, 8));
-    assert_eq!(
-        lines,
-        (1..=8).collect::<Vec<_>>(),
-        "no line lost or repeated across the hand-over"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_transform_config_is_refused_with_400() {
     let broker = Tansu::shared();
     let setup = WorkerSetup::new("badsmt", broker, &[]);

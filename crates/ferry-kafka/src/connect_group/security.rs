@@ -111,7 +111,7 @@ fn sasl_login(get: &dyn Fn(&str) -> Option<String>) -> Result<SaslLogin, GroupEr
         _ => {
             return Err(config_error(format!(
                 "sasl.mechanism={name} is not supported by Ferry's worker group member (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are); \
-                 set ferry.group.membership=lease to run one active worker per group instead"
+                 give the workers a listener with one of those, or run Ferry in standalone mode"
             )))
         }
     };

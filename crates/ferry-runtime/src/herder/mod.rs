@@ -40,7 +40,6 @@ use indexmap::IndexMap;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::WorkerContext;
-use crate::lease::{Lease, LeaseState};
 use actor::Command;
 pub use logging::{LogControl, Loggers};
 pub use start::shutdown_signal;
@@ -87,18 +86,13 @@ pub struct Worker {
     ready: AtomicBool,
     loggers: Loggers,
     actor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    lease: std::sync::Mutex<Option<Lease>>,
-    lease_state: Option<tokio::sync::watch::Receiver<LeaseState>>,
     cluster_id: Option<String>,
-    /// The worker group, in group mode (`ferry.group.membership=connect`).
+    /// The worker group (distributed mode).
     group: Option<Arc<group::GroupHandle>>,
     /// Background work of group mode (status refresh), stopped at shutdown.
     background: tokio_util::sync::CancellationToken,
     /// Sends requests on to the leader or a connector's owner.
     forwarder: forward::Forwarder,
-    /// Under the lease on `connect.protocol=sessioned`: the session key the active worker
-    /// writes and checks internal requests against, as a one-member Connect cluster does.
-    lease_signing: Option<Arc<signing::Signing>>,
 }
 
 impl Worker {
@@ -169,8 +163,6 @@ impl Worker {
                 g.refresh_session_key().await;
             }
             g.signing.check(signature)?;
-        } else if let Some(s) = &self.lease_signing {
-            s.check(signature)?;
         }
         Ok(())
     }

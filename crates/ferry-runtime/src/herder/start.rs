@@ -12,7 +12,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::actor::{Actor, Command, Supervision};
 use super::{Loggers, StartError, View, Worker};
 use crate::engine::WorkerContext;
-use crate::lease::{Lease, LeaseState};
 use crate::store::{ConfigState, ConfigStore, FileOffsetBackend, OffsetStore, StatusStore};
 use crate::{Mode, WorkerConfig};
 
@@ -144,7 +143,6 @@ impl Worker {
         }
         let admin = Arc::new(KafkaAdmin::new(&admin_cfg)?);
         let cluster_id = admin.cluster_id().await;
-        let mut lease: Option<Lease> = None;
         let (config_store, offsets, status) = match mode {
             Mode::Distributed => {
                 for t in internal_topics(&config) {
@@ -156,16 +154,8 @@ impl Worker {
                     let spec = TopicSpec::compacted(topic, t.partitions, rf);
                     admin.ensure_internal_topic(&spec, t.key, t.purpose).await?;
                 }
-                if config.group.connect_membership {
-                    // Refused before anything starts when the group member cannot honour it.
-                    super::group::settings(&config).map_err(StartError::Config)?;
-                } else {
-                    tracing::warn!(
-                        "ferry.group.membership=lease is deprecated and will go: one active worker per group.id, \
-                         the others standbys; remove the setting to join the group on Kafka Connect's protocol"
-                    );
-                    lease = Some(Self::acquire_lease(&config, &base).await?);
-                }
+                // Refused before anything starts when the group member cannot honour it.
+                super::group::settings(&config).map_err(StartError::Config)?;
                 let log = |t: &Option<String>| KafkaLog::new(t.as_deref().unwrap_or_default(), &base, &base);
                 (
                     ConfigStore::on_log(log(&config.config_storage_topic)?),
@@ -207,16 +197,7 @@ impl Worker {
             Err(e) => tracing::warn!("could not prepare a producer for source tasks: {e}"),
         }
         let supervision = Supervision::from_config(&ctx.config);
-        Self::launch(
-            ctx,
-            stores.config,
-            stores.state,
-            loggers,
-            lease,
-            cluster_id,
-            supervision,
-        )
-        .await
+        Self::launch(ctx, stores.config, stores.state, loggers, cluster_id, supervision).await
     }
 
     /// Starts the actor over loaded stores (it starts every stored connector in its target
@@ -226,16 +207,14 @@ impl Worker {
         config_store: ConfigStore,
         state: ConfigState,
         loggers: Loggers,
-        lease: Option<Lease>,
         cluster_id: Option<String>,
         supervision: Supervision,
     ) -> Result<Arc<Worker>, StartError> {
         let view = Arc::new(RwLock::new(View::default()));
         let store = Arc::new(config_store);
-        let stored_key = state.session_key.clone();
         let (actor, events) = Actor::new(ctx.clone(), store.clone(), view.clone(), state, supervision);
         let (tx, rx) = mpsc::channel(64);
-        let group_mode = ctx.config.group.connect_membership && lease.is_none() && store.is_distributed();
+        let group_mode = ctx.config.group.join_group && store.is_distributed();
         let (actor, group) = if group_mode {
             let g =
                 super::group::start(&ctx.config, store.clone(), tx.clone()).map_err(StartError::Config)?;
@@ -261,11 +240,6 @@ impl Worker {
                 }
             });
         }
-        let lease_signing = match &lease {
-            Some(_) => lease_signing(&ctx.config, store.clone(), stored_key, background.clone())?,
-            None => None,
-        };
-        let lease_state = lease.as_ref().map(|l| l.watch());
         let worker = Arc::new(Worker {
             ctx,
             view,
@@ -273,13 +247,10 @@ impl Worker {
             ready: AtomicBool::new(false),
             loggers,
             actor: std::sync::Mutex::new(Some(handle)),
-            lease: std::sync::Mutex::new(lease),
-            lease_state,
             cluster_id,
             group,
             background,
             forwarder: Default::default(),
-            lease_signing,
         });
         worker.ping().await?;
         if let Some(g) = &worker.group {
@@ -292,55 +263,6 @@ impl Worker {
         }
         worker.ready.store(true, Ordering::SeqCst);
         Ok(worker)
-    }
-
-    /// Joins the worker group and waits until this worker is the active one.
-    async fn acquire_lease(
-        config: &WorkerConfig,
-        base: &ferry_kafka::ClientSettings,
-    ) -> Result<Lease, StartError> {
-        let group = config.group_id.clone().unwrap_or_default();
-        let topic = config.config_storage_topic.clone().unwrap_or_default();
-        let mut lease =
-            Lease::join(base, &group, &topic, config.session_timeout_ms).map_err(StartError::Config)?;
-        let first =
-            tokio::time::timeout(Duration::from_secs(5), lease.changed_from(LeaseState::Standby)).await;
-        let state = match first {
-            Ok(s) => s,
-            Err(_) => {
-                tracing::warn!(
-                    group_id = %group,
-                    "another worker of group.id '{group}' is active: this worker waits as a standby and takes over \
-                     when that worker stops or its session expires (session.timeout.ms). Ferry runs one active \
-                     worker per group."
-                );
-                lease.changed_from(LeaseState::Standby).await
-            }
-        };
-        match state {
-            LeaseState::Active => {
-                tracing::info!(group_id = %group, "this worker is the active worker of its group");
-                Ok(lease)
-            }
-            _ => Err(StartError::Config(format!(
-                "lost the worker group lease of group.id '{group}' while starting"
-            ))),
-        }
-    }
-
-    /// Resolves if this worker loses its group lease (another worker took over): it must stop.
-    pub async fn lease_lost(&self) {
-        let Some(mut rx) = self.lease_state.clone() else {
-            return std::future::pending().await;
-        };
-        loop {
-            if *rx.borrow_and_update() == LeaseState::Lost {
-                return;
-            }
-            if rx.changed().await.is_err() {
-                return std::future::pending().await;
-            }
-        }
     }
 
     /// Answers once the actor has started every stored connector and is idle.
@@ -374,10 +296,6 @@ impl Worker {
         if let Some(g) = &self.group {
             g.leave().await;
         }
-        let lease = self.lease.lock().expect("lease lock").take();
-        if let Some(l) = lease {
-            let _ = tokio::task::spawn_blocking(move || l.leave()).await;
-        }
     }
 }
 
@@ -397,65 +315,4 @@ pub async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
-}
-
-/// The active worker of a lease on `connect.protocol=sessioned` is a one-member cluster's
-/// leader: it keeps a session key on the config topic (the stored one while it is valid,
-/// a new one when it is missing, expired or of another algorithm, checked every 10 s) and
-/// checks internal requests against it, as Connect's leader does (KIP-507).
-fn lease_signing(
-    config: &crate::WorkerConfig,
-    store: Arc<ConfigStore>,
-    stored: Option<ferry_rest::signature::SessionKey>,
-    stop: tokio_util::sync::CancellationToken,
-) -> Result<Option<Arc<super::signing::Signing>>, StartError> {
-    if ferry_kafka::connect_protocol::ConnectProtocol::from_name(&config.group.protocol)
-        != Some(ferry_kafka::connect_protocol::ConnectProtocol::Sessioned)
-    {
-        return Ok(None);
-    }
-    let settings = super::signing::SigningSettings::from_config(config).map_err(StartError::Config)?;
-    let signing = Arc::new(super::signing::Signing::new(settings));
-    signing.set_sessioned(true);
-    if let Some(k) = stored {
-        signing.set_key(k);
-    }
-    let s = signing.clone();
-    tokio::spawn(async move {
-        loop {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
-            if s.needs_new_key(now) {
-                let settings = &s.settings;
-                match ferry_rest::signature::SessionKey::generate(
-                    &settings.key_algorithm,
-                    settings.key_bits,
-                    now,
-                ) {
-                    Ok(key) => {
-                        let record = ferry_kafka::records::ConfigRecord::SessionKey {
-                            key: key.key.clone(),
-                            algorithm: key.algorithm.clone(),
-                            creation_timestamp: key.creation_timestamp,
-                        };
-                        match store.write(&[record]).await {
-                            Ok(()) => {
-                                tracing::info!(algorithm = %key.algorithm, "distributed a new session key");
-                                s.set_key(key);
-                            }
-                            Err(e) => tracing::warn!("Failed to write new session key to config topic: {e}"),
-                        }
-                    }
-                    Err(e) => tracing::error!("{e}"),
-                }
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
-            }
-        }
-    });
-    Ok(Some(signing))
 }

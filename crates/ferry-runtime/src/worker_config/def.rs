@@ -309,8 +309,8 @@ pub fn worker_config_def(mode: Mode) -> ConfigDef {
         .define(
             ConfigKey::new(FERRY_GROUP_MEMBERSHIP, ConfigType::String)
                 .default_value("connect")
-                .validator(Validator::one_of_ignore_case(["connect", "lease"]))
-                .doc("connect: join the worker group on Kafka Connect's group protocol (every worker serves REST and runs its share); lease (deprecated): one active worker per group.id, the others wait as standbys."),
+                .validator(Validator::one_of_ignore_case(["connect"]))
+                .doc("connect (the only value): the worker joins its group on Kafka Connect's group protocol; every worker serves REST and runs its share. The standby lease of earlier releases (lease) was removed."),
         )
         .define(
             ConfigKey::new(TOPIC_CREATION_ENABLE, ConfigType::Boolean)

@@ -71,9 +71,9 @@ pub struct WorkerConfig {
     pub rest_bind: std::net::SocketAddr,
     /// `host:port` other workers and status records use for this worker.
     pub worker_id: String,
-    /// How long the group waits for a silent worker before handing its lease to a standby.
+    /// `session.timeout.ms`: how long the group waits for a silent worker.
     pub session_timeout_ms: u64,
-    /// The worker group settings (`connect.protocol`, timeouts, membership kind).
+    /// The worker group settings (`connect.protocol`, timeouts).
     pub group: GroupConfig,
     /// `topic.creation.enable`.
     pub topic_creation_enable: bool,
@@ -86,8 +86,10 @@ pub struct WorkerConfig {
 /// How the worker takes part in its group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConfig {
-    /// True for Kafka Connect's group protocol, false for the one-active-worker lease.
-    pub connect_membership: bool,
+    /// Whether a distributed worker joins its group on Kafka Connect's protocol: always,
+    /// except for a worker embedded over a cluster without a group coordinator (the
+    /// runtime's tests over the in-memory cluster), which runs alone.
+    pub join_group: bool,
     /// `connect.protocol`: `default`, `compatible` or `sessioned`.
     pub protocol: String,
     /// `ferry.group.bootstrap.servers` (defaults to `bootstrap.servers`).
@@ -187,7 +189,7 @@ impl WorkerConfig {
             worker_id: rest.worker_id,
             session_timeout_ms: v.int(SESSION_TIMEOUT_MS)? as u64,
             group: GroupConfig {
-                connect_membership: v.string(FERRY_GROUP_MEMBERSHIP)?.eq_ignore_ascii_case("connect"),
+                join_group: v.string(FERRY_GROUP_MEMBERSHIP)?.eq_ignore_ascii_case("connect"),
                 protocol: v.string(CONNECT_PROTOCOL)?.to_ascii_lowercase(),
                 bootstrap_servers: v.optional_string(FERRY_GROUP_BOOTSTRAP_SERVERS),
                 session_timeout_ms: v.int(SESSION_TIMEOUT_MS)?,

@@ -219,6 +219,8 @@ fn malformed_settings_are_refused_naming_the_key() {
         ("listeners", "http://some host:8083", "listeners"),
         ("topic.creation.enable", "yes please", "topic.creation.enable"),
         ("group.id", "", "group.id"),
+        // The standby lease of earlier releases was removed.
+        ("ferry.group.membership", "lease", "ferry.group.membership"),
     ];
     for (key, value, named) in cases {
         let mut props: ConfigMap = base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -67,15 +67,16 @@ fn worker_config() -> WorkerConfig {
         ),
         ("offset.flush.interval.ms", "100"),
         ("rest.advertised.host.name", "test-worker"),
-        // The in-memory cluster has no coordinator for Connect's group protocol (that is
-        // tested against brokers in crates/ferry/tests/cluster.rs): one active worker.
-        ("ferry.group.membership", "lease"),
     ];
     let props = props
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    WorkerConfig::parse(props, Mode::Distributed).expect("test worker config")
+    let mut config = WorkerConfig::parse(props, Mode::Distributed).expect("test worker config");
+    // The in-memory cluster has no coordinator for Connect's group protocol (that is
+    // tested against brokers in crates/ferry/tests/cluster.rs): the worker runs alone.
+    config.group.join_group = false;
+    config
 }
 
 /// Starts a worker whose internal topics live in `cluster`.
@@ -102,7 +103,7 @@ async fn start_worker(cluster: &MemoryCluster) -> Arc<Worker> {
         engines: Arc::new(MemoryEngines(cluster.clone())),
     };
     let loggers = Loggers::new("INFO", None);
-    Worker::launch(ctx, stores.config, stores.state, loggers, None, None, supervision)
+    Worker::launch(ctx, stores.config, stores.state, loggers, None, supervision)
         .await
         .expect("worker starts")
 }
