@@ -2,8 +2,9 @@
 //! `ExtractNewRecordState`, `ExtractChangedRecordState`, `HeaderToValue`,
 //! `ByLogicalTableRouter`, `PartitionRouting`, `TimezoneConverter`,
 //! `SchemaChangeEventFilter`, `ExtractSchemaToNewRecord`, `VectorToJsonConverter`,
-//! `GeometryFormatTransformer`, `SwapGeometryCoordinates`, `EnforceRecordSize` and the
-//! PostgreSQL connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6
+//! `GeometryFormatTransformer`, `SwapGeometryCoordinates`, `EnforceRecordSize`,
+//! `OpenLineage` and `ActivateTracingSpan` (both pass records unchanged: Ferry has no
+//! OpenLineage client or OpenTelemetry SDK) and the PostgreSQL connector's `DecodeLogicalDecodingMessageContent`, behaving as Debezium 3.6
 //! does on the same records.
 
 #![warn(missing_docs)]
@@ -15,11 +16,13 @@ pub mod envelope;
 pub mod geometry;
 pub mod header_to_value;
 pub mod logical_table_router;
+pub mod openlineage;
 pub mod outbox;
 pub mod partition_routing;
 pub mod schema_change_filter;
 pub mod schema_to_record;
 pub mod timezone_converter;
+pub mod tracing_span;
 pub mod unwrap;
 mod util;
 pub mod vector_to_json;
@@ -32,11 +35,13 @@ pub use enforce_record_size::EnforceRecordSize;
 pub use geometry::{GeometryFormatTransformer, SwapGeometryCoordinates};
 pub use header_to_value::HeaderToValue;
 pub use logical_table_router::ByLogicalTableRouter;
+pub use openlineage::OpenLineage;
 pub use outbox::EventRouter;
 pub use partition_routing::PartitionRouting;
 pub use schema_change_filter::SchemaChangeEventFilter;
 pub use schema_to_record::ExtractSchemaToNewRecord;
 pub use timezone_converter::TimezoneConverter;
+pub use tracing_span::ActivateTracingSpan;
 pub use unwrap::ExtractNewRecordState;
 pub use vector_to_json::VectorToJsonConverter;
 
@@ -72,6 +77,8 @@ pub fn plugins() -> Vec<PluginDescriptor> {
         descriptor(geometry::FORMAT_CLASS, boxed::<GeometryFormatTransformer>),
         descriptor(geometry::SWAP_CLASS, boxed::<SwapGeometryCoordinates>),
         descriptor(enforce_record_size::CLASS, boxed::<EnforceRecordSize>),
+        descriptor(openlineage::CLASS, boxed::<OpenLineage>),
+        descriptor(tracing_span::CLASS, boxed::<ActivateTracingSpan>),
     ]
 }
 
@@ -82,7 +89,7 @@ mod tests {
     #[test]
     fn every_plugin_reports_the_emulated_debezium_version() {
         let plugins = super::plugins();
-        assert_eq!(plugins.len(), 14);
+        assert_eq!(plugins.len(), 16);
         for p in plugins {
             assert_eq!(p.version, DEBEZIUM, "{}", p.class);
         }

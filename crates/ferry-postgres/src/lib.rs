@@ -38,6 +38,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod task;
 pub mod tls;
+pub mod transforms;
 pub mod types;
 
 pub use config::PostgresConfig;
@@ -54,9 +55,18 @@ pub const DEBEZIUM_VERSION: &str = ferry_core::versions::DEBEZIUM;
 
 /// The plugins this crate provides.
 pub fn plugins() -> Vec<ferry_core::PluginDescriptor> {
-    vec![ferry_core::PluginDescriptor {
-        class: CONNECTOR_CLASS,
-        version: DEBEZIUM_VERSION,
-        factory: ferry_core::PluginFactory::Source(connector::new_connector),
-    }]
+    vec![
+        ferry_core::PluginDescriptor {
+            class: CONNECTOR_CLASS,
+            version: DEBEZIUM_VERSION,
+            factory: ferry_core::PluginFactory::Source(connector::new_connector),
+        },
+        ferry_core::PluginDescriptor {
+            class: transforms::timescaledb::CLASS,
+            version: DEBEZIUM_VERSION,
+            factory: ferry_core::PluginFactory::Transformation(|| {
+                Box::new(transforms::timescaledb::TimescaleDb::default())
+            }),
+        },
+    ]
 }

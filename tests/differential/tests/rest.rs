@@ -8,20 +8,12 @@ use serde_json::{json, Value};
 
 /// Differences between Ferry and Kafka Connect 4.3 that are known, each with its reason
 /// (docs/compatibility.md, "Measured against Kafka Connect 4.3 and Debezium 3.6.3").
-const KNOWN: &[Known] = &[
-    Known {
-        step: "GET /connector-plugins?connectorsOnly=false",
-        path: "$[*",
-        why: "plugins Ferry does not have yet: Debezium's transforms OpenLineage, \
-              ActivateTracingSpan and TimescaleDb",
-    },
-    Known {
-        step: "POST /connectors (malformed JSON)",
-        path: "$.message",
-        why: "deliberate: the message of a JSON parse error is the parser's own (Jackson's wording \
+const KNOWN: &[Known] = &[Known {
+    step: "POST /connectors (malformed JSON)",
+    path: "$.message",
+    why: "deliberate: the message of a JSON parse error is the parser's own (Jackson's wording \
               names its internals); status and error_code are the same",
-    },
-];
+}];
 
 fn connector_and_tasks_are(want: &'static str) -> impl Fn(&Answer) -> bool {
     move |a| {

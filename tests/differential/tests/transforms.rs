@@ -27,16 +27,6 @@ const CLASSES: &[&str] = &[
 /// its reason (docs/debezium-transforms.md).
 const KNOWN: &[Known] = &[
     Known {
-        step: VALID,
-        path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
-    },
-    Known {
-        step: INVALID,
-        path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
-    },
-    Known {
         step: INVALID,
         path: "$.configs[\"transforms.*\"].value.errors[0]",
         why: CONFIGURE_CHECKS,
@@ -50,8 +40,6 @@ const KNOWN: &[Known] = &[
 
 const VALID: &str = "PUT validate (transforms chain)";
 const INVALID: &str = "PUT validate (bad transform settings)";
-const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (OpenLineage, \
-     ActivateTracingSpan, TimescaleDb) sort among them";
 const CONFIGURE_CHECKS: &str = "deliberate: Ferry's validation also configures each transform, so \
      what Debezium's transforms refuse in configure() (a missing HeaderToValue operation, a \
      partition count of 0, an unknown zone) is reported here; Connect validates only the \

@@ -1,0 +1,3 @@
+//! The PostgreSQL connector's own transforms.
+
+pub mod timescaledb;
