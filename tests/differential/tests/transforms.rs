@@ -38,7 +38,6 @@ const KNOWN: &[Known] = &[
     },
 ];
 
-const VALID: &str = "PUT validate (transforms chain)";
 const INVALID: &str = "PUT validate (bad transform settings)";
 const CONFIGURE_CHECKS: &str = "deliberate: Ferry's validation also configures each transform, so \
      what Debezium's transforms refuse in configure() (a missing HeaderToValue operation, a \
