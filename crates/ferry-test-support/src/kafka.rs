@@ -422,6 +422,31 @@ impl TlsListener {
             "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
         )
         .expect("write the extensions file");
+        // A key and its signing request; a certificate the CA signs from a request.
+        fn request<'a>(subject: &'a str, key: &'a str, csr: &'a str) -> Vec<&'a str> {
+            vec![
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key, "-out", csr,
+            ]
+        }
+        fn sign<'a>(ca: &'a str, ca_key: &'a str, csr: &'a str, ext: &'a str, out: &'a str) -> Vec<&'a str> {
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                ca,
+                "-CAkey",
+                ca_key,
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                ext,
+                "-out",
+                out,
+            ]
+        }
         let steps: [Vec<&str>; 5] = [
             vec![
                 "req",
@@ -438,64 +463,10 @@ impl TlsListener {
                 "-out",
                 &ca,
             ],
-            vec![
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                &key,
-                "-out",
-                &csr,
-            ],
-            vec![
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                &ca,
-                "-CAkey",
-                &ca_key,
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &ext,
-                "-out",
-                &cert,
-            ],
-            vec![
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=ferry worker",
-                "-keyout",
-                &client_key,
-                "-out",
-                &client_csr,
-            ],
-            vec![
-                "x509",
-                "-req",
-                "-in",
-                &client_csr,
-                "-CA",
-                &ca,
-                "-CAkey",
-                &ca_key,
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &client_ext,
-                "-out",
-                &client_cert,
-            ],
+            request("/CN=127.0.0.1", &key, &csr),
+            sign(&ca, &ca_key, &csr, &ext, &cert),
+            request("/CN=ferry worker", &client_key, &client_csr),
+            sign(&ca, &ca_key, &client_csr, &client_ext, &client_cert),
         ];
         for args in steps {
             let made = Command::new("openssl")

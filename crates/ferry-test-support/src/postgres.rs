@@ -17,6 +17,24 @@ use std::time::Duration;
 /// Password of the `postgres` superuser.
 pub const SUPERUSER_PASSWORD: &str = "postgres";
 
+/// TimescaleDB is not installed here: this SQL gives a database the part of its catalog
+/// Debezium's TimescaleDb transform reads (TimescaleDB's table and column names), with
+/// hypertable 1 `public.conditions` (chunk `_timescaledb_internal._hyper_1_1_chunk`) and
+/// hypertable 2 `_timescaledb_internal._materialized_hypertable_2` (chunk `_hyper_2_2_chunk`)
+/// behind the continuous aggregate `public.conditions_summary`, and the tables themselves,
+/// plus `_hyper_9_9_chunk`, which the catalog does not know.
+pub const TIMESCALEDB_CATALOG: &str = "CREATE SCHEMA _timescaledb_catalog; CREATE SCHEMA _timescaledb_internal;
+     CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
+     CREATE TABLE _timescaledb_catalog.chunk (id int PRIMARY KEY, hypertable_id int, schema_name name, table_name name);
+     CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, user_view_schema name, user_view_name name);
+     INSERT INTO _timescaledb_catalog.hypertable VALUES (1, 'public', 'conditions'), (2, '_timescaledb_internal', '_materialized_hypertable_2');
+     INSERT INTO _timescaledb_catalog.chunk VALUES (1, 1, '_timescaledb_internal', '_hyper_1_1_chunk'), (2, 2, '_timescaledb_internal', '_hyper_2_2_chunk');
+     INSERT INTO _timescaledb_catalog.continuous_agg VALUES (2, 'public', 'conditions_summary');
+     CREATE TABLE public.conditions (id int PRIMARY KEY, temp int);
+     CREATE TABLE _timescaledb_internal._hyper_1_1_chunk (id int PRIMARY KEY, temp int);
+     CREATE TABLE _timescaledb_internal._hyper_2_2_chunk (id int PRIMARY KEY, avg_temp int);
+     CREATE TABLE _timescaledb_internal._hyper_9_9_chunk (id int PRIMARY KEY, temp int);";
+
 /// A running private PostgreSQL cluster.
 #[derive(Debug)]
 pub struct PgCluster {

@@ -6,7 +6,7 @@
 
 use ferry_differential::pair::Pair;
 use ferry_differential::postgres::{self, tasks_running};
-use ferry_test_support::postgres::PgCluster;
+use ferry_test_support::postgres::{PgCluster, TIMESCALEDB_CATALOG};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,21 +14,7 @@ async fn timescaledb_routing_matches_debezium() {
     let pg = PgCluster::start();
     let db = pg.create_database("tsdb").await;
     let sql = pg.connect(&db).await;
-    sql.batch_execute(
-        "CREATE SCHEMA _timescaledb_catalog; CREATE SCHEMA _timescaledb_internal;
-         CREATE TABLE _timescaledb_catalog.hypertable (id int PRIMARY KEY, schema_name name, table_name name);
-         CREATE TABLE _timescaledb_catalog.chunk (id int PRIMARY KEY, hypertable_id int, schema_name name, table_name name);
-         CREATE TABLE _timescaledb_catalog.continuous_agg (mat_hypertable_id int, user_view_schema name, user_view_name name);
-         INSERT INTO _timescaledb_catalog.hypertable VALUES (1, 'public', 'conditions'), (2, '_timescaledb_internal', '_materialized_hypertable_2');
-         INSERT INTO _timescaledb_catalog.chunk VALUES (1, 1, '_timescaledb_internal', '_hyper_1_1_chunk'), (2, 2, '_timescaledb_internal', '_hyper_2_2_chunk');
-         INSERT INTO _timescaledb_catalog.continuous_agg VALUES (2, 'public', 'conditions_summary');
-         CREATE TABLE public.conditions (id int PRIMARY KEY, temp int);
-         CREATE TABLE _timescaledb_internal._hyper_1_1_chunk (id int PRIMARY KEY, temp int);
-         CREATE TABLE _timescaledb_internal._hyper_2_2_chunk (id int PRIMARY KEY, avg_temp int);
-         CREATE TABLE _timescaledb_internal._hyper_9_9_chunk (id int PRIMARY KEY, temp int);",
-    )
-    .await
-    .unwrap();
+    sql.batch_execute(TIMESCALEDB_CATALOG).await.unwrap();
 
     let mut pair = Pair::start("pgtsdb", &[]);
     for (side, who) in [
