@@ -400,6 +400,8 @@ fn plugins_are_registered_by_class() {
             "io.debezium.transforms.GeometryFormatTransformer",
             "io.debezium.transforms.SwapGeometryCoordinates",
             "io.debezium.transforms.EnforceRecordSize",
+            "io.debezium.transforms.openlineage.OpenLineage",
+            "io.debezium.transforms.tracing.ActivateTracingSpan",
         ]
     );
 }
