@@ -29,12 +29,7 @@ const VALIDATE: &str = "PUT validate (five transforms)";
 
 /// Differences between Ferry and Debezium 3.6.3 on Connect 4.3 that are known, each with
 /// its reason.
-const KNOWN: &[Known] = &[Known {
-    step: VALIDATE,
-    path: "$.configs[\"transforms.*.type\"].value.recommended_values*",
-    why: "Debezium transforms Ferry does not have (OpenLineage, ActivateTracingSpan, \
-              TimescaleDb) sort among them",
-}];
+const KNOWN: &[Known] = &[];
 
 const SCHEMA: &str = "
     CREATE TABLE things (

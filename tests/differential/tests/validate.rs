@@ -24,8 +24,6 @@ const WRONG_PASSWORD: &str = "PUT validate (wrong password)";
 
 const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
      listed after Debezium's";
-const MISSING_TRANSFORMS: &str = "Debezium transforms Ferry does not have (OpenLineage, \
-     ActivateTracingSpan, TimescaleDb, ...) sort among them (also in transforms.rs)";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
      anything but its default (slot.failover), rather than accept it and behave otherwise; \
      Debezium accepts it";
@@ -47,29 +45,14 @@ const KNOWN: &[Known] = &[
         why: OUTBOX_CLEANUP,
     },
     Known {
-        step: SEED,
-        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
-    },
-    Known {
         step: BAD,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
     },
     Known {
-        step: BAD,
-        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
-    },
-    Known {
         step: UNSUPPORTED,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
-    },
-    Known {
-        step: UNSUPPORTED,
-        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
     },
     Known {
         step: UNSUPPORTED,
@@ -85,11 +68,6 @@ const KNOWN: &[Known] = &[
         step: WRONG_PASSWORD,
         path: "$.configs[\"outbox.cleanup.*\"]",
         why: OUTBOX_CLEANUP,
-    },
-    Known {
-        step: WRONG_PASSWORD,
-        path: "$.configs[\"transforms.outboxEventRouter.type\"].value.recommended_values*",
-        why: MISSING_TRANSFORMS,
     },
     Known {
         step: WRONG_PASSWORD,
