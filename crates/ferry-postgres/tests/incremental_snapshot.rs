@@ -719,3 +719,105 @@ async fn the_initial_snapshot_skips_the_signal_tables_rows() {
     assert_eq!(all.iter().filter(|r| &*r.topic == "srv.public.t").count(), 20);
     t.stop().await.unwrap();
 }
+
+/// A read-only window that opens: a transaction in progress while the chunk is read
+/// commits a change to one of the chunk's rows afterwards. The chunk waits for it (the
+/// last streamed transaction began after the one in progress), the change opens the
+/// window and takes its row out, so the chunk's older value never follows the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_window_drops_a_row_changed_after_the_chunk_was_read() {
+    let pg = PgCluster::shared();
+    let (db, c) = setup(pg, "incr_ro_window", 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let signal_file = dir.path().join("signals.txt");
+    std::fs::write(&signal_file, "").unwrap();
+    let store = MemOffsets::default();
+    let mut settings = cfg(pg, &db, "incr_ro_window", "100");
+    settings.shift_remove("signal.data.collection");
+    for (k, v) in [
+        ("read.only", "true"),
+        ("signal.enabled.channels", "file"),
+        ("signal.file", signal_file.to_str().unwrap()),
+        ("signal.poll.interval.ms", "100"),
+    ] {
+        settings.insert(k.into(), v.into());
+    }
+    let mut t = start(&settings, &store).await;
+
+    // In progress while the chunk is read.
+    let in_progress = pg.connect(&db).await;
+    in_progress
+        .batch_execute("BEGIN; UPDATE public.t SET v = 1 WHERE id = 5")
+        .await
+        .unwrap();
+    // Begins after it and commits before the chunk is read; streamed before the signal.
+    c.batch_execute("UPDATE public.t SET v = 2 WHERE id = 7")
+        .await
+        .unwrap();
+    let mut all = common::poll_while(&mut t, Duration::from_secs(30), |r| {
+        r.iter().any(|r| op(r).as_deref() == Some("u"))
+    })
+    .await;
+    assert_eq!(all.iter().filter(|r| op(r).is_some()).count(), 1);
+    std::fs::write(
+        &signal_file,
+        "{\"id\":\"ro-window\",\"type\":\"execute-snapshot\",\"data\":{\"data-collections\":[\"public.t\"],\"type\":\"incremental\"}}\n",
+    )
+    .unwrap();
+    all.extend(common::poll_for(&mut t, Duration::from_secs(3)).await);
+    assert!(
+        !all.iter().any(|r| op(r).as_deref() == Some("r")),
+        "the chunk read while a transaction was in progress must wait for it"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&signal_file).unwrap(),
+        "",
+        "the signal was read"
+    );
+
+    in_progress.batch_execute("COMMIT").await.unwrap();
+    c.batch_execute("UPDATE public.t SET v = 3 WHERE id = 9")
+        .await
+        .unwrap();
+    all.extend(common::poll_for(&mut t, Duration::from_secs(2)).await);
+    c.batch_execute("UPDATE public.t SET v = 4 WHERE id = 10")
+        .await
+        .unwrap();
+    // Done when the last record's offset has no snapshot left in it.
+    all.extend(
+        common::poll_while(&mut t, Duration::from_secs(60), |r| {
+            r.last().is_some_and(|r| !has_incremental(r))
+        })
+        .await,
+    );
+    let summary: Vec<String> = all
+        .iter()
+        .map(|r| format!("{:?}:{:?}:{}", op(r), r.key, has_incremental(r)))
+        .collect();
+    assert!(
+        all.iter().any(|r| op(r).as_deref() == Some("r")) && !has_incremental(all.last().unwrap()),
+        "the snapshot did not end: {summary:?}"
+    );
+
+    let mut view = View::default();
+    view.apply(&all, "srv.public.t");
+    assert_eq!(
+        view.rows,
+        db_rows(&c).await,
+        "every key's last value: {summary:?}"
+    );
+    assert_eq!(view.rows[&5], 1);
+    let read: Vec<i64> = view
+        .reads
+        .keys()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        read,
+        vec![1, 2, 3, 4, 6, 7, 8, 9, 10],
+        "the row changed while the window was open is not read"
+    );
+    t.stop().await.unwrap();
+}

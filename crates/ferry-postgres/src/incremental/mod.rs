@@ -502,6 +502,12 @@ impl Incremental {
     /// incremental snapshot's events in place: signals are acted on, the window is
     /// deduplicated, and while a snapshot runs every offset carries its progress.
     ///
+    /// Whether [`Incremental::process`] still needs the stream's position before a batch:
+    /// only until it has a record's offset to place snapshot rows and notifications at.
+    pub fn needs_position(&self) -> bool {
+        self.last_offset.is_none()
+    }
+
     /// `position` is the stream's offset before `batch`; `between_transactions` says
     /// the batch ended outside a transaction (a read-only window may then be sent).
     pub async fn process(
@@ -588,12 +594,11 @@ impl Incremental {
                 break;
             }
         }
-        if between_transactions && !self.truncated {
-            if let Some(tx) = self.last_tx.or(self.read_only.as_ref().map(|_| 0)) {
-                // Debezium's heartbeat and COMMIT handling: the last change's transaction.
-                self.read_only_commit(client, tx, &mut out).await;
-                out.append(&mut self.pending_notifications);
-            }
+        if self.read_only.is_some() && between_transactions && !self.truncated {
+            // Debezium's heartbeat and COMMIT handling: the last change's transaction.
+            let tx = self.last_tx.unwrap_or(0);
+            self.read_only_commit(client, tx, &mut out).await;
+            out.append(&mut self.pending_notifications);
         }
         out
     }

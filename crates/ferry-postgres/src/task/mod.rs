@@ -521,11 +521,12 @@ impl Inner {
 
     async fn poll_stream(&mut self) -> Result<Vec<Record>> {
         let mut out = Vec::new();
-        // Where the stream stood before this poll (a read-only snapshot window may be
-        // positioned there).
+        // Where the stream stood before this poll (snapshot rows and notifications are
+        // positioned there until a record gives a position).
         let position_before = self
             .incremental
             .as_ref()
+            .filter(|inc| inc.needs_position())
             .map(|_| Arc::new(self.decoder.offset_map()));
         let wait = self.cfg.poll_interval.min(Duration::from_millis(500));
         let deadline = tokio::time::Instant::now() + wait;
