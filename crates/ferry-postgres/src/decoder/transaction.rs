@@ -23,6 +23,7 @@ impl Decoder {
             debug!(xid, "skipping a transaction the snapshot already contains");
         }
         self.origin = None;
+        self.before_tx = (self.offset.tx_id, self.offset.ts_usec);
         self.offset.tx_id = Some(xid as i64);
         self.offset.ts_usec = Some(commit_time_us);
         if self.topics.transaction.is_some() && !self.skip_tx {
@@ -36,12 +37,13 @@ impl Decoder {
         }
     }
 
-    /// The transaction in progress is Ferry's outbox cleanup (it starts with a
-    /// [`HOUSEKEEPING_PREFIX`](crate::cleanup::HOUSEKEEPING_PREFIX) message): it yields no
-    /// records, not even transaction metadata.
-    pub(super) fn skip_housekeeping(&mut self) {
+    /// The transaction in progress yields no records, not even transaction metadata:
+    /// Ferry's outbox cleanup (it starts with a
+    /// [`HOUSEKEEPING_PREFIX`](crate::cleanup::HOUSEKEEPING_PREFIX) message), or one
+    /// replicated from another origin under `slot.stream.params=origin=none`.
+    pub(super) fn skip_transaction(&mut self, why: &'static str) {
         if let Some(tx) = &self.tx {
-            debug!(xid = tx.xid, "skipping Ferry's own outbox cleanup transaction");
+            debug!(xid = tx.xid, "skipping {why}");
         }
         self.skip_tx = true;
         if self.pending_begin {
@@ -59,6 +61,15 @@ impl Decoder {
         commit_time_us: i64,
         out: &mut Vec<Record>,
     ) {
+        if self.filtered_tx {
+            // Dropped by origin=none: as if the server had never sent it.
+            (self.offset.tx_id, self.offset.ts_usec) = self.before_tx;
+            self.tx = None;
+            self.skip_tx = false;
+            self.filtered_tx = false;
+            self.resume.commit();
+            return;
+        }
         if self.pending_begin {
             self.emit_begin(commit_lsn, out);
         }

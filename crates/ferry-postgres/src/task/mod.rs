@@ -244,8 +244,9 @@ impl Inner {
         let mut flushed = slot.as_ref().and_then(|s| s.confirmed_flush).unwrap_or_default();
         let mut exported = None;
         if slot.is_none() {
-            let created = session.create_slot(&cfg.slot_name).await?;
-            info!(slot = %cfg.slot_name, consistent_point = %created.consistent_point, "created replication slot");
+            let failover = cfg.slot_failover && replication::supports_failover_slots(&meta).await?;
+            let created = session.create_slot(&cfg.slot_name, failover).await?;
+            info!(slot = %cfg.slot_name, consistent_point = %created.consistent_point, failover, "created replication slot");
             flushed = created.consistent_point;
             offset_state.lsn = Some(created.consistent_point);
             exported = created.snapshot_name;
