@@ -552,3 +552,73 @@ async fn slot_stream_params_origin_none_drops_changes_replicated_from_another_or
         "origin=any (the default)"
     );
 }
+
+/// `database.initial.statements` run on every query connection, not the replication one
+/// (`;;` stands for a semicolon); a failing statement stops the task's start, naming the
+/// key and the SQLSTATE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_initial_statements_run_on_every_query_connection() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("set_initial").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    let statements = (
+        "database.initial.statements",
+        "SET application_name = 'ferry;;init'; SET statement_timeout = 12345",
+    );
+    let mut t = start(
+        &config(
+            pg,
+            &db,
+            "set_initial",
+            &[("table.include.list", "public.t"), statements],
+        ),
+        &MemOffsets::default(),
+    )
+    .await;
+    let got = poll_while(&mut t, Duration::from_secs(30), |r| {
+        r.iter().any(|r| op(r).as_deref() == Some("r"))
+    })
+    .await;
+    assert_eq!(got.iter().filter(|r| op(r).is_some()).count(), 1);
+    let sessions: Vec<(String, String)> = c
+        .query(
+            "SELECT backend_type, application_name FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY 1, 2",
+            &[&db],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(
+        sessions.contains(&("client backend".into(), "ferry;init".into())),
+        "the task's query session ran the statements: {sessions:?}"
+    );
+    assert!(
+        sessions.contains(&("walsender".into(), "ferry-postgres".into())),
+        "the replication session did not: {sessions:?}"
+    );
+    stop(t).await;
+
+    let failing = config(
+        pg,
+        &db,
+        "set_initial_bad",
+        &[("database.initial.statements", "SET no_such_setting = 1")],
+    );
+    let err = try_start(&failing, &MemOffsets::default())
+        .await
+        .err()
+        .expect("a failing initial statement stops the start")
+        .to_string();
+    assert!(
+        err.contains("database.initial.statements")
+            && err.contains("SET no_such_setting = 1")
+            && err.contains("42704"),
+        "{err}"
+    );
+}

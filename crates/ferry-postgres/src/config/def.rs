@@ -164,7 +164,7 @@ pub fn config_def() -> ConfigDef {
             key("database.initial.statements", ConfigType::String, Importance::Low, Width::Long)
                 .shown("Initial statements", POSTGRES, 16)
                 .default_null()
-                .doc("Semicolon-separated SQL run on every new database connection; Ferry does not support this yet."),
+                .doc("SQL statements run on every new query connection (not the replication one), separated by ';' (';;' stands for a semicolon inside a statement), e.g. SET statement_timeout = 0."),
         )
         .define(
             key("database.sslmode", ConfigType::String, Importance::Medium, Width::Medium)
@@ -1058,7 +1058,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
     use NotImplemented::{NoEffect, Unsupported};
     &[
         ("database.query.timeout.ms", NoEffect),
-        ("database.initial.statements", Unsupported),
         ("database.sslpassword", Unsupported),
         ("database.sslfactory", Unsupported),
         ("lsn.flush.timeout.ms", NoEffect),

@@ -66,6 +66,8 @@ pub struct PostgresConfig {
     pub slot_drop_on_stop: bool,
     /// `slot.failover`: create the slot with `FAILOVER` on a PostgreSQL 17+ primary.
     pub slot_failover: bool,
+    /// `database.initial.statements`, run on every new query connection.
+    pub initial_statements: Vec<String>,
     /// `slot.stream.params` with `origin=none`: changes of transactions replicated from
     /// another origin are dropped, as pgoutput's own `origin` filter drops them.
     pub stream_origin_none: bool,
@@ -234,6 +236,10 @@ impl PostgresConfig {
         }
         let slot_drop_on_stop = r.boolean("slot.drop.on.stop");
         let slot_failover = r.boolean("slot.failover");
+        let initial_statements = r
+            .opt("database.initial.statements")
+            .map(|s| split_statements(&s))
+            .unwrap_or_default();
         let stream_origin_none = stream_origin_none(r);
         let slot_max_retries = r.int("slot.max.retries").min(i64::from(u32::MAX)) as u32;
         let slot_retry_delay = Duration::from_millis(r.int("slot.retry.delay.ms") as u64);
@@ -337,6 +343,7 @@ impl PostgresConfig {
             slot_name,
             slot_drop_on_stop,
             slot_failover,
+            initial_statements,
             stream_origin_none,
             slot_max_retries,
             slot_retry_delay,
@@ -412,6 +419,33 @@ impl PostgresConfig {
             },
         )
     }
+}
+
+/// `database.initial.statements` split as Debezium splits it: at each `;`, where `;;`
+/// stands for a semicolon inside a statement; statements trimmed, empty ones dropped.
+fn split_statements(text: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != ';' {
+            current.push(c);
+        } else if chars.peek() == Some(&';') {
+            current.push(';');
+            chars.next();
+        } else {
+            let statement = current.trim();
+            if !statement.is_empty() {
+                statements.push(statement.to_string());
+            }
+            current.clear();
+        }
+    }
+    let statement = current.trim();
+    if !statement.is_empty() {
+        statements.push(statement.to_string());
+    }
+    statements
 }
 
 /// `slot.stream.params`, split as Debezium splits it (`;` between pairs, `=` in a pair; a
@@ -1101,10 +1135,12 @@ mod tests {
             errs("slot.failover", "maybe"),
             ["The 'slot.failover' value is invalid: Either 'true' or 'false' is expected"]
         );
+        assert!(errs("database.initial.statements", "SET x = 1").is_empty());
         assert_eq!(
-            errs("database.initial.statements", "SET x = 1"),
-            ["The 'database.initial.statements' value is invalid: Ferry does not support database.initial.statements yet; leave it unset"]
+            split_statements(" SET a = 1; SET b = 'x;;y';;; ;SET c = 2;"),
+            ["SET a = 1", "SET b = 'x;y';", "SET c = 2"]
         );
+        assert!(split_statements(" ; ").is_empty());
         // A bad value gets Debezium's error, not a second one.
         assert_eq!(
             errs("snapshot.tables.order.by.row.count", "sideways"),

@@ -38,6 +38,8 @@ where
     });
 }
 
+/// A query session as the connector's settings describe it (TLS, options), after
+/// `database.initial.statements` ran on it.
 pub(crate) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
     let conn_str = cfg.connection_string();
     let connected = match crate::tls::client_config(cfg)? {
@@ -93,6 +95,18 @@ pub(crate) async fn connect_meta(cfg: &PostgresConfig) -> Result<Client> {
             error_chain(&e)
         )),
     })?;
+    for statement in &cfg.initial_statements {
+        client.batch_execute(statement).await.map_err(|e| {
+            let detail = match e.as_db_error() {
+                Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+                None => error_chain(&e),
+            };
+            PgError::Setup(format!(
+                "database.initial.statements: '{statement}' failed on {}:{}/{}: {detail}",
+                cfg.hostname, cfg.port, cfg.dbname
+            ))
+        })?;
+    }
     Ok(client)
 }
 
