@@ -106,7 +106,7 @@ async fn a_failover_slot_lets_streaming_go_on_from_a_promoted_standby() {
         .as_i64()
         .expect("lsn offset");
     let s = standby.connect(&db).await;
-    let deadline = Instant::now() + Duration::from_secs(40);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         // A synced slot turns persistent once the primary's slot has moved past the oldest
         // transaction the standby could decode from: that takes captured changes the
