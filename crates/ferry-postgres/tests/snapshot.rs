@@ -185,3 +185,48 @@ async fn snapshot_with_an_existing_slot_emits_each_row_once() {
     assert_eq!(seen[&1000], ["c"], "the open transaction is streamed");
     assert_eq!(seen[&2000], ["c"]);
 }
+
+/// `snapshot.include.collection.list`: the initial snapshot reads only the captured tables
+/// it names (as `schema.table` or `"schema"."table"`); the others are streamed only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_include_collection_list_limits_the_initial_snapshot() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("snap_include").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute(
+        "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); \
+         CREATE TABLE c (id int PRIMARY KEY); \
+         INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (1); INSERT INTO c VALUES (1);",
+    )
+    .await
+    .unwrap();
+    let cfg = config(
+        pg,
+        &db,
+        "snap_include",
+        &[("snapshot.include.collection.list", "PUBLIC\\.a,\"public\".\"c\"")],
+    );
+    let mut t = start(&cfg, &MemOffsets::default()).await;
+    c.batch_execute("INSERT INTO b VALUES (2)").await.unwrap();
+    let got = poll_while(&mut t, Duration::from_secs(30), |r| {
+        r.iter().any(|r| op(r).as_deref() == Some("c"))
+    })
+    .await;
+    let events: Vec<(String, String)> = got
+        .iter()
+        .filter_map(|r| op(r).map(|o| (r.topic.to_string(), o)))
+        .collect();
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(t, o)| (t.to_string(), o.to_string())).collect()
+    };
+    assert_eq!(
+        events,
+        pairs(&[
+            ("srv.public.a", "r"),
+            ("srv.public.a", "r"),
+            ("srv.public.c", "r"),
+            ("srv.public.b", "c"),
+        ])
+    );
+    t.stop().await.unwrap();
+}

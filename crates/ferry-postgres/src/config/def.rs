@@ -318,7 +318,7 @@ pub fn config_def() -> ConfigDef {
             key("snapshot.include.collection.list", ConfigType::List, Importance::Medium, Width::Long)
                 .shown("Snapshot mode include data collection", CONNECTOR, 9)
                 .default_null()
-                .doc("Tables the initial snapshot reads (a subset of the captured ones); Ferry does not support this yet."),
+                .doc("Regular expressions (comma-separated) naming the captured tables an initial snapshot reads, as schema.table; the others are only streamed. Default: all captured tables. Incremental and blocking snapshots are not affected."),
         )
         .define(
             key("snapshot.fetch.size", ConfigType::Int, Importance::Medium, Width::Medium)
@@ -1068,7 +1068,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("max.queue.size.in.bytes", NoEffect),
         ("snapshot.delay.ms", NoEffect),
         ("streaming.delay.ms", NoEffect),
-        ("snapshot.include.collection.list", Unsupported),
         ("snapshot.max.threads", NoEffect),
         ("snapshot.max.threads.multiplier", NoEffect),
         ("legacy.snapshot.max.threads", NoEffect),

@@ -135,6 +135,9 @@ pub struct PostgresConfig {
     /// `snapshot.select.statement.overrides` with each table's
     /// `snapshot.select.statement.overrides.SCHEMA.TABLE`: the SELECT its snapshot runs.
     pub snapshot_select_overrides: Vec<SelectOverride>,
+    /// `snapshot.include.collection.list`: the captured tables an initial snapshot reads
+    /// (empty: all of them).
+    pub snapshot_include: Vec<regex::Regex>,
     /// `money.fraction.digits`: the scale of money values (precise and string modes).
     pub money_fraction_digits: u8,
     /// `publish.via.partition.root`: publications Ferry creates publish a partitioned
@@ -308,6 +311,7 @@ impl PostgresConfig {
         let column_rules = column_rules(r);
         let money_fraction_digits = money_fraction_digits(r);
         let snapshot_select_overrides = snapshot_select_overrides(r);
+        let snapshot_include = r.regex_list("snapshot.include.collection.list");
         let publish_via_partition_root = r.boolean("publish.via.partition.root");
         let snapshot_isolation_mode = r.choice("snapshot.isolation.mode");
         let snapshot_locking_mode = snapshot_locking_mode(r);
@@ -377,6 +381,7 @@ impl PostgresConfig {
             column_rules,
             money_fraction_digits,
             snapshot_select_overrides,
+            snapshot_include,
             publish_via_partition_root,
             publication_publish,
             snapshot_isolation_mode,
@@ -386,6 +391,20 @@ impl PostgresConfig {
             replica_identity_rules,
             post_processors,
         }
+    }
+
+    /// Whether an initial snapshot reads captured table `schema.table`: no
+    /// `snapshot.include.collection.list`, or one of its patterns matches
+    /// `schema.table` or `"schema"."table"` (as Debezium matches them).
+    pub fn snapshot_includes(&self, schema: &str, table: &str) -> bool {
+        if self.snapshot_include.is_empty() {
+            return true;
+        }
+        let plain = format!("{schema}.{table}");
+        let quoted = format!("\"{schema}\".\"{table}\"");
+        self.snapshot_include
+            .iter()
+            .any(|re| re.is_match(&plain) || re.is_match(&quoted))
     }
 
     /// Key columns configured for `schema.table` by `message.key.columns`, if any.

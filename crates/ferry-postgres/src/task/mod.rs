@@ -327,9 +327,12 @@ impl Inner {
                     metas.push((m, ts));
                 }
             }
-            // The signal table is captured but its rows are not snapshotted, as in Debezium.
+            // Only the tables snapshot.include.collection.list names (all without it); the
+            // signal table is captured but its rows are not snapshotted, as in Debezium.
+            let is_signal_table = |id: &TableId| inner.signal_table.as_ref() == Some(id);
+            metas.retain(|(m, _)| is_signal_table(&m.id) || cfg.snapshot_includes(&m.id.schema, &m.id.table));
             let captured: Vec<TableId> = metas.iter().map(|(m, _)| m.id.clone()).collect();
-            metas.retain(|(m, _)| inner.signal_table.as_ref() != Some(&m.id));
+            metas.retain(|(m, _)| !is_signal_table(&m.id));
             let snap_client = connect_meta(&cfg).await?;
             let tx = SnapshotTransaction {
                 isolation: cfg.snapshot_isolation_mode,
@@ -349,8 +352,8 @@ impl Inner {
             .await?;
             let visibility = exported.is_none().then(|| reader.visibility.clone());
             inner.decoder.snapshot_started(reader.tx_id, visibility);
-            info!(tables = tables.len(), "starting snapshot");
-            inner.metrics.snapshot_started(tables.len());
+            info!(tables = captured.len(), "starting snapshot");
+            inner.metrics.snapshot_started(captured.len());
             inner.phase = Phase::Snapshot(Box::new(reader), Some(session));
         } else {
             inner.stream = Some(Box::new(session.start().await?));
