@@ -824,7 +824,7 @@ pub fn config_def() -> ConfigDef {
             key("snapshot.tables.order.by.row.count", ConfigType::String, Importance::Medium, Width::None)
                 .shown("Initial snapshot tables order by row count", EVENTS, 30)
                 .default_value("disabled")
-                .doc("Snapshot tables by row count: disabled, ascending or descending; Ferry supports only disabled.")
+                .doc("Order the initial snapshot's tables by row count: disabled, ascending or descending. No effect on PostgreSQL with one snapshot thread, as in Debezium 3.6, which has no row counts there; Ferry reads one table at a time.")
                 .recommend(&["disabled", "ascending", "descending"]),
         )
         .define(
@@ -1116,7 +1116,7 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
         ("custom.metric.tags", NoEffect),
         ("table.ignore.builtin", Unsupported),
         ("internal.snapshot.scan.all.columns.force", NoEffect),
-        ("snapshot.tables.order.by.row.count", Unsupported),
+        ("snapshot.tables.order.by.row.count", NoEffect),
         ("sourceinfo.struct.maker", Unsupported),
     ]
 };

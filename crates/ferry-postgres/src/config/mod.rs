@@ -1170,6 +1170,7 @@ mod tests {
             ("query.fetch.size", "500"),
             ("max.queue.size.in.bytes", "1048576"),
             ("signal.poll.interval.ms", "100"),
+            ("snapshot.tables.order.by.row.count", "descending"),
         ] {
             assert!(errs(k, v).is_empty(), "{k}={v}: {:?}", errs(k, v));
         }
