@@ -487,13 +487,13 @@ pub fn config_def() -> ConfigDef {
             key("guardrail.collections.max", ConfigType::Int, Importance::Medium, Width::Short)
                 .shown("Maximum number of collections or tables", CONNECTOR, 36)
                 .default_value("0")
-                .doc("Most tables the connector may capture (0: no limit); Ferry supports only 0."),
+                .doc("Most tables the connector may capture (0: no limit); more are handled as guardrail.collections.limit.action says when the task starts."),
         )
         .define(
             key("guardrail.collections.limit.action", ConfigType::String, Importance::Medium, Width::Short)
                 .shown("Guardrail collections limit action", CONNECTOR, 37)
                 .default_value("warn")
-                .doc("What exceeding guardrail.collections.max does: warn or fail (Ferry: accepted, no effect).")
+                .doc("What capturing more tables than guardrail.collections.max does when the task starts: warn (log and go on) or fail (the task fails).")
                 .recommend(&["warn", "fail"]),
         )
         .define(
@@ -1099,8 +1099,6 @@ pub const NOT_IMPLEMENTED: &[(&str, NotImplemented)] = {
             "openlineage.integration.dataset.kafka.bootstrap.servers",
             NoEffect,
         ),
-        ("guardrail.collections.max", Unsupported),
-        ("guardrail.collections.limit.action", NoEffect),
         ("custom.sanitize.pattern", NoEffect),
         ("statistics.metrics.enabled", NoEffect),
         ("memory.management.schemas.class", NoEffect),

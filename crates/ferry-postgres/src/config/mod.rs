@@ -68,6 +68,10 @@ pub struct PostgresConfig {
     pub slot_failover: bool,
     /// `database.initial.statements`, run on every new query connection.
     pub initial_statements: Vec<String>,
+    /// `guardrail.collections.max`: most captured tables (0: no limit).
+    pub guardrail_collections_max: u32,
+    /// `guardrail.collections.limit.action=fail`: more tables fail the task (else a warning).
+    pub guardrail_fails: bool,
     /// `slot.stream.params` with `origin=none`: changes of transactions replicated from
     /// another origin are dropped, as pgoutput's own `origin` filter drops them.
     pub stream_origin_none: bool,
@@ -239,6 +243,11 @@ impl PostgresConfig {
         }
         let slot_drop_on_stop = r.boolean("slot.drop.on.stop");
         let slot_failover = r.boolean("slot.failover");
+        let guardrail_collections_max =
+            r.int("guardrail.collections.max").clamp(0, i64::from(u32::MAX)) as u32;
+        let guardrail_fails = r
+            .string("guardrail.collections.limit.action")
+            .eq_ignore_ascii_case("fail");
         let initial_statements = r
             .opt("database.initial.statements")
             .map(|s| split_statements(&s))
@@ -348,6 +357,8 @@ impl PostgresConfig {
             slot_drop_on_stop,
             slot_failover,
             initial_statements,
+            guardrail_collections_max,
+            guardrail_fails,
             stream_origin_none,
             slot_max_retries,
             slot_retry_delay,

@@ -226,6 +226,7 @@ impl Inner {
         let snapshot_needed = plan::snapshot_needed(stored.as_ref(), cfg.snapshot_mode, slot.is_some());
         plan::check_offsets_usable(&cfg, slot.is_some(), stored.as_ref(), snapshot_needed)?;
         let tables = captured_tables(&meta, &cfg).await?;
+        plan::check_guardrail(&cfg, tables.len())?;
         let ids: Vec<TableId> = tables.iter().map(|(_, t)| t.clone()).collect();
         replication::ensure_publication(&meta, &cfg, &ids).await?;
         replication::apply_replica_identities(&meta, &cfg, &ids).await;

@@ -29,6 +29,23 @@ pub(super) fn check_existing_slot(cfg: &PostgresConfig, slot: &SlotInfo) -> Resu
     Ok(())
 }
 
+/// Debezium's guardrail: more captured tables than `guardrail.collections.max` (when set)
+/// fail the start with `guardrail.collections.limit.action=fail`, else are logged.
+pub(super) fn check_guardrail(cfg: &PostgresConfig, captured: usize) -> Result<(), PgError> {
+    let max = cfg.guardrail_collections_max as usize;
+    if max == 0 || captured <= max {
+        return Ok(());
+    }
+    let message = format!(
+        "Guardrail limit exceeded: {captured} tables/collections configured for capture, but maximum allowed is {max}."
+    );
+    if cfg.guardrail_fails {
+        return Err(PgError::Setup(message));
+    }
+    tracing::warn!("{message}");
+    Ok(())
+}
+
 /// Whether the task snapshots before streaming (Debezium's `snapshot.mode` rules).
 pub(super) fn snapshot_needed(stored: Option<&OffsetState>, mode: SnapshotMode, slot_exists: bool) -> bool {
     match (stored, mode) {
@@ -101,6 +118,22 @@ mod tests {
             active_pid: None,
             confirmed_flush: None,
         }
+    }
+
+    #[test]
+    fn the_guardrail_fails_or_warns_beyond_its_limit() {
+        assert!(check_guardrail(&cfg(&[]), 10_000).is_ok(), "no limit by default");
+        let warn = cfg(&[("guardrail.collections.max", "2")]);
+        assert!(check_guardrail(&warn, 3).is_ok(), "warn is the default action");
+        let fail = cfg(&[
+            ("guardrail.collections.max", "2"),
+            ("guardrail.collections.limit.action", "fail"),
+        ]);
+        assert!(check_guardrail(&fail, 2).is_ok());
+        assert_eq!(
+            check_guardrail(&fail, 3).unwrap_err().to_string(),
+            "Guardrail limit exceeded: 3 tables/collections configured for capture, but maximum allowed is 2."
+        );
     }
 
     #[test]
