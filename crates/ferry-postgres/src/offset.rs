@@ -416,6 +416,13 @@ impl OffsetState {
         self.snapshot.is_some_and(|s| !s.last_record) && !self.snapshot_completed
     }
 
+    /// How far the slot may be confirmed once this offset is stored: the later of
+    /// `lsn_commit` and `lsn_proc`. An LSN inside a transaction is safe to confirm:
+    /// PostgreSQL then sends that transaction again, whole.
+    pub fn confirmable_lsn(&self) -> Option<Lsn> {
+        self.lsn_commit.max(self.lsn_proc)
+    }
+
     /// The LSN to start streaming from.
     pub fn resume_lsn(&self) -> Option<Lsn> {
         self.lsn_commit.or(self.lsn_proc).or(self.lsn)
@@ -532,10 +539,7 @@ impl FlushTracker {
 
     /// The runtime reports `offset` durable.
     pub fn durable(&mut self, offset: &OffsetMap) {
-        let state = OffsetState::from_map(offset);
-        // An LSN inside a transaction is safe to confirm: PostgreSQL then sends that
-        // transaction again, whole.
-        if let Some(l) = state.lsn_commit.max(state.lsn_proc) {
+        if let Some(l) = OffsetState::from_map(offset).confirmable_lsn() {
             self.flushable = self.flushable.max(l);
             self.durable_lsn = self.durable_lsn.max(l);
         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use pgwire_replication::{ReplicationClient, ReplicationConfig, ReplicationEvent};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::config::{AutocreateMode, PostgresConfig};
@@ -308,13 +309,15 @@ pub struct SlotInfo {
     pub active_pid: Option<i32>,
     /// Confirmed flush position.
     pub confirmed_flush: Option<Lsn>,
+    /// Oldest WAL position the slot keeps (decoding restarts there).
+    pub restart_lsn: Option<Lsn>,
 }
 
 /// Reads a slot's state.
 pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>> {
     let row = client
         .query_opt(
-            "SELECT plugin::text, database::text, active_pid, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+            "SELECT plugin::text, database::text, active_pid, confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
             &[&slot],
         )
         .await
@@ -324,7 +327,47 @@ pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>> 
         database: r.get(1),
         active_pid: r.get(2),
         confirmed_flush: r.get::<_, Option<String>>(3).and_then(|s| Lsn::parse(&s)),
+        restart_lsn: r.get::<_, Option<String>>(4).and_then(|s| Lsn::parse(&s)),
     }))
+}
+
+/// Advances a slot whose confirmed position is behind the stored offset to it
+/// (`offset.mismatch.strategy` trust_offset and trust_greater_lsn), as Debezium seeks
+/// it with `pg_replication_slot_advance`. Returns the slot's new confirmed position;
+/// `None` when the server lacks the function or the user the privilege (both logged,
+/// as Debezium logs them). A refused position stops the start.
+pub async fn advance_slot(client: &Client, slot: &str, to: Lsn) -> Result<Option<Lsn>> {
+    tracing::info!(%slot, "Seeking to {to} on the replication slot with pg_replication_slot_advance");
+    let target = to.to_string();
+    match client
+        .query_one(
+            "SELECT pg_replication_slot_advance($1, $2::text::pg_lsn)::text",
+            &[&slot, &target],
+        )
+        .await
+    {
+        Ok(_) => Ok(slot_info(client, slot).await?.and_then(|s| s.confirmed_flush)),
+        Err(e) => {
+            let message = e
+                .as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string());
+            match e.code() {
+                Some(c) if *c == SqlState::UNDEFINED_FUNCTION => {
+                    tracing::info!("Postgres server doesn't support the command pg_replication_slot_advance(). Not seeking to last known offset.");
+                    Ok(None)
+                }
+                Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+                    tracing::warn!("Unable to use pg_replication_slot_advance() function ({message}). The user likely lacks the REPLICATION attribute");
+                    Ok(None)
+                }
+                Some(c) if *c == SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE => Err(PgError::Setup(format!(
+                    "Cannot seek to the last known offset '{to}' on replication slot '{slot}'. Error from server: {message}"
+                ))),
+                _ => Err(PgError::sql(format!("advancing replication slot '{slot}' to {to}"), e)),
+            }
+        }
+    }
 }
 
 /// Whether a new slot can be a failover slot: the server is PostgreSQL 17 or newer and

@@ -1,6 +1,7 @@
 //! Faults while streaming (walsender killed, server restarted), heartbeats that carry
-//! the offset so an idle or filtered database lets the slot advance, and the setup
-//! errors users meet (slot in use, wal_level not logical).
+//! the offset so an idle or filtered database lets the slot advance, the setup
+//! errors users meet (slot in use, wal_level not logical), a slot that disagrees with
+//! the stored offset (offset.mismatch.strategy), and a server answering in German.
 
 mod common;
 
@@ -132,10 +133,6 @@ async fn heartbeats_carry_the_offset_so_a_filtered_database_lets_the_slot_advanc
         .await
         .unwrap()
         .get(0);
-    let lsn = |s: &str| {
-        let (a, b) = s.split_once('/').unwrap();
-        (u64::from_str_radix(a, 16).unwrap() << 32) | u64::from_str_radix(b, 16).unwrap()
-    };
     let deadline = Instant::now() + WAIT;
     let mut heartbeats = Vec::new();
     loop {
@@ -469,4 +466,210 @@ async fn lost_server_fails_the_task_after_errors_max_retries() {
     assert!(err.message().contains("errors.max.retries=2"), "{err}");
     assert!(err.message().contains("2 attempt(s)"), "{err}");
     let _ = t.stop().await;
+}
+
+/// Drops `slot` (waiting for its walsender to go) and creates it again, as after a
+/// failover to a server without the slot or a slot dropped by hand.
+async fn recreate_slot(c: &tokio_postgres::Client, slot: &str) {
+    let deadline = Instant::now() + WAIT;
+    while c
+        .batch_execute(&format!("SELECT pg_drop_replication_slot('{slot}')"))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "slot {slot} stays active");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.batch_execute(&format!(
+        "SELECT pg_create_logical_replication_slot('{slot}', 'pgoutput')"
+    ))
+    .await
+    .unwrap();
+}
+
+/// Polls until `n` records arrived (committing them), or the time runs out.
+async fn ids_of_ops(t: &mut PostgresSourceTask, store: &MemOffsets, n: usize, wanted_op: &str) -> Vec<i32> {
+    let recs = poll_until(t, n, WAIT).await;
+    commit_all(t, &recs, store).await;
+    recs.iter()
+        .filter(|r| op(r).as_deref() == Some(wanted_op))
+        .map(id_of)
+        .collect()
+}
+
+/// A slot created again after the connector stored its offset restarts past it: the
+/// changes in between are gone. The start fails (snapshot.mode=initial), re-snapshots
+/// with when_needed, and streams from the slot with offset.mismatch.strategy=trust_slot;
+/// never silently from the new slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_slot_fails_the_start_resnapshots_with_when_needed_or_is_trusted() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("fault_slot_gone").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    let cfg = config(pg, &db, "fault_slot_gone", &[]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    insert_range(&c, 1, 5).await;
+    assert_eq!(ids_of_ops(&mut t, &store, 5, "c").await, [1, 2, 3, 4, 5]);
+    t.stop().await.unwrap();
+    insert_range(&c, 6, 10).await; // only the old slot had these
+    recreate_slot(&c, "fault_slot_gone").await;
+
+    let err = try_start(&cfg, &store)
+        .await
+        .err()
+        .expect("the start fails rather than skip rows 6 to 10");
+    assert!(
+        err.message().contains("no longer available on the server")
+            && err.message().contains("snapshot.mode=when_needed"),
+        "{err}"
+    );
+
+    let trusted = MemOffsets(std::sync::Arc::new(std::sync::Mutex::new(
+        store.0.lock().unwrap().clone(),
+    )));
+    let mut trust_slot = cfg.clone();
+    trust_slot.insert("offset.mismatch.strategy".into(), "trust_slot".into());
+    let mut t = start(&trust_slot, &trusted).await;
+    insert_range(&c, 11, 11).await;
+    assert_eq!(
+        ids_of_ops(&mut t, &trusted, 1, "c").await,
+        [11],
+        "trust_slot streams from where the new slot stands"
+    );
+    t.stop().await.unwrap();
+
+    let mut when_needed = cfg.clone();
+    when_needed.insert("snapshot.mode".into(), "when_needed".into());
+    let mut t = start(&when_needed, &store).await;
+    let snapshot = ids_of_ops(&mut t, &store, 11, "r").await;
+    assert_eq!(
+        snapshot,
+        (1..=11).collect::<Vec<_>>(),
+        "a new snapshot fills the gap"
+    );
+    insert_range(&c, 12, 12).await;
+    assert_eq!(ids_of_ops(&mut t, &store, 1, "c").await, [12]);
+    t.stop().await.unwrap();
+}
+
+/// offset.mismatch.strategy=trust_offset: a slot left behind the stored offset (here by
+/// lsn.flush.mode=manual) is advanced to it when the task starts, before any poll;
+/// the default leaves it where it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_offset_advances_a_slot_left_behind_to_the_stored_offset() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("fault_slot_behind").await;
+    let c = pg.connect(&db).await;
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    let manual = config(
+        pg,
+        &db,
+        "fault_slot_behind",
+        &[("snapshot.mode", "no_data"), ("lsn.flush.mode", "manual")],
+    );
+    let store = MemOffsets::default();
+    let mut t = start(&manual, &store).await;
+    let created = lsn(&slot_flush(&c, "fault_slot_behind").await);
+    insert_range(&c, 1, 5).await;
+    assert_eq!(ids_of_ops(&mut t, &store, 5, "c").await, [1, 2, 3, 4, 5]);
+    t.stop().await.unwrap();
+    let stored = offset_lsn(&store, "lsn_commit").max(offset_lsn(&store, "lsn_proc"));
+    assert!(stored > created);
+
+    let default = config(pg, &db, "fault_slot_behind", &[("snapshot.mode", "no_data")]);
+    let mut t = start(&default, &store).await;
+    assert_eq!(lsn(&slot_flush(&c, "fault_slot_behind").await), created);
+    t.stop().await.unwrap();
+
+    let mut trust_offset = default.clone();
+    trust_offset.insert("offset.mismatch.strategy".into(), "trust_offset".into());
+    let mut t = start(&trust_offset, &store).await;
+    assert_eq!(lsn(&slot_flush(&c, "fault_slot_behind").await), stored);
+    insert_range(&c, 6, 6).await;
+    assert_eq!(
+        ids_of_ops(&mut t, &store, 1, "c").await,
+        [6],
+        "nothing sent twice"
+    );
+    t.stop().await.unwrap();
+}
+
+/// An LSN as PostgreSQL writes it (`0/16B3748`), as a number.
+fn lsn(s: &str) -> u64 {
+    let (a, b) = s.split_once('/').unwrap();
+    (u64::from_str_radix(a, 16).unwrap() << 32) | u64::from_str_radix(b, 16).unwrap()
+}
+
+fn offset_lsn(store: &MemOffsets, key: &str) -> u64 {
+    let offset = store.0.lock().unwrap().clone().expect("an offset is stored");
+    offset.get(key).and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+/// A server whose messages are German (lc_messages) behaves as an English one: errors
+/// are told apart by SQLSTATE. A terminated walsender (57P01) is reconnected without
+/// loss, a refused snapshot lock (55P03) names snapshot.lock.timeout.ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answering_in_german_is_understood_by_its_sqlstates() {
+    let pg = PgCluster::shared();
+    let db = pg.create_database("fault_german").await;
+    let admin = pg.connect(&db).await;
+    admin
+        .batch_execute(&format!("ALTER DATABASE {db} SET lc_messages = 'de_DE.UTF-8'"))
+        .await
+        .expect("the de_DE.UTF-8 locale exists (scripts/setup.sh generates it)");
+    let c = pg.connect(&db).await;
+    let german = c.batch_execute("SELECT 1/0").await.unwrap_err();
+    let text = german.as_db_error().unwrap().message().to_string();
+    assert_eq!(text, "Division durch Null", "the server answers in German");
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+
+    let cfg = config(pg, &db, "fault_german", &[("snapshot.mode", "no_data")]);
+    let store = MemOffsets::default();
+    let mut t = start(&cfg, &store).await;
+    let mut seen = BTreeMap::new();
+    insert_range(&c, 1, 50).await;
+    collect_until(&mut t, &store, 50, &mut seen).await;
+    let killed: bool = c
+        .query_one(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'fault_german'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed, "the walsender was running");
+    insert_range(&c, 51, 100).await;
+    collect_until(&mut t, &store, 100, &mut seen).await;
+    assert_exactly_once(&seen, 100);
+    t.stop().await.unwrap();
+
+    let holder = pg.connect(&db).await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let locking = config(
+        pg,
+        &db,
+        "fault_german",
+        &[
+            ("snapshot.mode", "always"),
+            ("snapshot.locking.mode", "shared"),
+            ("snapshot.lock.timeout.ms", "300"),
+        ],
+    );
+    let err = try_start(&locking, &store)
+        .await
+        .err()
+        .expect("the snapshot lock is refused");
+    assert!(err.message().contains("snapshot.lock.timeout.ms=300"), "{err}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
 }

@@ -27,8 +27,8 @@ pub use def::{alias_of, config_def, NotImplemented, ALIASES, NOT_IMPLEMENTED};
 pub use filters::{Filters, KeyColumns};
 pub use post_processors::{ReselectSettings, RESELECT_TYPE};
 pub use settings::{
-    replica_identity_for, LsnFlushMode, ReplicaIdentity, ReplicaIdentityRule, SnapshotIsolationMode,
-    SnapshotLockingMode,
+    replica_identity_for, LsnFlushMode, OffsetMismatchStrategy, ReplicaIdentity, ReplicaIdentityRule,
+    SnapshotIsolationMode, SnapshotLockingMode,
 };
 
 use filters::anchored;
@@ -158,6 +158,9 @@ pub struct PostgresConfig {
     pub snapshot_lock_timeout: Duration,
     /// `lsn.flush.mode`, or the deprecated `flush.lsn.source` when only that is set.
     pub lsn_flush_mode: LsnFlushMode,
+    /// `offset.mismatch.strategy`, or the deprecated
+    /// `internal.slot.seek.to.known.offset.on.start` when only that is set.
+    pub offset_mismatch: OffsetMismatchStrategy,
     /// `replica.identity.autoset.values`: replica identities set on captured tables at start.
     pub replica_identity_rules: Vec<ReplicaIdentityRule>,
     /// `post.processors`: the reselect post processors, in order.
@@ -326,6 +329,7 @@ impl PostgresConfig {
         let snapshot_locking_mode = snapshot_locking_mode(r);
         let snapshot_lock_timeout = Duration::from_millis(r.int("snapshot.lock.timeout.ms").max(0) as u64);
         let lsn_flush_mode = lsn_flush_mode(r);
+        let offset_mismatch = offset_mismatch_strategy(r);
         // Debezium: connector_and_driver needs heartbeats to carry keepalive positions.
         let heartbeat_interval = if lsn_flush_mode == LsnFlushMode::ConnectorAndDriver
             && heartbeat_interval.is_zero()
@@ -399,6 +403,7 @@ impl PostgresConfig {
             snapshot_locking_mode,
             snapshot_lock_timeout,
             lsn_flush_mode,
+            offset_mismatch,
             replica_identity_rules,
             post_processors,
         }
@@ -709,6 +714,44 @@ fn lsn_flush_mode(r: &mut Reader<'_>) -> LsnFlushMode {
     };
     // A name not among the choices was reported by its check (OneOf).
     LsnFlushMode::from_name(&value).unwrap_or(LsnFlushMode::Connector)
+}
+
+/// `offset.mismatch.strategy` (read though not listed, as in Debezium), else the
+/// deprecated `internal.slot.seek.to.known.offset.on.start` (true = `trust_offset`),
+/// else `no_validation`. Debezium falls back to the default for a name it does not
+/// know; Ferry refuses it, naming the choices.
+fn offset_mismatch_strategy(r: &mut Reader<'_>) -> OffsetMismatchStrategy {
+    const KEY: &str = "offset.mismatch.strategy";
+    const DEPRECATED: &str = "internal.slot.seek.to.known.offset.on.start";
+    if let Some(value) = undeclared(r, KEY) {
+        return OffsetMismatchStrategy::from_name(&value).unwrap_or_else(|| {
+            r.errors.push(ConfigError::invalid(
+                KEY,
+                &value,
+                format!(
+                    "Value must be one of {}",
+                    OffsetMismatchStrategy::names().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            OffsetMismatchStrategy::NoValidation
+        });
+    }
+    let Some(seek) = undeclared(r, DEPRECATED) else {
+        return OffsetMismatchStrategy::NoValidation;
+    };
+    tracing::warn!("Property '{DEPRECATED}' is deprecated and replaced by '{KEY}' and will be removed in a future build.");
+    if seek.eq_ignore_ascii_case("true") {
+        OffsetMismatchStrategy::TrustOffset
+    } else if seek.eq_ignore_ascii_case("false") {
+        OffsetMismatchStrategy::NoValidation
+    } else {
+        r.errors.push(ConfigError::invalid(
+            DEPRECATED,
+            &seek,
+            "Expected value to be either true or false",
+        ));
+        OffsetMismatchStrategy::NoValidation
+    }
 }
 
 /// `replica.identity.autoset.values`: every entry must match Debezium's pattern.
@@ -1373,6 +1416,38 @@ mod tests {
                 && errs[0].to_string().contains("SCHEMA_NAME.TABLE_NAME"),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn offset_mismatch_strategy_reads_its_name_or_the_deprecated_seek_flag() {
+        let strategy = |extra: &[(&str, &str)]| parse(extra).unwrap().offset_mismatch;
+        assert_eq!(strategy(&[]), OffsetMismatchStrategy::NoValidation);
+        assert_eq!(
+            strategy(&[("offset.mismatch.strategy", " Trust_Greater_LSN ")]),
+            OffsetMismatchStrategy::TrustGreaterLsn
+        );
+        assert_eq!(
+            strategy(&[("internal.slot.seek.to.known.offset.on.start", "true")]),
+            OffsetMismatchStrategy::TrustOffset
+        );
+        assert_eq!(
+            strategy(&[
+                ("internal.slot.seek.to.known.offset.on.start", "true"),
+                ("offset.mismatch.strategy", "trust_slot"),
+            ]),
+            OffsetMismatchStrategy::TrustSlot,
+            "the new name wins"
+        );
+        let errs = parse(&[("offset.mismatch.strategy", "trust_nobody")]).unwrap_err();
+        assert_eq!(
+            errs[0].to_string(),
+            "The 'offset.mismatch.strategy' value is invalid: Value must be one of no_validation, trust_offset, trust_slot, trust_greater_lsn"
+        );
+        assert!(OffsetMismatchStrategy::TrustOffset.seeks_slot_to_offset());
+        assert!(!OffsetMismatchStrategy::TrustOffset.trusts_slot());
+        assert!(OffsetMismatchStrategy::TrustGreaterLsn.seeks_slot_to_offset());
+        assert!(OffsetMismatchStrategy::TrustGreaterLsn.trusts_slot());
+        assert!(!OffsetMismatchStrategy::TrustSlot.seeks_slot_to_offset());
     }
 
     #[test]

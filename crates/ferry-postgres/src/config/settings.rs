@@ -94,6 +94,48 @@ impl Choice for LsnFlushMode {
     ];
 }
 
+/// `offset.mismatch.strategy`: what a start does when the stored offset and the
+/// replication slot disagree on where the stream stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetMismatchStrategy {
+    /// Stream from the stored offset (the default); a slot whose WAL no longer reaches
+    /// back to it still stops the start, or re-snapshots with `when_needed`.
+    NoValidation,
+    /// As `NoValidation`, and a slot behind the stored offset is advanced to it first.
+    TrustOffset,
+    /// The slot decides: no check, and streaming starts wherever the slot stands.
+    TrustSlot,
+    /// The greater of the two: no check, a slot behind the offset is advanced to it.
+    TrustGreaterLsn,
+}
+
+impl OffsetMismatchStrategy {
+    /// Whether a slot behind the stored offset is advanced to it at start.
+    pub fn seeks_slot_to_offset(self) -> bool {
+        matches!(
+            self,
+            OffsetMismatchStrategy::TrustOffset | OffsetMismatchStrategy::TrustGreaterLsn
+        )
+    }
+
+    /// Whether the slot's position is trusted over an older stored offset (no check).
+    pub fn trusts_slot(self) -> bool {
+        matches!(
+            self,
+            OffsetMismatchStrategy::TrustSlot | OffsetMismatchStrategy::TrustGreaterLsn
+        )
+    }
+}
+
+impl Choice for OffsetMismatchStrategy {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("no_validation", OffsetMismatchStrategy::NoValidation),
+        ("trust_offset", OffsetMismatchStrategy::TrustOffset),
+        ("trust_slot", OffsetMismatchStrategy::TrustSlot),
+        ("trust_greater_lsn", OffsetMismatchStrategy::TrustGreaterLsn),
+    ];
+}
+
 /// Debezium's `ReplicaIdentityMapper.REPLICA_AUTO_SET_PATTERN`, for the messages.
 pub const REPLICA_AUTO_SET_PATTERN: &str = r"(?i)^\s*(?<tablepredicate>[^\s:]+):(?<replicaidentity>DEFAULT|(INDEX) (?<indexname>.\w*)|FULL|NOTHING)\s*$";
 

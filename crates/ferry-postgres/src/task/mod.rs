@@ -221,8 +221,15 @@ impl Inner {
             warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
         }
         let partition = offset::partition(&cfg.topic_prefix);
-        let stored_map = ctx.offsets.offset(&partition);
-        let stored = stored_map.as_ref().map(OffsetState::from_map);
+        let mut stored_map = ctx.offsets.offset(&partition);
+        let stored = plan::check_log_position(
+            &cfg,
+            stored_map.as_ref().map(OffsetState::from_map),
+            slot.as_ref(),
+        )?;
+        if stored.is_none() {
+            stored_map = None; // when_needed re-snapshots as if no offsets were stored
+        }
         let snapshot_needed = plan::snapshot_needed(stored.as_ref(), cfg.snapshot_mode, slot.is_some());
         plan::check_offsets_usable(&cfg, slot.is_some(), stored.as_ref(), snapshot_needed)?;
         let tables = captured_tables(&meta, &cfg).await?;
@@ -234,6 +241,17 @@ impl Inner {
             Some(_) => Some(CleanupHandle::start(&cfg, &meta, tracing::Span::current()).await?),
             None => None,
         };
+        if let Some(target) =
+            plan::slot_advance_target(&cfg, stored.as_ref(), slot.as_ref()).filter(|_| !snapshot_needed)
+        {
+            if let (Some(now), Some(s)) = (
+                replication::advance_slot(&meta, &cfg.slot_name, target).await?,
+                slot.as_mut(),
+            ) {
+                info!(slot = %cfg.slot_name, confirmed_flush = %now, "advanced the replication slot to the stored offset (offset.mismatch.strategy)");
+                s.confirmed_flush = Some(now);
+            }
+        }
         let start_lsn = plan::start_lsn(stored.as_ref(), snapshot_needed);
         let mut session = ReplicationSession::connect(
             &cfg,

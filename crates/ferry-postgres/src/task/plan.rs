@@ -46,6 +46,61 @@ pub(super) fn check_guardrail(cfg: &PostgresConfig, captured: usize) -> Result<(
     Ok(())
 }
 
+/// Debezium's log position check, before the snapshot decision: the slot must still
+/// hold the WAL after the stored offset's last completely processed LSN (`lsn_proc`).
+/// A slot that restarts later (dropped and created again, advanced by hand) lost
+/// changes the connector never read: `when_needed` then drops the stored offsets (a
+/// new snapshot fills the gap), every other streaming mode stops the start. Skipped
+/// mid-snapshot, with `initial_only` (no streaming) and with `offset.mismatch.strategy`
+/// trust_slot or trust_greater_lsn (the slot's position is taken as it is).
+pub(super) fn check_log_position(
+    cfg: &PostgresConfig,
+    stored: Option<OffsetState>,
+    slot: Option<&SlotInfo>,
+) -> Result<Option<OffsetState>, PgError> {
+    let Some(offset) = stored else {
+        return Ok(None);
+    };
+    let checked = !offset.snapshot_in_progress()
+        && cfg.snapshot_mode != SnapshotMode::InitialOnly
+        && !cfg.offset_mismatch.trusts_slot();
+    let gap = slot
+        .and_then(|s| s.restart_lsn)
+        .zip(offset.lsn_proc)
+        .filter(|(restart, processed)| checked && restart > processed);
+    let Some((restart, processed)) = gap else {
+        return Ok(Some(offset));
+    };
+    tracing::warn!("Last recorded offset is no longer available on the server.");
+    if cfg.snapshot_mode == SnapshotMode::WhenNeeded {
+        tracing::info!(
+            slot = %cfg.slot_name,
+            "The last recorded offset is no longer available but we are in when_needed snapshot mode. Attempting to snapshot data to fill the gap."
+        );
+        return Ok(None);
+    }
+    Err(PgError::Setup(format!(
+        "The connector is trying to read change stream starting at LSN {processed} (lsn_proc of the stored offset), but this is no longer available on the server: replication slot '{}' keeps WAL from {restart} on. Reconfigure the connector to use a snapshot mode when needed (snapshot.mode=when_needed), or set offset.mismatch.strategy=trust_slot if the slot's position is to be trusted",
+        cfg.slot_name
+    )))
+}
+
+/// The position a slot behind the stored offset is advanced to before streaming
+/// (`offset.mismatch.strategy` trust_offset and trust_greater_lsn, with a
+/// `lsn.flush.mode` that confirms positions): what the connector itself would confirm
+/// once the offset is stored.
+pub(super) fn slot_advance_target(
+    cfg: &PostgresConfig,
+    stored: Option<&OffsetState>,
+    slot: Option<&SlotInfo>,
+) -> Option<Lsn> {
+    if !cfg.offset_mismatch.seeks_slot_to_offset() || !cfg.lsn_flush_mode.confirms_flush() {
+        return None;
+    }
+    let target = stored?.confirmable_lsn()?;
+    (target > slot?.confirmed_flush?).then_some(target)
+}
+
 /// Whether the task snapshots before streaming (Debezium's `snapshot.mode` rules).
 pub(super) fn snapshot_needed(stored: Option<&OffsetState>, mode: SnapshotMode, slot_exists: bool) -> bool {
     match (stored, mode) {
@@ -117,7 +172,109 @@ mod tests {
             database: Some(db.into()),
             active_pid: None,
             confirmed_flush: None,
+            restart_lsn: None,
         }
+    }
+
+    fn slot_at(confirmed: u64, restart: u64) -> SlotInfo {
+        SlotInfo {
+            confirmed_flush: Some(Lsn(confirmed)),
+            restart_lsn: Some(Lsn(restart)),
+            ..slot("pgoutput", "db")
+        }
+    }
+
+    #[test]
+    fn a_slot_restarting_after_the_stored_offset_fails_the_start_or_resnapshots() {
+        let stored = OffsetState {
+            lsn_proc: Some(Lsn(0x40)),
+            lsn_commit: Some(Lsn(0x48)),
+            ..Default::default()
+        };
+        let check =
+            |c: &PostgresConfig, slot: &SlotInfo| check_log_position(c, Some(stored.clone()), Some(slot));
+        let initial = cfg(&[]);
+        assert_eq!(
+            check(&initial, &slot_at(0x48, 0x40)).unwrap(),
+            Some(stored.clone())
+        );
+        let e = check(&initial, &slot_at(0x90, 0x41)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("The connector is trying to read change stream starting at LSN 0/40 (lsn_proc of the stored offset), but this is no longer available on the server: replication slot")
+                && e.contains("keeps WAL from 0/41 on"),
+            "{e}"
+        );
+        for mode in ["always", "no_data"] {
+            assert!(
+                check(&cfg(&[("snapshot.mode", mode)]), &slot_at(0x90, 0x41)).is_err(),
+                "{mode}"
+            );
+        }
+        let when_needed = cfg(&[("snapshot.mode", "when_needed")]);
+        assert_eq!(
+            check(&when_needed, &slot_at(0x90, 0x41)).unwrap(),
+            None,
+            "offsets dropped"
+        );
+        for trusted in ["trust_slot", "trust_greater_lsn"] {
+            let c = cfg(&[("offset.mismatch.strategy", trusted)]);
+            assert_eq!(
+                check(&c, &slot_at(0x90, 0x41)).unwrap(),
+                Some(stored.clone()),
+                "{trusted}"
+            );
+        }
+        let trust_offset = cfg(&[("offset.mismatch.strategy", "trust_offset")]);
+        assert!(check(&trust_offset, &slot_at(0x90, 0x41)).is_err());
+        let initial_only = cfg(&[("snapshot.mode", "initial_only")]);
+        assert!(check(&initial_only, &slot_at(0x90, 0x41)).is_ok());
+        let mid_snapshot = OffsetState {
+            snapshot: Some(SnapshotMarker::initial(false)),
+            ..stored.clone()
+        };
+        assert!(check_log_position(&initial, Some(mid_snapshot), Some(&slot_at(0x90, 0x41))).is_ok());
+        assert_eq!(
+            check_log_position(&initial, None, Some(&slot_at(0x90, 0x41))).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn trust_offset_advances_a_slot_behind_the_stored_offset() {
+        let stored = OffsetState {
+            lsn_proc: Some(Lsn(0x40)),
+            lsn_commit: Some(Lsn(0x48)),
+            ..Default::default()
+        };
+        let target = |extra: &[(&str, &str)], confirmed| {
+            slot_advance_target(&cfg(extra), Some(&stored), Some(&slot_at(confirmed, 0x10)))
+        };
+        assert_eq!(target(&[], 0x20), None, "no_validation leaves the slot alone");
+        assert_eq!(target(&[("offset.mismatch.strategy", "trust_slot")], 0x20), None);
+        assert_eq!(
+            target(&[("offset.mismatch.strategy", "trust_offset")], 0x20),
+            Some(Lsn(0x48))
+        );
+        assert_eq!(
+            target(&[("offset.mismatch.strategy", "trust_greater_lsn")], 0x20),
+            Some(Lsn(0x48))
+        );
+        assert_eq!(
+            target(&[("offset.mismatch.strategy", "trust_offset")], 0x48),
+            None,
+            "not behind"
+        );
+        assert_eq!(
+            target(
+                &[
+                    ("offset.mismatch.strategy", "trust_offset"),
+                    ("lsn.flush.mode", "manual")
+                ],
+                0x20
+            ),
+            None,
+            "manual never moves the slot"
+        );
     }
 
     #[test]
