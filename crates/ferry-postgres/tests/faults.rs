@@ -468,25 +468,6 @@ async fn lost_server_fails_the_task_after_errors_max_retries() {
     let _ = t.stop().await;
 }
 
-/// Drops `slot` (waiting for its walsender to go) and creates it again, as after a
-/// failover to a server without the slot or a slot dropped by hand.
-async fn recreate_slot(c: &tokio_postgres::Client, slot: &str) {
-    let deadline = Instant::now() + WAIT;
-    while c
-        .batch_execute(&format!("SELECT pg_drop_replication_slot('{slot}')"))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "slot {slot} stays active");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.batch_execute(&format!(
-        "SELECT pg_create_logical_replication_slot('{slot}', 'pgoutput')"
-    ))
-    .await
-    .unwrap();
-}
-
 /// Polls until `n` records arrived (committing them), or the time runs out.
 async fn ids_of_ops(t: &mut PostgresSourceTask, store: &MemOffsets, n: usize, wanted_op: &str) -> Vec<i32> {
     let recs = poll_until(t, n, WAIT).await;
@@ -516,7 +497,7 @@ async fn a_recreated_slot_fails_the_start_resnapshots_with_when_needed_or_is_tru
     assert_eq!(ids_of_ops(&mut t, &store, 5, "c").await, [1, 2, 3, 4, 5]);
     t.stop().await.unwrap();
     insert_range(&c, 6, 10).await; // only the old slot had these
-    recreate_slot(&c, "fault_slot_gone").await;
+    pg.recreate_logical_slot(&db, "fault_slot_gone").await;
 
     let err = try_start(&cfg, &store)
         .await

@@ -280,6 +280,27 @@ impl PgCluster {
         name.to_string()
     }
 
+    /// Drops logical replication slot `slot` of `db` once its consumer has gone (60 s at
+    /// most) and creates it again with pgoutput, as a slot dropped by hand or lost in a
+    /// failover and recreated: it restarts at the current WAL position.
+    pub async fn recreate_logical_slot(&self, db: &str, slot: &str) {
+        let c = self.connect(db).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while let Err(e) = c.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "slot {slot} cannot be dropped: {e}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.execute(
+            "SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+            &[&slot],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create slot {slot}: {e}"));
+    }
+
     /// Creates a login role that is not a superuser (for permission tests).
     pub async fn create_user(&self, name: &str, password: &str, replication: bool) {
         let c = self.connect("postgres").await;

@@ -4,8 +4,6 @@
 //! (the change made in between is gone) and both snapshot again once the connector is
 //! reconfigured with `snapshot.mode=when_needed`.
 
-use std::time::{Duration, Instant};
-
 use ferry_differential::pair::Pair;
 use ferry_differential::postgres::{self, connector, tasks_failed, tasks_running};
 use ferry_differential::report::Known;
@@ -24,24 +22,6 @@ const KNOWN: &[Known] = &[Known {
           and names the stored and the slot's LSNs where Debezium prints its offset context; both say \
           the position is 'no longer available on the server' (checked below)",
 }];
-
-/// Drops `slot` once its walsender is gone and creates it again.
-async fn recreate_slot(sql: &tokio_postgres::Client, slot: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sql
-        .batch_execute(&format!("SELECT pg_drop_replication_slot('{slot}')"))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "slot {slot} stays active");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    sql.batch_execute(&format!(
-        "SELECT pg_create_logical_replication_slot('{slot}', 'pgoutput')"
-    ))
-    .await
-    .unwrap();
-}
 
 /// An offsets answer whose (only) offset holds `lsn_proc`: a streamed change is stored.
 fn streamed_offset_stored(a: &Answer) -> bool {
@@ -97,8 +77,8 @@ async fn a_recreated_slot_stops_the_resume_and_when_needed_snapshots_again_as_in
     sql.batch_execute("INSERT INTO gone VALUES (3, 'while stopped')")
         .await
         .unwrap();
-    recreate_slot(&sql, "ferry_om").await;
-    recreate_slot(&sql, "connect_om").await;
+    pg.recreate_logical_slot(&db, "ferry_om").await;
+    pg.recreate_logical_slot(&db, "connect_om").await;
 
     pair.exchange("PUT /connectors/om/resume", "PUT", "/connectors/om/resume", None)
         .await;
