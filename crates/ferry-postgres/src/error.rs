@@ -145,6 +145,13 @@ fn wire_sqlstate(msg: &str) -> Option<&str> {
     (code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(code)
 }
 
+/// The server's message of `e` (without its SQLSTATE), else the driver's text.
+pub fn server_message(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
 /// Result alias.
 pub type Result<T, E = PgError> = std::result::Result<T, E>;
 

@@ -10,7 +10,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use crate::config::{AutocreateMode, PostgresConfig};
-use crate::error::{PgError, Result, ServerError};
+use crate::error::{server_message, PgError, Result, ServerError};
 use crate::lsn::Lsn;
 
 /// One item of the replication stream.
@@ -333,40 +333,36 @@ pub async fn slot_info(client: &Client, slot: &str) -> Result<Option<SlotInfo>> 
 
 /// Advances a slot whose confirmed position is behind the stored offset to it
 /// (`offset.mismatch.strategy` trust_offset and trust_greater_lsn), as Debezium seeks
-/// it with `pg_replication_slot_advance`. Returns the slot's new confirmed position;
+/// it with `pg_replication_slot_advance`. Returns the position it reached;
 /// `None` when the server lacks the function or the user the privilege (both logged,
 /// as Debezium logs them). A refused position stops the start.
 pub async fn advance_slot(client: &Client, slot: &str, to: Lsn) -> Result<Option<Lsn>> {
     tracing::info!(%slot, "Seeking to {to} on the replication slot with pg_replication_slot_advance");
     let target = to.to_string();
-    match client
+    let e = match client
         .query_one(
-            "SELECT pg_replication_slot_advance($1, $2::text::pg_lsn)::text",
+            "SELECT end_lsn::text FROM pg_replication_slot_advance($1, $2::text::pg_lsn)",
             &[&slot, &target],
         )
         .await
     {
-        Ok(_) => Ok(slot_info(client, slot).await?.and_then(|s| s.confirmed_flush)),
-        Err(e) => {
-            let message = e
-                .as_db_error()
-                .map(|d| d.message().to_string())
-                .unwrap_or_else(|| e.to_string());
-            match e.code() {
-                Some(c) if *c == SqlState::UNDEFINED_FUNCTION => {
-                    tracing::info!("Postgres server doesn't support the command pg_replication_slot_advance(). Not seeking to last known offset.");
-                    Ok(None)
-                }
-                Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
-                    tracing::warn!("Unable to use pg_replication_slot_advance() function ({message}). The user likely lacks the REPLICATION attribute");
-                    Ok(None)
-                }
-                Some(c) if *c == SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE => Err(PgError::Setup(format!(
-                    "Cannot seek to the last known offset '{to}' on replication slot '{slot}'. Error from server: {message}"
-                ))),
-                _ => Err(PgError::sql(format!("advancing replication slot '{slot}' to {to}"), e)),
-            }
+        Ok(row) => return Ok(row.get::<_, Option<String>>(0).and_then(|s| Lsn::parse(&s))),
+        Err(e) => e,
+    };
+    let message = server_message(&e);
+    if ServerError::of(&e) == Some(ServerError::Privilege) {
+        tracing::warn!("Unable to use pg_replication_slot_advance() function ({message}). The user likely lacks the REPLICATION attribute");
+        return Ok(None);
+    }
+    match e.code() {
+        Some(c) if *c == SqlState::UNDEFINED_FUNCTION => {
+            tracing::info!("Postgres server doesn't support the command pg_replication_slot_advance(). Not seeking to last known offset.");
+            Ok(None)
         }
+        Some(c) if *c == SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE => Err(PgError::Setup(format!(
+            "Cannot seek to the last known offset '{to}' on replication slot '{slot}'. Error from server: {message}"
+        ))),
+        _ => Err(PgError::sql(format!("advancing replication slot '{slot}' to {to}"), e)),
     }
 }
 
@@ -606,7 +602,7 @@ pub async fn apply_replica_identities(
                     ),
                     _ => format!(
                         "Unexpected error while attempting to alter Replica Identity: {}",
-                        e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string())
+                        server_message(&e)
                     ),
                 };
                 tracing::error!(table = %t, %sql, "{why}");

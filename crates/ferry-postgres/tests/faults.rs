@@ -560,7 +560,11 @@ async fn trust_offset_advances_a_slot_left_behind_to_the_stored_offset() {
     insert_range(&c, 1, 5).await;
     assert_eq!(ids_of_ops(&mut t, &store, 5, "c").await, [1, 2, 3, 4, 5]);
     t.stop().await.unwrap();
-    let stored = offset_lsn(&store, "lsn_commit").max(offset_lsn(&store, "lsn_proc"));
+    let offset = store.0.lock().unwrap().clone().expect("an offset is stored");
+    let stored = ferry_postgres::offset::OffsetState::from_map(&offset)
+        .confirmable_lsn()
+        .expect("a streamed offset")
+        .0;
     assert!(stored > created);
 
     let default = config(pg, &db, "fault_slot_behind", &[("snapshot.mode", "no_data")]);
@@ -583,13 +587,7 @@ async fn trust_offset_advances_a_slot_left_behind_to_the_stored_offset() {
 
 /// An LSN as PostgreSQL writes it (`0/16B3748`), as a number.
 fn lsn(s: &str) -> u64 {
-    let (a, b) = s.split_once('/').unwrap();
-    (u64::from_str_radix(a, 16).unwrap() << 32) | u64::from_str_radix(b, 16).unwrap()
-}
-
-fn offset_lsn(store: &MemOffsets, key: &str) -> u64 {
-    let offset = store.0.lock().unwrap().clone().expect("an offset is stored");
-    offset.get(key).and_then(|v| v.as_u64()).unwrap_or(0)
+    ferry_postgres::Lsn::parse(s).expect("an LSN").0
 }
 
 /// A server whose messages are German (lc_messages) behaves as an English one: errors

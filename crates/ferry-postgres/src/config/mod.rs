@@ -13,7 +13,7 @@ mod settings;
 
 use std::time::Duration;
 
-use ferry_core::{ConfigError, ConfigMap};
+use ferry_core::{ConfigError, ConfigMap, ConfigType, ConfigValue};
 
 pub use checks::validate;
 pub use choices::{
@@ -740,17 +740,13 @@ fn offset_mismatch_strategy(r: &mut Reader<'_>) -> OffsetMismatchStrategy {
         return OffsetMismatchStrategy::NoValidation;
     };
     tracing::warn!("Property '{DEPRECATED}' is deprecated and replaced by '{KEY}' and will be removed in a future build.");
-    if seek.eq_ignore_ascii_case("true") {
-        OffsetMismatchStrategy::TrustOffset
-    } else if seek.eq_ignore_ascii_case("false") {
-        OffsetMismatchStrategy::NoValidation
-    } else {
-        r.errors.push(ConfigError::invalid(
-            DEPRECATED,
-            &seek,
-            "Expected value to be either true or false",
-        ));
-        OffsetMismatchStrategy::NoValidation
+    match ferry_core::config::parse_type(DEPRECATED, &seek, ConfigType::Boolean) {
+        Ok(ConfigValue::Boolean(true)) => OffsetMismatchStrategy::TrustOffset,
+        Ok(_) => OffsetMismatchStrategy::NoValidation,
+        Err(e) => {
+            r.errors.push(e);
+            OffsetMismatchStrategy::NoValidation
+        }
     }
 }
 

@@ -221,15 +221,14 @@ impl Inner {
             warn!(slot = %cfg.slot_name, "plugin.name is decoderbufs, which Ferry does not decode; creating the slot with pgoutput");
         }
         let partition = offset::partition(&cfg.topic_prefix);
-        let mut stored_map = ctx.offsets.offset(&partition);
+        let stored_map = ctx.offsets.offset(&partition);
         let stored = plan::check_log_position(
             &cfg,
             stored_map.as_ref().map(OffsetState::from_map),
             slot.as_ref(),
         )?;
-        if stored.is_none() {
-            stored_map = None; // when_needed re-snapshots as if no offsets were stored
-        }
+        // when_needed re-snapshots a lost position as if no offsets were stored.
+        let stored_map = stored_map.filter(|_| stored.is_some());
         let snapshot_needed = plan::snapshot_needed(stored.as_ref(), cfg.snapshot_mode, slot.is_some());
         plan::check_offsets_usable(&cfg, slot.is_some(), stored.as_ref(), snapshot_needed)?;
         let tables = captured_tables(&meta, &cfg).await?;
